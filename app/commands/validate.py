@@ -1,0 +1,28 @@
+"""`protostudio validate FILE...`: exit 0 when every file loads, else print `FILE:LINE:COL: message` and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from app.core.document import load_prototype
+from app.core.errors import PrototypeError
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("validate", help="check prototype files; print FILE:LINE:COL for each problem")
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    failed = False
+    for name in args.files:
+        try:
+            load_prototype(name)
+        except PrototypeError as exc:
+            failed = True
+            for problem in exc.problems:
+                print(problem, file=sys.stdout)
+    return 2 if failed else 0

@@ -1,0 +1,237 @@
+"""Load and save prototype files: safe YAML, migrations, precise errors, atomic canonical saves."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from app.core.atomic import write_atomic
+from app.core.errors import Problem, PrototypeError
+from app.core.prototype import FORMAT_VERSION, Prototype
+from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Files larger than this are refused before parsing: a prototype is text, not a data dump."""
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+MIGRATIONS: dict[int, Migration] = {}
+"""`MIGRATIONS[n]` turns a version-n document into version n+1. Add one per format bump."""
+
+_ID_LISTS = ("profiles", "models", "cases", "runs", "preferences", "evals")
+
+
+def load_prototype(path: str | os.PathLike[str]) -> Prototype:
+    """Read a prototype file. Raises PrototypeError (never anything else) on bad input."""
+    name = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise PrototypeError.single(
+                name, 1, 1, f"file is {size / 1e6:.0f} MB; prototype files are limited to "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB"
+            )
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise PrototypeError.single(name, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PrototypeError.single(name, line, col, "file is not UTF-8 text") from None
+    return parse_prototype(text, name)
+
+
+def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
+    """Parse and validate prototype YAML text. Raises PrototypeError with `file:line:col` problems."""
+    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
+        raise PrototypeError.single(filename, 1, 1, "text is too large for a prototype")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        located = load_located(text)
+    except YamlSyntaxError as exc:
+        raise PrototypeError.single(filename, exc.mark.line, exc.mark.col, exc.message) from None
+    except RecursionError:
+        raise PrototypeError.single(filename, 1, 1, "YAML is nested too deeply") from None
+    data = located.data
+    if data is None:
+        raise PrototypeError.single(filename, 1, 1, "file is empty; a prototype needs at least `name:`")
+    if not isinstance(data, dict):
+        mark = located.mark_for(())
+        raise PrototypeError.single(
+            filename, mark.line, mark.col, "a prototype must be a mapping of keys such as `name:` and `profiles:`"
+        )
+    data = _migrate(data, located, filename)
+    try:
+        proto = Prototype.model_validate(data)
+    except ValidationError as exc:
+        raise PrototypeError(_problems_from_validation(exc, located, filename)) from None
+    except RecursionError:
+        raise PrototypeError.single(filename, 1, 1, "YAML is nested too deeply") from None
+    _check_references(proto, located, filename)
+    return proto
+
+
+def _migrate(data: dict[str, Any], located: Located, filename: str) -> dict[str, Any]:
+    version = data.get("protostudio", FORMAT_VERSION)
+    mark = located.mark_for(("protostudio",))
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise PrototypeError.single(
+            filename, mark.line, mark.col, f"`protostudio:` must be a format version number such as "
+            f"{FORMAT_VERSION}, not {version!r}"
+        )
+    if version > FORMAT_VERSION:
+        raise PrototypeError.single(
+            filename, mark.line, mark.col, f"this file uses format version {version}, but this app reads up "
+            f"to version {FORMAT_VERSION}; update Protostudio to open it"
+        )
+    while version < FORMAT_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise PrototypeError.single(
+                filename, mark.line, mark.col, f"no migration from format version {version}"
+            )
+        data = step(dict(data))
+        version += 1
+        data["protostudio"] = version
+    return data
+
+
+def _problems_from_validation(exc: ValidationError, located: Located, filename: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path, model = _path_and_model(loc)
+        kind = err["type"]
+        where = _dotted(path)
+        if kind == "extra_forbidden":
+            key = str(path[-1])
+            mark = located.mark_for(path, key=True)
+            fields = [f.alias or n for n, f in model.model_fields.items()] if model else []
+            hint = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+            message = f"unknown key {key!r} in {_dotted(path[:-1]) or 'the document'}"
+            message += f"; did you mean {hint[0]!r}?" if hint else f"; allowed keys: {', '.join(fields)}"
+        elif kind == "missing":
+            mark = located.mark_for(path[:-1])
+            message = f"missing required key {str(path[-1])!r} in {_dotted(path[:-1]) or 'the document'}"
+        else:
+            mark = located.mark_for(path)
+            got = _describe(err.get("input"))
+            message = f"{where or 'document'}: {_plain(err['msg'])} (got {got})"
+        problems.append(Problem(filename, mark.line, mark.col, message))
+    return problems
+
+
+def _path_and_model(loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], type[BaseModel] | None]:
+    """Drop pydantic's union/function tags from a loc and find the model owning its last key."""
+    path: list[str | int] = []
+    model: type[BaseModel] | None = Prototype
+    owner: type[BaseModel] | None = Prototype
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue
+        path.append(part)
+        owner = model
+        model = _child_model(model, part) if model is not None else None
+    return tuple(path), owner
+
+
+def _child_model(model: type[BaseModel], part: str | int) -> type[BaseModel] | None:
+    if isinstance(part, int):
+        return model
+    for name, field in model.model_fields.items():
+        if part in (name, field.alias):
+            annotation = field.annotation
+            for candidate in (annotation, *getattr(annotation, "__args__", ())):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    return candidate
+    return None
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _plain(msg: str) -> str:
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_references(proto: Prototype, located: Located, filename: str) -> None:
+    """Duplicate ids, and runs or votes that point at things the file does not have."""
+    problems: list[Problem] = []
+
+    def add(path: tuple[str | int, ...], message: str) -> None:
+        mark = located.mark_for(path)
+        problems.append(Problem(filename, mark.line, mark.col, message))
+
+    for list_name in _ID_LISTS:
+        seen: dict[str, int] = {}
+        for index, item in enumerate(getattr(proto, list_name)):
+            if item.id in seen:
+                add((list_name, index, "id"), f"duplicate id {item.id!r} in {list_name} "
+                    f"(first used at {list_name}[{seen[item.id]}])")
+            else:
+                seen[item.id] = index
+    run_ids = {r.id for r in proto.runs}
+    for index, pref in enumerate(proto.preferences):
+        for side in ("a", "b"):
+            if getattr(pref, side) not in run_ids:
+                add(("preferences", index, side), f"preference points at unknown run {getattr(pref, side)!r}")
+    for index, run in enumerate(proto.runs):
+        if run.parent is not None and run.parent not in run_ids:
+            add(("runs", index, "parent"), f"run continues unknown run {run.parent!r}")
+    if problems:
+        raise PrototypeError(problems)
+
+
+# -- saving -----------------------------------------------------------------------------------------
+
+
+def to_data(proto: Prototype) -> dict[str, Any]:
+    """Plain data for YAML: defaults left out so files stay short, version always first."""
+    data = proto.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data.pop("protostudio", None)
+    return {"protostudio": proto.protostudio, **data}
+
+
+def dumps_prototype(proto: Prototype) -> str:
+    """The canonical YAML text of a prototype."""
+    return dump(to_data(proto))
+
+
+def save_prototype(proto: Prototype, path: str | os.PathLike[str]) -> None:
+    """Write a prototype atomically in canonical form."""
+    write_atomic(path, dumps_prototype(proto).encode("utf-8"))
+
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MIGRATIONS",
+    "Mark",
+    "PrototypeError",
+    "dumps_prototype",
+    "load_prototype",
+    "parse_prototype",
+    "save_prototype",
+    "to_data",
+]

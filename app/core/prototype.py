@@ -1,0 +1,265 @@
+"""The prototype document: profiles, model targets, cases, runs and ratings.
+
+These pydantic models are the single source of truth for the YAML format
+(`docs/prototype.schema.json` is generated from them). Every model forbids
+unknown keys so a typo in a shared file is an error, not silently dropped data.
+Field order here is the key order in saved files, so keep it stable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+FORMAT_VERSION = 1
+"""The newest `protostudio:` format version this app reads and writes."""
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+FormFactor = Literal["chat", "canvas", "voice", "notification"]
+Role = Literal["user", "assistant"]
+Thumb = Literal["up", "down"]
+Verdict = Literal["a", "b", "tie", "both_bad"]
+RunStatus = Literal["ok", "error", "cancelled", "cut"]
+
+
+def new_id(prefix: str) -> str:
+    """A short random id such as `run-3f9a0c1d2b`, unique enough for one file."""
+    return f"{prefix}-{secrets.token_hex(5)}"
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 string with a `Z`, second precision."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Strict(BaseModel):
+    """Base for every document model: unknown keys are errors, assignment is validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+
+# -- behavior ---------------------------------------------------------------------------------------
+
+
+class Rule(Strict):
+    """One rule of a behavior spec, with example answers that follow or break it."""
+
+    id: Id
+    rule: str
+    good: list[str] = Field(default_factory=list, description="Example responses that follow the rule.")
+    bad: list[str] = Field(default_factory=list, description="Example responses that break the rule.")
+
+
+class Profile(Strict):
+    """A named behavior variant: what the model is told, and how the answer is presented."""
+
+    id: Id
+    name: str = Field("", description="Display name; the id is shown when empty.")
+    description: str = ""
+    form_factor: FormFactor = "chat"
+    system_prompt: str = ""
+    custom_instructions: str = Field("", description="User-level instructions, sent after the system prompt.")
+    behavior_spec: list[Rule] = Field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class ModelParams(Strict):
+    """Sampling parameters sent with every request; unset ones are left to the endpoint."""
+
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1)
+    top_p: float | None = Field(None, ge=0, le=1)
+    seed: int | None = None
+
+
+class ModelTarget(Strict):
+    """A model to run against. It names a provider by id only: keys never live in prototypes."""
+
+    id: Id
+    provider: Id
+    model: str = Field(min_length=1)
+    name: str = ""
+    base_url: str | None = Field(
+        None, description="Overrides the provider's endpoint. A stored key is not sent to a new host unasked."
+    )
+    params: ModelParams = Field(default_factory=ModelParams)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+# -- cases and assertions ---------------------------------------------------------------------------
+
+
+class Turn(Strict):
+    """One message of a case's conversation. Assistant turns are fixed history."""
+
+    role: Role = "user"
+    content: str
+
+
+class Assertion(Strict):
+    """A check on an output. `type` may carry a `not-` prefix to negate it."""
+
+    type: str = Field(min_length=1)
+    value: Any = None
+    weight: float = Field(1.0, ge=0)
+    threshold: float | None = None
+    judge: str | None = Field(None, description="Model target id that grades `llm-rubric`.")
+    description: str = Field("", description="Why this check exists, e.g. where it was seeded from.")
+
+
+class Case(Strict):
+    """A conversation to run, with `{{var}}` values and optional assertions."""
+
+    id: Id
+    description: str = ""
+    vars: dict[str, str] = Field(default_factory=dict)
+    turns: list[Turn] = Field(min_length=1)
+    assert_: list[Assertion] = Field(default_factory=list, alias="assert")
+
+
+# -- results and ratings ----------------------------------------------------------------------------
+
+
+class Message(Strict):
+    """A chat message exactly as sent to the model."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Usage(Strict):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class Rating(Strict):
+    """What a person said about one output."""
+
+    thumb: Thumb | None = None
+    note: str = ""
+    tags: list[str] = Field(default_factory=list)
+
+
+class Run(Strict):
+    """One output of one variant (profile x model) on one case, with everything needed to reproduce it."""
+
+    id: Id
+    created: str
+    profile: Id
+    model: Id
+    case: Id
+    sample: int = Field(0, ge=0, description="Index among repeated samples of the same cell.")
+    parent: Id | None = Field(None, description="The run this one continues, for multi-turn threads.")
+    provider: str = ""
+    model_name: str = ""
+    params: ModelParams = Field(default_factory=ModelParams)
+    messages: list[Message] = Field(default_factory=list)
+    output: str = ""
+    status: RunStatus = "ok"
+    error: str | None = None
+    finish_reason: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    cost_usd: float | None = Field(None, description="Unknown when the model has no price.")
+    cached: bool = False
+    rating: Rating = Field(default_factory=Rating)
+
+
+class Preference(Strict):
+    """A pairwise vote between two runs of the same case. `a` and `b` are run ids as stored, unshuffled."""
+
+    id: Id
+    created: str
+    a: Id
+    b: Id
+    verdict: Verdict
+    blind: bool = False
+    note: str = ""
+
+
+# -- eval history -----------------------------------------------------------------------------------
+
+
+class AssertionResult(Strict):
+    type: str
+    passed: bool
+    score: float
+    reason: str = ""
+
+
+class EvalResult(Strict):
+    """The assertions of one case on one variant."""
+
+    case: Id
+    profile: Id
+    model: Id
+    run: Id | None = None
+    baseline: bool = False
+    passed: bool
+    score: float
+    assertions: list[AssertionResult] = Field(default_factory=list)
+
+
+class EvalRun(Strict):
+    """One `protostudio eval` over the file, kept so pass rate can be charted over time."""
+
+    id: Id
+    created: str
+    pass_rate: float
+    results: list[EvalResult] = Field(default_factory=list)
+
+
+_T = TypeVar("_T", "Profile", "ModelTarget", "Case", "Run")
+
+
+# -- the document -----------------------------------------------------------------------------------
+
+
+class Prototype(Strict):
+    """A shareable prototype: behavior variants, targets, cases, and everything learned from them."""
+
+    protostudio: int = Field(FORMAT_VERSION, description="Format version; older files are migrated on load.")
+    name: str = Field(min_length=1)
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    profiles: list[Profile] = Field(default_factory=list)
+    models: list[ModelTarget] = Field(default_factory=list)
+    cases: list[Case] = Field(default_factory=list)
+    default_assert: list[Assertion] = Field(
+        default_factory=list, description="Assertions applied to every case."
+    )
+    runs: list[Run] = Field(default_factory=list)
+    preferences: list[Preference] = Field(default_factory=list)
+    evals: list[EvalRun] = Field(default_factory=list)
+
+    # -- lookups ------------------------------------------------------------------------------------
+
+    def profile(self, profile_id: str) -> Profile:
+        return _by_id(self.profiles, profile_id, "profile")
+
+    def model(self, model_id: str) -> ModelTarget:
+        return _by_id(self.models, model_id, "model target")
+
+    def case(self, case_id: str) -> Case:
+        return _by_id(self.cases, case_id, "case")
+
+    def run(self, run_id: str) -> Run:
+        return _by_id(self.runs, run_id, "run")
+
+
+def _by_id(items: list[_T], item_id: str, kind: str) -> _T:
+    for item in items:
+        if item.id == item_id:
+            return item
+    known = ", ".join(i.id for i in items) or "none"
+    raise KeyError(f"no {kind} with id {item_id!r} (known: {known})")

@@ -1,0 +1,84 @@
+"""What a model stream reports, as typed events. Shared by the engine, the CLI and the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """Why a request failed, in categories a person can act on."""
+
+    AUTH = "auth"  # bad or missing key
+    NOT_FOUND = "model_not_found"
+    RATE_LIMITED = "rate_limited"
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    CONTEXT_TOO_LONG = "context_too_long"
+    SERVER = "server_error"
+    CUT = "stream_cut"  # the stream ended mid-answer; partial text is kept
+    BAD_REQUEST = "bad_request"
+    LOCAL_CRASH = "local_model_crashed"
+    HOST_NOT_CONFIRMED = "host_not_confirmed"  # a stored key would go to a host it was not stored for
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Started:
+    """The request was sent (or answered from cache)."""
+
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The answer is complete. `text` is the whole answer."""
+
+    text: str
+    finish_reason: str | None
+    ttft_s: float | None
+    latency_s: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class StreamFailed:
+    """The request failed. `message` is user-facing and says what to do; `partial` keeps any text received."""
+
+    kind: ErrorKind
+    message: str
+    partial: str = ""
+    status: int | None = None
+    retry_after: float | None = None
+    ttft_s: float | None = None
+    latency_s: float | None = None
+
+
+StreamEvent = Started | TextDelta | UsageReport | Finished | StreamFailed
+
+
+class ProviderError(Exception):
+    """A non-streaming provider call failed (model listing, embeddings, key checks)."""
+
+    def __init__(self, kind: ErrorKind, message: str, *, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
