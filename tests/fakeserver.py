@@ -214,6 +214,7 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             )
             message = reply.message or f"fake error {reply.status} ({code})"
             extra = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
+            self._leave_once()
             self._json(reply.status, {"error": {"message": message, "type": code, "code": code}}, extra)
 
         def _chunk(self, data: bytes) -> None:
@@ -233,6 +234,7 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             rec = self._record()
             server._enter(rec)
+            self._left = False
             try:
                 if not self._authorized(rec):
                     return
@@ -242,11 +244,12 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._json(404, {"error": {"message": "not found", "code": "not_found"}})
             finally:
-                server._leave()
+                self._leave_once()
 
         def do_POST(self) -> None:
             rec = self._record()
             server._enter(rec)
+            self._left = False
             try:
                 if not self._authorized(rec):
                     return
@@ -259,6 +262,16 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass
             finally:
+                self._leave_once()
+
+        def _leave_once(self) -> None:
+            """Leave the in-flight count once, as soon as the last bytes are about to go out.
+
+            Counting a request as done *before* its final write means a client cannot start its
+            next request while this one still counts: `max_in_flight` is exact, not racy.
+            """
+            if not getattr(self, "_left", True):
+                self._left = True
                 server._leave()
 
         def _embeddings(self, rec: Recorded) -> None:
@@ -332,6 +345,7 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     if delay > 0:
                         time.sleep(delay)
                 event({"content": token})
+            self._leave_once()
             event({}, finish=reply.finish_reason)
             if reply.usage and (body.get("stream_options") or {}).get("include_usage"):
                 event({}, use=usage, choices=False)

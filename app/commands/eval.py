@@ -1,19 +1,174 @@
-"""Placeholder until its issue lands: the command exists so `--help` lists the whole contract."""
+"""`protostudio eval FILE`: grade every case's assertions over the chosen variants, save the eval run, report.
+
+Exit codes: 0 passed; 1 the pass rate is under `--fail-under`, or `--compare-to` found a
+regression (each one is named); 2 bad input (a malformed file, unknown ids, bad assertions,
+nothing to grade); 130 interrupted.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
-NAME = "eval"
+from app.core.atomic import write_atomic
+from app.core.document import load_prototype, save_prototype
+from app.core.errors import PrototypeError
+from app.core.evals.report import format_table, junit_xml, results_json
+from app.core.evals.validation import check_prototype_assertions
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(NAME, help="(not available yet)")
+    parser = sub.add_parser(
+        "eval",
+        help="grade the cases' assertions over the variants; exit 1 on regression or low pass rate",
+        description="Get an output for every case and variant (reusing matching runs and cached answers), "
+        "grade the assertions, store the eval run in FILE and print pass rates per variant and assertion.",
+    )
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--profile", action="append", default=[], metavar="P", help="profile id (repeatable)")
+    parser.add_argument(
+        "--model", action="append", default=[], metavar="M", help="model target id (repeatable)"
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also run the prompted baseline (same model, no system prompt) and report "
+        "how well each assertion discriminates",
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="write machine-readable results to PATH ('-' for stdout)"
+    )
+    parser.add_argument("--junit", metavar="PATH", help="write JUnit XML to PATH")
+    parser.add_argument(
+        "--fail-under",
+        type=_rate,
+        metavar="RATE",
+        help="exit 1 when the pass rate is below RATE (0..1, or a percentage like 80%%)",
+    )
+    parser.add_argument(
+        "--compare-to",
+        metavar="RUN_ID|last",
+        help="exit 1 when a case that passed in that eval run fails now",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="re-run every cell and judge; reuse nothing")
+    parser.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="default judge for llm-rubric: a model target id or provider:model "
+        "(default: the bundled local model)",
+    )
+    parser.add_argument(
+        "--embedder",
+        metavar="MODEL",
+        help="embedding model for similar: a model target id or provider:model "
+        "(default: the bundled local model)",
+    )
     parser.set_defaults(func=run)
 
 
+def _rate(text: str) -> float:
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a rate such as 0.8 or 80%, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a rate must be between 0 and 1 (or 0% and 100%), got {text!r}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    print(f"protostudio {NAME}: not available in this build yet", file=sys.stderr)
-    return 2
+    from app.engine.evals import EvalOptions
+
+    path = Path(args.file)
+    try:
+        proto = load_prototype(path)
+        check_prototype_assertions(proto, str(path), path.read_text(encoding="utf-8"))
+    except PrototypeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    options = EvalOptions(
+        profiles=args.profile,
+        models=args.model,
+        baseline=args.baseline,
+        use_cache=not args.no_cache,
+        judge=args.judge,
+        embedder=args.embedder,
+        compare_to=args.compare_to,
+    )
+    return asyncio.run(_eval(proto, path, options, args))
+
+
+async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
+    from app.engine.evals import EvalError, EvalRunner, apply_outcome
+    from app.providers.hub import ProviderHub
+
+    hub = ProviderHub()
+    progress = Progress(sys.stderr)
+    try:
+        outcome = await EvalRunner(hub).run(proto, options, progress.on_progress)
+    except EvalError as exc:
+        print(f"protostudio eval: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        progress.close()
+        await hub.aclose()
+    apply_outcome(proto, outcome)
+    save_prototype(proto, path)
+    run, summary = outcome.eval_run, outcome.summary
+    table = format_table(run, summary, outcome.regressions, outcome.skipped_cases)
+    data = results_json(run, summary, outcome.regressions, outcome.compared_to, outcome.skipped_cases)
+    if args.json == "-":
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(table, file=sys.stderr)
+    else:
+        print(table)
+    if args.json and args.json != "-":
+        write_atomic(args.json, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    if args.junit:
+        write_atomic(args.junit, junit_xml(run, summary, proto.name))
+    print(f"saved eval run {run.id} to {path}", file=sys.stderr)
+    code = 0
+    for regression in outcome.regressions:
+        print(regression, file=sys.stderr)
+        code = EXIT_FAILED
+    if args.fail_under is not None and summary.pass_rate < args.fail_under:
+        print(
+            f"pass rate {summary.pass_rate * 100:.1f}% is under --fail-under {args.fail_under * 100:.1f}%",
+            file=sys.stderr,
+        )
+        code = EXIT_FAILED
+    return code
+
+
+class Progress:
+    """Eval progress on stderr: a redrawn line on a terminal, one line per stage on a pipe."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self._open = False
+
+    def on_progress(self, event: Any) -> None:
+        label = "running cells" if event.stage == "run" else "grading"
+        text = f"{label} {event.done}/{event.total}"
+        if self.tty:
+            self.out.write("\r\033[K" + text)
+            self._open = True
+        elif event.done in (event.total, 0) and (event.total or event.stage == "grade"):
+            self.out.write(text + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        if self._open:
+            self.out.write("\n")
+            self.out.flush()
+            self._open = False

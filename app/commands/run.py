@@ -1,19 +1,263 @@
-"""Placeholder until its issue lands: the command exists so `--help` lists the whole contract."""
+"""`protostudio run FILE`: run a prototype's matrix headless, save the results into the file, print a table.
+
+Exit codes: 0 every cell answered; 1 some cell failed (error or cut); 2 bad input (unknown
+ids, a malformed file); 130 interrupted by Ctrl+C, with every finished cell saved.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import json
+import shutil
+import signal
 import sys
-from typing import Any
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
 
-NAME = "run"
+from app.core.document import load_prototype
+from app.core.errors import PrototypeError
+from app.core.prototype import Prototype, Run
+from app.engine.events import CellFailed, EngineEvent, Progress
+from app.engine.plan import PlanError, RunPlan, expand
+
+EXIT_FAILED_CELLS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser(NAME, help="(not available yet)")
+    parser = sub.add_parser(
+        "run", help="run profiles x models x cases headless and save the results into the file",
+        description="Run the prototype's variants (profile x model target) on its cases, stream them "
+        "concurrently, save every finished cell into FILE and print a table. Empty selections run all.",
+    )
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--profile", action="append", default=[], metavar="P", help="profile id (repeatable)")
+    parser.add_argument("--model", action="append", default=[], metavar="M",
+                        help="model target id from the file, e.g. `local` (repeatable)")
+    parser.add_argument("--case", action="append", default=[], metavar="C", help="case id (repeatable)")
+    parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
+                        help="samples per cell (default 1)")
+    parser.add_argument("--concurrency", type=_positive, default=8, metavar="N",
+                        help="requests at once, overall (default 8; at most 4 per provider)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="re-run: do not answer from the response cache")
+    parser.add_argument("--json", action="store_true", help="print machine-readable results on stdout")
     parser.set_defaults(func=run)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    print(f"protostudio {NAME}: not available in this build yet", file=sys.stderr)
-    return 2
+    try:
+        proto = load_prototype(args.file)
+    except PrototypeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    plan = RunPlan(profiles=args.profile, models=args.model, cases=args.case, repeat=args.repeat,
+                   use_cache=not args.no_cache)
+    try:
+        total = len(expand(proto, plan))
+    except PlanError as exc:
+        print(f"protostudio run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(_run(proto, Path(args.file), plan, total, args))
+
+
+async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: argparse.Namespace) -> int:
+    from app.engine.engine import Engine
+    from app.engine.writer import ResultWriter
+    from app.providers.hub import ProviderHub
+
+    hub = ProviderHub()
+    engine = Engine(hub, concurrency=args.concurrency)
+    writer = ResultWriter(proto, path)
+    bar = ProgressBar(sys.stderr, total)
+    interrupted = _on_interrupt(engine.cancel_all, bar)
+
+    def on_event(event: EngineEvent) -> None:
+        writer.on_event(event)
+        bar.on_event(event)
+
+    try:
+        runs = await engine.run(proto, plan, on_event)
+    finally:
+        await writer.flush()
+        bar.close()
+        await hub.aclose()
+        _restore_interrupt()
+    if args.json:
+        _print_json(path, runs, interrupted(), bar.last)
+    else:
+        print_table(runs, repeat=plan.repeat)
+    if interrupted():
+        print(f"interrupted: {sum(r.status != 'cancelled' for r in runs)} finished cells saved to {path}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED_CELLS if any(r.status in ("error", "cut") for r in runs) else 0
+
+
+# -- Ctrl+C -----------------------------------------------------------------------------------------
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _on_interrupt(cancel: Callable[[], None], bar: ProgressBar) -> Callable[[], bool]:
+    """First Ctrl+C (or SIGTERM) cancels every cell and lets the run save; a second one stops at once."""
+    state = {"hit": False}
+    loop = asyncio.get_running_loop()
+
+    def handler() -> None:
+        state["hit"] = True
+        bar.note("cancelling: saving finished cells (Ctrl+C again to quit now)")
+        _restore_interrupt()
+        cancel()
+
+    for sig in _SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt instead
+            loop.add_signal_handler(sig, handler)
+    return lambda: state["hit"]
+
+
+def _restore_interrupt() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in _SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+
+
+# -- progress ---------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """One redrawn line on a terminal; on a pipe, a line every few seconds and a last one."""
+
+    def __init__(self, out: TextIO, total: int, *, width: int = 24) -> None:
+        self.out = out
+        self.total = total
+        self.width = width
+        self.tty = out.isatty()
+        self.last = Progress(0, total, 0, None)
+        self._printed = 0.0
+        self._drawn = False
+
+    def on_event(self, event: EngineEvent) -> None:
+        if isinstance(event, Progress):
+            self.last = event
+            self._draw()
+        elif isinstance(event, CellFailed):
+            self.note(f"{event.cell.case} / {event.cell.profile} / {event.cell.model}: {event.run.error}")
+
+    def note(self, text: str) -> None:
+        if self.tty and self._drawn:
+            self.out.write("\r\x1b[K")
+        self.out.write(text + "\n")
+        self._drawn = False
+        self._draw(force=True)
+
+    def close(self) -> None:
+        self._draw(force=True)
+        if self.tty and self._drawn:
+            self.out.write("\n")
+        self.out.flush()
+
+    def _draw(self, *, force: bool = False) -> None:
+        p = self.last
+        now = time.monotonic()
+        if not self.tty and not force and p.done < p.total and now - self._printed < 2.0:
+            return
+        self._printed = now
+        filled = int(self.width * p.done / p.total) if p.total else self.width
+        cost = "$?" if p.cost_usd is None else f"${p.cost_usd:.4f}" + ("+?" if p.cost_unknown else "")
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"[{bar}] {p.done}/{p.total} cells, {p.tokens} tokens, {cost}"
+        for count, label in ((p.failed, "failed"), (p.cancelled, "cancelled")):
+            line += f", {count} {label}" if count else ""
+        if self.tty:
+            self.out.write("\r\x1b[K" + line)
+            self._drawn = True
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+
+# -- results ----------------------------------------------------------------------------------------
+
+
+def print_table(runs: list[Run], *, repeat: int = 1, out: TextIO | None = None) -> None:
+    """Case x variant: first line of the output (or the error), tokens, latency, cost."""
+    out = out or sys.stdout
+    rows = [("case", "variant", "output", "tokens", "latency", "cost")]
+    for r in runs:
+        variant = f"{r.profile}/{r.model}" + (f"#{r.sample}" if repeat > 1 else "")
+        rows.append((r.case, variant, _summary(r), _tokens(r), _latency(r), _cost(r)))
+    fixed = [max(len(row[i]) for row in rows) for i in range(6)]
+    room = shutil.get_terminal_size((120, 24)).columns - sum(fixed) + fixed[2] - 10
+    fixed[2] = max(20, min(fixed[2], room))
+    for row in rows:
+        cells = [_fit(text, fixed[i]) for i, text in enumerate(row)]
+        left = "  ".join(cell.ljust(fixed[i]) for i, cell in enumerate(cells[:3]))
+        right = "  ".join(cell.rjust(fixed[i + 3]) for i, cell in enumerate(cells[3:]))
+        print(f"{left}  {right}".rstrip(), file=out)
+
+
+def _summary(run: Run) -> str:
+    first = next((line.strip() for line in run.output.splitlines() if line.strip()), "")
+    if run.status == "ok":
+        return first or "(empty answer)"
+    if run.status == "cancelled":
+        return f"(cancelled) {first}".rstrip()
+    label = "CUT" if run.status == "cut" else "ERROR"
+    return f"{label}: {run.error or 'failed'}" + (f" | {first}" if first else "")
+
+
+def _tokens(run: Run) -> str:
+    return "?" if run.usage.completion_tokens is None else str(run.usage.completion_tokens)
+
+
+def _latency(run: Run) -> str:
+    return "?" if run.latency_ms is None else f"{run.latency_ms / 1000:.2f}s"
+
+
+def _cost(run: Run) -> str:
+    if run.cached:
+        return "$0 (cached)"
+    return "?" if run.cost_usd is None else f"${run.cost_usd:.5f}"
+
+
+def _fit(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progress) -> None:
+    payload = {
+        "file": str(path),
+        "interrupted": interrupted,
+        "cells": progress.total,
+        "done": progress.done,
+        "failed": progress.failed,
+        "cancelled": progress.cancelled,
+        "tokens": progress.tokens,
+        "cost_usd": progress.cost_usd,
+        "cost_unknown": progress.cost_unknown,
+        "runs": [r.model_dump(mode="json", by_alias=True) for r in runs],
+    }
+    json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+__all__ = ["ProgressBar", "print_table", "register", "run"]

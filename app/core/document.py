@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.atomic import write_atomic
 from app.core.errors import Problem, PrototypeError
-from app.core.prototype import FORMAT_VERSION, Prototype
+from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -97,9 +98,20 @@ def _migrate(data: dict[str, Any], located: Located, filename: str) -> dict[str,
             raise PrototypeError.single(
                 filename, mark.line, mark.col, f"no migration from format version {version}"
             )
-        data = step(dict(data))
+        try:
+            upgraded = step(copy.deepcopy(data))
+        except Exception as exc:  # a migration bug must not escape as anything but PrototypeError
+            raise PrototypeError.single(
+                filename, mark.line, mark.col, f"could not upgrade this file from format version "
+                f"{version}: {type(exc).__name__}: {exc}"
+            ) from None
+        if not isinstance(upgraded, dict):
+            raise PrototypeError.single(
+                filename, mark.line, mark.col, f"upgrading from format version {version} gave no document"
+            )
         version += 1
-        data["protostudio"] = version
+        upgraded["protostudio"] = version
+        data = upgraded
     return data
 
 
@@ -123,7 +135,9 @@ def _problems_from_validation(exc: ValidationError, located: Located, filename: 
         else:
             mark = located.mark_for(path)
             got = _describe(err.get("input"))
-            message = f"{where or 'document'}: {_plain(err['msg'])} (got {got})"
+            message = f"{where or 'document'}: {_lower_first(err['msg'])} (got {got})"
+            if kind == "string_type" and isinstance(err.get("input"), dict):
+                message += "; text that contains ': ' must be quoted or written as a `|` block"
         problems.append(Problem(filename, mark.line, mark.col, message))
     return problems
 
@@ -161,7 +175,7 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def _plain(msg: str) -> str:
+def _lower_first(msg: str) -> str:
     return msg[0].lower() + msg[1:] if msg else msg
 
 
@@ -192,6 +206,13 @@ def _check_references(proto: Prototype, located: Located, filename: str) -> None
                     f"(first used at {list_name}[{seen[item.id]}])")
             else:
                 seen[item.id] = index
+    for p_index, profile in enumerate(proto.profiles):
+        rule_ids: set[str] = set()
+        for r_index, rule in enumerate(profile.behavior_spec):
+            if rule.id in rule_ids:
+                add(("profiles", p_index, "behavior_spec", r_index, "id"),
+                    f"duplicate rule id {rule.id!r} in the behavior spec of profile {profile.id!r}")
+            rule_ids.add(rule.id)
     run_ids = {r.id for r in proto.runs}
     for index, pref in enumerate(proto.preferences):
         for side in ("a", "b"):
@@ -207,11 +228,37 @@ def _check_references(proto: Prototype, located: Located, filename: str) -> None
 # -- saving -----------------------------------------------------------------------------------------
 
 
+ALWAYS_WRITTEN: frozenset[tuple[type[BaseModel], str]] = frozenset(
+    {(Prototype, "protostudio"), (Profile, "form_factor"), (Turn, "role")}
+)
+"""Fields written even when they hold their default, because a reader needs them to make sense
+of the file (whose turn it is, which form factor a profile targets, which format version)."""
+
+
 def to_data(proto: Prototype) -> dict[str, Any]:
-    """Plain data for YAML: defaults left out so files stay short, version always first."""
-    data = proto.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    data.pop("protostudio", None)
-    return {"protostudio": proto.protostudio, **data}
+    """Plain data for YAML, in field order: defaults left out so files stay short, except ALWAYS_WRITTEN."""
+    data = _plain(proto)
+    assert isinstance(data, dict)
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        model = type(value)
+        out: dict[str, Any] = {}
+        for name, field in model.model_fields.items():
+            item = getattr(value, name)
+            if (model, name) not in ALWAYS_WRITTEN and not field.is_required():
+                default = field.get_default(call_default_factory=True)
+                if type(item) is type(default) and item == default:
+                    continue
+            out[field.alias or name] = _plain(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
 
 
 def dumps_prototype(proto: Prototype) -> str:

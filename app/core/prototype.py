@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 FORMAT_VERSION = 1
 """The newest `protostudio:` format version this app reads and writes."""
@@ -23,6 +23,16 @@ Role = Literal["user", "assistant"]
 Thumb = Literal["up", "down"]
 Verdict = Literal["a", "b", "tie", "both_bad"]
 RunStatus = Literal["ok", "error", "cancelled", "cut"]
+
+
+def _number_as_text(value: Any) -> Any:
+    """`bill: 64` in `vars` means the text "64": people should not have to quote numbers there."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+VarValue = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 def new_id(prefix: str) -> str:
@@ -38,7 +48,9 @@ def utc_now() -> str:
 class Strict(BaseModel):
     """Base for every document model: unknown keys are errors, assignment is validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 # -- behavior ---------------------------------------------------------------------------------------
@@ -121,9 +133,12 @@ class Case(Strict):
 
     id: Id
     description: str = ""
-    vars: dict[str, str] = Field(default_factory=dict)
+    vars: dict[str, VarValue] = Field(default_factory=dict)
     turns: list[Turn] = Field(min_length=1)
     assert_: list[Assertion] = Field(default_factory=list, alias="assert")
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="Pass when the weighted assertion score reaches this; unset: all must pass."
+    )
 
 
 # -- results and ratings ----------------------------------------------------------------------------
@@ -195,6 +210,7 @@ class AssertionResult(Strict):
     passed: bool
     score: float
     reason: str = ""
+    key: str = Field("", description="Which assertion: `default_assert[i]` or `assert[i]` of the case.")
 
 
 class EvalResult(Strict):
@@ -208,6 +224,7 @@ class EvalResult(Strict):
     passed: bool
     score: float
     assertions: list[AssertionResult] = Field(default_factory=list)
+    error: str | None = Field(None, description="The model call failed, so the case counts as failed.")
 
 
 class EvalRun(Strict):
@@ -216,6 +233,7 @@ class EvalRun(Strict):
     id: Id
     created: str
     pass_rate: float
+    baseline_pass_rate: float | None = None
     results: list[EvalResult] = Field(default_factory=list)
 
 

@@ -1,14 +1,20 @@
 """Safe YAML reading that remembers where every value came from, and canonical YAML writing.
 
-Reading composes YAML nodes with a SafeLoader subclass and builds plain Python data
-ourselves, so we can (a) keep the `line:col` of every key and value for error messages,
-(b) reject duplicate keys, which PyYAML silently overwrites, and (c) keep timestamps as
-strings. Writing is canonical: insertion key order, block literals for multi-line text,
-unicode as is, no tags. `dump(load(text)) == text` for any text this module wrote.
+Reading composes YAML nodes with a safe parser (libyaml's when available, for speed) and
+builds plain Python data ourselves instead of letting a constructor do it, so we can:
+(a) keep the `line:col` of every key and value for error messages, (b) reject duplicate keys,
+which PyYAML silently overwrites, (c) keep timestamps and mapping keys as the text the user
+wrote, (d) refuse any tag but the plain YAML types, never constructing Python objects, and
+(e) cap alias expansion, so a "billion laughs" file is refused in milliseconds.
+
+Writing is canonical: insertion key order, block literals for multi-line text, unicode as
+is, no tags, no aliases, no line folding. `dump(load(text)) == text` for any text written here.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +22,11 @@ import yaml
 
 Path_ = tuple[str | int, ...]
 """A location inside a document: mapping keys and sequence indexes."""
+
+MAX_EXPANSION = 10
+"""Aliases may make the built data at most this many times larger than the node graph (plus a margin)."""
+
+_EXPANSION_MARGIN = 10_000
 
 
 @dataclass(frozen=True)
@@ -35,14 +46,28 @@ class YamlSyntaxError(ValueError):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without the timestamp resolver: dates stay the strings the user wrote."""
+def _without_timestamps(loader: type[yaml.SafeLoader] | type[Any]) -> None:
+    """Drop the timestamp resolver: `created: 2026-11-22T06:00:00Z` stays the string the user wrote."""
+    loader.yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
 
-_Loader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+class _PyLoader(yaml.SafeLoader):
+    """Pure-Python safe parser; also lends its scalar constructors to the builder."""
+
+
+_without_timestamps(_PyLoader)
+
+_ParserClass: type[Any] = _PyLoader
+if getattr(yaml, "__with_libyaml__", False):  # pragma: no branch - depends on the PyYAML wheel
+
+    class _CLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        """libyaml's parser (about ten times faster) with the same resolvers."""
+
+    _without_timestamps(_CLoader)
+    _ParserClass = _CLoader
 
 
 @dataclass
@@ -70,94 +95,239 @@ def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_FRIENDLY = (
+    ("mapping values are not allowed", "a `key: value` pair is not allowed here; if this is text that "
+     "contains ': ', put the whole text in quotes or in a `|` block"),
+    ("cannot start any token", "this character cannot start a value here (a tab used for indentation? "
+     "YAML needs spaces; text starting with ` @ or % needs quotes)"),
+    ("could not find expected ':'", "expected `key: value` here; check the indentation and the quotes"),
+    ("found undefined alias", "an alias (`*name`) refers to an anchor (`&name`) that does not exist"),
+    ("expected a single document", "a prototype file holds one YAML document; remove the extra `---`"),
+)
+"""PyYAML/libyaml phrasings, matched by substring, and what they mean in plain words."""
+
+
+def _friendly(problem: str, context: str | None) -> str:
+    for phrase, plain in _FRIENDLY:
+        if phrase in problem or (context and phrase in context):
+            return plain
+    return f"{problem} ({context})" if context else problem
+
+
 def load_located(text: str) -> Located:
     """Parse YAML text safely. Raises YamlSyntaxError with a position on any problem."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=_ParserClass)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        problem = exc.problem or "invalid YAML"
-        if exc.context:
-            problem = f"{problem} ({exc.context})"
+        problem = _friendly((exc.problem or "invalid YAML").strip(), exc.context)
+        if _char_at(text, where) == "\t":
+            problem = "a tab character is used here; YAML indents with spaces only"
         raise YamlSyntaxError(f"YAML syntax error: {problem}", where) from None
-    except yaml.YAMLError as exc:  # e.g. reader errors for control characters
-        mark = getattr(exc, "position", None)
-        raise YamlSyntaxError(f"YAML error: {exc}", Mark(1, (mark or 0) + 1)) from None
-    marks: dict[Path_, Mark] = {}
-    key_marks: dict[Path_, Mark] = {}
+    except yaml.YAMLError as exc:  # reader errors: control characters, bad encodings
+        raise YamlSyntaxError(f"YAML error: {_plain_reader_error(exc)}", _reader_mark(text, exc)) from None
+    except (UnicodeError, ValueError) as exc:  # e.g. lone surrogates handed in as text
+        raise YamlSyntaxError(f"text cannot be read as YAML: {exc}", Mark(1, 1)) from None
     if root is None:
-        return Located(None, marks, key_marks)
-    constructor = _Loader("")  # only used to construct scalars with the safe resolvers
-    data = _build(root, (), marks, key_marks, constructor)
-    return Located(data, marks, key_marks)
+        return Located(None, {}, {})
+    return _Builder(root).located()
 
 
-_SAFE_SCALAR_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "merge", "value")
-)
+def _char_at(text: str, mark: Mark) -> str:
+    lines = text.split("\n")
+    if 0 < mark.line <= len(lines) and 0 < mark.col <= len(lines[mark.line - 1]):
+        return lines[mark.line - 1][mark.col - 1]
+    return ""
 
 
-def _check_tag(node: yaml.Node) -> None:
-    """Only plain YAML types: `!!python/...` and custom tags are refused, not constructed."""
-    if isinstance(node, yaml.MappingNode):
-        allowed = node.tag == "tag:yaml.org,2002:map"
-    elif isinstance(node, yaml.SequenceNode):
-        allowed = node.tag == "tag:yaml.org,2002:seq"
-    else:
-        allowed = node.tag in _SAFE_SCALAR_TAGS
-    if not allowed:
-        raise YamlSyntaxError(f"tags such as {node.tag!r} are not allowed in prototype files", _mark(node))
+def _plain_reader_error(exc: yaml.YAMLError) -> str:
+    character = getattr(exc, "character", None)
+    if isinstance(character, str):
+        return f"the file contains the control character {character!r}, which YAML does not allow"
+    if isinstance(character, int):
+        return f"the file contains the control character {chr(character)!r}, which YAML does not allow"
+    return str(exc).splitlines()[0] if str(exc) else "invalid YAML"
 
 
-def _build(
-    node: yaml.Node,
-    path: Path_,
-    marks: dict[Path_, Mark],
-    key_marks: dict[Path_, Mark],
-    constructor: _Loader,
-) -> Any:
-    marks[path] = _mark(node)
-    _check_tag(node)
-    if isinstance(node, yaml.MappingNode):
-        constructor.flatten_mapping(node)  # resolve `<<` merge keys the safe way
+def _reader_mark(text: str, exc: yaml.YAMLError) -> Mark:
+    position = getattr(exc, "position", None)
+    if not isinstance(position, int):
+        return Mark(1, 1)
+    position = max(0, min(position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    return Mark(line, col)
+
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def _construct_float(loader: _PyLoader, node: yaml.ScalarNode) -> Any:
+    return loader.construct_yaml_float(node)
+
+
+_SCALARS: dict[str, Callable[[_PyLoader, yaml.ScalarNode], Any]] = {
+    "tag:yaml.org,2002:str": lambda _loader, node: node.value,
+    "tag:yaml.org,2002:int": lambda loader, node: loader.construct_yaml_int(node),
+    "tag:yaml.org,2002:float": _construct_float,
+    "tag:yaml.org,2002:bool": lambda loader, node: loader.construct_yaml_bool(node),
+    "tag:yaml.org,2002:null": lambda _loader, _node: None,
+}
+_KEY_TAGS = frozenset(_SCALARS) | {_MERGE}
+
+
+class _Builder:
+    """Turns a node graph into plain data, recording marks; refuses unsafe tags and alias bombs."""
+
+    def __init__(self, root: yaml.Node) -> None:
+        self.root = root
+        self.marks: dict[Path_, Mark] = {}
+        self.key_marks: dict[Path_, Mark] = {}
+        self.constructor = _PyLoader("")
+        self.budget = MAX_EXPANSION * _count_nodes(root) + _EXPANSION_MARGIN
+        self.active: set[int] = set()
+
+    def located(self) -> Located:
+        data = self.build(self.root, ())
+        return Located(data, self.marks, self.key_marks)
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlSyntaxError(
+                "aliases (`*name`) expand this file to far more data than it contains; "
+                "write the values out instead", _mark(node)
+            )
+        if path not in self.marks:
+            self.marks[path] = _mark(node)
+        if id(node) in self.active:
+            raise YamlSyntaxError("an alias (`*name`) refers to a value that contains it", _mark(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                _check_collection_tag(node, _SEQ)
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            raise YamlSyntaxError("unsupported YAML node", _mark(node))
+        finally:
+            self.active.discard(id(node))
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        construct = _SCALARS.get(node.tag)
+        if construct is None:
+            raise _tag_error(node)
+        try:
+            value = construct(self.constructor, node)
+        except Exception:  # ValueError (int digit limit, bad `!!int`), KeyError (bad `!!bool`) ...
+            raise YamlSyntaxError(
+                f"{node.value[:40]!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}", _mark(node)
+            ) from None
+        if isinstance(value, float) and math.isinf(value) and node.tag != _STR and "inf" not in node.value.lower():
+            raise YamlSyntaxError(f"the number {node.value[:40]!r} is too large", _mark(node))
+        return value
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        _check_collection_tag(node, _MAP)
         result: dict[str, Any] = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlSyntaxError("a mapping key must be plain text", _mark(key_node))
-            key = constructor.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key)
+                raise YamlSyntaxError("a mapping key must be plain text, not a list or a mapping", _mark(key_node))
+            if key_node.tag not in _KEY_TAGS:
+                raise _tag_error(key_node)
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            key = key_node.value  # the key exactly as written: `yes`, `1` and `null` stay text
             if key in result:
                 raise YamlSyntaxError(f"duplicate key {key!r}", _mark(key_node))
-            key_marks[(*path, key)] = _mark(key_node)
-            result[key] = _build(value_node, (*path, key), marks, key_marks, constructor)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), marks, key_marks, constructor) for i, item in enumerate(node.value)]
-    try:
-        return constructor.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
-        raise YamlSyntaxError(f"unsupported value: {exc.problem}", _mark(node)) from None
+            self.key_marks[(*path, key)] = _mark(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        merged: dict[str, Any] = {}
+        for value_node in merges:  # after the explicit keys, so their marks win
+            for key, value in self.merge_sources(value_node, path).items():
+                merged.setdefault(key, value)
+        if not merged:
+            return result
+        return {**{k: v for k, v in merged.items() if k not in result}, **result}
+
+    def merge_sources(self, node: yaml.Node, path: Path_) -> dict[str, Any]:
+        """`<<: *base` or `<<: [*a, *b]`; earlier sources win, as YAML specifies."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise YamlSyntaxError("`<<` merges only mappings (or a list of them)", _mark(source))
+            for key, value in self.build(source, path).items():
+                merged.setdefault(key, value)
+        return merged
+
+
+def _count_nodes(root: yaml.Node) -> int:
+    """Distinct nodes in the graph (aliases not expanded), without recursion."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
+def _check_collection_tag(node: yaml.Node, expected: str) -> None:
+    if node.tag != expected:
+        raise _tag_error(node)
+
+
+def _tag_error(node: yaml.Node) -> YamlSyntaxError:
+    return YamlSyntaxError(
+        f"the tag {node.tag!r} is not allowed in prototype files; only plain text, numbers, "
+        "true/false, lists and mappings are", _mark(node)
+    )
 
 
 # -- writing ----------------------------------------------------------------------------------------
 
 
 class _Dumper(yaml.SafeDumper):
-    """SafeDumper that indents sequences under their key and writes multi-line text as `|` blocks."""
+    """SafeDumper that indents sequences under their key, never writes aliases, and uses `|` blocks."""
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+        return dumper.represent_scalar(_STR, value, style="|")
+    return dumper.represent_scalar(_STR, value)
+
+
+def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
+    """Whole floats are written as integers (`weight: 2`, not `2.0`), as people write them."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+        return dumper.represent_int(int(value))
+    return dumper.represent_float(value)
 
 
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(float, _represent_float)
 
 
 def dump(data: Any) -> str:
@@ -168,6 +338,6 @@ def dump(data: Any) -> str:
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
-        width=100,
+        width=1_000_000_000,
         indent=2,
     )

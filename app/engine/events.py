@@ -15,6 +15,8 @@ class Cell:
     profile: str
     model: str
     sample: int = 0
+    baseline: bool = False
+    """A prompted-baseline cell (evals): the profile's prompts were left out."""
 
     @property
     def variant(self) -> tuple[str, str]:
@@ -22,16 +24,22 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return f"{self.case}|{self.profile}|{self.model}|{self.sample}"
+        base = f"{self.case}|{self.profile}|{self.model}|{self.sample}"
+        return f"{base}|baseline" if self.baseline else base
 
 
 @dataclass(frozen=True)
 class CellQueued:
+    """The cell waits for a slot. Sent again with a `reason` when a rate-limited cell is requeued."""
+
     cell: Cell
+    reason: str = ""
 
 
 @dataclass(frozen=True)
 class CellStarted:
+    """The request went out. After a requeue it is sent again: drop any text shown for the cell."""
+
     cell: Cell
     messages: tuple[Message, ...]
     cached: bool = False
@@ -69,10 +77,19 @@ class CellCancelled:
 
 @dataclass(frozen=True)
 class Progress:
+    """Where the whole run stands. `tokens` counts prompt + completion tokens of finished cells.
+
+    `cost_usd` sums the known costs (None while no cell has a known cost); `cost_unknown`
+    counts finished cells whose cost is unknown, so a display can say "at least".
+    """
+
     done: int
     total: int
     tokens: int
     cost_usd: float | None
+    failed: int = 0
+    cancelled: int = 0
+    cost_unknown: int = 0
 
 
 EngineEvent = CellQueued | CellStarted | CellDelta | CellFinished | CellFailed | CellCancelled | Progress

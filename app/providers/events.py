@@ -21,6 +21,7 @@ class ErrorKind(StrEnum):
     LOCAL_CRASH = "local_model_crashed"
     HOST_NOT_CONFIRMED = "host_not_confirmed"  # a stored key would go to a host it was not stored for
     CANCELLED = "cancelled"
+    UNKNOWN_PROVIDER = "unknown_provider"  # no provider with that id
     UNKNOWN = "unknown"
 
 

@@ -1,15 +1,42 @@
-"""Start the desktop app (replaced by the full main window in the UI issue)."""
+"""Start the desktop app: `protostudio` (the bundled example or the last file) or `protostudio FILE.yaml`."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+
+def start_file(argv: list[str]) -> Path | None:
+    """The file to open: the argument, else the last opened file, else the bundled cat-persona example."""
+    from app.ui.resources import example_prototype
+    from app.ui.ui_state import UiState
+
+    if argv:
+        return Path(argv[0]).expanduser()
+    return UiState().last_file() or example_prototype()
+
+
+def create_window(argv: list[str]):
+    """Build the main window for these arguments, without running the event loop (tests use this)."""
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow()
+    path = start_file(argv)
+    if path is not None:
+        window.file_ops.open_sync(path)
+    window.file_ops.offer_recovery()
+    window.grid.focus_first_cell()
+    return window
 
 
 def launch(argv: list[str]) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    label = QLabel("Protostudio")
-    label.resize(640, 400)
-    label.show()
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Protostudio")
+    app.setOrganizationName("Protostudio")
+    args = [a for a in argv if not a.startswith("-")]
+    window = create_window(args)
+    window.show()
     return int(app.exec())

@@ -1,0 +1,447 @@
+"""Assertion types and grading: one output in, pass/fail, a 0..1 score and a reason a designer can read.
+
+Pure core: no network. `similar` and `llm-rubric` need a model, so the caller injects async
+callables (`Graders.embed`, `Graders.judge`); the engine layer builds them on the provider hub.
+Any type takes a `not-` prefix, which flips the verdict and turns the score `s` into `1 - s`.
+
+A case passes when every assertion with a weight above 0 passes, or, when the case sets a
+`threshold`, when the weighted mean score reaches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import math
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jsonschema
+
+from app.core.evals import textchecks as tc
+from app.core.evals.rubric import parse_verdict, rubric_messages
+from app.core.prototype import Assertion, AssertionResult, Message
+
+Embedder = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
+"""Texts in, one embedding vector per text out."""
+Judge = Callable[[str | None, list[Message]], Awaitable[str]]
+"""(judge model target id or None for the default judge, messages) -> the judge's raw answer."""
+
+DEFAULT_SIMILARITY = 0.8
+"""`similar` passes at cosine >= this unless the assertion sets `threshold`."""
+
+ValueKind = Literal["none", "text", "texts", "count", "pattern", "schema"]
+
+
+class AssertionSpecError(ValueError):
+    """An assertion names an unknown type or has a value its type cannot use."""
+
+
+class GradingError(Exception):
+    """A model needed for grading could not answer; raised by injected embedders and judges."""
+
+
+@dataclass(frozen=True)
+class Graders:
+    """The model-backed helpers grading may need. Missing ones make those assertions fail with a reason."""
+
+    embed: Embedder | None = None
+    judge: Judge | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """The un-negated outcome of one check. Reason = `fact`, plus `expected ...` when it fails."""
+
+    passed: bool
+    score: float
+    fact: str
+    expected: str
+    expected_not: str = ""
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    name: str
+    value: ValueKind
+    summary: str
+
+
+TYPES: dict[str, TypeSpec] = {
+    spec.name: spec
+    for spec in (
+        TypeSpec("equals", "text", "the whole output equals the value (surrounding whitespace ignored)"),
+        TypeSpec("contains", "text", "the output contains the value (case-sensitive)"),
+        TypeSpec("icontains", "text", "the output contains the value, ignoring case"),
+        TypeSpec("contains-any", "texts", "the output contains at least one of the values"),
+        TypeSpec("contains-all", "texts", "the output contains every value"),
+        TypeSpec("icontains-any", "texts", "like contains-any, ignoring case"),
+        TypeSpec("icontains-all", "texts", "like contains-all, ignoring case"),
+        TypeSpec("starts-with", "text", "the output starts with the value (leading whitespace ignored)"),
+        TypeSpec("regex", "pattern", "a Python regular expression matches somewhere in the output"),
+        TypeSpec(
+            "is-json",
+            "schema",
+            "the output is JSON (a lone ```json fence is allowed), optionally "
+            "matching the JSON Schema given as value",
+        ),
+        TypeSpec("max-words", "count", "at most N words"),
+        TypeSpec("min-words", "count", "at least N words"),
+        TypeSpec("max-chars", "count", "at most N characters (surrounding whitespace ignored)"),
+        TypeSpec("bullet-count", "count", "exactly N markdown list items"),
+        TypeSpec(
+            "no-markdown", "none", "no headings, lists, bold, code, links, tables or quotes (for voice)"
+        ),
+        TypeSpec("is-refusal", "none", "the output declines (a fixed phrase list, or empty output)"),
+        TypeSpec(
+            "similar",
+            "texts",
+            "embedding cosine similarity to a reference (the closest of several) "
+            f">= threshold (default {DEFAULT_SIMILARITY})",
+        ),
+        TypeSpec("llm-rubric", "text", "a judge model says the output satisfies the rubric text"),
+    )
+}
+"""Every assertion type. Any of them also works with a `not-` prefix."""
+
+
+# -- validation -------------------------------------------------------------------------------------
+
+
+def split_type(type_name: str) -> tuple[str, bool]:
+    """`not-contains` -> (`contains`, True). Raises AssertionSpecError naming the known types."""
+    negated = type_name.startswith("not-")
+    base = type_name[4:] if negated else type_name
+    if base not in TYPES:
+        hint = difflib.get_close_matches(base, list(TYPES), n=1, cutoff=0.6)
+        message = f"unknown assertion type {type_name!r}"
+        if hint:
+            message += f"; did you mean {('not-' if negated else '') + hint[0]!r}?"
+        raise AssertionSpecError(
+            f"{message} Known types: {', '.join(TYPES)} (each also with a `not-` prefix)"
+        )
+    return base, negated
+
+
+def check_assertion(assertion: Assertion) -> None:
+    """Raise AssertionSpecError when the assertion cannot be graded as written."""
+    base, _ = split_type(assertion.type)
+    kind = TYPES[base].value
+    value = assertion.value
+    where = f"{assertion.type}:"
+    if kind == "none" and value is not None:
+        raise AssertionSpecError(f"{where} takes no value (got {tc.one_line(repr(value), 40)})")
+    if kind in ("text", "pattern") and (
+        isinstance(value, bool) or not isinstance(value, str | int | float) or not str(value)
+    ):
+        raise AssertionSpecError(f"{where} needs a non-empty text value")
+    if kind == "texts":
+        texts = as_texts(value)
+        if not texts or not all(texts):
+            raise AssertionSpecError(f"{where} needs a text or a list of non-empty texts")
+    if kind == "count" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise AssertionSpecError(f"{where} needs a whole number of 0 or more (got {value!r})")
+    if kind == "pattern":
+        try:
+            re.compile(str(value))
+        except re.error as exc:
+            raise AssertionSpecError(f"{where} invalid regular expression: {exc}") from None
+    if kind == "schema" and value is not None:
+        if not isinstance(value, dict | bool):
+            raise AssertionSpecError(f"{where} the value must be a JSON Schema (a mapping) or nothing")
+        try:
+            jsonschema.validators.validator_for(value).check_schema(value)
+        except jsonschema.SchemaError as exc:
+            raise AssertionSpecError(f"{where} invalid JSON Schema: {exc.message}") from None
+    if assertion.threshold is not None and not 0 <= assertion.threshold <= 1:
+        raise AssertionSpecError(f"{where} threshold must be between 0 and 1 (got {assertion.threshold})")
+
+
+def as_texts(value: Any) -> list[str]:
+    """A text or a list of texts as a list of strings (empty when it is neither)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        return [str(v) for v in value]
+    return []
+
+
+def describe(assertion: Assertion, limit: int = 40) -> str:
+    """A short label such as `contains "refund"` or `not-similar (2 references)`."""
+    value = assertion.value
+    if value is None:
+        return assertion.type
+    if isinstance(value, list):
+        return (
+            f"{assertion.type} ({len(value)} references)"
+            if "similar" in assertion.type
+            else (f"{assertion.type} {tc.one_line(', '.join(map(str, value)), limit)}")
+        )
+    if isinstance(value, dict):
+        return f"{assertion.type} (schema)"
+    if isinstance(value, str):
+        return f"{assertion.type} {tc.quoted(value, limit)}"
+    return f"{assertion.type} {value}"
+
+
+# -- grading ----------------------------------------------------------------------------------------
+
+
+async def grade(
+    assertion: Assertion, output: str, graders: Graders = Graders(), *, prompt: str = "", key: str = ""
+) -> AssertionResult:
+    """Grade one output. Never raises for a bad output or an unreachable grader: that is a failed result."""
+    try:
+        check_assertion(assertion)
+        base, negated = split_type(assertion.type)
+        check = await _check(base, assertion, output, graders, prompt)
+    except (AssertionSpecError, GradingError) as exc:
+        return AssertionResult(type=assertion.type, passed=False, score=0.0, reason=str(exc), key=key)
+    passed = check.passed != negated
+    score = (1.0 - check.score) if negated else check.score
+    if passed:
+        reason = check.fact
+    else:
+        expected = (check.expected_not or f"not {check.expected}") if negated else check.expected
+        reason = f"{check.fact}, expected {expected}"
+    return AssertionResult(
+        type=assertion.type,
+        passed=passed,
+        score=round(min(max(score, 0.0), 1.0), 4),
+        reason=tc.one_line(reason, 200),
+        key=key,
+    )
+
+
+@dataclass(frozen=True)
+class CaseGrade:
+    passed: bool
+    score: float
+    results: list[AssertionResult]
+
+
+async def grade_case(
+    assertions: Sequence[tuple[str, Assertion]],
+    output: str,
+    graders: Graders = Graders(),
+    *,
+    threshold: float | None = None,
+    prompt: str = "",
+) -> CaseGrade:
+    """Grade every (key, assertion) of a case on one output, concurrently, and combine them."""
+    results = list(
+        await asyncio.gather(*(grade(a, output, graders, prompt=prompt, key=k) for k, a in assertions))
+    )
+    weights = [a.weight for _, a in assertions]
+    return combine(results, weights, threshold)
+
+
+def combine(
+    results: Sequence[AssertionResult], weights: Sequence[float], threshold: float | None
+) -> CaseGrade:
+    """Weighted mean score; pass = all weighted assertions pass, or score >= threshold when set."""
+    total = sum(weights)
+    if total > 0:
+        score = sum(w * r.score for w, r in zip(weights, results, strict=True)) / total
+        all_pass = all(r.passed for w, r in zip(weights, results, strict=True) if w > 0)
+    else:
+        all_pass = all(r.passed for r in results)
+        score = 1.0 if all_pass else 0.0
+    passed = score >= threshold - 1e-9 if threshold is not None else all_pass
+    return CaseGrade(passed=passed, score=round(score, 4), results=list(results))
+
+
+async def _check(base: str, a: Assertion, output: str, graders: Graders, prompt: str) -> Check:
+    if base == "similar":
+        return await _similar(a, output, graders)
+    if base == "llm-rubric":
+        return await _rubric(a, output, graders, prompt)
+    return _CHECKS[base](a.value, output)
+
+
+def _equals(value: Any, output: str) -> Check:
+    want = str(value).strip()
+    ok = output.strip() == want
+    return Check(
+        ok,
+        float(ok),
+        "is exactly the expected text" if ok else f"is {tc.quoted(output)}",
+        f"exactly {tc.quoted(want)}",
+    )
+
+
+def _contains(ignore_case: bool) -> Callable[[Any, str], Check]:
+    def check(value: Any, output: str) -> Check:
+        want = str(value)
+        ok = (want.lower() in output.lower()) if ignore_case else (want in output)
+        fact = f"contains {tc.quoted(want)}" if ok else f"does not contain {tc.quoted(want)}"
+        return Check(
+            ok, float(ok), fact, f"to contain {tc.quoted(want)}", f"not to contain {tc.quoted(want)}"
+        )
+
+    return check
+
+
+def _contains_many(need_all: bool, ignore_case: bool) -> Callable[[Any, str], Check]:
+    def check(value: Any, output: str) -> Check:
+        wants = as_texts(value)
+        hay = output.lower() if ignore_case else output
+        found = [w for w in wants if (w.lower() if ignore_case else w) in hay]
+        missing = [w for w in wants if w not in found]
+        listed = ", ".join(tc.quoted(w, 30) for w in wants)
+        if need_all:
+            ok = not missing
+            fact = "contains all of them" if ok else f"misses {', '.join(tc.quoted(w, 30) for w in missing)}"
+            return Check(ok, float(ok), fact, f"all of {listed}", f"not all of {listed}")
+        ok = bool(found)
+        fact = f"contains {', '.join(tc.quoted(w, 30) for w in found)}" if ok else "contains none of them"
+        return Check(ok, float(ok), fact, f"one of {listed}", f"none of {listed}")
+
+    return check
+
+
+def _starts_with(value: Any, output: str) -> Check:
+    want = str(value)
+    ok = output.lstrip().startswith(want)
+    return Check(
+        ok,
+        float(ok),
+        f"starts with {tc.quoted(output.lstrip(), 30)}",
+        f"to start with {tc.quoted(want)}",
+        f"not to start with {tc.quoted(want)}",
+    )
+
+
+def _regex(value: Any, output: str) -> Check:
+    match = re.search(str(value), output)
+    fact = f"matches /{value}/ at {tc.quoted(match.group(0), 30)}" if match else f"no match for /{value}/"
+    return Check(
+        match is not None, float(match is not None), fact, f"a match for /{value}/", f"no match for /{value}/"
+    )
+
+
+def _is_json(value: Any, output: str) -> Check:
+    expected = "JSON matching the schema" if value is not None else "valid JSON"
+    try:
+        data, fenced = tc.parse_json_output(output)
+    except ValueError as exc:
+        return Check(False, 0.0, f"is not JSON: {exc}", expected)
+    where = " inside a ```json fence" if fenced else ""
+    if value is not None:
+        error = jsonschema.exceptions.best_match(
+            jsonschema.validators.validator_for(value)(value).iter_errors(data)
+        )
+        if error is not None:
+            path = "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path)
+            return Check(False, 0.0, f"JSON{where} breaks the schema at ${path}: {error.message}", expected)
+        return Check(True, 1.0, f"JSON{where} matching the schema", expected)
+    return Check(True, 1.0, f"valid JSON{where}", expected)
+
+
+def _max_words(value: Any, output: str) -> Check:
+    n = tc.words(output)
+    return Check(n <= value, float(n <= value), f"has {n} words", f"at most {value}", f"more than {value}")
+
+
+def _min_words(value: Any, output: str) -> Check:
+    n = tc.words(output)
+    return Check(n >= value, float(n >= value), f"has {n} words", f"at least {value}", f"fewer than {value}")
+
+
+def _max_chars(value: Any, output: str) -> Check:
+    n = len(output.strip())
+    return Check(
+        n <= value, float(n <= value), f"has {n} characters", f"at most {value}", f"more than {value}"
+    )
+
+
+def _bullet_count(value: Any, output: str) -> Check:
+    n = tc.list_items(output)
+    noun = "bullet point" if n == 1 else "bullet points"
+    return Check(n == value, float(n == value), f"has {n} {noun}", f"exactly {value}", f"other than {value}")
+
+
+def _no_markdown(value: Any, output: str) -> Check:
+    found = tc.markdown_found(output)
+    if not found:
+        return Check(True, 1.0, "plain text, no markdown", "no markdown", "some markdown")
+    listed = ", ".join(f"{kind} ({count})" for kind, count in found.items())
+    return Check(False, 0.0, f"has markdown: {listed}", "plain text", "some markdown")
+
+
+def _is_refusal(value: Any, output: str) -> Check:
+    phrase = tc.refusal_phrase(output)
+    if phrase is None:
+        return Check(False, 0.0, "answers (no refusal phrase found)", "a refusal", "an answer, not a refusal")
+    fact = "is empty, counted as a refusal" if phrase == "" else f"refuses ({tc.quoted(phrase)})"
+    return Check(True, 1.0, fact, "a refusal", "an answer, not a refusal")
+
+
+_CHECKS: dict[str, Callable[[Any, str], Check]] = {
+    "equals": _equals,
+    "contains": _contains(False),
+    "icontains": _contains(True),
+    "contains-any": _contains_many(False, False),
+    "contains-all": _contains_many(True, False),
+    "icontains-any": _contains_many(False, True),
+    "icontains-all": _contains_many(True, True),
+    "starts-with": _starts_with,
+    "regex": _regex,
+    "is-json": _is_json,
+    "max-words": _max_words,
+    "min-words": _min_words,
+    "max-chars": _max_chars,
+    "bullet-count": _bullet_count,
+    "no-markdown": _no_markdown,
+    "is-refusal": _is_refusal,
+}
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity; 0 for a zero vector. Raises GradingError on mismatched sizes."""
+    if len(a) != len(b):
+        raise GradingError(f"embedding sizes differ ({len(a)} vs {len(b)})")
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+async def _similar(a: Assertion, output: str, graders: Graders) -> Check:
+    if graders.embed is None:
+        raise GradingError("no embedding model is configured for `similar`")
+    references = as_texts(a.value)
+    threshold = DEFAULT_SIMILARITY if a.threshold is None else a.threshold
+    vectors = await graders.embed([output, *references])
+    if len(vectors) != len(references) + 1:
+        raise GradingError(
+            f"the embedding model returned {len(vectors)} vectors for {len(references) + 1} texts"
+        )
+    best = max(cosine(vectors[0], v) for v in vectors[1:])
+    which = "the reference" if len(references) == 1 else "the closest reference"
+    return Check(
+        best >= threshold,
+        max(best, 0.0),
+        f"similarity {best:.2f} to {which}",
+        f"at least {threshold:.2f}",
+        f"below {threshold:.2f}",
+    )
+
+
+async def _rubric(a: Assertion, output: str, graders: Graders, prompt: str) -> Check:
+    if graders.judge is None:
+        raise GradingError("no judge model is configured for `llm-rubric`")
+    answer = await graders.judge(a.judge, rubric_messages(str(a.value), output, prompt))
+    try:
+        verdict = parse_verdict(answer)
+    except ValueError as exc:
+        raise GradingError(str(exc)) from None
+    passed = verdict.passed
+    score = float(passed) if verdict.score is None else verdict.score
+    if verdict.score is not None and a.threshold is not None:
+        passed = verdict.score >= a.threshold
+    why = verdict.reason or "no reason given"
+    return Check(passed, score, f"judge: {why}", "the rubric to pass", "the rubric to fail")

@@ -1,0 +1,113 @@
+"""`llm-rubric`: the prompt a judge model gets, and a forgiving reader for its answer.
+
+Judges are asked for `{"pass": true|false, "reason": "..."}`. Small local models often wrap
+it in prose or a code fence, or just say "PASS: ..." so the reader accepts any of those:
+the first JSON object with a pass-like key, else a first word of pass/fail/yes/no.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.evals.textchecks import one_line
+from app.core.prototype import Message
+
+JUDGE_SYSTEM = (
+    "You are a strict grader. You check one response from an AI assistant against a rubric. "
+    'Reply with only a JSON object: {"pass": true or false, "reason": "one short sentence"}.'
+)
+
+_TRUE = {"true", "pass", "passed", "yes", "y", "1", "ok"}
+_FALSE = {"false", "fail", "failed", "no", "n", "0"}
+_PASS_KEYS = ("pass", "passed", "verdict", "result", "pass_fail")
+_FIRST_WORD_RE = re.compile(
+    r"^[\s*_#`>\"']*(pass(?:ed)?|fail(?:ed)?|yes|no)\b[\s*_`\"'.:,;!-]*(.*)$", re.IGNORECASE | re.DOTALL
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    reason: str
+    score: float | None = None
+
+
+def rubric_messages(rubric: str, output: str, prompt: str = "") -> list[Message]:
+    """The judge conversation for one output. `prompt` is the user's last message, for context."""
+    parts = [f"Rubric:\n{rubric.strip()}"]
+    if prompt.strip():
+        parts.append(f"The user said:\n{prompt.strip()}")
+    parts.append(f"The response to grade:\n{output.strip() or '(empty response)'}")
+    parts.append(
+        "Does the response satisfy the rubric? Answer with the JSON object only, e.g. "
+        '{"pass": false, "reason": "It uses a bulleted list."}'
+    )
+    return [Message(role="system", content=JUDGE_SYSTEM), Message(role="user", content="\n\n".join(parts))]
+
+
+def parse_verdict(text: str) -> Verdict:
+    """Read a judge's answer. Raises ValueError quoting the answer when it says neither pass nor fail."""
+    for data in _json_objects(text):
+        verdict = _from_mapping(data)
+        if verdict is not None:
+            return verdict
+    match = _FIRST_WORD_RE.match(text.strip())
+    if match:
+        word = match.group(1).lower()
+        return Verdict(word in _TRUE or word.startswith("pass"), one_line(match.group(2), 160))
+    raise ValueError(
+        f'judge answer not understood (expected JSON with "pass" or PASS/FAIL): "{one_line(text, 80)}"'
+    )
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    """Every JSON object that starts at a `{` in `text`, in order."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    index = text.find("{")
+    while index != -1 and len(found) < 5:
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except json.JSONDecodeError:
+            index = text.find("{", index + 1)
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+        index = text.find("{", end)
+    return found
+
+
+def _from_mapping(data: dict[str, Any]) -> Verdict | None:
+    lowered = {str(k).lower(): v for k, v in data.items()}
+    raw = next((lowered[k] for k in _PASS_KEYS if k in lowered), None)
+    passed = _truthy(raw)
+    score = _score(lowered.get("score"))
+    if passed is None and score is not None:
+        passed = score >= 0.5
+    if passed is None:
+        return None
+    reason = lowered.get("reason") or lowered.get("explanation") or lowered.get("rationale") or ""
+    return Verdict(passed, one_line(str(reason), 160), score)
+
+
+def _truthy(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value >= 0.5
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    return None
+
+
+def _score(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= 1 else None

@@ -1,0 +1,58 @@
+"""Check every assertion of a prototype before running anything, with `file:line:col` problems."""
+
+from __future__ import annotations
+
+from app.core.errors import Problem, PrototypeError
+from app.core.evals.assertions import AssertionSpecError, check_assertion, split_type
+from app.core.prototype import Assertion, Prototype
+from app.core.yamlio import Located, YamlSyntaxError, load_located
+
+
+def assertion_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], str]]:
+    """(YAML path, message) for each assertion that cannot be graded as written."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    models = {m.id for m in proto.models}
+
+    def visit(path: tuple[str | int, ...], assertion: Assertion) -> None:
+        try:
+            split_type(assertion.type)
+        except AssertionSpecError as exc:
+            found.append(((*path, "type"), str(exc)))
+            return
+        try:
+            check_assertion(assertion)
+        except AssertionSpecError as exc:
+            found.append(((*path, "value"), str(exc)))
+        if assertion.judge is not None and assertion.judge not in models:
+            found.append(
+                (
+                    (*path, "judge"),
+                    f"judge {assertion.judge!r} is not a model target of this file "
+                    f"(known: {', '.join(sorted(models)) or 'none'})",
+                )
+            )
+
+    for index, assertion in enumerate(proto.default_assert):
+        visit(("default_assert", index), assertion)
+    for case_index, case in enumerate(proto.cases):
+        for index, assertion in enumerate(case.assert_):
+            visit(("cases", case_index, "assert", index), assertion)
+    return found
+
+
+def check_prototype_assertions(proto: Prototype, filename: str, text: str | None = None) -> None:
+    """Raise PrototypeError listing every bad assertion, located in `text` when given."""
+    found = assertion_problems(proto)
+    if not found:
+        return
+    located: Located | None = None
+    if text is not None:
+        try:
+            located = load_located(text)
+        except YamlSyntaxError:
+            located = None
+    problems = []
+    for path, message in found:
+        mark = located.mark_for(path) if located else None
+        problems.append(Problem(filename, mark.line if mark else 1, mark.col if mark else 1, message))
+    raise PrototypeError(problems)

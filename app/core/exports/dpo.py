@@ -1,0 +1,86 @@
+"""Pairwise votes as DPO preference pairs, one JSON object per line.
+
+Each line is the conversational preference format TRL's DPOTrainer reads:
+`{"prompt": [messages], "chosen": [assistant message], "rejected": [assistant message]}`,
+plus a `metadata` object (vote id, case, variants, whether the vote was blind, the note).
+The prompt is the messages the runs were sent. When the two runs come from profiles with
+different system messages, the prompt is the shared conversation without them, and
+`metadata.system_differs` says so. Ties, "both bad" votes and votes on failed or empty runs
+are skipped and counted in the summary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from app.core.exports import BuildMessages, ExportResult
+from app.core.prototype import Message, Prototype, Run
+
+DPO_FILE = "preferences.dpo.jsonl"
+
+
+def export_dpo(proto: Prototype, build_messages: BuildMessages) -> ExportResult:
+    result = ExportResult()
+    lines: list[str] = []
+    skipped: Counter[str] = Counter()
+    for pref in proto.preferences:
+        if pref.verdict in ("tie", "both_bad"):
+            skipped["ties" if pref.verdict == "tie" else "both bad"] += 1
+            continue
+        a, b = proto.run(pref.a), proto.run(pref.b)
+        chosen, rejected = (a, b) if pref.verdict == "a" else (b, a)
+        if any(r.status != "ok" or not r.output.strip() for r in (chosen, rejected)):
+            skipped["failed or empty runs"] += 1
+            continue
+        prompt, system_differs = _shared_prompt(proto, chosen, rejected, build_messages)
+        if prompt is None:
+            skipped["different conversations"] += 1
+            result.notes.append(f"vote {pref.id}: runs {chosen.id} and {rejected.id} were sent different "
+                                "conversations, skipped")
+            continue
+        record: dict[str, Any] = {
+            "prompt": [m.model_dump(mode="json") for m in prompt],
+            "chosen": [{"role": "assistant", "content": chosen.output}],
+            "rejected": [{"role": "assistant", "content": rejected.output}],
+            "metadata": {
+                "preference": pref.id,
+                "case": chosen.case,
+                "blind": pref.blind,
+                "chosen_variant": f"{chosen.profile}/{chosen.model}",
+                "rejected_variant": f"{rejected.profile}/{rejected.model}",
+                "chosen_run": chosen.id,
+                "rejected_run": rejected.id,
+                "system_differs": system_differs,
+                "note": pref.note,
+            },
+        }
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    result.files[DPO_FILE] = "".join(lines)
+    detail = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "none"
+    result.summary = f"dpo: {len(lines)} pairs from {len(proto.preferences)} votes; skipped: {detail}"
+    return result
+
+
+def _messages(proto: Prototype, run: Run, build_messages: BuildMessages) -> list[Message]:
+    """What the run was sent; rebuilt from its profile and case when an old run did not record it."""
+    if run.messages:
+        return list(run.messages)
+    try:
+        return build_messages(proto.profile(run.profile), proto.case(run.case))
+    except KeyError:
+        return []
+
+
+def _shared_prompt(
+    proto: Prototype, first: Run, second: Run, build_messages: BuildMessages
+) -> tuple[list[Message] | None, bool]:
+    one, two = _messages(proto, first, build_messages), _messages(proto, second, build_messages)
+    if one and one == two:
+        return one, False
+    turns_one = [m for m in one if m.role != "system"]
+    turns_two = [m for m in two if m.role != "system"]
+    if turns_one and turns_one == turns_two:
+        return turns_one, True
+    return None, False

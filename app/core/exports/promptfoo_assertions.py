@@ -1,0 +1,307 @@
+"""Protostudio assertions <-> promptfoo assertions, both ways, saying where the two differ.
+
+Most types have a promptfoo type of the same name. The ones that do not (`max-chars`,
+`bullet-count`, `no-markdown`, and regexes using Python-only syntax) become promptfoo
+`javascript` checks with the same logic; their code starts with a `// protostudio: {...}`
+line holding the original assertion, so an import restores it exactly. `max-words` and
+`min-words` become promptfoo's `word-count` with `max` / `min`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from app.core.evals import textchecks
+from app.core.evals.assertions import DEFAULT_SIMILARITY, AssertionSpecError, check_assertion, split_type
+from app.core.prototype import Assertion
+
+MARKER = "// protostudio: "
+"""First line of a javascript check generated from a Protostudio assertion."""
+
+SAME_NAME = frozenset({
+    "equals", "contains", "icontains", "contains-any", "contains-all", "icontains-any", "icontains-all",
+    "starts-with", "regex", "is-json", "is-refusal", "similar", "llm-rubric",
+})
+"""Types promptfoo has under the same name (each also with `not-`)."""
+
+_TEXTS = frozenset({"contains-any", "contains-all", "icontains-any", "icontains-all"})
+
+CAVEATS: dict[str, str] = {
+    "equals": "promptfoo compares the output exactly; Protostudio ignores whitespace around it",
+    "starts-with": "promptfoo does not skip leading whitespace; Protostudio does",
+    "is-json": "Protostudio also accepts JSON inside a lone ```json fence; promptfoo does not",
+    "is-refusal": "promptfoo uses its own refusal phrase list, which differs from Protostudio's",
+    "similar": "promptfoo embeds with its default embedding provider (OpenAI); export with --embedder to pick one",
+}
+
+
+@dataclass
+class Mapped:
+    """One promptfoo assertion and the YAML comments to write above it."""
+
+    data: dict[str, Any]
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Grading:
+    """Which promptfoo providers grade: chat providers by target id, the default judge, the embedder."""
+
+    providers: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    default_judge: str | None = None
+    embedder: dict[str, Any] | None = None
+    embedder_label: str = ""
+
+
+def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
+    """The promptfoo form of an assertion, or None when its type is unknown."""
+    try:
+        base, negated = split_type(assertion.type)
+    except AssertionSpecError:
+        return None
+    prefix = "not-" if negated else ""
+    comments = [assertion.description] if assertion.description else []
+    value = assertion.value
+    data: dict[str, Any]
+    if base == "regex":
+        js = _regex_to_js(str(value))
+        if js is None:
+            data = {"type": assertion.type, "value": str(value)}
+        else:
+            data = {"type": prefix + "javascript", "value": _marked(base, value, js)}
+            comments.append("Python regex syntax translated to a JavaScript RegExp")
+    elif base in SAME_NAME:
+        data = {"type": assertion.type}
+        if base in _TEXTS:
+            data["value"] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        elif base in ("is-json", "similar"):
+            if value is not None:
+                data["value"] = value
+        elif value is not None:
+            data["value"] = str(value)
+        if base in CAVEATS:
+            comments.append(CAVEATS[base])
+    elif base in ("max-words", "min-words"):
+        data = {"type": prefix + "word-count", "value": {("max" if base == "max-words" else "min"): value}}
+    else:
+        code = _JS[base](value)
+        data = {"type": prefix + "javascript", "value": _marked(base, value, code)}
+        comments.append(f"promptfoo has no `{base}`: a javascript check with Protostudio's logic")
+    if base == "similar":
+        data["threshold"] = DEFAULT_SIMILARITY if assertion.threshold is None else assertion.threshold
+    elif assertion.threshold is not None:
+        data["threshold"] = assertion.threshold
+    if assertion.weight != 1.0:
+        data["weight"] = assertion.weight
+    if base == "llm-rubric":
+        judge = assertion.judge or grading.default_judge
+        provider = grading.providers.get(judge) if judge else None
+        if provider is not None:
+            data["provider"] = provider
+            comments.append(f"graded by model target {judge!r}")
+        elif judge:
+            comments.append(f"judge {judge!r} could not be exported; promptfoo uses its default grader")
+        else:
+            comments.append("no judge set: promptfoo uses its default grading provider "
+                            "(export with --judge TARGET to pick one)")
+    if base == "similar" and grading.embedder is not None:
+        data["provider"] = grading.embedder
+        comments = [c for c in comments if c != CAVEATS["similar"]]
+        comments.append(f"embedded with {grading.embedder_label}")
+    return Mapped(data, comments)
+
+
+def _marked(base: str, value: Any, code: str) -> str:
+    original: dict[str, Any] = {"type": base}
+    if value is not None:
+        original["value"] = value
+    return MARKER + json.dumps(original, ensure_ascii=False) + "\n" + code
+
+
+def _js_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _max_chars(value: Any) -> str:
+    return f"return [...output.trim()].length <= {int(value)};"
+
+
+def _bullet_count(value: Any) -> str:
+    pattern = textchecks.MARKDOWN_PATTERNS["list items"].pattern
+    return f"return (output.match(new RegExp({_js_string(pattern)}, 'gm')) || []).length === {int(value)};"
+
+
+def _no_markdown(value: Any) -> str:
+    del value
+    rows = ",\n".join(
+        f"  [{_js_string(name)}, {_js_string(p.pattern)}, {_js_string('m' if p.flags & re.MULTILINE else '')}]"
+        for name, p in textchecks.MARKDOWN_PATTERNS.items()
+    )
+    return (
+        f"const patterns = [\n{rows}\n];\n"
+        "const found = patterns.filter(([, source, flags]) => new RegExp(source, flags).test(output));\n"
+        "return { pass: found.length === 0, score: found.length === 0 ? 1 : 0,\n"
+        "  reason: found.length ? 'has markdown: ' + found.map(([name]) => name).join(', ') : 'plain text' };"
+    )
+
+
+_JS: dict[str, Callable[[Any], str]] = {
+    "max-chars": _max_chars,
+    "bullet-count": _bullet_count,
+    "no-markdown": _no_markdown,
+}
+
+_INLINE_FLAGS_RE = re.compile(r"^\(\?([aiLmsux]+)\)")
+
+
+def _regex_to_js(pattern: str) -> str | None:
+    """JavaScript for a Python regex that JS would read differently, or None when promptfoo's `regex` is exact."""
+    flags = ""
+    body = pattern
+    match = _INLINE_FLAGS_RE.match(body)
+    if match:
+        flags = "".join(sorted({c for c in match.group(1) if c in "ims"}))
+        body = body[match.end():]
+    body = body.replace("(?P<", "(?<")
+    body = re.sub(r"\(\?P=(\w+)\)", r"\\k<\1>", body)
+    body = body.replace("\\Z", "$(?![\\s\\S])").replace("\\A", "^(?<![\\s\\S])")
+    if body == pattern:
+        return None
+    return f"return new RegExp({_js_string(body)}, {_js_string(flags)}).test(output);"
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+JudgeOf = Callable[[Any], str | None]
+"""A promptfoo grading provider (string or object) -> the model target id it matches, if any."""
+
+
+def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[str]]:
+    """Protostudio assertions for one promptfoo assertion, and what was dropped (one line each)."""
+    if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        return [], [f"assertion {_short(item)}: not a mapping with a `type`"]
+    kind: str = item["type"]
+    negated = kind.startswith("not-")
+    base = kind[4:] if negated else kind
+    prefix = "not-" if negated else ""
+    dropped: list[str] = []
+    for key in ("transform", "contextTransform"):
+        if key in item:
+            return [], [f"assertion {kind}: uses `{key}`, which Protostudio cannot apply"]
+    for key in ("metric", "rubricPrompt", "config"):
+        if key in item:
+            dropped.append(f"assertion {kind}: `{key}` dropped (no Protostudio equivalent)")
+    common: dict[str, Any] = {}
+    if isinstance(item.get("weight"), int | float):
+        common["weight"] = float(item["weight"])
+    threshold = item.get("threshold")
+    value = item.get("value")
+    made: list[dict[str, Any]] = []
+    if base == "javascript":
+        original = _unmark(value)
+        if original is None:
+            return [], [f"assertion {kind}: custom JavaScript has no Protostudio equivalent"]
+        made.append({"type": prefix + original["type"], "value": original.get("value")})
+    elif base == "word-count":
+        made, problem = _word_count(value, negated)
+        if problem:
+            return [], [f"assertion {kind}: {problem}"]
+    elif base in SAME_NAME or base == "similar:cosine":
+        base = "similar" if base == "similar:cosine" else base
+        converted, problem = _value_for(base, value)
+        if problem:
+            return [], [f"assertion {kind}: {problem}"]
+        entry: dict[str, Any] = {"type": prefix + base, "value": converted}
+        if base == "similar" and "provider" in item:
+            dropped.append(f"assertion {kind}: embedding provider dropped (pick one per eval run with "
+                           "`protostudio eval --embedder`)")
+        if base == "llm-rubric" and "provider" in item:
+            judge = judge_of(item["provider"])
+            if judge is None:
+                dropped.append(f"assertion {kind}: grading provider {_short(item['provider'])} matches no "
+                               "model target; the default judge will grade it")
+            entry["judge"] = judge
+        made.append(entry)
+    else:
+        return [], [f"assertion {kind}: no Protostudio equivalent"]
+    result: list[Assertion] = []
+    for entry in made:
+        if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+            entry["threshold"] = float(threshold)
+        try:
+            assertion = Assertion.model_validate({**entry, **common})
+            check_assertion(assertion)
+        except (ValueError, AssertionSpecError) as exc:
+            return [], [f"assertion {kind}: {_first_line(str(exc))}"]
+        result.append(assertion)
+    return result, dropped
+
+
+def _unmark(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, str) or not value.startswith(MARKER):
+        return None
+    try:
+        original = json.loads(value[len(MARKER):].split("\n", 1)[0])
+    except ValueError:
+        return None
+    return original if isinstance(original, dict) and isinstance(original.get("type"), str) else None
+
+
+def _word_count(value: Any, negated: bool) -> tuple[list[dict[str, Any]], str | None]:
+    prefix = "not-" if negated else ""
+    if isinstance(value, dict):
+        bounds = [(k, value[k]) for k in ("min", "max") if value.get(k) is not None]
+        if not bounds or any(isinstance(v, bool) or not isinstance(v, int) for _, v in bounds):
+            return [], "word-count needs whole-number `min` and/or `max`"
+        if negated and len(bounds) == 2:
+            return [], "not-word-count with both min and max has no Protostudio equivalent"
+        return [{"type": prefix + f"{k}-words", "value": v} for k, v in bounds], None
+    if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdigit() and not negated:
+        n = int(value)
+        return [{"type": "min-words", "value": n}, {"type": "max-words", "value": n}], None
+    return [], "word-count with an exact or negated count has no Protostudio equivalent"
+
+
+def _value_for(base: str, value: Any) -> tuple[Any, str | None]:
+    if base in _TEXTS:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()], None
+        if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+            return [str(v) for v in value], None
+        return None, "needs a list of texts"
+    if base == "is-json":
+        if value is None or isinstance(value, dict):
+            return value, None
+        if isinstance(value, str) and not value.startswith("file://"):
+            try:
+                schema = yaml.safe_load(value)
+            except yaml.YAMLError:
+                return None, "schema is not valid YAML or JSON"
+            return (schema, None) if isinstance(schema, dict) else (None, "schema is not a mapping")
+        return None, "schema from a file is not supported"
+    if base == "is-refusal":
+        return None, None
+    if base == "similar":
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value, None
+        return (str(value), None) if isinstance(value, str | int | float) else (None, "needs reference text")
+    if isinstance(value, dict | list) or value is None:
+        return None, "needs a text value"
+    if isinstance(value, str) and value.startswith("file://"):
+        return None, "values loaded from files are not supported"
+    return str(value), None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    return textchecks.quoted(text, 50)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text

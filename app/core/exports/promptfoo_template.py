@@ -1,0 +1,147 @@
+"""The promptfoo prompt for one profile, as a Nunjucks template, and its exact inverse.
+
+promptfoo renders a prompt with Nunjucks, then the OpenAI provider parses the result as a JSON
+list of chat messages. Our template is:
+
+    {% set system %}<system text>{% endset -%}
+    [{"role": "system", "content": {{ system | dump }}}{% for m in messages %}, {{ m | dump }}{% endfor %}]
+
+- The system text is the profile's whole system message (as the engine builds it) with its
+  `{{var}}` placeholders kept, so promptfoo fills them from each test's vars. `dump` makes the
+  result valid JSON whatever the values contain.
+- A placeholder becomes `{{ name if name is defined else "{{name}}" }}`: Protostudio leaves an
+  unknown placeholder as written, while plain Nunjucks would print nothing.
+- Literal text that Nunjucks would read as syntax (`{{`, `{%`, `{#`, ...) becomes a quoted
+  Nunjucks string, with every brace, `%` and `#` backslash-escaped so no delimiter survives.
+- `messages` is a test var: the case's turns, already rendered with its vars.
+
+`parse_template` reads such a template back into the system text; anything else returns None.
+"""
+
+from __future__ import annotations
+
+import re
+
+VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
+"""Protostudio's placeholder syntax; must match `app.engine.messages` (the promptfoo test checks it end to end)."""
+
+MESSAGES_VAR = "messages"
+"""The test var holding a case's rendered turns."""
+
+_IDENT_RE = re.compile(r"^[A-Za-z_]\w*$")
+_NUNJUCKS_WORDS = frozenset({
+    "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "null", "True", "False", "None",
+    "loop", "system", "messages", "env", "m",
+})
+"""Names a placeholder cannot use as a bare Nunjucks identifier here (keywords, or names the template binds)."""
+_SPECIAL = ("{{", "{%", "{#", "}}", "%}", "#}")
+
+SYSTEM_OPEN = "{% set system %}"
+SYSTEM_CLOSE = "{% endset -%}\n"
+_LOOP = "{% for m in " + MESSAGES_VAR + " %}"
+WITH_SYSTEM_TAIL = '[{"role": "system", "content": {{ system | dump }}}' + _LOOP + ", {{ m | dump }}{% endfor %}]"
+NO_SYSTEM = "[" + _LOOP + "{% if not loop.first %}, {% endif %}{{ m | dump }}{% endfor %}]"
+
+
+def build_template(system_text: str) -> tuple[str, list[str]]:
+    """The prompt template for a system text, and the placeholder names it could not make Nunjucks fill."""
+    if not system_text:
+        return NO_SYSTEM, []
+    parts: list[str] = []
+    unfillable: list[str] = []
+    pos = 0
+    for match in VAR_RE.finditer(system_text):
+        parts.append(_literal(system_text[pos : match.start()]))
+        name = match.group(1)
+        if _IDENT_RE.match(name) and name not in _NUNJUCKS_WORDS:
+            parts.append(f"{{{{ {name} if {name} is defined else {_string(match.group(0))} }}}}")
+        else:
+            unfillable.append(name)
+            parts.append(_literal(match.group(0), force=True))
+        pos = match.end()
+    parts.append(_literal(system_text[pos:]))
+    return SYSTEM_OPEN + "".join(parts) + SYSTEM_CLOSE + WITH_SYSTEM_TAIL, unfillable
+
+
+def _literal(text: str, *, force: bool = False) -> str:
+    if not text:
+        return ""
+    if force or any(s in text for s in _SPECIAL) or text.startswith("}") or text.endswith("{"):
+        return "{{ " + _string(text) + " }}"
+    return text
+
+
+def _string(text: str) -> str:
+    """A Nunjucks string literal for `text` with no `{`, `}`, `%` or `#` left unescaped."""
+    out = ['"']
+    for char in text:
+        if char in '\\"{}%#':
+            out.append("\\" + char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+# -- reading it back --------------------------------------------------------------------------------
+
+
+def parse_template(raw: str) -> str | None:
+    """The system text of a template `build_template` wrote ("" for none), or None for any other prompt."""
+    if raw == NO_SYSTEM:
+        return ""
+    if not (raw.startswith(SYSTEM_OPEN) and raw.endswith(SYSTEM_CLOSE + WITH_SYSTEM_TAIL)):
+        return None
+    body = raw[len(SYSTEM_OPEN) : len(raw) - len(SYSTEM_CLOSE + WITH_SYSTEM_TAIL)]
+    try:
+        return _unescape_body(body)
+    except ValueError:
+        return None
+
+
+_TAG_VAR_RE = re.compile(r"([A-Za-z_]\w*) if \1 is defined else ")
+
+
+def _unescape_body(body: str) -> str:
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = body.find("{{ ", pos)
+        if start < 0:
+            out.append(body[pos:])
+            return "".join(out)
+        out.append(body[pos:start])
+        cursor = start + 3
+        var = _TAG_VAR_RE.match(body, cursor)
+        if var:
+            cursor = var.end()
+        text, cursor = _read_string(body, cursor)
+        if not body.startswith(" }}", cursor):
+            raise ValueError("unterminated tag")
+        out.append(text)
+        pos = cursor + 3
+
+
+def _read_string(body: str, pos: int) -> tuple[str, int]:
+    if pos >= len(body) or body[pos] != '"':
+        raise ValueError("expected a string")
+    out: list[str] = []
+    i = pos + 1
+    escapes = {"n": "\n", "r": "\r", "t": "\t"}
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            out.append(escapes.get(body[i + 1], body[i + 1]))
+            i += 2
+        elif char == '"':
+            return "".join(out), i + 1
+        else:
+            out.append(char)
+            i += 1
+    raise ValueError("unterminated string")

@@ -1,0 +1,446 @@
+"""The engine: sends planned cells through the provider hub, concurrently and in order, and reports events.
+
+One asyncio scheduler serves every `run()` and `continue_case()` call, so all of them share
+the global limit and the per-provider limits. The scheduler walks queued cells in plan order
+and starts each one whose provider has a free slot. The variants of one case and sample (a
+*group*) start in the same tick, once there is room for all of them, so side-by-side columns
+race fairly. A 429 halves that provider's limit, pauses it for Retry-After (bounded) and puts
+the cell back in its place; successes grow the limit back.
+
+The engine never mutates the prototype: finished, failed and cancelled cells are reported as
+complete `Run` objects, and the caller decides where they go (the UI's document, or
+`ResultWriter` for headless runs). Call the engine from its event loop's thread only; from
+another thread go through `EngineThread.call`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from app.core.prototype import Message, ModelTarget, Prototype, Run, RunStatus
+from app.engine.events import (
+    Cell,
+    CellCancelled,
+    CellDelta,
+    CellFailed,
+    CellFinished,
+    CellQueued,
+    CellStarted,
+    EngineEvent,
+    Progress,
+)
+from app.engine.limits import AdaptiveLimit, provider_key
+from app.engine.messages import continue_messages
+from app.engine.plan import PlanError, PlannedCell, RunPlan, expand, select
+from app.engine.runs import Attempt, make_run
+from app.providers.events import (
+    ErrorKind,
+    Finished,
+    Started,
+    StreamEvent,
+    StreamFailed,
+    TextDelta,
+    UsageReport,
+)
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[EngineEvent], None]
+"""Receives every event of one run, on the engine's loop thread. It must not block."""
+
+RETRYABLE = frozenset({ErrorKind.SERVER, ErrorKind.UNREACHABLE})
+"""Failures worth one more try when no text arrived yet. Rate limits have their own path."""
+
+
+class StreamingHub(Protocol):
+    """What the engine needs from `app.providers.hub.ProviderHub`."""
+
+    def stream(
+        self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True,
+        max_retries: int | None = None,
+    ) -> Any: ...
+
+
+@dataclass(eq=False)
+class _Batch:
+    """The cells of one `run()` call and the subscriber that hears about them."""
+
+    sink: EventSink
+    jobs: list[_Job] = field(default_factory=list)
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    tokens: int = 0
+    cost: float | None = None
+    cost_unknown: int = 0
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def emit(self, event: EngineEvent) -> None:
+        try:
+            self.sink(event)
+        except Exception:  # a broken subscriber must not stop the run
+            log.exception("engine event subscriber failed on %s", type(event).__name__)
+
+    def record(self, run: Run) -> None:
+        self.done += 1
+        self.failed += run.status in ("error", "cut")
+        self.cancelled += run.status == "cancelled"
+        self.tokens += (run.usage.prompt_tokens or 0) + (run.usage.completion_tokens or 0)
+        if run.cost_usd is not None:
+            self.cost = (self.cost or 0.0) + run.cost_usd
+        elif run.status != "cancelled" or run.output:
+            self.cost_unknown += 1
+
+    def progress(self) -> Progress:
+        return Progress(self.done, len(self.jobs), self.tokens, self.cost, self.failed, self.cancelled,
+                        self.cost_unknown)
+
+
+@dataclass(eq=False)
+class _Job:
+    planned: PlannedCell
+    batch: _Batch
+    state: Literal["pending", "running", "done"] = "pending"
+    not_before: float = 0.0
+    rate_limited: int = 0
+    retried: int = 0
+    task: asyncio.Task[None] | None = None
+    run: Run | None = None
+
+    @property
+    def cell(self) -> Cell:
+        return self.planned.cell
+
+
+@dataclass(eq=False)
+class _Group:
+    jobs: list[_Job] = field(default_factory=list)
+    fresh: bool = True
+    """No cell of the group has started yet: it waits until all of them can start together."""
+
+
+class Engine:
+    """Runs cells through a hub. `concurrency` is the global limit, `per_provider` each endpoint's."""
+
+    def __init__(
+        self,
+        hub: StreamingHub,
+        *,
+        concurrency: int = 8,
+        per_provider: int = 4,
+        recover_after: int = 5,
+        max_rate_limit_retries: int = 6,
+        max_retry_wait: float = 30.0,
+        retries: int = 2,
+    ) -> None:
+        self._hub = hub
+        self._concurrency = max(1, concurrency)
+        self._per_provider = max(1, per_provider)
+        self._recover_after = recover_after
+        self._max_rate_limit_retries = max_rate_limit_retries
+        self._max_retry_wait = max_retry_wait
+        self._retries = retries
+        self._limits: dict[str, AdaptiveLimit] = {}
+        self._paused_until: dict[str, float] = {}
+        self._groups: list[_Group] = []
+        self._running = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    # -- public API ---------------------------------------------------------------------------------
+
+    async def run(self, proto: Prototype, plan: RunPlan, on_event: EventSink) -> list[Run]:
+        """Run the plan's cells; returns one Run per cell, in plan order, once all have ended.
+
+        Raises PlanError (before anything is sent) when the plan names unknown ids.
+        """
+        return await self._run_planned(expand(proto, plan), on_event)
+
+    async def continue_case(
+        self,
+        proto: Prototype,
+        case_id: str,
+        user_message: str,
+        columns: Iterable[tuple[str, str]],
+        on_event: EventSink,
+        *,
+        use_cache: bool = True,
+    ) -> list[Run]:
+        """Send `user_message` as the next turn of each column's latest thread on this case.
+
+        A column is a (profile id, model id) pair. Each continues its own latest run of the case
+        (the last one in `proto.runs`); the new Run has `parent` set to it. A column with no run
+        to continue fails at once with a message saying so; the other columns go ahead.
+        """
+        select(proto.cases, [case_id], "case")
+        columns = list(dict.fromkeys(columns))
+        select(proto.profiles, [p for p, _ in columns], "profile")
+        select(proto.models, [m for _, m in columns], "model")
+        if not user_message.strip():
+            raise PlanError("the next message is empty")
+        planned: list[PlannedCell] = []
+        for profile_id, model_id in columns:
+            target = proto.model(model_id)
+            previous = latest_run(proto, case_id, profile_id, model_id)
+            if previous is None:
+                cell = Cell(case_id, profile_id, model_id)
+                planned.append(PlannedCell(cell, target, (), (case_id, 0), use_cache=use_cache,
+                                           error="nothing to continue: run this cell first"))
+                continue
+            cell = Cell(case_id, profile_id, model_id, previous.sample)
+            messages = tuple(continue_messages(previous, user_message))
+            planned.append(PlannedCell(cell, target, messages, (case_id, 0), parent=previous.id,
+                                       use_cache=use_cache))
+        return await self._run_planned(planned, on_event)
+
+    def cancel_all(self) -> None:
+        """Cancel every queued and running cell of every run."""
+        self._cancel(lambda cell: True)
+
+    def cancel_case(self, case_id: str) -> None:
+        self._cancel(lambda cell: cell.case == case_id)
+
+    def cancel_cell(self, cell: Cell) -> None:
+        self._cancel(lambda c: c == cell)
+
+    def configure(self, *, concurrency: int | None = None, per_provider: int | None = None) -> None:
+        """Change the limits; running cells keep their slots, new starts follow the new limits."""
+        if concurrency is not None:
+            self._concurrency = max(1, concurrency)
+        if per_provider is not None:
+            self._per_provider = max(1, per_provider)
+            for limit in self._limits.values():
+                limit.set_ceiling(self._per_provider)
+        self._pump()
+
+    def provider_limits(self) -> dict[str, tuple[int, int]]:
+        """Each provider endpoint's (current limit, ceiling), to show or to test backoff."""
+        return {key: (limit.limit, limit.ceiling) for key, limit in self._limits.items()}
+
+    @property
+    def busy(self) -> bool:
+        return any(job.state != "done" for group in self._groups for job in group.jobs)
+
+    # -- batches ------------------------------------------------------------------------------------
+
+    async def _run_planned(self, planned: Sequence[PlannedCell], on_event: EventSink) -> list[Run]:
+        batch = _Batch(on_event)
+        groups: dict[tuple[str, int], _Group] = {}
+        for item in planned:
+            group = groups.setdefault(item.group, _Group())
+            job = _Job(item, batch)
+            group.jobs.append(job)
+            batch.jobs.append(job)
+        for job in batch.jobs:
+            batch.emit(CellQueued(job.cell))
+        for job in batch.jobs:
+            if job.planned.error is not None:
+                self._finish(job, "error", Attempt(error=job.planned.error))
+        if not batch.jobs:
+            batch.finished.set()
+        self._groups.extend(groups.values())
+        self._pump()
+        try:
+            await batch.finished.wait()
+        except asyncio.CancelledError:
+            self._cancel(lambda cell: True, batch)
+            tasks = [job.task for job in batch.jobs if job.task is not None]
+            if tasks:
+                await asyncio.wait(tasks)
+            raise
+        return [job.run for job in batch.jobs if job.run is not None]
+
+    def _cancel(self, match: Callable[[Cell], bool], batch: _Batch | None = None) -> None:
+        for group in list(self._groups):
+            for job in group.jobs:
+                if job.state == "done" or not match(job.cell):
+                    continue
+                if batch is not None and job.batch is not batch:
+                    continue
+                if job.state == "pending":
+                    self._finish(job, "cancelled", Attempt())
+                elif job.task is not None:
+                    job.task.cancel()
+        self._pump()
+
+    # -- scheduling ---------------------------------------------------------------------------------
+
+    def _limit(self, target: ModelTarget) -> AdaptiveLimit:
+        key = provider_key(target)
+        limit = self._limits.get(key)
+        if limit is None:
+            limit = self._limits[key] = AdaptiveLimit(self._per_provider, self._recover_after)
+        return limit
+
+    def _pump(self) -> None:
+        """Start every queued cell that may start now, in plan order."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # configured before any run: nothing can be queued yet
+            return
+        now = loop.time()
+        self._groups = [g for g in self._groups if any(job.state != "done" for job in g.jobs)]
+        wake: float | None = None
+        blocked: set[str] = set()
+        for key, until in self._paused_until.items():
+            if until > now:
+                blocked.add(key)
+                wake = until if wake is None else min(wake, until)
+        for group in self._groups:
+            ready: list[_Job] = []
+            for job in group.jobs:
+                if job.state != "pending":
+                    continue
+                if job.not_before > now:
+                    wake = job.not_before if wake is None else min(wake, job.not_before)
+                else:
+                    ready.append(job)
+            if not ready:
+                continue
+            if group.fresh:
+                counts = Counter(provider_key(job.planned.target) for job in ready)
+                limits = {key: self._limit(job.planned.target) for job in ready
+                          for key in [provider_key(job.planned.target)]}
+                need = min(self._concurrency, sum(min(n, limits[k].limit) for k, n in counts.items()))
+                if self._concurrency - self._running < need:
+                    break  # strict order: nothing later may take the slots this group waits for
+                if any(k in blocked or limits[k].free < min(n, limits[k].limit) for k, n in counts.items()):
+                    blocked.update(counts)
+                    continue
+                group.fresh = False
+            for job in ready:
+                if self._running >= self._concurrency:
+                    break
+                key = provider_key(job.planned.target)
+                if key in blocked or self._limit(job.planned.target).free <= 0:
+                    blocked.add(key)
+                    continue
+                self._start(job)
+            if self._running >= self._concurrency:
+                break
+        self._arm_timer(wake)
+
+    def _arm_timer(self, when: float | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if when is not None:
+            self._timer = asyncio.get_running_loop().call_at(when, self._pump)
+
+    def _start(self, job: _Job) -> None:
+        job.state = "running"
+        self._running += 1
+        epoch = self._limit(job.planned.target).acquire()
+        task = asyncio.get_running_loop().create_task(self._drive(job, epoch), name=f"cell {job.cell.key}")
+        task.add_done_callback(lambda t: self._task_done(job, t))
+        job.task = task
+
+    def _task_done(self, job: _Job, task: asyncio.Task[None]) -> None:
+        """Cleanup for a task cancelled before its first step, which never ran `_drive`'s handlers."""
+        if job.task is task and job.state == "running":
+            self._release(job, self._limit(job.planned.target))
+            self._finish(job, "cancelled", Attempt())
+            self._pump()
+
+    # -- one cell -----------------------------------------------------------------------------------
+
+    async def _drive(self, job: _Job, epoch: int) -> None:
+        planned = job.planned
+        limit = self._limit(planned.target)
+        loop = asyncio.get_running_loop()
+        attempt = Attempt(started=loop.time())
+        outcome: StreamEvent | None = None
+        announced = False
+        try:
+            stream = self._hub.stream(planned.target, list(planned.messages), use_cache=planned.use_cache,
+                                      max_retries=0)
+            async with aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, Started):
+                        attempt.cached = event.cached
+                        announced = True
+                        job.batch.emit(CellStarted(job.cell, planned.messages, event.cached))
+                    elif isinstance(event, TextDelta):
+                        if not announced:
+                            announced = True
+                            job.batch.emit(CellStarted(job.cell, planned.messages))
+                        attempt.add_text(event.text, loop.time())
+                        job.batch.emit(CellDelta(job.cell, event.text))
+                    elif isinstance(event, UsageReport):
+                        attempt.usage = event
+                    elif isinstance(event, Finished | StreamFailed):
+                        outcome = event
+        except asyncio.CancelledError:
+            if not isinstance(outcome, Finished):
+                self._release(job, limit)
+                self._finish(job, "cancelled", attempt.ended(loop.time()))
+                self._pump()
+                return
+        except Exception as exc:  # the hub reports faults as events; anything else is a bug: fail this cell
+            log.exception("cell %s crashed", job.cell.key)
+            outcome = StreamFailed(ErrorKind.UNKNOWN, f"unexpected error: {type(exc).__name__}: {exc}")
+        self._release(job, limit)
+        attempt.ended(loop.time())
+        if isinstance(outcome, Finished):
+            limit.succeeded()
+            self._finish(job, "ok", attempt.finished(outcome))
+        elif outcome is None:
+            self._finish(job, "error", attempt.failed(StreamFailed(
+                ErrorKind.UNKNOWN, "the stream ended without an answer")))
+        elif not self._requeued(job, limit, epoch, outcome, attempt):
+            self._finish(job, "cut" if outcome.kind == ErrorKind.CUT else "error", attempt.failed(outcome))
+        self._pump()
+
+    def _release(self, job: _Job, limit: AdaptiveLimit) -> None:
+        limit.release()
+        self._running -= 1
+        job.task = None
+
+    def _requeued(self, job: _Job, limit: AdaptiveLimit, epoch: int, failure: StreamFailed,
+                  attempt: Attempt) -> bool:
+        """Put a rate-limited or transiently failed cell back in its place; False when out of tries."""
+        now = asyncio.get_running_loop().time()
+        if failure.kind == ErrorKind.RATE_LIMITED and job.rate_limited < self._max_rate_limit_retries:
+            job.rate_limited += 1
+            limit.rate_limited(epoch)
+            wait = failure.retry_after if failure.retry_after is not None else 2.0 ** job.rate_limited
+            wait = min(max(wait, 0.0), self._max_retry_wait)
+            key = provider_key(job.planned.target)
+            self._paused_until[key] = max(self._paused_until.get(key, 0.0), now + wait)
+            reason = f"rate limited; retrying in {wait:.1f}s at {limit.limit} at a time"
+        elif failure.kind in RETRYABLE and not attempt.text and job.retried < self._retries:
+            job.retried += 1
+            wait = 0.5 * 2.0 ** (job.retried - 1)
+            reason = f"{failure.message}; retrying in {wait:.1f}s"
+        else:
+            return False
+        job.state = "pending"
+        job.not_before = now + wait
+        job.batch.emit(CellQueued(job.cell, reason))
+        return True
+
+    def _finish(self, job: _Job, status: RunStatus, attempt: Attempt) -> None:
+        job.state = "done"
+        run = make_run(job.planned, status, attempt)
+        job.run = run
+        batch = job.batch
+        batch.record(run)
+        event = {"ok": CellFinished, "cancelled": CellCancelled}.get(status, CellFailed)(job.cell, run)
+        batch.emit(event)
+        batch.emit(batch.progress())
+        if batch.done == len(batch.jobs):
+            batch.finished.set()
+
+
+def latest_run(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> Run | None:
+    """The last answered run of this cell in the file: the tip of its newest thread."""
+    for run in reversed(proto.runs):
+        same_cell = (run.case, run.profile, run.model) == (case_id, profile_id, model_id)
+        if same_cell and run.status in ("ok", "cut"):
+            return run
+    return None

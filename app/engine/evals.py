@@ -1,0 +1,415 @@
+"""Run a prototype's evals: get an output for every (case, variant), grade it, compare with the past.
+
+Outputs come from, in order: an existing run in the file whose messages and params match what
+would be sent now; else the engine (which answers from the hub's response cache when it can).
+`use_cache=False` re-runs everything. Grading uses the pure graders in `app.core.evals` with
+model-backed helpers built here on the hub: embeddings for `similar` (a configurable target,
+default the bundled model) and a judge for `llm-rubric` (the assertion's `judge` target, else
+the run's default judge, else the bundled model).
+
+The runner never mutates the prototype: `EvalOutcome` carries the new runs and the `EvalRun`,
+and `apply_outcome` adds them (on the caller's thread, e.g. the GUI's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from app.core.evals.assertions import Graders, GradingError, grade_case
+from app.core.evals.summary import (
+    EvalSummary,
+    Regression,
+    find_regressions,
+    pass_rate,
+    previous_run,
+    summarize,
+)
+from app.core.prototype import (
+    Assertion,
+    EvalResult,
+    EvalRun,
+    Message,
+    ModelParams,
+    ModelTarget,
+    Prototype,
+    Run,
+    new_id,
+    utc_now,
+)
+from app.engine.engine import Engine
+from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
+from app.engine.messages import build_messages
+from app.engine.plan import PlanError, RunPlan, select
+from app.providers.events import Finished, ProviderError
+from app.providers.model_files import LOCAL_MODEL_ID
+from app.providers.registry import LOCAL_ID
+
+DEFAULT_LOCAL = f"{LOCAL_ID}:{LOCAL_MODEL_ID}"
+"""The default judge and embedding model: the bundled one (weak; see docs/architecture.md, Evals)."""
+
+
+class EvalError(ValueError):
+    """The eval cannot start as asked (unknown ids, nothing to grade, bad model spec)."""
+
+
+class EvalHub(Protocol):
+    """What the runner needs from `ProviderHub`."""
+
+    def stream(
+        self,
+        target: ModelTarget,
+        messages: list[Message],
+        *,
+        use_cache: bool = True,
+        max_retries: int | None = None,
+    ) -> Any: ...
+
+    async def complete(
+        self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True
+    ) -> Finished: ...
+
+    async def embed(
+        self, provider_id: str, model: str, texts: list[str], base_url: str | None = None
+    ) -> list[list[float]]: ...
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What to evaluate. Empty selections mean all profiles / all models."""
+
+    profiles: Sequence[str] = ()
+    models: Sequence[str] = ()
+    baseline: bool = False
+    use_cache: bool = True
+    judge: str | None = None
+    """Default judge: a model target id of the file or `provider:model`. None: the bundled model."""
+    embedder: str | None = None
+    """Embedding model: a model target id of the file or `provider:model`. None: the bundled model."""
+    compare_to: str | None = None
+    """`last` or an eval run id; regressions against it are reported."""
+
+
+@dataclass(frozen=True)
+class EvalProgress:
+    stage: Literal["run", "grade"]
+    done: int
+    total: int
+
+
+ProgressSink = Callable[[EvalProgress], None]
+
+
+@dataclass
+class EvalOutcome:
+    eval_run: EvalRun
+    new_runs: list[Run]
+    summary: EvalSummary
+    regressions: list[Regression] = field(default_factory=list)
+    compared_to: str | None = None
+    skipped_cases: list[str] = field(default_factory=list)
+    """Cases with no assertions (their own or default): not graded."""
+
+
+@dataclass(frozen=True)
+class _Cell:
+    case: str
+    profile: str
+    model: str
+    baseline: bool = False
+
+
+# -- the runner -------------------------------------------------------------------------------------
+
+
+class EvalRunner:
+    """Runs evals through one hub and one engine. `cancel()` stops outstanding model calls."""
+
+    def __init__(self, hub: EvalHub, engine: Engine | None = None, *, judge_concurrency: int = 4) -> None:
+        self.hub = hub
+        self.engine = engine or Engine(hub)
+        self._judge_slots = judge_concurrency
+
+    def cancel(self) -> None:
+        """Cancel everything still running (call on the runner's loop thread)."""
+        self.engine.cancel_all()
+
+    async def run(
+        self, proto: Prototype, options: EvalOptions = EvalOptions(), on_progress: ProgressSink | None = None
+    ) -> EvalOutcome:
+        """Evaluate. Raises EvalError before sending anything when the request is invalid."""
+        report = on_progress or (lambda _p: None)
+        try:
+            profiles = select(proto.profiles, options.profiles, "profile")
+            models = select(proto.models, options.models, "model")
+        except PlanError as exc:
+            raise EvalError(str(exc)) from None
+        previous = _previous(proto, options.compare_to)
+        graded_cases = [c for c in proto.cases if proto.default_assert or c.assert_]
+        skipped = [c.id for c in proto.cases if c not in graded_cases]
+        if not graded_cases:
+            raise EvalError(
+                "no case has assertions: add `assert:` to a case or `default_assert:` to the file "
+                "(`protostudio seed FILE` proposes some from ratings)"
+            )
+        judge_default = _target_spec(proto, options.judge, "judge")
+        embed_target = _target_spec(proto, options.embedder, "embedding model")
+
+        outputs, new_runs = await self._outputs(proto, profiles, models, graded_cases, options, report=report)
+        graders = Graders(
+            embed=_Embedder(self.hub, embed_target),
+            judge=_Judge(
+                self.hub, proto, judge_default, asyncio.Semaphore(self._judge_slots), options.use_cache
+            ),
+        )
+        results = await self._grade(proto, outputs, graders, report)
+        main = [r for r in results if not r.baseline]
+        baseline = [r for r in results if r.baseline]
+        eval_run = EvalRun(
+            id=new_id("eval"),
+            created=utc_now(),
+            pass_rate=round(pass_rate(main), 4),
+            baseline_pass_rate=round(pass_rate(baseline), 4) if baseline else None,
+            results=results,
+        )
+        regressions = find_regressions(previous, eval_run) if previous is not None else []
+        return EvalOutcome(
+            eval_run,
+            new_runs,
+            summarize(proto, eval_run),
+            regressions,
+            previous.id if previous else None,
+            skipped,
+        )
+
+    # -- outputs ------------------------------------------------------------------------------------
+
+    async def _outputs(
+        self,
+        proto: Prototype,
+        profiles: list[Any],
+        models: list[ModelTarget],
+        cases: list[Any],
+        options: EvalOptions,
+        *,
+        report: ProgressSink,
+    ) -> tuple[dict[_Cell, Run], list[Run]]:
+        outputs: dict[_Cell, Run] = {}
+        missing: dict[tuple[str, str], list[str]] = {}
+        for case in cases:
+            for profile in profiles:
+                for target in models:
+                    existing = _reusable(proto, case.id, profile, target) if options.use_cache else None
+                    if existing is not None:
+                        outputs[_Cell(case.id, profile.id, target.id)] = existing
+                    else:
+                        missing.setdefault((profile.id, target.id), []).append(case.id)
+        plans = [
+            RunPlan(profiles=[p], models=[m], cases=c, use_cache=options.use_cache)
+            for (p, m), c in missing.items()
+        ]
+        if options.baseline:
+            plans.extend(
+                RunPlan(
+                    profiles=[profiles[0].id],
+                    models=[m.id],
+                    cases=[c.id for c in cases],
+                    use_cache=options.use_cache,
+                    baseline=True,
+                )
+                for m in models
+            )
+        total = sum(len(p.cases) for p in plans)
+        done = 0
+        report(EvalProgress("run", 0, total))
+
+        def on_event(event: EngineEvent) -> None:
+            nonlocal done
+            if isinstance(event, CellFinished | CellFailed | CellCancelled):
+                done += 1
+                report(EvalProgress("run", done, total))
+
+        batches = await asyncio.gather(*(self.engine.run(proto, plan, on_event) for plan in plans))
+        new_runs: list[Run] = []
+        for plan, runs in zip(plans, batches, strict=True):
+            for run in runs:
+                if plan.baseline:
+                    for profile in profiles:
+                        outputs[_Cell(run.case, profile.id, run.model, baseline=True)] = run
+                else:
+                    outputs[_Cell(run.case, run.profile, run.model)] = run
+                    new_runs.append(run)
+        return outputs, new_runs
+
+    # -- grading ------------------------------------------------------------------------------------
+
+    async def _grade(
+        self, proto: Prototype, outputs: dict[_Cell, Run], graders: Graders, report: ProgressSink
+    ) -> list[EvalResult]:
+        cells = sorted(outputs, key=lambda c: (_order(proto, c), c.baseline))
+        done = 0
+        report(EvalProgress("grade", 0, len(cells)))
+
+        async def one(cell: _Cell) -> EvalResult:
+            nonlocal done
+            result = await self._grade_cell(proto, cell, outputs[cell], graders)
+            done += 1
+            report(EvalProgress("grade", done, len(cells)))
+            return result
+
+        return list(await asyncio.gather(*(one(c) for c in cells)))
+
+    async def _grade_cell(self, proto: Prototype, cell: _Cell, run: Run, graders: Graders) -> EvalResult:
+        case = proto.case(cell.case)
+        run_id = None if cell.baseline else run.id
+        if run.status != "ok":
+            error = run.error or ("cancelled" if run.status == "cancelled" else f"status {run.status}")
+            return EvalResult(
+                case=cell.case,
+                profile=cell.profile,
+                model=cell.model,
+                run=run_id,
+                baseline=cell.baseline,
+                passed=False,
+                score=0.0,
+                error=error,
+            )
+        keyed = case_assertions(proto, cell.case)
+        prompt = next((m.content for m in reversed(run.messages) if m.role == "user"), "")
+        graded = await grade_case(keyed, run.output, graders, threshold=case.threshold, prompt=prompt)
+        return EvalResult(
+            case=cell.case,
+            profile=cell.profile,
+            model=cell.model,
+            run=run_id,
+            baseline=cell.baseline,
+            passed=graded.passed,
+            score=graded.score,
+            assertions=graded.results,
+        )
+
+
+def case_assertions(proto: Prototype, case_id: str) -> list[tuple[str, Assertion]]:
+    """A case's assertions with their keys: the file's defaults first, then the case's own."""
+    case = proto.case(case_id)
+    return [(f"default_assert[{i}]", a) for i, a in enumerate(proto.default_assert)] + [
+        (f"assert[{i}]", a) for i, a in enumerate(case.assert_)
+    ]
+
+
+def apply_outcome(proto: Prototype, outcome: EvalOutcome) -> None:
+    """Store the new runs and the eval run in the prototype (in place)."""
+    proto.runs.extend(outcome.new_runs)
+    proto.evals.append(outcome.eval_run)
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _order(proto: Prototype, cell: _Cell) -> tuple[int, int, int]:
+    def index(items: list[Any], ident: str) -> int:
+        return next((i for i, item in enumerate(items) if item.id == ident), len(items))
+
+    return (
+        index(proto.cases, cell.case),
+        index(proto.profiles, cell.profile),
+        index(proto.models, cell.model),
+    )
+
+
+def _reusable(proto: Prototype, case_id: str, profile: Any, target: ModelTarget) -> Run | None:
+    """The newest ok top-level run of this cell whose messages and params match what would be sent now."""
+    wanted = build_messages(proto, profile, proto.case(case_id))
+    for run in reversed(proto.runs):
+        if (run.case, run.profile, run.model, run.sample) != (case_id, profile.id, target.id, 0):
+            continue
+        if run.parent is not None or run.status != "ok":
+            continue
+        if run.messages == wanted and run.params == target.params and run.model_name == target.model:
+            return run
+    return None
+
+
+def _previous(proto: Prototype, spec: str | None) -> EvalRun | None:
+    if spec is None:
+        return None
+    try:
+        return previous_run(proto, spec)
+    except KeyError as exc:
+        raise EvalError(str(exc.args[0])) from None
+
+
+def _target_spec(proto: Prototype, spec: str | None, what: str) -> ModelTarget:
+    """A model target id of the file, or `provider:model`; None is the bundled model."""
+    spec = spec or DEFAULT_LOCAL
+    for target in proto.models:
+        if target.id == spec:
+            return target
+    provider, sep, model = spec.partition(":")
+    if not sep or not provider or not model:
+        known = ", ".join(m.id for m in proto.models) or "none"
+        raise EvalError(
+            f"{what} {spec!r} is neither a model target of this file (known: {known}) nor `provider:model`"
+        )
+    return ModelTarget(id=what.replace(" ", "-"), provider=provider, model=model)
+
+
+class _Embedder:
+    """Embeds through the hub, remembering vectors so each reference is embedded once per eval."""
+
+    def __init__(self, hub: EvalHub, target: ModelTarget) -> None:
+        self.hub = hub
+        self.target = target
+        self._known: dict[str, list[float]] = {}
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, texts: Sequence[str]) -> list[list[float]]:
+        async with self._lock:
+            todo = list(dict.fromkeys(t for t in texts if t not in self._known))
+            if todo:
+                try:
+                    vectors = await self.hub.embed(
+                        self.target.provider, self.target.model, todo, base_url=self.target.base_url
+                    )
+                except ProviderError as exc:
+                    raise GradingError(
+                        f"embedding model {self.target.provider}:{self.target.model} failed: {exc.message}"
+                    ) from None
+                if len(vectors) != len(todo):
+                    raise GradingError(
+                        f"the embedding model returned {len(vectors)} vectors for {len(todo)} texts"
+                    )
+                self._known.update(zip(todo, vectors, strict=True))
+            return [self._known[t] for t in texts]
+
+
+class _Judge:
+    """Asks a judge model; temperature 0 unless the target sets one. Answers are cached by the hub."""
+
+    def __init__(
+        self, hub: EvalHub, proto: Prototype, default: ModelTarget, slots: asyncio.Semaphore, use_cache: bool
+    ) -> None:
+        self.hub = hub
+        self.proto = proto
+        self.default = default
+        self.slots = slots
+        self.use_cache = use_cache
+
+    async def __call__(self, judge_id: str | None, messages: list[Message]) -> str:
+        target = self.default
+        if judge_id is not None:
+            try:
+                target = self.proto.model(judge_id)
+            except KeyError as exc:
+                raise GradingError(str(exc.args[0])) from None
+        if target.params.temperature is None:
+            params = target.params.model_copy(update={"temperature": 0.0})
+            target = target.model_copy(update={"params": ModelParams.model_validate(params.model_dump())})
+        async with self.slots:
+            try:
+                finished = await self.hub.complete(target, messages, use_cache=self.use_cache)
+            except ProviderError as exc:
+                raise GradingError(f"judge {target.label} failed: {exc.message}") from None
+        return finished.text

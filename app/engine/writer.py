@@ -1,0 +1,96 @@
+"""Saving results of a headless run as they come in, so an interrupted run loses no finished cell.
+
+The writer appends each ended cell's Run to the prototype and saves the file atomically,
+debounced: at most one save per `interval`, stretched to several times the last save's
+duration so that saving a big file never dominates a run. Saves run in a worker thread on a
+snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after a cancel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from app.core.document import save_prototype
+from app.core.prototype import Prototype, Run
+from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
+
+
+class ResultWriter:
+    """Appends runs to `proto` (which it then owns for the run's duration) and saves it to `path`."""
+
+    def __init__(self, proto: Prototype, path: str | os.PathLike[str], *, interval: float = 1.0,
+                 keep_baseline: bool = False) -> None:
+        self.proto = proto
+        self.path = Path(path)
+        self.interval = interval
+        self.keep_baseline = keep_baseline
+        self.saved = 0
+        """How many saves were written, for tests and the CLI's summary."""
+        self._dirty = False
+        self._last_duration = 0.0
+        self._last_end = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._saving: asyncio.Task[None] | None = None
+
+    def on_event(self, event: EngineEvent) -> None:
+        """An engine event sink: keeps ended cells worth keeping, then schedules a save."""
+        if not isinstance(event, CellFinished | CellFailed | CellCancelled):
+            return
+        if event.cell.baseline and not self.keep_baseline:
+            return
+        if isinstance(event, CellCancelled) and not event.run.output:
+            return  # a cell cancelled before any text says nothing worth a line in the file
+        self.add(event.run)
+
+    def add(self, run: Run) -> None:
+        self.proto.runs.append(run)
+        self._dirty = True
+        self._schedule()
+
+    async def flush(self) -> None:
+        """Write everything added so far, now; returns once it is on disk."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._saving is not None:
+            await asyncio.shield(self._saving)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._dirty:
+            await self._save()
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self._timer is not None or self._saving is not None:
+            return
+        gap = max(self.interval, 4.0 * self._last_duration)
+        delay = max(0.0, self._last_end + gap - time.monotonic())
+        self._timer = asyncio.get_running_loop().call_later(delay, self._kick)
+
+    def _kick(self) -> None:
+        self._timer = None
+        if self._saving is None and self._dirty:
+            self._saving = asyncio.get_running_loop().create_task(self._save())
+
+    async def _save(self) -> None:
+        self._dirty = False
+        snapshot = self.proto.model_copy(update={"runs": list(self.proto.runs)})
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(save_prototype, snapshot, self.path)
+            self.saved += 1
+        except BaseException:
+            self._dirty = True
+            raise
+        finally:
+            self._last_end = time.monotonic()
+            self._last_duration = self._last_end - started
+            if self._saving is asyncio.current_task():
+                self._saving = None
+        if self._dirty:
+            self._schedule()

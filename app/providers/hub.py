@@ -1,0 +1,374 @@
+"""The one entry point to every model: resolve a target to an endpoint and key, then stream typed events.
+
+Every provider, the bundled model included, is an OpenAI-compatible endpoint reached with the `openai`
+SDK. The hub adds what the SDK leaves to us: key lookup bound to the endpoint's host, a disk cache,
+prices, user-facing errors, a bounded wait on `Retry-After`, and mapping a crash of the bundled model's
+child process to one clear error. Provider faults never raise out of `stream()`: they end it with one
+`StreamFailed` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any, Protocol
+
+import openai
+
+from app.core.prototype import Message, ModelTarget
+
+from .cache import CachedAnswer, ResponseCache, cache_key
+from .errors import Failure, classify, stream_options_rejected
+from .events import (
+    ErrorKind,
+    Finished,
+    ProviderError,
+    Started,
+    StreamEvent,
+    StreamFailed,
+    TextDelta,
+    UsageReport,
+)
+from .keys import KeySource, KeyStore
+from .pricing import PriceTable
+from .registry import ProviderSpec, Registry, host_of
+
+NO_KEY = "no-key"
+"""Sent to keyless endpoints: the SDK insists on a non-empty key."""
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+_CRASH_KINDS = (ErrorKind.UNREACHABLE, ErrorKind.CUT, ErrorKind.SERVER, ErrorKind.TIMEOUT, ErrorKind.UNKNOWN)
+
+
+class LocalModel(Protocol):
+    """What the hub needs from the bundled model's process manager (see `local_model.py`)."""
+
+    async def ensure_started(self) -> str: ...
+
+    def crashed(self) -> bool: ...
+
+    def last_exit_description(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ResolvedEndpoint:
+    """Where a target's requests go and where its key comes from. Holds no key."""
+
+    spec: ProviderSpec
+    base_url: str
+    host: str
+    key_source: KeySource
+    foreign: bool
+    """The base_url was overridden to a host other than the provider's own."""
+
+    @property
+    def is_local(self) -> bool:
+        return self.spec.local and not self.foreign
+
+
+class ProviderHub:
+    """Streams chat completions from any registered provider. Create one per app; `aclose()` at exit."""
+
+    def __init__(self, *, registry: Registry | None = None, keys: KeyStore | None = None,
+                 cache: ResponseCache | None = None, local: LocalModel | None = None,
+                 timeout: float = 60.0, max_retries: int = 2, max_retry_wait: float = 20.0,
+                 prices: PriceTable | None = None,
+                 sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+        self.registry = registry or Registry()
+        self.keys = keys or KeyStore()
+        self.cache = cache or ResponseCache()
+        self.prices = prices or PriceTable()
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self._local = local
+        self._sleep = sleep or asyncio.sleep
+        self._allowed_hosts: set[tuple[str, str]] = set()
+        self._clients: dict[tuple[str, str], openai.AsyncOpenAI] = {}
+        self._no_stream_options: set[str] = set()
+
+    @property
+    def local(self) -> LocalModel:
+        if self._local is None:
+            from app.providers.local_model import shared_local_model
+
+            self._local = shared_local_model()
+        return self._local
+
+    # -- endpoints and keys ------------------------------------------------------------------------
+
+    def resolve(self, target: ModelTarget) -> ResolvedEndpoint:
+        """Which endpoint and key source a target uses. Raises ProviderError for an unknown provider."""
+        spec = self.registry.get(target.provider)
+        base_url = target.base_url or spec.base_url
+        host = host_of(base_url)
+        _, source = self._key(spec, host)
+        return ResolvedEndpoint(spec, base_url, host, source, foreign=host != spec.host)
+
+    def key_status(self, provider_id: str) -> KeySource:
+        """Where the key for the provider's own endpoint would come from."""
+        spec = self.registry.get(provider_id)
+        return self._key(spec, spec.host)[1]
+
+    def needs_host_confirmation(self, target: ModelTarget) -> str | None:
+        """The host, when sending would take a key stored for the provider's own host somewhere else."""
+        spec = self.registry.get(target.provider)
+        host = host_of(target.base_url or spec.base_url)
+        if host == spec.host or (spec.id, host) in self._allowed_hosts:
+            return None
+        if self.keys.has_stored(spec.id, host):  # the user stored a key for that very host
+            return None
+        own_key, _ = self.keys.lookup(spec.id, spec.host, spec.key_env)
+        return host if own_key else None
+
+    def allow_host(self, provider_id: str, host: str) -> None:
+        """The user said yes: for this session, `provider_id`'s key may go to `host`."""
+        self._allowed_hosts.add((provider_id, host.lower()))
+
+    def _key(self, spec: ProviderSpec, host: str) -> tuple[str | None, KeySource]:
+        own_host = host == spec.host
+        key, source = self.keys.lookup(spec.id, host, spec.key_env if own_host else None)
+        if key or own_host:
+            return key, source
+        if (spec.id, host) in self._allowed_hosts:
+            return self.keys.lookup(spec.id, spec.host, spec.key_env)
+        return None, "none"
+
+    async def _prepare(self, target: ModelTarget) -> tuple[ResolvedEndpoint, str, str]:
+        """Endpoint, the URL to call (starting the bundled model if needed) and the key to send."""
+        endpoint = self.resolve(target)
+        spec = endpoint.spec
+        foreign = self.needs_host_confirmation(target)
+        if foreign:
+            raise ProviderError(
+                ErrorKind.HOST_NOT_CONFIRMED,
+                f"This prototype points {spec.name} at {foreign}, not {spec.host}. Your stored key is not "
+                f"sent there unless you confirm (or store a key for {foreign}).")
+        key, _ = self._key(spec, endpoint.host)
+        if not key and spec.needs_key:
+            env = f", set {spec.key_env}" if spec.key_env and not endpoint.foreign else ""
+            raise ProviderError(
+                ErrorKind.AUTH,
+                f"No key for {spec.name} at {endpoint.host}. Add one in Settings > Providers "
+                f"(or `protostudio providers set-key {spec.id}`{env}).")
+        base_url = endpoint.base_url
+        if endpoint.is_local:
+            base_url = await self._start_local()
+        return endpoint, base_url, key or NO_KEY
+
+    async def _start_local(self) -> str:
+        try:
+            return await self.local.ensure_started()
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise ProviderError(ErrorKind.LOCAL_CRASH,
+                                f"The bundled model could not start ({type(exc).__name__}: {exc}).") from None
+
+    def _client(self, base_url: str, key: str) -> openai.AsyncOpenAI:
+        ident = (base_url, hashlib.sha256(key.encode()).hexdigest())
+        client = self._clients.get(ident)
+        if client is None:
+            loopback = host_of(base_url).rsplit(":", 1)[0] in _LOOPBACK
+            client = openai.AsyncOpenAI(
+                api_key=key, base_url=base_url, max_retries=0,  # retries are ours: bounded Retry-After
+                timeout=openai.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                http_client=openai.DefaultAsyncHttpxClient(trust_env=not loopback),  # no proxy for loopback
+            )
+            self._clients[ident] = client
+        return client
+
+    # -- streaming ---------------------------------------------------------------------------------
+
+    async def stream(self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True,
+                     max_retries: int | None = None) -> AsyncGenerator[StreamEvent, None]:
+        """Started, TextDelta..., UsageReport?, then exactly one Finished or StreamFailed.
+
+        TTFT and latency count from sending the attempt that answered (not retry waits). A cache hit
+        replays the stored answer with its original timings and `cached=True`. Cancelling the consuming
+        task closes the HTTP connection at once.
+        """
+        wire = [{"role": m.role, "content": m.content} for m in messages]
+        params = target.params.model_dump(exclude_none=True)
+        try:
+            endpoint = self.resolve(target)
+        except ProviderError as exc:
+            yield Started()
+            yield StreamFailed(exc.kind, exc.message)
+            return
+        ident = f"local:{target.model}" if endpoint.is_local else endpoint.base_url
+        key = cache_key(ident, target.model, params, wire)
+        hit = self.cache.get(key) if use_cache else None
+        if hit is not None:
+            yield Started(cached=True)
+            yield TextDelta(hit.text)
+            yield self._finished(endpoint, target, hit, cached=True)
+            return
+        yield Started()
+        async with contextlib.aclosing(self._request(target, wire, params, key, max_retries)) as events:
+            async for event in events:
+                yield event
+
+    async def _request(self, target: ModelTarget, wire: list[dict[str, str]], params: dict[str, Any],
+                       key: str, max_retries: int | None) -> AsyncGenerator[StreamEvent, None]:
+        try:
+            endpoint, base_url, api_key = await self._prepare(target)
+        except ProviderError as exc:
+            yield StreamFailed(exc.kind, exc.message, status=exc.status)
+            return
+        client = self._client(base_url, api_key)
+        kwargs: dict[str, Any] = {"model": target.model, "messages": wire, "stream": True, **params}
+        if base_url not in self._no_stream_options:
+            kwargs["stream_options"] = {"include_usage": True}
+        retries = self.max_retries if max_retries is None else max_retries
+        attempt = 0
+        while True:
+            sent = perf_counter()
+            failure: Failure | None = None
+            try:
+                stream = await client.chat.completions.create(**kwargs)
+            except Exception as exc:
+                if "stream_options" in kwargs and stream_options_rejected(exc):
+                    self._no_stream_options.add(base_url)
+                    kwargs.pop("stream_options")
+                    continue
+                failure = await self._classify(exc, endpoint, target, api_key)
+            if failure is None:
+                break
+            wait = self._retry_wait(failure, attempt)
+            if attempt >= retries or wait is None:
+                yield failure.as_event(latency_s=perf_counter() - sent)
+                return
+            attempt += 1
+            await self._sleep(wait)
+
+        parts: list[str] = []
+        ttft: float | None = None
+        finish: str | None = None
+        usage: tuple[int | None, int | None] | None = None
+        try:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices:
+                    if choice.index != 0:
+                        continue
+                    delta = choice.delta.content if choice.delta is not None else None
+                    if delta:
+                        if ttft is None:
+                            ttft = perf_counter() - sent
+                        parts.append(delta)
+                        yield TextDelta(delta)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except Exception as exc:
+            failure = await self._classify(exc, endpoint, target, api_key, mid_stream=True)
+            yield failure.as_event("".join(parts), ttft_s=ttft, latency_s=perf_counter() - sent)
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.close()  # also on cancellation: drops the connection instead of draining it
+        latency = perf_counter() - sent
+        text = "".join(parts)
+        if finish is None:
+            failure = await self._local_crash_or(Failure(
+                ErrorKind.CUT, f"{endpoint.spec.name} at {endpoint.host} ended the stream mid-answer; "
+                "the partial answer is kept."), endpoint)
+            yield failure.as_event(text, ttft_s=ttft, latency_s=latency)
+            return
+        if usage is not None:
+            yield UsageReport(*usage)
+        answer = CachedAnswer(text, finish, *(usage or (None, None)), ttft_s=ttft, latency_s=latency)
+        with contextlib.suppress(OSError):  # a full disk must not lose the answer itself
+            self.cache.put(key, answer)
+        yield self._finished(endpoint, target, answer, cached=False)
+
+    def _finished(self, endpoint: ResolvedEndpoint, target: ModelTarget, answer: CachedAnswer, *,
+                  cached: bool) -> Finished:
+        cost = self.prices.cost(endpoint.spec.id, target.model, answer.prompt_tokens,
+                                answer.completion_tokens)
+        return Finished(answer.text, answer.finish_reason, answer.ttft_s, answer.latency_s,
+                        answer.prompt_tokens, answer.completion_tokens, cost, cached)
+
+    def _retry_wait(self, failure: Failure, attempt: int) -> float | None:
+        """Seconds to wait before retrying, or None when this failure should not be retried."""
+        if not failure.retryable:
+            return None
+        if failure.kind is ErrorKind.RATE_LIMITED and failure.retry_after is not None:
+            return failure.retry_after if failure.retry_after <= self.max_retry_wait else None
+        return min(0.5 * 2.0**attempt, 8.0, self.max_retry_wait)
+
+    async def _classify(self, exc: BaseException, endpoint: ResolvedEndpoint, target: ModelTarget,
+                        api_key: str, *, mid_stream: bool = False) -> Failure:
+        failure = classify(exc, provider=endpoint.spec.name, host=endpoint.host, model=target.model,
+                           secrets=(api_key,))
+        if mid_stream and failure.kind is ErrorKind.UNREACHABLE:  # a read error after the answer began
+            failure = Failure(ErrorKind.CUT, f"The connection to {endpoint.spec.name} at {endpoint.host} "
+                              "closed mid-answer; the partial answer is kept.")
+        return await self._local_crash_or(failure, endpoint)
+
+    async def _local_crash_or(self, failure: Failure, endpoint: ResolvedEndpoint) -> Failure:
+        """A connection fault from the bundled model usually means its child died: say so."""
+        if not endpoint.is_local or failure.kind not in _CRASH_KINDS:
+            return failure
+        for _ in range(20):  # the socket can close a moment before the process is reaped
+            if self.local.crashed():
+                how = self.local.last_exit_description() or "it exited unexpectedly"
+                return Failure(ErrorKind.LOCAL_CRASH,
+                               f"The bundled model crashed ({how}); it restarts on the next run.")
+            await asyncio.sleep(0.05)
+        return failure
+
+    # -- non-streaming helpers ---------------------------------------------------------------------
+
+    async def complete(self, target: ModelTarget, messages: list[Message], *,
+                       use_cache: bool = True) -> Finished:
+        """The whole answer at once (judges use this). Raises ProviderError on failure."""
+        finished: Finished | None = None
+        async for event in self.stream(target, messages, use_cache=use_cache):
+            if isinstance(event, StreamFailed):
+                raise ProviderError(event.kind, event.message, status=event.status,
+                                    retry_after=event.retry_after)
+            if isinstance(event, Finished):
+                finished = event
+        if finished is None:  # pragma: no cover - stream() always ends with Finished or StreamFailed
+            raise ProviderError(ErrorKind.UNKNOWN, "The stream ended without an answer.")
+        return finished
+
+    async def list_models(self, provider_id: str, base_url: str | None = None) -> list[str]:
+        """Model ids from the endpoint's `GET /models`, sorted."""
+        target = ModelTarget(id="models", provider=provider_id, model="-", base_url=base_url)
+        endpoint = self.resolve(target)
+        if endpoint.is_local:
+            from app.providers.local_model import LOCAL_MODEL_ID
+
+            return [LOCAL_MODEL_ID]
+        endpoint, url, api_key = await self._prepare(target)
+        try:
+            page = await self._client(url, api_key).models.list()
+            return sorted(model.id for model in page.data)
+        except Exception as exc:
+            raise (await self._classify(exc, endpoint, target, api_key)).as_error() from None
+
+    async def embed(self, provider_id: str, model: str, texts: list[str],
+                    base_url: str | None = None) -> list[list[float]]:
+        """One vector per text, from the endpoint's `POST /embeddings`."""
+        target = ModelTarget(id="embed", provider=provider_id, model=model, base_url=base_url)
+        endpoint, url, api_key = await self._prepare(target)
+        try:
+            result = await self._client(url, api_key).embeddings.create(
+                model=model, input=texts, encoding_format="float")
+        except Exception as exc:
+            raise (await self._classify(exc, endpoint, target, api_key)).as_error() from None
+        return [list(item.embedding) for item in sorted(result.data, key=lambda item: item.index)]
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.close()
+

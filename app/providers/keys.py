@@ -1,0 +1,119 @@
+"""API keys: the OS keyring first, then the provider's env var, else a key held in memory for this session.
+
+A key is stored per provider *and* host (`openai@api.openai.com`), so a shared prototype that points a
+provider at another host never picks up a key stored for the real one. Nothing here writes a key to
+disk outside the keyring, and no message or repr contains key material.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+import keyring
+import keyring.backends.fail
+import keyring.errors
+
+SERVICE = "protostudio"
+KeySource = Literal["keyring", "env", "session", "none"]
+
+NO_BACKEND_MESSAGE = (
+    "No OS keyring is available here (keyring reports no usable backend, as on a headless Linux "
+    "without a Secret Service). Keys are not written to disk in plain text: set the provider's "
+    "environment variable instead, or keep the key in memory for this session only."
+)
+
+
+class NoKeyringError(RuntimeError):
+    """There is no keyring backend to store a key in. The message offers the alternatives."""
+
+
+def username(provider_id: str, host: str) -> str:
+    return f"{provider_id}@{host}"
+
+
+class KeyStore:
+    """Looks up and stores keys. `environ` is injectable so tests need not touch os.environ."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = environ
+        self._session: dict[str, str] = {}
+
+    def __repr__(self) -> str:  # never show session keys
+        return f"KeyStore(session_keys={len(self._session)})"
+
+    # -- backend -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def backend_problem() -> str | None:
+        """A user-facing sentence when no keyring backend is usable, else None."""
+        backend = keyring.get_keyring()
+        if isinstance(backend, keyring.backends.fail.Keyring):
+            return NO_BACKEND_MESSAGE
+        inner = getattr(backend, "backends", None)  # the chainer backend with nothing to chain
+        if inner is not None and not inner:
+            return NO_BACKEND_MESSAGE
+        return None
+
+    # -- lookups -----------------------------------------------------------------------------------
+
+    def lookup(self, provider_id: str, host: str, key_env: str | None) -> tuple[str | None, KeySource]:
+        """The key for `provider_id` at `host`, and where it came from. The env var is passed in by the
+        caller only when `host` is the provider's own host (a key in OPENAI_API_KEY is for OpenAI)."""
+        name = username(provider_id, host)
+        stored = self._keyring_get(name)
+        if stored:
+            return stored, "keyring"
+        if name in self._session:
+            return self._session[name], "session"
+        if key_env:
+            value = (self._environ if self._environ is not None else os.environ).get(key_env)
+            if value:
+                return value, "env"
+        return None, "none"
+
+    def has_stored(self, provider_id: str, host: str) -> bool:
+        name = username(provider_id, host)
+        return bool(self._keyring_get(name)) or name in self._session
+
+    @staticmethod
+    def _keyring_get(name: str) -> str | None:
+        if KeyStore.backend_problem():
+            return None
+        try:
+            return keyring.get_password(SERVICE, name)
+        except keyring.errors.KeyringError:
+            return None  # locked or broken keyring: behave as if no key were stored
+
+    # -- changes -----------------------------------------------------------------------------------
+
+    def store(self, provider_id: str, host: str, key: str, *, session_only: bool = False) -> KeySource:
+        """Keep `key` in the keyring, or in memory when asked. Raises NoKeyringError when there is no
+        keyring and `session_only` is False: a key is never silently written anywhere else."""
+        key = key.strip()
+        if not key:
+            raise ValueError("the key is empty")
+        name = username(provider_id, host)
+        if session_only:
+            self._session[name] = key
+            return "session"
+        problem = self.backend_problem()
+        if problem:
+            raise NoKeyringError(problem)
+        try:
+            keyring.set_password(SERVICE, name, key)
+        except keyring.errors.KeyringError as exc:
+            raise NoKeyringError(f"The keyring refused the key ({type(exc).__name__}). "
+                                 + NO_BACKEND_MESSAGE) from None
+        self._session.pop(name, None)
+        return "keyring"
+
+    def forget(self, provider_id: str, host: str) -> None:
+        name = username(provider_id, host)
+        self._session.pop(name, None)
+        if self.backend_problem():
+            return
+        with contextlib.suppress(keyring.errors.KeyringError):
+            keyring.delete_password(SERVICE, name)

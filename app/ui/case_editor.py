@@ -1,0 +1,198 @@
+"""Edit one case: its multi-turn conversation and the `{{var}}` values it fills in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.prototype import Case, Turn
+from app.ui.highlight import VarHighlighter
+from app.ui.resources import icon
+
+
+class _TurnRow(QWidget):
+    def __init__(self, editor: CaseEditor, index: int, turn: Turn) -> None:
+        super().__init__()
+        self.role = QComboBox()
+        self.role.addItem("User", "user")
+        self.role.addItem("Assistant (fixed history)", "assistant")
+        self.role.setCurrentIndex(0 if turn.role == "user" else 1)
+        self.text = QPlainTextEdit(turn.content)
+        self.text.setMaximumHeight(72)
+        self.text.setPlaceholderText("What this side says")
+        VarHighlighter(self.text.document())
+        remove = QToolButton()
+        remove.setIcon(icon("delete"))
+        remove.setToolTip("Remove this turn")
+        remove.clicked.connect(lambda: editor.remove_turn(index))
+        top = QHBoxLayout()
+        top.addWidget(QLabel(f"Turn {index + 1}"))
+        top.addWidget(self.role, 1)
+        top.addWidget(remove)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.text)
+        self.role.currentIndexChanged.connect(editor.turns_edited)
+        self.text.textChanged.connect(editor.turns_edited)
+
+
+class CaseEditor(QWidget):
+    """Writes edits straight into the case and reports them through `on_edit(structural)`."""
+
+    def __init__(self, on_edit: Callable[[bool], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._on_edit = on_edit
+        self.case: Case | None = None
+        self._rows: list[_TurnRow] = []
+        self.heading = QLabel()
+        self.description = QLineEdit()
+        self.description.setPlaceholderText("Short name shown on the grid row (optional)")
+        self.description.textEdited.connect(self._description_edited)
+        self.turns_box = QVBoxLayout()
+        self.turns_box.addStretch(1)
+        turns_widget = QWidget()
+        turns_widget.setLayout(self.turns_box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(turns_widget)
+        add_turn = QPushButton(icon("add"), "Add turn")
+        add_turn.setToolTip("Add a message to the conversation (user and assistant turns alternate)")
+        add_turn.clicked.connect(self.add_turn)
+        self.vars = QTableWidget(0, 2)
+        self.vars.setObjectName("case-vars")
+        self.vars.setHorizontalHeaderLabels(["Variable", "Value"])
+        self.vars.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.vars.verticalHeader().setVisible(False)
+        self.vars.setMaximumHeight(140)
+        self.vars.itemChanged.connect(self._vars_edited)
+        add_var = QToolButton()
+        add_var.setIcon(icon("add"))
+        add_var.setToolTip("Add a variable")
+        add_var.clicked.connect(self.add_var)
+        remove_var = QToolButton()
+        remove_var.setIcon(icon("delete"))
+        remove_var.setToolTip("Remove the selected variable")
+        remove_var.clicked.connect(self.remove_var)
+        vars_head = QHBoxLayout()
+        vars_head.addWidget(QLabel("Vars: fill {{name}} in prompts and turns"))
+        vars_head.addStretch(1)
+        vars_head.addWidget(add_var)
+        vars_head.addWidget(remove_var)
+        form = QFormLayout()
+        form.addRow("Name", self.description)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Conversation"))
+        layout.addWidget(scroll, 3)
+        layout.addWidget(add_turn)
+        layout.addLayout(vars_head)
+        layout.addWidget(self.vars, 1)
+
+    def set_case(self, case: Case) -> None:
+        self.case = case
+        self.heading.setText(f"<b>Case</b> <span style='color:gray'>id: {case.id}</span>")
+        with QSignalBlocker(self.description):
+            self.description.setText(case.description)
+        self._rebuild_turns()
+        with QSignalBlocker(self.vars):
+            self.vars.setRowCount(0)
+            for name, value in case.vars.items():
+                row = self.vars.rowCount()
+                self.vars.insertRow(row)
+                self.vars.setItem(row, 0, QTableWidgetItem(name))
+                self.vars.setItem(row, 1, QTableWidgetItem(value))
+
+    def _rebuild_turns(self) -> None:
+        for row in self._rows:
+            row.setParent(None)
+            row.deleteLater()
+        self._rows = []
+        if self.case is None:
+            return
+        for index, turn in enumerate(self.case.turns):
+            row = _TurnRow(self, index, turn)
+            self._rows.append(row)
+            self.turns_box.insertWidget(index, row)
+
+    # -- edits -------------------------------------------------------------------------------------
+
+    def _description_edited(self) -> None:
+        if self.case is not None:
+            self.case.description = self.description.text()
+            self._on_edit(True)
+
+    def turns_edited(self) -> None:
+        if self.case is None:
+            return
+        turns = [Turn(role=row.role.currentData(), content=row.text.toPlainText()) for row in self._rows]
+        if turns:
+            self.case.turns = turns
+            self._on_edit(True)
+
+    def add_turn(self) -> None:
+        if self.case is None:
+            return
+        role = "assistant" if self.case.turns and self.case.turns[-1].role == "user" else "user"
+        self.case.turns = [*self.case.turns, Turn(role=role, content="")]
+        self._rebuild_turns()
+        self._rows[-1].text.setFocus()
+        self._on_edit(True)
+
+    def remove_turn(self, index: int) -> None:
+        if self.case is None or len(self.case.turns) <= 1:
+            return  # a case needs at least one turn
+        turns = list(self.case.turns)
+        del turns[index]
+        self.case.turns = turns
+        self._rebuild_turns()
+        self._on_edit(True)
+
+    def add_var(self) -> None:
+        if self.case is None:
+            return
+        name = "var"
+        n = 2
+        while name in self.case.vars:
+            name = f"var{n}"
+            n += 1
+        self.case.vars = {**self.case.vars, name: ""}
+        self.set_case(self.case)
+        self._on_edit(False)
+
+    def remove_var(self) -> None:
+        row = self.vars.currentRow()
+        if self.case is None or row < 0:
+            return
+        self.vars.removeRow(row)
+        self._vars_edited()
+
+    def _vars_edited(self) -> None:
+        if self.case is None:
+            return
+        values: dict[str, str] = {}
+        for row in range(self.vars.rowCount()):
+            name_item, value_item = self.vars.item(row, 0), self.vars.item(row, 1)
+            name = name_item.text().strip() if name_item else ""
+            if name:
+                values[name] = value_item.text() if value_item else ""
+        self.case.vars = values
+        self._on_edit(False)

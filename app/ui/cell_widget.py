@@ -1,0 +1,251 @@
+"""One cell of the compare grid: a variant's answer (the whole thread), its status line, and its rating."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.prototype import Rating, Run
+from app.ui.markdown_view import SafeTextBrowser, quote_user
+from app.ui.resources import icon
+
+CELL_WIDTH = 380
+CELL_HEIGHT = 300
+EMPTY_TEXT = "Not run yet. Press Run (Ctrl+Enter) for the whole grid, or ▶ here for this cell."
+
+
+def status_line(run: Run, model_label: str) -> str:
+    """model · tokens · TTFT · latency · cost · cached/live, in plain words."""
+    parts = [model_label]
+    tokens = run.usage.completion_tokens
+    parts.append(f"{tokens} tok" if tokens is not None else "? tok")
+    if run.ttft_ms is not None:
+        parts.append(f"TTFT {run.ttft_ms / 1000:.2f} s")
+    if run.latency_ms is not None:
+        parts.append(f"{run.latency_ms / 1000:.1f} s")
+    parts.append("cost ?" if run.cost_usd is None else f"${run.cost_usd:.4f}")
+    parts.append("cached" if run.cached else "live")
+    return " · ".join(parts)
+
+
+def thread_markdown(thread: list[Run]) -> str:
+    """The conversation after the case's own turns: first answer, then each follow-up and its answer."""
+    parts: list[str] = []
+    for index, run in enumerate(thread):
+        if index:
+            users = [m.content for m in run.messages if m.role == "user"]
+            parts.append(quote_user(users[-1] if users else ""))
+        parts.append(run.output or ("*(no text)*" if run.status == "ok" else ""))
+    return "\n\n".join(p for p in parts if p)
+
+
+class CellWidget(QFrame):
+    """Focusable: arrows move between cells, + / - thumbs, n note, t tags."""
+
+    sig_move = Signal(int, int)
+    """(dx, dy): the person pressed an arrow key."""
+    sig_run = Signal(bool)
+    """Run this cell; True bypasses the cache."""
+    sig_stop = Signal()
+    sig_rate = Signal(str, object)
+    """(run id, Rating): the person changed the rating."""
+
+    def __init__(self, key: tuple[str, str, str], model_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.model_label = model_label
+        self.run: Run | None = None
+        self.streaming = False
+        self.setObjectName("cell")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
+        self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags")
+
+        self.status = QLabel("")
+        self.status.setObjectName("cell-status")
+        self.status.setStyleSheet("color: palette(mid);")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.run_button = self._tool("run", "Run this cell (uses the cache when the prompt is unchanged)",
+                                     lambda: self.sig_run.emit(False))
+        self.rerun_button = self._tool("rerun", "Re-run this cell, bypassing the cache",
+                                       lambda: self.sig_run.emit(True))
+        self.stop_button = self._tool("stop", "Stop this cell (Esc stops everything)", self.sig_stop.emit)
+        self.stop_button.hide()
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.status, 1)
+        for button in (self.run_button, self.rerun_button, self.stop_button):
+            head.addWidget(button)
+
+        self.view = SafeTextBrowser(self)
+        self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.view.setPlaceholderText(EMPTY_TEXT)
+        self.error = QLabel("")
+        self.error.setObjectName("cell-error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.hide()
+
+        self.up = self._tool("thumb-up", "Good answer (+). Click again to clear.", lambda: self._thumb("up"))
+        self.down = self._tool("thumb-down", "Bad answer (-). Click again to clear.", lambda: self._thumb("down"))
+        for button in (self.up, self.down):
+            button.setCheckable(True)
+        self.note = QLineEdit()
+        self.note.setObjectName("cell-note")
+        self.note.setPlaceholderText("Note (n)")
+        self.note.setToolTip("Why is this answer good or bad? Press n to type, Enter to keep it.")
+        self.tags = QLineEdit()
+        self.tags.setObjectName("cell-tags")
+        self.tags.setPlaceholderText("tags (t)")
+        self.tags.setToolTip("Comma-separated labels, e.g. too-long, off-tone. Press t to type.")
+        self.tags.setMaximumWidth(110)
+        for edit in (self.note, self.tags):
+            edit.editingFinished.connect(self._commit_text)
+            edit.returnPressed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
+        rate = QHBoxLayout()
+        rate.setContentsMargins(0, 0, 0, 0)
+        rate.addWidget(self.up)
+        rate.addWidget(self.down)
+        rate.addWidget(self.note, 1)
+        rate.addWidget(self.tags)
+        self.rating_bar = QWidget()
+        self.rating_bar.setLayout(rate)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addLayout(head)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(self.rating_bar)
+        self._set_rating_enabled(False)
+
+    def _tool(self, name: str, tip: str, slot: object) -> QToolButton:
+        button = QToolButton(self)
+        button.setIcon(icon(name))
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setObjectName(f"cell-{name}")
+        button.clicked.connect(slot)
+        return button
+
+    # -- showing -----------------------------------------------------------------------------------
+
+    def show_thread(self, thread: list[Run]) -> None:
+        """Show a finished thread (or nothing). The rating belongs to its newest run."""
+        self.streaming = False
+        self._show_running(False)
+        self.run = thread[-1] if thread else None
+        if not thread:
+            self.view.clear()
+            self.status.setText(self.model_label)
+            self.error.hide()
+        else:
+            self.view.show_markdown(thread_markdown(thread))
+            self.status.setText(status_line(thread[-1], self.model_label))
+            self._show_error(thread[-1])
+        self.show_rating()
+
+    def _show_error(self, run: Run) -> None:
+        if run.status == "ok":
+            self.error.hide()
+            return
+        words = {"cancelled": "Stopped.", "cut": "The answer was cut off."}.get(run.status, "This cell failed.")
+        detail = run.error or ""
+        kept = " The partial answer above is kept." if run.output else ""
+        self.error.setText(f"{words} {detail}{kept}".strip())
+        self.error.show()
+
+    def show_queued(self) -> None:
+        self._show_running(True)
+        self.status.setText(f"{self.model_label} · waiting for a slot…")
+
+    def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool) -> None:
+        """Start showing a live answer, after the existing thread when this is a follow-up."""
+        self.streaming = True
+        self._show_running(True)
+        self.error.hide()
+        prefix = ""
+        if follow_up is not None and thread:
+            prefix = thread_markdown(thread) + "\n\n" + quote_user(follow_up)
+        self.view.begin_stream(prefix)
+        self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
+        self._set_rating_enabled(False)
+
+    def append_text(self, text: str) -> None:
+        self.view.append_stream(text)
+
+    def _show_running(self, running: bool) -> None:
+        self.stop_button.setVisible(running)
+        self.run_button.setVisible(not running)
+        self.rerun_button.setVisible(not running)
+
+    # -- rating ------------------------------------------------------------------------------------
+
+    def _set_rating_enabled(self, enabled: bool) -> None:
+        for widget in (self.up, self.down, self.note, self.tags):
+            widget.setEnabled(enabled)
+
+    def show_rating(self) -> None:
+        run = self.run
+        self._set_rating_enabled(run is not None and not self.streaming)
+        rating = run.rating if run is not None else Rating()
+        with QSignalBlocker(self.up), QSignalBlocker(self.down):
+            self.up.setChecked(rating.thumb == "up")
+            self.down.setChecked(rating.thumb == "down")
+        if not self.note.hasFocus():
+            self.note.setText(rating.note)
+        if not self.tags.hasFocus():
+            self.tags.setText(", ".join(rating.tags))
+
+    def current_rating(self) -> Rating:
+        thumb = "up" if self.up.isChecked() else "down" if self.down.isChecked() else None
+        tags = list(dict.fromkeys(t.strip() for t in self.tags.text().split(",") if t.strip()))
+        return Rating(thumb=thumb, note=self.note.text().strip(), tags=tags)
+
+    def _thumb(self, which: str) -> None:
+        if self.run is None or self.streaming:
+            return
+        current = self.run.rating.thumb
+        new = None if current == which else which
+        with QSignalBlocker(self.up), QSignalBlocker(self.down):
+            self.up.setChecked(new == "up")
+            self.down.setChecked(new == "down")
+        self.sig_rate.emit(self.run.id, self.current_rating())
+
+    def _commit_text(self) -> None:
+        if self.run is not None and not self.streaming:
+            rating = self.current_rating()
+            if rating != self.run.rating:
+                self.sig_rate.emit(self.run.id, rating)
+
+    # -- keyboard ----------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        moves = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        if key in moves:
+            self.sig_move.emit(*moves[key])
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self._thumb("up")
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self._thumb("down")
+        elif key == Qt.Key.Key_N and self.note.isEnabled():
+            self.note.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.note.selectAll()
+        elif key == Qt.Key.Key_T and self.tags.isEnabled():
+            self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            super().keyPressEvent(event)

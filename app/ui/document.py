@@ -1,0 +1,128 @@
+"""The open prototype as a Qt model: one owner of the data, change signals for every view.
+
+Views never keep their own copy of the prototype: they read `document.proto` and listen
+to the signals below (napari's evented-model pattern). Every mutation goes through a
+method here so that dirtiness, autosave and repaint all follow from one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.prototype import Preference, Prototype, Rating, Run
+
+
+class Document(QObject):
+    """The prototype being edited, its path, and whether it has unsaved changes."""
+
+    sig_changed = Signal()
+    """Anything in the prototype changed (the title shows a `*`)."""
+    sig_structure_changed = Signal()
+    """Profiles, model targets or cases were added, removed, renamed or reordered."""
+    sig_runs_changed = Signal()
+    """Runs were added or replaced."""
+    sig_rating_changed = Signal(str)
+    """The rating of the run with this id changed."""
+    sig_preferences_changed = Signal()
+    """A pairwise vote was added or removed."""
+    sig_evals_changed = Signal()
+    """Assertions or eval results changed."""
+    sig_path_changed = Signal()
+    """The document was saved under a new path or replaced by another file."""
+    sig_dirty_changed = Signal(bool)
+    """The unsaved-changes flag flipped."""
+
+    def __init__(self, proto: Prototype, path: Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.proto = proto
+        self.path = path
+        self._dirty = False
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def mark_dirty(self) -> None:
+        if not self._dirty:
+            self._dirty = True
+            self.sig_dirty_changed.emit(True)
+        self.sig_changed.emit()
+
+    def mark_saved(self, path: Path | None = None) -> None:
+        if path is not None and path != self.path:
+            self.path = path
+            self.sig_path_changed.emit()
+        if self._dirty:
+            self._dirty = False
+            self.sig_dirty_changed.emit(False)
+
+    def replace(self, proto: Prototype, path: Path | None) -> None:
+        """Show another prototype in the same window."""
+        self.proto = proto
+        self.path = path
+        self._dirty = False
+        self.sig_path_changed.emit()
+        self.sig_dirty_changed.emit(False)
+        self.sig_structure_changed.emit()
+        self.sig_runs_changed.emit()
+        self.sig_preferences_changed.emit()
+        self.sig_evals_changed.emit()
+
+    # -- mutations -----------------------------------------------------------------------------------
+
+    def structure_edited(self) -> None:
+        """Call after editing profiles, model targets or cases in place."""
+        self.sig_structure_changed.emit()
+        self.mark_dirty()
+
+    def add_runs(self, runs: Iterable[Run]) -> None:
+        added = list(runs)
+        if not added:
+            return
+        self.proto.runs.extend(added)
+        self.sig_runs_changed.emit()
+        self.mark_dirty()
+
+    def set_rating(self, run_id: str, rating: Rating) -> None:
+        run = self.proto.run(run_id)
+        if run.rating == rating:
+            return
+        run.rating = rating
+        self.sig_rating_changed.emit(run_id)
+        self.mark_dirty()
+
+    def add_preference(self, preference: Preference) -> None:
+        self.proto.preferences.append(preference)
+        self.sig_preferences_changed.emit()
+        self.mark_dirty()
+
+    def evals_edited(self) -> None:
+        """Call after changing assertions or appending eval runs."""
+        self.sig_evals_changed.emit()
+        self.mark_dirty()
+
+    # -- queries -------------------------------------------------------------------------------------
+
+    def latest_run(self, case: str, profile: str, model: str, sample: int = 0) -> Run | None:
+        """The newest top-level (not continued) run of a cell, or None."""
+        found: Run | None = None
+        for run in self.proto.runs:
+            if (run.case, run.profile, run.model, run.sample) == (case, profile, model, sample) and run.parent is None:
+                found = run
+        return found
+
+    def thread(self, run: Run) -> list[Run]:
+        """The run and the continuations that follow it, oldest first (latest continuation wins)."""
+        chain = [run]
+        children: dict[str, Run] = {}
+        for candidate in self.proto.runs:
+            if candidate.parent is not None:
+                children[candidate.parent] = candidate
+        while chain[-1].id in children:
+            chain.append(children[chain[-1].id])
+        return chain

@@ -1,0 +1,87 @@
+"""The editor beside the navigator: shows the profile, model target or case picked on the left."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QWidget
+
+from app.ui.case_editor import CaseEditor
+from app.ui.document import Document
+from app.ui.model_editor import ModelEditor
+from app.ui.profile_editor import ProfileEditor
+from app.ui.services import Services
+from app.ui.structure import Kind
+
+HINT = ("Pick a profile, model or case on the left to edit it here.\n\n"
+        "Profiles say how the model should behave; models say who answers; cases are the "
+        "conversations to try. Press Run (Ctrl+Enter) to fill the grid.")
+
+
+class EditorPanel(QStackedWidget):
+    """Edits go straight into the document; names and turns refresh lists and headers after a pause."""
+
+    def __init__(self, document: Document, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.kind: Kind | None = None
+        self.item_id: str | None = None
+        self.hint = QLabel(HINT)
+        self.hint.setWordWrap(True)
+        self.hint.setMargin(16)
+        self.hint.setStyleSheet("color: gray;")
+        self.profile_editor = ProfileEditor(self._edited)
+        self.model_editor = ModelEditor(services, self._edited)
+        self.case_editor = CaseEditor(self._edited)
+        self.addWidget(self.hint)
+        for editor in (self.profile_editor, self.model_editor, self.case_editor):
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(editor)
+            self.addWidget(scroll)
+        self._structural = QTimer(self)
+        self._structural.setSingleShot(True)
+        self._structural.setInterval(400)
+        self._structural.timeout.connect(self.document.structure_edited)
+        document.sig_path_changed.connect(lambda: self.show_item(self.kind, self.item_id))
+        document.sig_structure_changed.connect(self._check_still_there)
+
+    def show_item(self, kind: Kind | None, item_id: str | None) -> None:
+        self.flush()
+        self.kind, self.item_id = kind, item_id
+        proto = self.document.proto
+        try:
+            if kind == "profiles" and item_id:
+                known = {name for case in proto.cases for name in case.vars}
+                self.profile_editor.set_profile(proto.profile(item_id), known)
+                self.setCurrentIndex(1)
+                return
+            if kind == "models" and item_id:
+                self.model_editor.set_target(proto.model(item_id))
+                self.setCurrentIndex(2)
+                return
+            if kind == "cases" and item_id:
+                self.case_editor.set_case(proto.case(item_id))
+                self.setCurrentIndex(3)
+                return
+        except KeyError:
+            pass
+        self.kind = self.item_id = None
+        self.setCurrentIndex(0)
+
+    def _check_still_there(self) -> None:
+        if self.kind is None or self.item_id is None:
+            return
+        ids = {item.id for item in getattr(self.document.proto, self.kind)}
+        if self.item_id not in ids:
+            self.show_item(None, None)
+
+    def _edited(self, structural: bool) -> None:
+        if structural:
+            self._structural.start()
+        self.document.mark_dirty()
+
+    def flush(self) -> None:
+        """Apply a pending name/turn change now (before saving or switching items)."""
+        if self._structural.isActive():
+            self._structural.stop()
+            self.document.structure_edited()

@@ -1,0 +1,440 @@
+"""The Evals tab: edit assertions, accept seeded proposals, run evals off the GUI thread, read the results.
+
+The panel drives `app.engine.evals.EvalRunner` on the app's engine thread (`Services`) and
+never grades anything itself. It reads `document.proto` and writes through the document
+(`evals_edited`, `add_runs`), so every other view hears about the changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.evals.assertions import TYPES, AssertionSpecError, check_assertion
+from app.core.evals.editing import value_from_text, value_to_text
+from app.core.prototype import Assertion
+from app.core.seeding import DEFAULT_TARGET, apply, propose
+from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
+from app.ui.async_result import deliver
+from app.ui.document import Document
+from app.ui.evals_proposals import ProposalsDialog
+from app.ui.evals_results import (
+    FAIL_COLOR,
+    AssertionTable,
+    PassMatrix,
+    PassRateChart,
+    failures_text,
+    latest_summary,
+)
+from app.ui.services import Services
+
+RunnerFactory = Callable[[], EvalRunner]
+COLUMNS = ("Type", "Value", "Weight", "Threshold", "Description")
+BUNDLED = "Bundled local model"
+
+
+class _ProgressRelay(QObject):
+    sig_progress = Signal(object)
+    """An EvalProgress from the engine thread, delivered on the GUI thread."""
+
+
+class AssertionEditor(QWidget):
+    """A table of one scope's assertions (every case, or one case) that writes edits straight through."""
+
+    sig_edited = Signal()
+    """An assertion was added, removed or changed in the prototype."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.scope = QComboBox()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Types: " + ", ".join(TYPES) + ". Prefix any type with not- to negate it.")
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #b00020")
+        add = QPushButton("Add")
+        add.clicked.connect(self.add_assertion)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self.remove_selected)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Assertions for"))
+        top.addWidget(self.scope, 1)
+        top.addWidget(add)
+        top.addWidget(remove)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.problem)
+        self.scope.currentIndexChanged.connect(self.reload)
+        self.table.itemChanged.connect(self.on_item_changed)
+        self.reload_scopes()
+
+    # -- model access -------------------------------------------------------------------------------
+
+    def assertions(self) -> list[Assertion]:
+        target = self.scope.currentData() or DEFAULT_TARGET
+        if target == DEFAULT_TARGET:
+            return self.document.proto.default_assert
+        try:
+            return self.document.proto.case(target).assert_
+        except KeyError:
+            return []
+
+    def select_scope(self, target: str) -> None:
+        index = self.scope.findData(target)
+        if index >= 0:
+            self.scope.setCurrentIndex(index)
+
+    # -- building -----------------------------------------------------------------------------------
+
+    def reload_scopes(self) -> None:
+        current = self.scope.currentData() or DEFAULT_TARGET
+        with QSignalBlocker(self.scope):
+            self.scope.clear()
+            self.scope.addItem("Every case (default_assert)", DEFAULT_TARGET)
+            for case in self.document.proto.cases:
+                self.scope.addItem(f"Case {case.id}", case.id)
+            index = self.scope.findData(current)
+            self.scope.setCurrentIndex(max(index, 0))
+        self.reload()
+
+    @Slot()
+    def reload(self) -> None:
+        items = self.assertions()
+        with QSignalBlocker(self.table):
+            self.table.setRowCount(len(items))
+            for row, assertion in enumerate(items):
+                texts = (
+                    assertion.type,
+                    value_to_text(assertion.value),
+                    f"{assertion.weight:g}",
+                    "" if assertion.threshold is None else f"{assertion.threshold:g}",
+                    assertion.description,
+                )
+                for col, text in enumerate(texts):
+                    self.table.setItem(row, col, QTableWidgetItem(text))
+                self._flag(row, assertion)
+
+    def _flag(self, row: int, assertion: Assertion) -> None:
+        try:
+            check_assertion(assertion)
+            error = ""
+        except AssertionSpecError as exc:
+            error = str(exc)
+        for col in range(len(COLUMNS)):
+            item = self.table.item(row, col)
+            if item is not None:
+                item.setBackground(QBrush(FAIL_COLOR) if error else QBrush())
+                item.setToolTip(error)
+        if error:
+            self.problem.setText(f"Row {row + 1}: {error}")
+
+    # -- editing ------------------------------------------------------------------------------------
+
+    @Slot()
+    def add_assertion(self) -> None:
+        self.assertions().append(Assertion(type="contains", value="text to find"))
+        self.reload()
+        self.sig_edited.emit()
+
+    @Slot()
+    def remove_selected(self) -> None:
+        rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)
+        items = self.assertions()
+        for row in rows:
+            if 0 <= row < len(items):
+                del items[row]
+        if rows:
+            self.reload()
+            self.sig_edited.emit()
+
+    @Slot(QTableWidgetItem)
+    def on_item_changed(self, item: QTableWidgetItem) -> None:
+        row = item.row()
+        items = self.assertions()
+        if not 0 <= row < len(items):
+            return
+        cells = [self.table.item(row, col) for col in range(len(COLUMNS))]
+        type_text, value_text, weight_text, threshold_text, description = (
+            c.text() if c is not None else "" for c in cells
+        )
+        self.problem.clear()
+        try:
+            weight = float(weight_text or 1)
+            threshold = float(threshold_text) if threshold_text.strip() else None
+            updated = Assertion(
+                type=type_text.strip() or "contains",
+                value=value_from_text(type_text, value_text),
+                weight=weight,
+                threshold=threshold,
+                judge=items[row].judge,
+                description=description,
+            )
+        except ValueError as exc:
+            self.problem.setText(
+                f"Row {row + 1}: weight must be a number of 0 or more and threshold a number "
+                f"from 0 to 1 ({str(exc).splitlines()[0]})"
+            )
+            return
+        items[row] = updated
+        with QSignalBlocker(self.table):
+            self._flag(row, updated)
+        self.sig_edited.emit()
+
+
+class EvalsPanel(QWidget):
+    """Assertions, proposals, runs and results of evals for the open document."""
+
+    sig_finished = Signal(object)
+    """An eval run finished and was stored (the EvalOutcome)."""
+    sig_failed = Signal(str)
+    """An eval run could not start or crashed (a message for the person)."""
+
+    def __init__(
+        self,
+        document: Document,
+        services: Services | QWidget | None = None,
+        parent: QWidget | None = None,
+        *,
+        runner_factory: RunnerFactory | None = None,
+    ) -> None:
+        if isinstance(services, QWidget) and parent is None:  # EvalsPanel(document, parent)
+            services, parent = None, services
+        super().__init__(parent)
+        self.document = document
+        self._own_services = services is None
+        self.services: Services = services if isinstance(services, Services) else Services()
+        self._custom_runner = runner_factory is not None
+        self._runner_factory = runner_factory or (lambda: EvalRunner(self.services.hub, self.services.engine))
+        self._runner: EvalRunner | None = None
+        self._relay = _ProgressRelay()
+        self._relay.sig_progress.connect(self.on_progress)
+        self.dialog: ProposalsDialog | None = None
+        self._build()
+        document.sig_evals_changed.connect(self.on_evals_changed)
+        document.sig_structure_changed.connect(self.on_structure_changed)
+        self.refresh_results()
+
+    def _build(self) -> None:
+        self.editor = AssertionEditor(self.document)
+        self.editor.sig_edited.connect(self.document.evals_edited)
+        self.propose_button = QPushButton("Propose from ratings…")
+        self.propose_button.setToolTip(
+            "Seed assertions from 👍/👎, notes and behavior specs; you review each one"
+        )
+        self.propose_button.clicked.connect(self.propose)
+        self.run_button = QPushButton("Run evals")
+        self.run_button.clicked.connect(self.run_evals)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.baseline = QCheckBox("Prompted baseline")
+        self.baseline.setToolTip(
+            "Also run each model with no system prompt, to see which assertions "
+            "actually measure what the profile adds"
+        )
+        self.judge = QComboBox()
+        self.embedder = QComboBox()
+        self._fill_model_choices()
+        self.status = QLabel("")
+        bar = QHBoxLayout()
+        for widget in (self.propose_button, self.run_button, self.cancel_button, self.baseline):
+            bar.addWidget(widget)
+        bar.addWidget(QLabel("Judge"))
+        bar.addWidget(self.judge)
+        bar.addWidget(QLabel("Embeddings"))
+        bar.addWidget(self.embedder)
+        bar.addWidget(self.status, 1)
+        self.matrix = PassMatrix()
+        self.assertion_table = AssertionTable()
+        self.chart = PassRateChart()
+        self.failures = QLabel()
+        self.failures.setWordWrap(True)
+        self.failures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        results = QTabWidget()
+        results.addTab(self.matrix, "Matrix")
+        results.addTab(self.assertion_table, "Assertions && discrimination")
+        results.addTab(self.chart, "Pass rate over time")
+        self.results_tabs = results
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(bar)
+        lower_layout.addWidget(results, 1)
+        lower_layout.addWidget(self.failures)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.editor)
+        splitter.addWidget(lower)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def _fill_model_choices(self) -> None:
+        for combo in (self.judge, self.embedder):
+            current = combo.currentData()
+            with QSignalBlocker(combo):
+                combo.clear()
+                combo.addItem(BUNDLED, None)
+                for target in self.document.proto.models:
+                    combo.addItem(target.label, target.id)
+                index = combo.findData(current)
+                combo.setCurrentIndex(max(index, 0))
+
+    # -- document events ------------------------------------------------------------------------------
+
+    @Slot()
+    def on_evals_changed(self) -> None:
+        if not self.editor.table.hasFocus():
+            self.editor.reload()
+        self.refresh_results()
+
+    @Slot()
+    def on_structure_changed(self) -> None:
+        self.editor.reload_scopes()
+        self._fill_model_choices()
+        self.refresh_results()
+
+    def refresh_results(self) -> None:
+        proto = self.document.proto
+        latest = latest_summary(proto)
+        run, summary = latest if latest else (None, None)
+        self.matrix.show_run(proto, run)
+        self.assertion_table.show_summary(summary)
+        self.chart.show_runs(proto.evals)
+        self.failures.setText(failures_text(summary))
+        if summary is not None and self._runner is None:
+            text = f"Latest: {summary.pass_rate * 100:.0f}% passed"
+            if summary.baseline_pass_rate is not None:
+                text += f", baseline {summary.baseline_pass_rate * 100:.0f}%"
+            self.status.setText(text)
+
+    # -- proposals ------------------------------------------------------------------------------------
+
+    @Slot()
+    def propose(self) -> ProposalsDialog | None:
+        """Open the review dialog (non-modal); accepted proposals go into the file."""
+        proposals = propose(self.document.proto)
+        if not proposals:
+            self.status.setText(
+                "Nothing to propose: rate outputs 👍/👎 (with notes) or add behavior-spec rules"
+            )
+            return None
+        dialog = ProposalsDialog(proposals, self)
+        dialog.accepted.connect(lambda: self._accept_proposals(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _accept_proposals(self, dialog: ProposalsDialog) -> None:
+        chosen = dialog.accepted_proposals()
+        if chosen:
+            apply(self.document.proto, chosen)
+            self.document.evals_edited()
+            self.status.setText(f"Added {len(chosen)} of {len(dialog.proposals)} proposed assertions")
+            target = chosen[0].target
+            self.editor.select_scope(target)
+
+    # -- running --------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    def options(self) -> EvalOptions:
+        return EvalOptions(
+            baseline=self.baseline.isChecked(),
+            judge=self.judge.currentData(),
+            embedder=self.embedder.currentData(),
+        )
+
+    @Slot()
+    def run_evals(self) -> None:
+        """Start an eval of every profile × model on a copy of the prototype; results arrive by signal."""
+        if self._runner is not None:
+            return
+        proto = self.document.proto.model_copy(deep=True)
+        if not self._custom_runner:
+            self._confirm_hosts()
+        runner = self._runner_factory()
+        self._runner = runner
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Starting…")
+        try:
+            future = self.services.submit(runner.run(proto, self.options(), self._relay.sig_progress.emit))
+        except RuntimeError as exc:
+            self._done()
+            self._fail(str(exc))
+            return
+        deliver(future, self, self._finished, lambda exc: self._fail(str(exc) or type(exc).__name__))
+
+    def _confirm_hosts(self) -> None:
+        from app.ui.host_confirm import confirm_hosts, dialog_asker
+
+        confirm_hosts(self.services.hub, self.document.proto.models, dialog_asker(self))
+
+    @Slot()
+    def cancel(self) -> None:
+        if self._runner is not None:
+            self.services.call(self._runner.cancel)
+            self.status.setText("Cancelling…")
+
+    @Slot(object)
+    def on_progress(self, progress: EvalProgress) -> None:
+        if self._runner is None:
+            return
+        label = "Running cells" if progress.stage == "run" else "Grading"
+        self.status.setText(f"{label} {progress.done}/{progress.total}")
+
+    def _finished(self, outcome: EvalOutcome) -> None:
+        self._done()
+        self.document.add_runs(outcome.new_runs)
+        self.document.proto.evals.append(outcome.eval_run)
+        self.document.evals_edited()
+        text = f"Pass rate {outcome.summary.pass_rate * 100:.0f}%"
+        if outcome.summary.baseline_pass_rate is not None:
+            text += f", baseline {outcome.summary.baseline_pass_rate * 100:.0f}%"
+        if outcome.regressions:
+            text += f" · {len(outcome.regressions)} regressions"
+        self.status.setText(text)
+        self.sig_finished.emit(outcome)
+
+    def _fail(self, message: str) -> None:
+        self._done()
+        self.status.setText(f"Eval failed: {message}")
+        self.sig_failed.emit(message)
+
+    def _done(self) -> None:
+        self._runner = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def shutdown(self) -> None:
+        """Stop the engine thread if this panel started its own (the main window closes shared ones)."""
+        if self._own_services:
+            self.services.close()
+
+    def closeEvent(self, event: Any) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,284 @@
+"""The File menu's work: new, open, save, save as, recent files, autosave and crash recovery.
+
+Loading, YAML dumping and writing run off the GUI thread (`Job`). Every write is atomic. Ratings and
+edits are autosaved a couple of seconds after each change to a recovery file under `state_dir()`;
+after a crash the next start offers to restore it. A malformed file opens nothing: the loader's
+`file:line:col` problems are shown in the message bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from app.core.atomic import write_atomic
+from app.core.document import load_prototype, parse_prototype, to_data
+from app.core.errors import PrototypeError
+from app.core.paths import state_dir
+from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
+from app.core.yamlio import dump
+from app.ui.document import Document
+from app.ui.jobs import Job
+from app.ui.message_bar import MessageBar
+from app.ui.structure import LOCAL_MODEL, LOCAL_PROVIDER
+from app.ui.ui_state import UiState
+
+AUTOSAVE_MS = 2000
+YAML_FILTER = "Prototypes (*.yaml *.yml);;All files (*)"
+Answer = Literal["save", "discard", "cancel"]
+
+
+def recovery_paths() -> tuple[Path, Path]:
+    folder = state_dir() / "recovery"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "autosave.yaml", folder / "autosave.json"
+
+
+def new_prototype() -> Prototype:
+    """A small valid prototype to start from: one profile, the bundled model, one case."""
+    return Prototype(
+        name="Untitled prototype",
+        profiles=[Profile(id="default", name="Default", system_prompt="You are a helpful assistant.")],
+        models=[ModelTarget(id="local", provider=LOCAL_PROVIDER, model=LOCAL_MODEL, name="Bundled SmolLM2")],
+        cases=[Case(id="hello", turns=[Turn(role="user", content="How are you doing?")])],
+    )
+
+
+def _write_yaml(data: dict[str, object], path: Path) -> None:
+    write_atomic(path, dump(data).encode("utf-8"))
+
+
+class FileOps(QObject):
+    """Owns the document's file life cycle. `ask_unsaved` can be replaced (tests answer without a dialog)."""
+
+    sig_opened = Signal()
+    """Another prototype was loaded into the document."""
+    sig_recent_changed = Signal()
+
+    def __init__(self, window: QWidget, document: Document, state: UiState, bar: MessageBar) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = document
+        self.state = state
+        self.bar = bar
+        self.ask_unsaved: Callable[[], Answer] = self._ask_unsaved
+        self.loading = False
+        self._generation = 0
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.autosave_now)
+        self.autosaves = 0
+        document.sig_changed.connect(self._on_changed)
+
+    def _on_changed(self) -> None:
+        self._generation += 1
+        if self.document.dirty:
+            self._autosave.start()
+
+    # -- opening -----------------------------------------------------------------------------------
+
+    def new(self) -> None:
+        if not self.confirm_discard():
+            return
+        self.document.replace(new_prototype(), None)
+        self.clear_recovery()
+        self.sig_opened.emit()
+
+    def open_dialog(self) -> None:
+        start = str(self.document.path.parent) if self.document.path else ""
+        name, _ = QFileDialog.getOpenFileName(self.window, "Open prototype", start, YAML_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def open_path(self, path: Path, *, ask: bool = True) -> None:
+        """Load in the background; on success replace the document, else show the problems and keep it."""
+        if ask and not self.confirm_discard():
+            return
+        self.loading = True
+        Job(lambda: load_prototype(path)).success(lambda proto: self._opened(proto, path)).failure(
+            lambda exc: self._open_failed(path, exc)).start()
+
+    def open_sync(self, path: Path) -> bool:
+        """Load at start-up before the window shows (a small file; the window is not up yet)."""
+        try:
+            proto = load_prototype(path)
+        except PrototypeError as exc:
+            self._open_failed(path, exc)
+            return False
+        self._opened(proto, path)
+        return True
+
+    def _opened(self, proto: Prototype, path: Path) -> None:
+        self.loading = False
+        self.document.replace(proto, path)
+        self.state.add_recent(path)
+        self._save_state()
+        self.clear_recovery()
+        self.bar.dismiss()
+        self.sig_opened.emit()
+        self.sig_recent_changed.emit()
+
+    def _open_failed(self, path: Path, exc: BaseException) -> None:
+        self.loading = False
+        if isinstance(exc, PrototypeError):
+            problems = "\n".join(str(p) for p in exc.problems[:8])
+            more = f"\n… and {len(exc.problems) - 8} more" if len(exc.problems) > 8 else ""
+            text = f"Could not open {path.name}; nothing was changed.\n{problems}{more}"
+        else:
+            text = f"Could not open {path}: {exc}"
+        self.bar.show_message(text, "error")
+
+    # -- saving ------------------------------------------------------------------------------------
+
+    def save(self, then: Callable[[], None] | None = None) -> bool:
+        """Save to the current path (or ask for one). Returns False when the person cancelled."""
+        if self.document.path is None:
+            return self.save_as(then)
+        self._save_to(self.document.path, then)
+        return True
+
+    def save_as(self, then: Callable[[], None] | None = None) -> bool:
+        start = str(self.document.path) if self.document.path else "prototype.yaml"
+        name, _ = QFileDialog.getSaveFileName(self.window, "Save prototype as", start, YAML_FILTER)
+        if not name:
+            return False
+        path = Path(name)
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            path = path.with_suffix(".yaml")
+        self._save_to(path, then)
+        return True
+
+    def _save_to(self, path: Path, then: Callable[[], None] | None = None) -> None:
+        data = to_data(self.document.proto)  # snapshot on the GUI thread; dumping and writing off it
+        generation = self._generation
+
+        def done(_result: object) -> None:
+            if generation == self._generation:
+                self.document.mark_saved(path)
+                self.clear_recovery()
+            elif path != self.document.path:
+                self.document.mark_saved(path)
+                self.document.mark_dirty()
+            self.state.add_recent(path)
+            self._save_state()
+            self.sig_recent_changed.emit()
+            if then is not None:
+                then()
+
+        def failed(exc: BaseException) -> None:
+            self.bar.show_message(f"Could not save {path}: {exc}. Your changes are still open (and autosaved).",
+                                  "error")
+
+        Job(lambda: _write_yaml(data, path)).success(done).failure(failed).start()
+
+    def save_sync(self, path: Path | None = None) -> None:
+        """Save on the calling thread (closing the app: nothing else must run afterwards)."""
+        target = path or self.document.path
+        if target is None:
+            raise ValueError("no path to save to")
+        _write_yaml(to_data(self.document.proto), target)
+        self.document.mark_saved(target)
+        self.clear_recovery()
+
+    # -- autosave and recovery ---------------------------------------------------------------------
+
+    def autosave_now(self) -> None:
+        if not self.document.dirty:
+            return
+        data = to_data(self.document.proto)
+        meta = {"path": str(self.document.path) if self.document.path else None,
+                "saved": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
+        yaml_path, meta_path = recovery_paths()
+
+        def write() -> None:
+            _write_yaml(data, yaml_path)
+            write_atomic(meta_path, json.dumps(meta).encode("utf-8"))
+
+        def done(_result: object) -> None:
+            self.autosaves += 1
+
+        Job(write).success(done).failure(lambda exc: self.bar.show_message(
+            f"Autosave failed: {exc}", "error")).start()
+
+    def clear_recovery(self) -> None:
+        self._autosave.stop()
+        for path in recovery_paths():
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def offer_recovery(self) -> bool:
+        """If the last session ended with unsaved changes, offer them back. True when there was something."""
+        yaml_path, meta_path = recovery_paths()
+        if not yaml_path.is_file():
+            return False
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        original = meta.get("path")
+        what = Path(original).name if original else "an unsaved prototype"
+        self.bar.show_message(
+            f"Protostudio closed before changes to {what} were saved (autosaved {meta.get('saved', 'recently')}).",
+            "info", [("Recover", lambda: self.recover(original)), ("Discard", self.clear_recovery)])
+        return True
+
+    def recover(self, original: str | None) -> None:
+        yaml_path, _ = recovery_paths()
+        try:
+            proto = parse_prototype(yaml_path.read_text(encoding="utf-8"), str(yaml_path))
+        except (OSError, PrototypeError) as exc:
+            self.bar.show_message(f"The autosaved copy could not be read: {exc}", "error")
+            return
+        self.document.replace(proto, Path(original) if original else None)
+        self.document.mark_dirty()
+        self.sig_opened.emit()
+        self.bar.show_message("Recovered. Save (Ctrl+S) to keep these changes.", "info")
+
+    # -- closing -----------------------------------------------------------------------------------
+
+    def confirm_discard(self) -> bool:
+        """Ask before unsaved changes are dropped. False means: stay."""
+        if not self.document.dirty:
+            return True
+        answer = self.ask_unsaved()
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            if self.document.path is None:
+                name, _ = QFileDialog.getSaveFileName(self.window, "Save prototype as", "prototype.yaml",
+                                                      YAML_FILTER)
+                if not name:
+                    return False
+                self.save_sync(Path(name))
+            else:
+                self.save_sync()
+        else:
+            self.clear_recovery()
+        return True
+
+    def _ask_unsaved(self) -> Answer:
+        name = self.document.path.name if self.document.path else "this prototype"
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"Save the changes to {name}?", parent=self.window)
+        box.setInformativeText("Your ratings and edits are lost if you don't save them.")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        result = box.exec()
+        if result == QMessageBox.StandardButton.Save:
+            return "save"
+        if result == QMessageBox.StandardButton.Discard:
+            return "discard"
+        return "cancel"
+
+    def _save_state(self) -> None:
+        with contextlib.suppress(OSError):
+            self.state.save()

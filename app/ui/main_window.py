@@ -1,0 +1,318 @@
+"""The main window: navigator | editor | (compare grid, A/B, results, evals), with menus and toolbar."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.prototype import Prototype
+from app.engine.events import Progress
+from app.engine.plan import RunPlan
+from app.ui.compare_grid import CompareGrid
+from app.ui.document import Document
+from app.ui.editor_panel import EditorPanel
+from app.ui.file_ops import FileOps, new_prototype
+from app.ui.host_confirm import Asker, confirm_hosts, dialog_asker
+from app.ui.message_bar import MessageBar
+from app.ui.navigator import Navigator
+from app.ui.resources import icon
+from app.ui.run_controller import RunController
+from app.ui.selection import Selection
+from app.ui.services import Services
+from app.ui.ui_state import UiState
+
+SHORTCUTS_HELP = """<h3>Keyboard</h3><table cellpadding=3>
+<tr><td><b>Ctrl+Enter</b></td><td>Run the grid (cached answers are reused)</td></tr>
+<tr><td><b>Ctrl+Shift+Enter</b></td><td>Re-run, bypassing the cache</td></tr>
+<tr><td><b>Esc</b></td><td>Stop every running cell</td></tr>
+<tr><td><b>Arrows</b></td><td>Move between cells</td></tr>
+<tr><td><b>+</b> / <b>-</b></td><td>Thumbs up / down on the focused cell (again to clear)</td></tr>
+<tr><td><b>n</b> / <b>t</b></td><td>Write a note / tags on the focused cell (Enter to keep)</td></tr>
+<tr><td><b>Ctrl+S</b></td><td>Save; ratings are also autosaved for crash recovery</td></tr>
+</table>"""
+
+STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags"
+
+EXTRA_TABS = (
+    ("Compare A/B", "app.ui.pairwise", "PairwiseView"),
+    ("Results", "app.ui.results_panel", "ResultsPanel"),
+    ("Evals", "app.ui.evals_panel", "EvalsPanel"),
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, proto: Prototype | None = None, path: Path | None = None, *,
+                 services: Services | None = None, state: UiState | None = None) -> None:
+        super().__init__()
+        self.setWindowIcon(icon("app"))
+        self.setAcceptDrops(True)
+        self.state = state or UiState()
+        self.services = services or Services()
+        self.document = Document(proto or new_prototype(), path, self)
+        self.selection = Selection(self)
+        self.selection.reset_for(self.document.proto)
+        self.controller = RunController(self.document, self.services, self)
+        self.ask_host: Asker = dialog_asker(self)
+        self.bar = MessageBar()
+        self.file_ops = FileOps(self, self.document, self.state, self.bar)
+
+        self.navigator = Navigator(self.document, self.selection)
+        self.editor = EditorPanel(self.document, self.services)
+        self.grid = CompareGrid(self.document, self.selection, self.controller)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.grid, "Grid")
+        self.tabs.setTabToolTip(0, "Columns are profile × model, rows are cases. Run, read, rate.")
+        self.extra: dict[str, QWidget] = {}
+        self._add_extra_tabs()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("main-splitter")
+        for widget in (self.navigator, self.editor, self.tabs):
+            self.splitter.addWidget(widget)
+        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setSizes([240, 380, 980])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.progress = QLabel("")
+        self.progress.setObjectName("run-progress")
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().showMessage(STATUS_HINT)
+        self._build_actions()
+        self._connect()
+        self._restore_layout()
+        self.update_title()
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def _add_extra_tabs(self) -> None:
+        """Pairwise, results and evals live in their own modules; the window works without them."""
+        for title, module_name, class_name in EXTRA_TABS:
+            try:
+                cls = getattr(importlib.import_module(module_name), class_name)
+            except (ImportError, AttributeError):
+                continue
+            try:
+                if class_name == "EvalsPanel":
+                    widget = cls(self.document, self.services, self)
+                else:
+                    widget = cls(self.document, self)
+            except Exception as exc:  # a broken panel must not take the window down
+                widget = QLabel(f"{title} is not available: {exc}")
+                widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.extra[title] = widget
+            self.tabs.addTab(widget, title)
+
+    def _action(self, text: str, slot: object, shortcut: str | list[str] | None = None, icon_name: str = "",
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut:
+            keys = [shortcut] if isinstance(shortcut, str) else shortcut
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        first = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip or text} ({first})" if first else (tip or text))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.act_run = self._action("Run", lambda: self.run_grid(False), ["Ctrl+Return", "Ctrl+Enter"], "run",
+                                    "Run every ticked profile × model on every ticked case")
+        self.act_rerun = self._action("Re-run (no cache)", lambda: self.run_grid(True),
+                                      ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"], "rerun",
+                                      "Run again, asking the models even when a cached answer exists")
+        self.act_stop = self._action("Stop", self.controller.stop_all, "Esc", "stop", "Stop every running cell")
+        self.act_stop.setEnabled(False)
+        self.act_new = self._action("New", self.file_ops.new, "Ctrl+N")
+        self.act_open = self._action("Open…", self.file_ops.open_dialog, "Ctrl+O")
+        self.act_save = self._action("Save", self.save, "Ctrl+S")
+        self.act_save_as = self._action("Save as…", self.file_ops.save_as, "Ctrl+Shift+S")
+        self.act_quit = self._action("Quit", self.close, "Ctrl+Q")
+        self.act_settings = self._action("Settings…", self.open_settings, "Ctrl+,", "settings",
+                                         "Providers, keys and prices")
+        self.act_keys = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
+
+        menu = self.menuBar().addMenu("&File")
+        for action in (self.act_new, self.act_open):
+            menu.addAction(action)
+        self.recent_menu = menu.addMenu("Open recent")
+        menu.addSeparator()
+        for action in (self.act_save, self.act_save_as):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.act_settings)
+        menu.addSeparator()
+        menu.addAction(self.act_quit)
+        run_menu = self.menuBar().addMenu("&Run")
+        for action in (self.act_run, self.act_rerun, self.act_stop):
+            run_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.act_keys)
+        self._fill_recent()
+
+        toolbar = self.addToolBar("Run")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.act_run, self.act_rerun, self.act_stop):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.act_settings)
+
+    def _connect(self) -> None:
+        self.document.sig_dirty_changed.connect(lambda _dirty: self.update_title())
+        self.document.sig_path_changed.connect(self.update_title)
+        self.document.sig_structure_changed.connect(self.update_title)
+        self.file_ops.sig_opened.connect(lambda: self.selection.reset_for(self.document.proto))
+        self.file_ops.sig_recent_changed.connect(self._fill_recent)
+        self.navigator.sig_item_selected.connect(self.editor.show_item)
+        self.controller.sig_busy_changed.connect(self._on_busy)
+        self.controller.sig_progress.connect(self._on_progress)
+        self.controller.sig_error.connect(lambda text: self.bar.show_message(text, "error"))
+        self.grid.sig_run_requested.connect(self.run_part)
+        self.grid.sig_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+
+    # -- title, layout -----------------------------------------------------------------------------
+
+    def update_title(self) -> None:
+        path = self.document.path
+        where = path.name if path else "unsaved"
+        self.setWindowTitle(f"{self.document.proto.name} — {where}[*] — Protostudio")
+        self.setWindowModified(self.document.dirty)
+
+    def _restore_layout(self) -> None:
+        geometry = self.state.get("geometry")
+        if isinstance(geometry, str):
+            with contextlib.suppress(ValueError):
+                self.restoreGeometry(QByteArray(base64.b64decode(geometry)))
+        else:
+            self.resize(1500, 920)
+        sizes = self.state.get("splitter")
+        if isinstance(sizes, list) and len(sizes) == 3 and all(isinstance(s, int) for s in sizes):
+            self.splitter.setSizes(sizes)
+
+    def _save_layout(self) -> None:
+        self.state.set("geometry", base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii"))
+        self.state.set("splitter", self.splitter.sizes())
+        with contextlib.suppress(OSError):
+            self.state.save()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.state.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.file_ops.open_path(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run_grid(self, bypass_cache: bool) -> None:
+        self.run_part(None, None, None, bypass_cache)
+
+    def run_part(self, cases: list[str] | None, profiles: list[str] | None, models: list[str] | None,
+                 bypass_cache: bool) -> None:
+        """Run the shown grid, or the part of it named (a row, a cell)."""
+        proto = self.document.proto
+        self.editor.flush()
+        cases = cases or self.selection.shown(proto, "cases")
+        profiles = profiles or self.selection.shown(proto, "profiles")
+        models = models or self.selection.shown(proto, "models")
+        if not (cases and profiles and models):
+            self.bar.show_message("Nothing to run: tick at least one profile, one model and one case on the left.",
+                                  "info")
+            return
+        targets = [m for m in proto.models if m.id in set(models)]
+        confirm_hosts(self.services.hub, targets, self.ask_host)
+        self.controller.run(RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache))
+        self.tabs.setCurrentWidget(self.grid)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.act_stop.setEnabled(busy)
+        if not busy:
+            self.progress.setText(self.progress.text().replace("Running", "Done") if self.progress.text() else "")
+
+    def _on_progress(self, progress: Progress) -> None:
+        cost = "cost ?" if progress.cost_usd is None else f"${progress.cost_usd:.4f}"
+        failed = getattr(progress, "failed", 0)
+        extra = f" · {failed} failed" if failed else ""
+        self.progress.setText(f"Running: {progress.done} of {progress.total} done · {progress.tokens:,} tokens · "
+                              f"{cost}{extra}")
+
+    # -- files -------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        self.editor.flush()
+        self._commit_focused_edit()
+        self.file_ops.save()
+
+    def _commit_focused_edit(self) -> None:
+        """A note being typed is committed when it loses focus; make that happen before saving."""
+        focused = QApplication.focusWidget()
+        if focused is not None and focused.objectName() in ("cell-note", "cell-tags"):
+            focused.editingFinished.emit()  # type: ignore[attr-defined]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile() and urls[0].toLocalFile().lower().endswith((".yaml", ".yml")):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            self.file_ops.open_path(Path(urls[0].toLocalFile()))
+            event.acceptProposedAction()
+
+    # -- dialogs -----------------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self.document.proto, self)
+        dialog.exec()
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+
+    # -- closing -----------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.editor.flush()
+        self._commit_focused_edit()
+        if not self.file_ops.confirm_discard():
+            event.ignore()
+            return
+        self._save_layout()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop runs and background threads. Safe to call twice."""
+        self.controller.stop_all()
+        self.services.close()
+        from app.ui.jobs import wait_for_jobs
+
+        wait_for_jobs()

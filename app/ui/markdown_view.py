@@ -1,0 +1,96 @@
+"""Safe, cheap rendering of model output: markdown that never fetches, and plain streaming appends.
+
+Model output is untrusted. Raw HTML is not interpreted (Qt's `MarkdownNoHTML`), images are
+replaced by their alt text before rendering, and `loadResource` returns nothing, so no file or
+URL is ever read. Streaming appends plain text at the end (no re-layout of the whole answer);
+the markdown is rendered once when the answer is complete. Very long answers are shown cut
+at `RENDER_LIMIT` characters (the full text stays in the run).
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+RENDER_LIMIT = 60_000
+"""Characters of one answer shown in a cell; the rest is summarised, never laid out."""
+
+MARKDOWN_FEATURES = QTextDocument.MarkdownFeature(
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
+)
+
+_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_REF_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\[[^\]]*\]")
+
+
+def strip_images(text: str) -> str:
+    """Replace markdown images by `[image: alt]` so nothing is ever loaded for them."""
+    text = _IMAGE_RE.sub(lambda m: f"[image: {m.group(1)}]", text)
+    return _REF_IMAGE_RE.sub(lambda m: f"[image: {m.group(1)}]", text)
+
+
+def clip(text: str, limit: int = RENDER_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n\n… (showing {limit:,} of {len(text):,} characters; the full answer is saved)"
+
+
+class SafeTextBrowser(QTextBrowser):
+    """A read-only text view that never loads a resource and never follows a link."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setReadOnly(True)
+        self.document().setDocumentMargin(6)
+        self._streamed = 0
+
+    def loadResource(self, type: int, name: QUrl) -> object:
+        """Refuse every resource: no images, no style sheets, local or remote."""
+        return None
+
+    # -- content -----------------------------------------------------------------------------------
+
+    def show_markdown(self, text: str) -> None:
+        self._streamed = 0
+        self.document().setMarkdown(strip_images(clip(text)), MARKDOWN_FEATURES)
+
+    def begin_stream(self, prefix_markdown: str = "") -> None:
+        """Start a streamed answer, after an already complete part of the thread when given."""
+        self._streamed = 0
+        if not prefix_markdown:
+            self.clear()
+            return
+        self.show_markdown(prefix_markdown)
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+
+    def append_stream(self, text: str) -> None:
+        """Append plain text at the end; stop (with a note) past the render limit."""
+        if self._streamed >= RENDER_LIMIT or not text:
+            return
+        room = RENDER_LIMIT - self._streamed
+        chunk = text[:room]
+        self._streamed += len(text)
+        bar = self.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 4
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(chunk)
+        if self._streamed >= RENDER_LIMIT:
+            cursor.insertText("\n… (long answer: the rest streams in the background and is saved)")
+        if at_bottom:
+            bar.setValue(bar.maximum())
+
+
+def quote_user(text: str) -> str:
+    """A user turn as a markdown block quote, with markdown and HTML characters made inert."""
+    safe = re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", text)
+    lines = safe.splitlines() or [""]
+    return "\n".join(["> **You:** " + lines[0], *("> " + line for line in lines[1:])])

@@ -1,0 +1,211 @@
+"""The prototype navigator: profiles, model targets and cases, each a list you can edit and reorder.
+
+A tick shows an item in the compare grid (profiles and models make columns, cases make rows).
+Selecting an item opens it in the editor. Drag to reorder.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui import structure
+from app.ui.document import Document
+from app.ui.resources import icon
+from app.ui.selection import Selection
+from app.ui.structure import Kind
+
+TITLES: dict[Kind, tuple[str, str]] = {
+    "profiles": ("Profiles", "Behavior variants. Ticked profiles become columns of the grid."),
+    "models": ("Models", "Model targets. Ticked models become columns (one per profile)."),
+    "cases": ("Cases", "Conversations to try. Ticked cases become rows of the grid."),
+}
+SINGULAR: dict[Kind, str] = {"profiles": "profile", "models": "model target", "cases": "case"}
+
+
+class _ItemList(QListWidget):
+    """One section's list; drag-and-drop moves items within it only."""
+
+    sig_reordered = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setUniformItemSizes(True)
+
+    def dropEvent(self, event) -> None:
+        super().dropEvent(event)
+        self.sig_reordered.emit()
+
+
+class _Section(QWidget):
+    def __init__(self, navigator: Navigator, kind: Kind) -> None:
+        super().__init__(navigator)
+        self.kind = kind
+        self.nav = navigator
+        title, tip = TITLES[kind]
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(f"<b>{title}</b>")
+        label.setToolTip(tip)
+        header.addWidget(label)
+        header.addStretch(1)
+        noun = SINGULAR[kind]
+        for name, text, slot in (
+            ("add", f"Add a {noun}", self.on_add),
+            ("duplicate", f"Duplicate the selected {noun}", self.on_duplicate),
+            ("rename", f"Rename the selected {noun} (F2)", self.on_rename),
+            ("delete", f"Delete the selected {noun} (Del)", self.on_delete),
+        ):
+            button = QToolButton(self)
+            button.setIcon(icon(name))
+            button.setToolTip(text)
+            button.setAutoRaise(True)
+            button.setObjectName(f"{kind}-{name}")
+            button.clicked.connect(slot)
+            header.addWidget(button)
+        self.list = _ItemList(self)
+        self.list.setObjectName(f"nav-{kind}")
+        self.list.setToolTip(tip + " Drag to reorder; double-click to rename.")
+        self.list.itemChanged.connect(self.on_item_changed)
+        self.list.currentItemChanged.connect(self.on_current_changed)
+        self.list.itemDoubleClicked.connect(lambda _item: self.on_rename())
+        self.list.sig_reordered.connect(self.on_reordered)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self.list)
+
+    # -- model -> view -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        proto = self.nav.document.proto
+        current = self.current_id()
+        with QSignalBlocker(self.list):
+            self.list.clear()
+            for item in structure.items(proto, self.kind):
+                row = QListWidgetItem(structure.label(item))
+                row.setData(Qt.ItemDataRole.UserRole, item.id)
+                row.setToolTip(f"id: {item.id}")
+                row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDragEnabled)
+                shown = self.nav.selection.is_shown(self.kind, item.id)
+                row.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
+                self.list.addItem(row)
+                if item.id == current:
+                    self.list.setCurrentItem(row)
+
+    def current_id(self) -> str | None:
+        row = self.list.currentItem()
+        return None if row is None else str(row.data(Qt.ItemDataRole.UserRole))
+
+    def select(self, item_id: str) -> None:
+        for n in range(self.list.count()):
+            if self.list.item(n).data(Qt.ItemDataRole.UserRole) == item_id:
+                self.list.setCurrentRow(n)
+                return
+
+    # -- view -> model -----------------------------------------------------------------------------
+
+    def on_item_changed(self, row: QListWidgetItem) -> None:
+        item_id = str(row.data(Qt.ItemDataRole.UserRole))
+        self.nav.selection.set_shown(self.kind, item_id, row.checkState() == Qt.CheckState.Checked)
+
+    def on_current_changed(self, row: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if row is not None:
+            self.nav.item_selected(self.kind, str(row.data(Qt.ItemDataRole.UserRole)))
+
+    def on_reordered(self) -> None:
+        ids = [str(self.list.item(n).data(Qt.ItemDataRole.UserRole)) for n in range(self.list.count())]
+        structure.reorder(self.nav.document.proto, self.kind, ids)
+        self.nav.document.structure_edited()
+
+    def on_add(self) -> None:
+        item = structure.add(self.nav.document.proto, self.kind)
+        self.nav.document.structure_edited()
+        self.select(item.id)
+
+    def on_duplicate(self) -> None:
+        item_id = self.current_id()
+        if item_id is None:
+            return
+        copy = structure.duplicate(self.nav.document.proto, self.kind, item_id)
+        self.nav.document.structure_edited()
+        self.select(copy.id)
+
+    def on_rename(self) -> None:
+        item_id = self.current_id()
+        if item_id is None:
+            return
+        proto = self.nav.document.proto
+        item = next(i for i in structure.items(proto, self.kind) if i.id == item_id)
+        name, ok = QInputDialog.getText(self, f"Rename {SINGULAR[self.kind]}", "Name shown in lists and columns:",
+                                        text=structure.label(item))
+        if ok and name.strip():
+            structure.rename(item, name.strip())
+            self.nav.document.structure_edited()
+
+    def on_delete(self) -> None:
+        item_id = self.current_id()
+        if item_id is None:
+            return
+        proto = self.nav.document.proto
+        runs = structure.runs_of(proto, self.kind, item_id)
+        if runs and not self.nav.confirm(
+            f"Delete {SINGULAR[self.kind]} {item_id!r} and its {len(runs)} result(s) and ratings?"
+        ):
+            return
+        structure.delete(proto, self.kind, item_id)
+        self.nav.document.structure_edited()
+        self.nav.item_selected(self.kind, None)
+
+
+class Navigator(QWidget):
+    """Three sections stacked: profiles, models, cases."""
+
+    sig_item_selected = Signal(str, object)
+    """(kind, id or None): the person picked an item to edit."""
+
+    def __init__(self, document: Document, selection: Selection, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.selection = selection
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.sections = {kind: _Section(self, kind) for kind in structure.KINDS}
+        for kind, section in self.sections.items():
+            layout.addWidget(section, 3 if kind == "cases" else 2)
+        document.sig_structure_changed.connect(self.reload)
+        selection.sig_changed.connect(self.reload)
+        self.reload()
+
+    def reload(self) -> None:
+        for section in self.sections.values():
+            section.reload()
+
+    def item_selected(self, kind: Kind, item_id: str | None) -> None:
+        for other, section in self.sections.items():
+            if other != kind and item_id is not None:
+                with QSignalBlocker(section.list):
+                    section.list.setCurrentItem(None)
+        self.sig_item_selected.emit(kind, item_id)
+
+    def select(self, kind: Kind, item_id: str) -> None:
+        self.sections[kind].select(item_id)
+
+    def confirm(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Protostudio", question)
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,208 @@
+"""The bridge from the engine's thread to the GUI: engine events in, coalesced Qt signals out.
+
+The engine calls `_sink` on its own thread. `_sink` only appends to a locked list. A QTimer on
+the GUI thread drains that list about 30 times a second, merges every cell's text deltas into
+one append, appends finished runs to the Document, and emits the signals below. So a cell
+repaints at most ~30 times a second however fast tokens arrive, and no widget is ever touched
+from the engine thread.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Iterable
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from app.core.prototype import Run
+from app.engine.events import (
+    Cell,
+    CellCancelled,
+    CellDelta,
+    CellFailed,
+    CellFinished,
+    CellQueued,
+    CellStarted,
+    EngineEvent,
+    Progress,
+)
+from app.engine.plan import RunPlan
+from app.ui.document import Document
+from app.ui.services import Services
+
+FRAME_MS = 33
+"""How often buffered events reach the widgets: about 30 repaints a second at most."""
+
+CellKey = tuple[str, str, str]
+"""(case, profile, model): the grid shows one thread per variant and case."""
+
+
+def key_of(cell: Cell) -> CellKey:
+    return (cell.case, cell.profile, cell.model)
+
+
+class RunController(QObject):
+    """Starts runs and continuations on the engine and reports them on the GUI thread."""
+
+    sig_cell_queued = Signal(object)
+    """A Cell is waiting for a slot."""
+    sig_cell_started = Signal(object, bool)
+    """(Cell, cached): the request was sent or answered from cache."""
+    sig_cell_text = Signal(object, str)
+    """(Cell, text): text received since the last frame, to append."""
+    sig_cell_ended = Signal(object, object)
+    """(Cell, Run): the cell finished, failed or was cancelled; the run is already in the Document."""
+    sig_progress = Signal(object)
+    """A Progress of the newest batch."""
+    sig_busy_changed = Signal(bool)
+    """Whether any run or continuation is going on."""
+    sig_error = Signal(str)
+    """A whole request could not start (e.g. a plan naming nothing); a user-facing sentence."""
+    _sig_future_done = Signal(object)
+
+    def __init__(self, document: Document, services: Services, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.services = services
+        self._lock = threading.Lock()
+        self._pending: list[EngineEvent] = []
+        self._futures: set[concurrent.futures.Future[list[Run]]] = set()
+        self._continuing: dict[CellKey, str] = {}
+        self._running: set[CellKey] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._drain)
+        self._sig_future_done.connect(self._on_future_done)
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._futures)
+
+    def is_running(self, key: CellKey) -> bool:
+        return key in self._running
+
+    def continuation_of(self, key: CellKey) -> str | None:
+        """The user message being sent to this cell's thread, while it streams."""
+        return self._continuing.get(key)
+
+    def run(self, plan: RunPlan) -> None:
+        snapshot = self.document.proto.model_copy(deep=True)  # the engine reads it on another thread
+        self._start(self.services.engine.run(snapshot, plan, self._sink))
+
+    def continue_case(self, case_id: str, message: str, columns: Iterable[tuple[str, str]]) -> None:
+        columns = list(columns)
+        for profile, model in columns:
+            self._continuing[(case_id, profile, model)] = message
+        snapshot = self.document.proto.model_copy(deep=True)
+        self._start(self.services.engine.continue_case(snapshot, case_id, message, columns, self._sink))
+
+    def stop_all(self) -> None:
+        if self.services.started:
+            self.services.call(self.services.engine.cancel_all)
+
+    def stop_case(self, case_id: str) -> None:
+        if self.services.started:
+            self.services.call(self.services.engine.cancel_case, case_id)
+
+    def stop_cell(self, cell: Cell) -> None:
+        if self.services.started:
+            self.services.call(self.services.engine.cancel_cell, cell)
+
+    def _start(self, coro: object) -> None:
+        try:
+            future = self.services.submit(coro)  # type: ignore[arg-type]
+        except RuntimeError as exc:
+            self.sig_error.emit(str(exc))
+            return
+        was_busy = self.busy
+        self._futures.add(future)
+        future.add_done_callback(self._sig_future_done.emit)  # on the engine thread: queued to us
+        if not self._timer.isActive():
+            self._timer.start()
+        if not was_busy:
+            self.sig_busy_changed.emit(True)
+
+    # -- engine thread -----------------------------------------------------------------------------
+
+    def _sink(self, event: EngineEvent) -> None:
+        """Called on the engine thread: buffer only."""
+        with self._lock:
+            self._pending.append(event)
+
+    # -- GUI thread --------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_future_done(self, future: concurrent.futures.Future[list[Run]]) -> None:
+        self._drain()
+        self._futures.discard(future)
+        exc = None if future.cancelled() else future.exception()
+        if exc is not None:
+            self.sig_error.emit(str(exc) or type(exc).__name__)
+        if not self._futures:
+            self._timer.stop()
+            self._running.clear()
+            self._continuing.clear()
+            self.sig_busy_changed.emit(False)
+
+    @Slot()
+    def _drain(self) -> None:
+        with self._lock:
+            events, self._pending = self._pending, []
+        if not events:
+            return
+        texts: dict[Cell, list[str]] = {}
+        ended: list[tuple[Cell, Run]] = []
+        progress: Progress | None = None
+        order: list[tuple[str, object]] = []
+        for event in events:
+            if isinstance(event, CellDelta):
+                if event.cell not in texts:
+                    texts[event.cell] = []
+                    order.append(("text", event.cell))
+                texts[event.cell].append(event.text)
+            elif isinstance(event, CellStarted):
+                self._flush_text(event.cell, texts, order)
+                order.append(("started", event))
+            elif isinstance(event, CellQueued):
+                order.append(("queued", event.cell))
+            elif isinstance(event, CellFinished | CellFailed | CellCancelled):
+                self._flush_text(event.cell, texts, order)
+                ended.append((event.cell, event.run))
+                order.append(("ended", (event.cell, event.run)))
+            elif isinstance(event, Progress):
+                progress = event
+        if ended:
+            self.document.add_runs(run for _cell, run in ended)
+        for kind, payload in order:
+            if kind == "text":
+                cell = payload
+                chunks = texts.pop(cell, None)  # type: ignore[call-overload]
+                if chunks:
+                    self.sig_cell_text.emit(cell, "".join(chunks))
+            elif kind == "flushed":
+                cell, text = payload  # type: ignore[misc]
+                self.sig_cell_text.emit(cell, text)
+            elif kind == "started":
+                started: CellStarted = payload  # type: ignore[assignment]
+                self._running.add(key_of(started.cell))
+                self.sig_cell_started.emit(started.cell, started.cached)
+            elif kind == "queued":
+                self._running.add(key_of(payload))  # type: ignore[arg-type]
+                self.sig_cell_queued.emit(payload)
+            elif kind == "ended":
+                cell, run = payload  # type: ignore[misc]
+                self._running.discard(key_of(cell))
+                self._continuing.pop(key_of(cell), None)
+                self.sig_cell_ended.emit(cell, run)
+        if progress is not None:
+            self.sig_progress.emit(progress)
+
+    @staticmethod
+    def _flush_text(cell: Cell, texts: dict[Cell, list[str]], order: list[tuple[str, object]]) -> None:
+        """Keep text received before a start/end event ahead of it."""
+        chunks = texts.pop(cell, None)
+        if chunks:
+            order.append(("flushed", (cell, "".join(chunks))))

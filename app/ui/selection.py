@@ -1,0 +1,46 @@
+"""Which profiles, model targets and cases the compare grid shows (UI state, not saved in the file)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.prototype import Prototype
+from app.ui.structure import KINDS, Kind, default_models
+
+
+class Selection(QObject):
+    """Items are shown unless hidden, so new items appear at once. Columns = profiles x models shown."""
+
+    sig_changed = Signal()
+    """The set of shown columns or rows changed."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._hidden: dict[Kind, set[str]] = {kind: set() for kind in KINDS}
+
+    def reset_for(self, proto: Prototype) -> None:
+        """Defaults for a newly opened file: every profile and case, and the local model."""
+        self._hidden = {kind: set() for kind in KINDS}
+        shown = set(default_models(proto))
+        self._hidden["models"] = {m.id for m in proto.models if m.id not in shown}
+        self.sig_changed.emit()
+
+    def is_shown(self, kind: Kind, item_id: str) -> bool:
+        return item_id not in self._hidden[kind]
+
+    def set_shown(self, kind: Kind, item_id: str, shown: bool) -> None:
+        if shown == self.is_shown(kind, item_id):
+            return
+        if shown:
+            self._hidden[kind].discard(item_id)
+        else:
+            self._hidden[kind].add(item_id)
+        self.sig_changed.emit()
+
+    def shown(self, proto: Prototype, kind: Kind) -> list[str]:
+        return [item.id for item in getattr(proto, kind) if self.is_shown(kind, item.id)]
+
+    def columns(self, proto: Prototype) -> list[tuple[str, str]]:
+        """(profile id, model id) per column: models outer, so one model's profiles sit side by side."""
+        profiles = self.shown(proto, "profiles")
+        return [(p, m) for m in self.shown(proto, "models") for p in profiles]

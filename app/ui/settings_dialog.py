@@ -1,0 +1,225 @@
+"""Settings: providers with key status, set/clear a key (OS keyring), test a connection, edit prices."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.prototype import Prototype
+from app.providers.keys import KeyStore, NoKeyringError
+from app.providers.pricing import PriceError
+from app.providers.registry import ProviderSpec
+from app.ui.async_result import deliver
+from app.ui.services import Services
+
+KEY_STATUS = {
+    "keyring": "key in keyring",
+    "env": "key from environment",
+    "session": "key for this session",
+    "none": "no key",
+}
+
+
+class ProvidersTab(QWidget):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("providers-table")
+        self.table.setHorizontalHeaderLabels(["Provider", "Endpoint", "Key"])
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.result = QLabel("Pick a provider, then set its key or test the connection.")
+        self.result.setObjectName("provider-result")
+        self.result.setWordWrap(True)
+        self.result.setTextFormat(Qt.TextFormat.PlainText)
+        self.set_key = QPushButton("Set key…")
+        self.clear_key = QPushButton("Clear key")
+        self.test = QPushButton("Test connection")
+        self.test.setObjectName("test-connection")
+        self.set_key.clicked.connect(self.on_set_key)
+        self.clear_key.clicked.connect(self.on_clear_key)
+        self.test.clicked.connect(self.on_test)
+        buttons = QHBoxLayout()
+        for button in (self.set_key, self.clear_key, self.test):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        problem = KeyStore.backend_problem()
+        layout = QVBoxLayout(self)
+        if problem:
+            warning = QLabel(problem)
+            warning.setWordWrap(True)
+            warning.setStyleSheet("color: #8a5300;")
+            layout.addWidget(warning)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.result)
+        layout.addWidget(QLabel("<span style='color:gray'>Keys are kept in your system keyring, for the "
+                                "provider's own host only. They are never written to a prototype file.</span>"))
+        self.reload()
+
+    def specs(self) -> list[ProviderSpec]:
+        try:
+            return self.services.hub.registry.all()
+        except ValueError as exc:
+            self.result.setText(str(exc))
+            from app.providers.registry import BUILTINS
+
+            return list(BUILTINS)
+
+    def reload(self) -> None:
+        row_before = self.table.currentRow()
+        specs = self.specs()
+        self.table.setRowCount(len(specs))
+        for row, spec in enumerate(specs):
+            status = "not needed" if not spec.needs_key and spec.local else KEY_STATUS.get(
+                self.services.hub.key_status(spec.id), "?")
+            for col, text in enumerate((f"{spec.name} ({spec.id})",
+                                        "started on demand" if spec.local else spec.base_url, status)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, spec.id)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnToContents(0)
+        self.table.selectRow(max(0, row_before))
+
+    def current(self) -> ProviderSpec | None:
+        row = self.table.currentRow()
+        specs = self.specs()
+        return specs[row] if 0 <= row < len(specs) else None
+
+    def on_set_key(self) -> None:
+        spec = self.current()
+        if spec is None:
+            return
+        key, ok = QInputDialog.getText(self, f"{spec.name} key", f"API key for {spec.name} at {spec.host}:",
+                                       QLineEdit.EchoMode.Password)
+        if not ok or not key.strip():
+            return
+        self.store_key(spec, key)
+
+    def store_key(self, spec: ProviderSpec, key: str, *, session_only: bool = False) -> None:
+        keys = self.services.hub.keys
+        try:
+            where = keys.store(spec.id, spec.host, key, session_only=session_only)
+        except NoKeyringError as exc:
+            answer = QMessageBox.question(self, "No keyring", f"{exc}\n\nKeep the key in memory for this "
+                                          "session only?")
+            if answer == QMessageBox.StandardButton.Yes:
+                keys.store(spec.id, spec.host, key, session_only=True)
+                self.result.setText(f"{spec.name}: key kept for this session only.")
+            self.reload()
+            return
+        except ValueError as exc:
+            self.result.setText(str(exc))
+            return
+        self.result.setText(f"{spec.name}: key saved ({KEY_STATUS.get(where, where)}).")
+        self.reload()
+
+    def on_clear_key(self) -> None:
+        spec = self.current()
+        if spec is None:
+            return
+        self.services.hub.keys.forget(spec.id, spec.host)
+        self.result.setText(f"{spec.name}: stored key removed.")
+        self.reload()
+
+    def on_test(self) -> None:
+        spec = self.current()
+        if spec is None:
+            return
+        self.test.setEnabled(False)
+        self.result.setText(f"Connecting to {spec.name}…")
+        future = self.services.submit(self.services.hub.list_models(spec.id))
+        deliver(future, self, lambda models: self._tested(spec, models), lambda exc: self._test_failed(spec, exc))
+
+    def _tested(self, spec: ProviderSpec, models: list[str]) -> None:
+        self.test.setEnabled(True)
+        sample = ", ".join(models[:5]) + (" …" if len(models) > 5 else "")
+        self.result.setText(f"Connected to {spec.name}: {len(models)} model(s) available ({sample}).")
+
+    def _test_failed(self, spec: ProviderSpec, exc: BaseException) -> None:
+        self.test.setEnabled(True)
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.result.setText(f"{spec.name}: {message}")
+
+
+class PricesTab(QWidget):
+    """Prices (USD per 1M tokens) of the models this prototype uses; edits go to the user's price file."""
+
+    def __init__(self, services: Services, proto: Prototype, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.table = QTableWidget(0, 4)
+        self.table.setObjectName("prices-table")
+        self.table.setHorizontalHeaderLabels(["Provider", "Model", "Input $/1M", "Output $/1M"])
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.note = QLabel("Edit a price and press Enter. An empty price means unknown: costs show as '?'.")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.note)
+        pairs = list(dict.fromkeys((m.provider, m.model) for m in proto.models))
+        prices = services.hub.prices
+        self.table.setRowCount(len(pairs))
+        for row, (provider, model) in enumerate(pairs):
+            price = prices.price(provider, model)
+            values = [provider, model,
+                      "" if price is None else f"{price.input_per_m:g}",
+                      "" if price is None else f"{price.output_per_m:g}"]
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if col < 2:
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(row, col, item)
+        self.table.itemChanged.connect(self.on_changed)
+
+    def on_changed(self, item: QTableWidgetItem) -> None:
+        row = item.row()
+        cells = [self.table.item(row, col) for col in range(4)]
+        texts = [c.text().strip() if c else "" for c in cells]
+        if not texts[2] or not texts[3]:
+            return
+        try:
+            self.services.hub.prices.set_override(texts[0], texts[1], float(texts[2]), float(texts[3]))
+        except (ValueError, PriceError, OSError) as exc:
+            self.note.setText(f"Not saved: {exc}")
+            return
+        self.note.setText(f"Saved: {texts[0]} {texts[1]} costs ${texts[2]} in / ${texts[3]} out per 1M tokens.")
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, services: Services, proto: Prototype, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.resize(760, 460)
+        self.providers = ProvidersTab(services)
+        self.prices = PricesTab(services, proto)
+        tabs = QTabWidget()
+        tabs.addTab(self.providers, "Providers and keys")
+        tabs.addTab(self.prices, "Prices")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)

@@ -1,0 +1,160 @@
+"""Shared pieces for the export/import tests: a prototype using every feature, and finding promptfoo.
+
+(Named test_* only so it sits with the tests it serves; it holds no tests itself.)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from app.commands.export import engine_messages, registry_endpoints
+from app.core.document import parse_prototype
+from app.core.exports import Endpoint
+from app.core.prototype import Prototype
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMPTFOO_VERSION = "0.121.20"
+"""Pinned: the newest promptfoo that still runs on Node 20 (0.122 needs Node >= 22.22)."""
+
+PROTO_YAML = """\
+protostudio: 1
+name: Export sample
+profiles:
+  - id: plain
+    name: Plain with vars
+    system_prompt: |
+      You help customers of {{product}}. Literal Nunjucks-looking text stays as is: {% raw %}, {{ not a var }},
+      {#comment#}, "quotes", a back\\\\slash, a trailing brace {
+      Unknown placeholders stay too: {{nobody}}.
+  - id: spec
+    form_factor: voice
+    system_prompt: Be brief.
+    custom_instructions: Call me Sam.
+    behavior_spec:
+      - id: greet
+        rule: Greet the user by name.
+        good: [Hi Sam!]
+        bad: [HELLO USER]
+  - id: bare
+models:
+  - id: fake
+    provider: openai
+    model: fake-model
+    base_url: __BASE_URL__
+    params: {temperature: 0, max_tokens: 64, seed: 7}
+  - id: judge
+    provider: openai
+    model: fake-judge
+    base_url: __BASE_URL__
+  - id: keyless
+    provider: ollama
+    model: llama3.2
+  - id: local
+    provider: local
+    model: smollm2-135m-instruct
+cases:
+  - id: hello
+    description: A greeting with vars in the system prompt and the turn.
+    vars:
+      product: Acme "Pro"
+      question: where is my order
+    turns:
+      - content: "Hi, {{question}}?"
+    assert:
+      - type: contains
+        value: "Echo:"
+        description: The fake server echoes.
+      - type: icontains
+        value: ECHO
+      - type: not-contains
+        value: zebra
+      - type: contains-any
+        value: [nothing, order]
+      - type: contains-all
+        value: [Echo, order]
+      - type: icontains-any
+        value: [ORDER]
+      - type: icontains-all
+        value: [HI, WHERE]
+      - type: starts-with
+        value: Echo
+      - type: equals
+        value: "Echo: Hi, where is my order?"
+      - type: regex
+        value: order\\?$
+      - type: regex
+        value: (?i)^echo
+      - type: max-words
+        value: 3
+        weight: 2
+      - type: min-words
+        value: 2
+      - type: max-chars
+        value: 10
+      - type: bullet-count
+        value: 0
+      - type: no-markdown
+      - type: not-is-json
+  - id: thread
+    turns:
+      - content: first question
+      - role: assistant
+        content: a fixed answer
+      - content: second question
+    threshold: 0.5
+    assert:
+      - type: is-json
+        value: {type: object}
+      - type: is-refusal
+      - type: similar
+        value: [a reference answer]
+        threshold: 0.7
+      - type: llm-rubric
+        value: Answers the second question.
+        judge: judge
+      - type: not-llm-rubric
+        value: Mentions zebras.
+default_assert:
+  - type: not-icontains
+    value: as an ai
+    description: No disclaimers.
+"""
+
+
+def sample_prototype(base_url: str = "http://127.0.0.1:9/v1") -> Prototype:
+    return parse_prototype(PROTO_YAML.replace("__BASE_URL__", base_url), "sample.yaml")
+
+
+def endpoints() -> dict[str, Endpoint]:
+    return registry_endpoints()
+
+
+messages = engine_messages
+
+
+def promptfoo_command() -> list[str] | None:
+    """promptfoo from bench/node_modules if installed there, else `npx --yes promptfoo@PIN`; None without node."""
+    local = ROOT / "bench" / "node_modules" / ".bin" / "promptfoo"
+    if local.exists() and shutil.which("node"):
+        return [str(local)]
+    npx = shutil.which("npx")
+    if npx is None or shutil.which("node") is None:
+        return None
+    return [npx, "--yes", f"promptfoo@{PROMPTFOO_VERSION}"]
+
+
+def promptfoo_env(config_dir: Path, key_env: str, key: str) -> dict[str, str]:
+    """An environment that keeps promptfoo quiet and out of the user's home, with a dummy key."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update({
+        "PROMPTFOO_DISABLE_TELEMETRY": "1",
+        "PROMPTFOO_DISABLE_UPDATE": "1",
+        "PROMPTFOO_CONFIG_DIR": str(config_dir),
+        "PROMPTFOO_CACHE_PATH": str(config_dir / "cache"),
+        "PROMPTFOO_DISABLE_SHARING": "1",
+        "NO_COLOR": "1",
+        key_env: key,
+    })
+    return env

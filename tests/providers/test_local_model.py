@@ -1,0 +1,198 @@
+"""The bundled model end to end: its child process, served over HTTP, spoken to with the openai SDK.
+
+These load the real SmolLM2 model (offline). One child is started for the whole module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import signal
+import threading
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+from app.providers.local_model import LOCAL_MODEL_ID, LocalModel
+
+try:  # openai >= 3 is built on httpx2; older versions on httpx
+    from httpx2 import HTTPError
+except ImportError:
+    from httpx import HTTPError
+
+pytestmark = pytest.mark.integration
+
+GREEDY = {"temperature": 0.0, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalModel]:
+    model = LocalModel()
+    yield model
+    model.shutdown()
+
+
+def client_for(local: LocalModel) -> openai.OpenAI:
+    return openai.OpenAI(base_url=local.ensure_started_sync(), api_key="unused", max_retries=0, timeout=120)
+
+
+def ask(local: LocalModel, prompt: str, **params: object) -> openai.types.chat.ChatCompletion:
+    with client_for(local) as client:
+        return client.chat.completions.create(
+            model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": prompt}], **params)  # type: ignore[call-overload]
+
+
+def test_lists_the_bundled_model(local: LocalModel) -> None:
+    with client_for(local) as client:
+        assert [m.id for m in client.models.list().data] == [LOCAL_MODEL_ID]
+
+
+def test_answers_a_short_question(local: LocalModel) -> None:
+    reply = ask(local, "Reply with two words: what colour is the sky?", max_tokens=16, **GREEDY)
+    choice = reply.choices[0]
+    assert choice.message.content and any(c.isalpha() for c in choice.message.content)
+    assert choice.finish_reason in {"stop", "length"}
+    assert reply.usage is not None and reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens > 0
+    assert reply.model == LOCAL_MODEL_ID
+
+
+def test_a_seed_and_zero_temperature_give_the_same_answer_twice(local: LocalModel) -> None:
+    prompt = "Name three fruits."
+    first = ask(local, prompt, max_tokens=40, **GREEDY).choices[0].message.content
+    ask(local, "Something else in between, to change the model's cached state.", max_tokens=8)
+    second = ask(local, prompt, max_tokens=40, **GREEDY).choices[0].message.content
+    assert first and first == second
+
+
+def test_streams_deltas_a_finish_reason_and_usage(local: LocalModel) -> None:
+    with client_for(local) as client:
+        stream = client.chat.completions.create(
+            model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": "Say hello to the team."}],
+            max_tokens=24, stream=True, stream_options={"include_usage": True}, **GREEDY)
+        chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    usage = chunks[-1].usage
+    assert text.strip()
+    assert finishes in (["stop"], ["length"])
+    assert usage is not None and usage.prompt_tokens > 0
+    assert 0 < usage.completion_tokens <= 24 + 1
+
+
+def test_streamed_and_whole_answers_match(local: LocalModel) -> None:
+    prompt = "What is a prototype?"
+    whole = ask(local, prompt, max_tokens=30, **GREEDY).choices[0].message.content
+    with client_for(local) as client:
+        stream = client.chat.completions.create(
+            model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": prompt}], max_tokens=30, stream=True,
+            **GREEDY)
+        streamed = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert streamed == whole
+
+
+def test_concurrent_requests_queue_and_all_succeed(local: LocalModel) -> None:
+    base_url = local.ensure_started_sync()
+
+    async def one(client: openai.AsyncOpenAI, prompt: str) -> str:
+        stream = await client.chat.completions.create(
+            model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": prompt}], max_tokens=20, stream=True,
+            **GREEDY)
+        return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    async def both() -> list[str]:
+        async with openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=120) as client:
+            return await asyncio.gather(one(client, "Name a colour."), one(client, "Name an animal."),
+                                        one(client, "Name a city."))
+
+    answers = asyncio.run(both())
+    assert len(answers) == 3 and all(a.strip() for a in answers)
+
+
+def test_unknown_model_and_overlong_prompt_get_clear_errors(local: LocalModel) -> None:
+    with client_for(local) as client:
+        with pytest.raises(openai.NotFoundError, match=LOCAL_MODEL_ID):
+            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(model=LOCAL_MODEL_ID, stream=True,
+                                           messages=[{"role": "user", "content": "word " * 3000}])
+    assert caught.value.code == "context_length_exceeded"
+
+
+def test_embeddings_have_fixed_dimensions_and_are_deterministic(local: LocalModel) -> None:
+    with client_for(local) as client:
+        texts = ["a red apple", "a green pear", "a red apple"]
+        vectors = [d.embedding for d in client.embeddings.create(model=LOCAL_MODEL_ID, input=texts).data]
+        single = client.embeddings.create(model=LOCAL_MODEL_ID, input="a red apple").data[0].embedding
+    assert len({len(v) for v in [*vectors, single]}) == 1
+    assert len(vectors[0]) > 100
+    assert math.isclose(math.fsum(x * x for x in vectors[0]), 1.0, rel_tol=1e-3)
+    assert vectors[0] == pytest.approx(vectors[2], abs=1e-4)
+    assert vectors[0] == pytest.approx(single, abs=1e-4)
+    assert vectors[0] != pytest.approx(vectors[1], abs=1e-4)
+
+
+def test_a_child_killed_mid_stream_fails_that_stream_and_restarts_on_next_use(local: LocalModel) -> None:
+    first_pid = local.pid or (local.ensure_started_sync() and local.pid)
+    assert first_pid is not None
+    received: list[str] = []
+    with client_for(local) as client:
+        stream = client.chat.completions.create(
+            model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": "Write a long story about a robot."}],
+            max_tokens=1000, stream=True, **GREEDY)
+        with pytest.raises((HTTPError, openai.APIError)):  # noqa: PT012 - the failure comes mid-iteration
+            for chunk in stream:
+                received.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+                if len(received) == 3:
+                    os.kill(first_pid, signal.SIGKILL)
+    assert len(received) >= 3
+    assert local.crashed(grace=5.0)
+    assert local.last_exit_description() == "killed by signal SIGKILL (9)"
+    assert "crashed (killed by signal SIGKILL (9))" in local.crash_message()
+
+    reply = ask(local, "Reply with one word: hello.", max_tokens=8, **GREEDY)
+    assert reply.choices[0].message.content
+    assert local.pid not in (None, first_pid)
+    assert not local.crashed()
+
+
+def test_concurrent_starts_share_one_child_and_shutdown_leaves_no_process() -> None:
+    model = LocalModel()
+
+    async def start_twice() -> tuple[str, str]:
+        first, second = await asyncio.gather(model.ensure_started(), model.ensure_started())
+        return first, second
+
+    urls = asyncio.run(start_twice())
+    assert urls[0] == urls[1]
+    pid = model.pid
+    assert pid is not None and model.is_running()
+    model.shutdown()
+    model.shutdown()  # idempotent
+    assert not model.is_running() and model.pid is None and not model.crashed()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_event_loop_keeps_running_while_the_child_starts() -> None:
+    model = LocalModel()
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def main() -> None:
+        ticker = asyncio.create_task(tick())
+        await model.ensure_started()
+        ticker.cancel()
+
+    try:
+        asyncio.run(main())
+    finally:
+        model.shutdown()
+    assert ticks > 5
+    assert not any(t.name.startswith("local-model") and not t.daemon for t in threading.enumerate())

@@ -1,0 +1,66 @@
+"""Fixtures for driving the real main window with qtbot: a prototype aimed at the fake server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fakeserver import FakeOpenAI
+
+from app.core.document import save_prototype
+from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
+
+WindowFactory = Callable[..., "MainWindow"]  # noqa: F821 (imported lazily: Qt)
+
+
+def fake_prototype(base_url: str, *, profiles: int = 2, cases: int = 2, local: bool = True) -> Prototype:
+    """Profiles x one fake-server model x cases, plus the bundled local target (not shown by default)."""
+    models = [ModelTarget(id="fake", provider="vllm", model="fake-model", name="Fake", base_url=base_url)]
+    if local:
+        models.insert(0, ModelTarget(id="local", provider="local", model="smollm2-135m-instruct"))
+    return Prototype(
+        name="UI test",
+        profiles=[Profile(id=f"p{n}", name=f"Profile {n}", system_prompt=f"You are variant {n}. Cat: {{{{cat}}}}.")
+                  for n in range(1, profiles + 1)],
+        models=models,
+        cases=[Case(id=f"c{n}", vars={"cat": "Tom"}, turns=[Turn(content=f"Question {n}?")])
+               for n in range(1, cases + 1)],
+    )
+
+
+@pytest.fixture
+def proto_file(tmp_path: Path, fake_server: FakeOpenAI) -> Path:
+    path = tmp_path / "ui-test.yaml"
+    save_prototype(fake_prototype(fake_server.base_url), path)
+    return path
+
+
+@pytest.fixture
+def make_window(qtbot) -> Iterator[WindowFactory]:  # noqa: ANN001 (pytest-qt fixture)
+    """Open the real window on a file (as `protostudio FILE` does); closes it and its threads after the test."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main import create_window
+
+    windows = []
+
+    def make(path: Path | None = None, *, fake_only: bool = True):  # noqa: ANN202
+        window = create_window([str(path)] if path else [])
+        qtbot.addWidget(window)
+        if fake_only and any(m.id == "fake" for m in window.document.proto.models):
+            window.selection.set_shown("models", "fake", True)
+            for model in window.document.proto.models:
+                if model.id != "fake":
+                    window.selection.set_shown("models", model.id, False)
+        window.show()
+        window.activateWindow()  # keyboard shortcuts only reach the active window
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.file_ops.ask_unsaved = lambda: "discard"
+        window.close()
+        window.shutdown()
