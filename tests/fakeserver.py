@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Fault = Literal["cut", "malformed", "hang", "drop"] | None
+Fault = Literal["cut", "malformed", "hang", "drop", "cut_after_finish"] | None
 
 _TOKEN_RE = re.compile(r"\s*\S+|\s+")
 
@@ -37,7 +37,8 @@ class Reply:
     ttft: seconds before the first token. tokens_per_s: stream rate (None: as fast as possible).
     status: HTTP status; non-200 sends an OpenAI-style error body with `code`.
     fault: "cut" closes the connection after `cut_after` tokens without finishing the stream;
-    "malformed" sends broken SSE; "hang" accepts and never answers; "drop" closes at once.
+    "malformed" sends broken SSE; "hang" accepts and never answers; "drop" closes at once;
+    "cut_after_finish" sends every token and the finish reason, then closes without usage or [DONE].
     """
 
     text: str | None = None
@@ -347,6 +348,11 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 event({"content": token})
             self._leave_once()
             event({}, finish=reply.finish_reason)
+            if reply.fault == "cut_after_finish":
+                self.close_connection = True
+                self.wfile.flush()
+                self.connection.shutdown(2)
+                return
             if reply.usage and (body.get("stream_options") or {}).get("include_usage"):
                 event({}, use=usage, choices=False)
             self._chunk(b"data: [DONE]\n\n")

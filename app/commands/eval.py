@@ -17,8 +17,6 @@ from typing import Any, TextIO
 from app.core.atomic import write_atomic
 from app.core.document import load_prototype, save_prototype
 from app.core.errors import PrototypeError
-from app.core.evals.report import format_table, junit_xml, results_json
-from app.core.evals.validation import check_prototype_assertions
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -85,6 +83,7 @@ def _rate(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.core.evals.validation import check_prototype_assertions
     from app.engine.evals import EvalOptions
 
     path = Path(args.file)
@@ -108,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
+    from app.core.evals.report import format_table, junit_xml, results_json
     from app.engine.evals import EvalError, EvalRunner, apply_outcome
     from app.providers.hub import ProviderHub
 

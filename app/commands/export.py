@@ -1,4 +1,4 @@
-"""`protostudio export FILE --to promptfoo|openai-evals|dpo --out DIR`: the prototype in another tool's format.
+"""`protostudio export FILE --to promptfoo|openai-evals|dpo --out DIR`: the prototype in another format.
 
 Exit codes: 0 written; 2 the file cannot be read or exported (the message says why).
 What did not map exactly is printed on stderr, one `note:` line each.
@@ -78,13 +78,11 @@ def _export(proto: Prototype, args: argparse.Namespace) -> tuple[ExportResult, P
         from app.core.exports.openai_evals import export_openai_evals
 
         return export_openai_evals(proto, engine_messages, profiles=args.profile or None), out
-    from app.core.exports.dpo import export_dpo
+    from app.core.exports.dpo import DPO_FILE, export_dpo
 
     result = export_dpo(proto, engine_messages)
     if out.suffix.lower() == ".jsonl":
-        (name, text), = result.files.items()
-        del name
-        result.files = {out.name: text}
+        result.files = {out.name: result.files[DPO_FILE]}
         return result, out.parent
     return result, out
 

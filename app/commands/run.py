@@ -43,7 +43,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
                         help="samples per cell (default 1)")
     parser.add_argument("--concurrency", type=_positive, default=8, metavar="N",
-                        help="requests at once, overall (default 8; at most 4 per provider)")
+                        help="requests at once, overall (default 8; at most 4 per provider, "
+                        "1 for the bundled model)")
     parser.add_argument("--no-cache", action="store_true",
                         help="re-run: do not answer from the response cache")
     parser.add_argument("--json", action="store_true", help="print machine-readable results on stdout")
@@ -153,6 +154,7 @@ class ProgressBar:
         self.last = Progress(0, total, 0, None)
         self._printed = 0.0
         self._drawn = False
+        self._last_line = ""
 
     def on_event(self, event: EngineEvent) -> None:
         if isinstance(event, Progress):
@@ -189,8 +191,9 @@ class ProgressBar:
         if self.tty:
             self.out.write("\r\x1b[K" + line)
             self._drawn = True
-        else:
+        elif line != self._last_line:
             self.out.write(line + "\n")
+        self._last_line = line
         self.out.flush()
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from app.core.document import load_prototype, save_prototype
 from app.core.errors import PrototypeError
-from app.core.evals.assertions import describe
 from app.core.evals.textchecks import one_line
 from app.core.seeding import Proposal, apply, propose
 
@@ -79,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _describe(number: int, total: int, proposal: Proposal) -> str:
+    from app.core.evals.assertions import describe
+
     where = (
         "every case (default_assert)" if proposal.target == "default_assert" else f"case {proposal.target}"
     )

@@ -1,4 +1,7 @@
-"""`protostudio validate FILE...`: exit 0 when every file loads, else print `FILE:LINE:COL: message` and exit 2."""
+"""`protostudio validate FILE...`: exit 0 when every file loads.
+
+Otherwise print one `FILE:LINE:COL: message` line per problem and exit 2.
+"""
 
 from __future__ import annotations
 

@@ -66,13 +66,14 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
     if not isinstance(data, dict):
         mark = located.mark_for(())
         raise PrototypeError.single(
-            filename, mark.line, mark.col, "a prototype must be a mapping of keys such as `name:` and `profiles:`"
+            filename, mark.line, mark.col,
+            "a prototype must be a mapping of keys such as `name:` and `profiles:`",
         )
     data = _migrate(data, located, filename)
     try:
         proto = Prototype.model_validate(data)
     except ValidationError as exc:
-        raise PrototypeError(_problems_from_validation(exc, located, filename)) from None
+        raise PrototypeError(_problems_from_validation(exc, located, filename, data)) from None
     except RecursionError:
         raise PrototypeError.single(filename, 1, 1, "YAML is nested too deeply") from None
     _check_references(proto, located, filename)
@@ -115,21 +116,23 @@ def _migrate(data: dict[str, Any], located: Located, filename: str) -> dict[str,
     return data
 
 
-def _problems_from_validation(exc: ValidationError, located: Located, filename: str) -> list[Problem]:
+def _problems_from_validation(
+    exc: ValidationError, located: Located, filename: str, data: Any
+) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        path, model = _path_and_model(loc)
+        path, model = _path_and_model(loc, data)
         kind = err["type"]
         where = _dotted(path)
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and path:
             key = str(path[-1])
             mark = located.mark_for(path, key=True)
             fields = [f.alias or n for n, f in model.model_fields.items()] if model else []
             hint = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
             message = f"unknown key {key!r} in {_dotted(path[:-1]) or 'the document'}"
             message += f"; did you mean {hint[0]!r}?" if hint else f"; allowed keys: {', '.join(fields)}"
-        elif kind == "missing":
+        elif kind == "missing" and path:
             mark = located.mark_for(path[:-1])
             message = f"missing required key {str(path[-1])!r} in {_dotted(path[:-1]) or 'the document'}"
         else:
@@ -142,18 +145,37 @@ def _problems_from_validation(exc: ValidationError, located: Located, filename: 
     return problems
 
 
-def _path_and_model(loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], type[BaseModel] | None]:
-    """Drop pydantic's union/function tags from a loc and find the model owning its last key."""
+def _path_and_model(
+    loc: tuple[Any, ...], data: Any
+) -> tuple[tuple[str | int, ...], type[BaseModel] | None]:
+    """Map a pydantic loc onto the data, dropping union/function tags; find the model owning the last key.
+
+    A step counts when it exists in the data; pydantic's tags (`function-after[...]`, `str`) do not.
+    The last step is kept even when absent: that is the missing key.
+    """
     path: list[str | int] = []
     model: type[BaseModel] | None = Prototype
     owner: type[BaseModel] | None = Prototype
-    for part in loc:
-        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+    node = data
+    for position, part in enumerate(loc):
+        if _has_step(node, part):
+            node = node[part]
+        elif position == len(loc) - 1 and not (isinstance(part, str) and "[" in part):
+            node = None
+        else:
             continue
         path.append(part)
         owner = model
         model = _child_model(model, part) if model is not None else None
     return tuple(path), owner
+
+
+def _has_step(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return isinstance(part, str) and part in node
+    if isinstance(node, list):
+        return isinstance(part, int) and 0 <= part < len(node)
+    return False
 
 
 def _child_model(model: type[BaseModel], part: str | int) -> type[BaseModel] | None:

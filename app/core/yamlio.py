@@ -63,7 +63,7 @@ _without_timestamps(_PyLoader)
 _ParserClass: type[Any] = _PyLoader
 if getattr(yaml, "__with_libyaml__", False):  # pragma: no branch - depends on the PyYAML wheel
 
-    class _CLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+    class _CLoader(yaml.CSafeLoader):
         """libyaml's parser (about ten times faster) with the same resolvers."""
 
     _without_timestamps(_CLoader)
@@ -229,7 +229,8 @@ class _Builder:
             raise YamlSyntaxError(
                 f"{node.value[:40]!r} cannot be read as {node.tag.rsplit(':', 1)[-1]}", _mark(node)
             ) from None
-        if isinstance(value, float) and math.isinf(value) and node.tag != _STR and "inf" not in node.value.lower():
+        overflowed = isinstance(value, float) and math.isinf(value) and "inf" not in node.value.lower()
+        if overflowed:
             raise YamlSyntaxError(f"the number {node.value[:40]!r} is too large", _mark(node))
         return value
 
@@ -239,7 +240,9 @@ class _Builder:
         merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlSyntaxError("a mapping key must be plain text, not a list or a mapping", _mark(key_node))
+                raise YamlSyntaxError(
+                    "a mapping key must be plain text, not a list or a mapping", _mark(key_node)
+                )
             if key_node.tag not in _KEY_TAGS:
                 raise _tag_error(key_node)
             if key_node.tag == _MERGE:
@@ -313,7 +316,13 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+_ODD_BREAKS = frozenset("\r\x85\u2028\u2029")
+"""Line breaks PyYAML would write raw in plain or quoted text, and then read back as `\n` or a space."""
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if not _ODD_BREAKS.isdisjoint(value):
+        return dumper.represent_scalar(_STR, value, style='"')  # escaped, so they survive the round trip
     if "\n" in value:
         return dumper.represent_scalar(_STR, value, style="|")
     return dumper.represent_scalar(_STR, value)

@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
 from app.core.prototype import Message, ModelTarget, Prototype, Run, RunStatus
@@ -43,7 +44,6 @@ from app.providers.events import (
     ErrorKind,
     Finished,
     Started,
-    StreamEvent,
     StreamFailed,
     TextDelta,
     UsageReport,
@@ -55,6 +55,8 @@ EventSink = Callable[[EngineEvent], None]
 """Receives every event of one run, on the engine's loop thread. It must not block."""
 
 RETRYABLE = frozenset({ErrorKind.SERVER, ErrorKind.UNREACHABLE})
+DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
+"""Endpoints that serve one request at a time: sending more only queues them there, where they time out."""
 """Failures worth one more try when no text arrived yet. Rate limits have their own path."""
 
 
@@ -126,7 +128,11 @@ class _Group:
 
 
 class Engine:
-    """Runs cells through a hub. `concurrency` is the global limit, `per_provider` each endpoint's."""
+    """Runs cells through a hub. `concurrency` is the global limit, `per_provider` each endpoint's.
+
+    `provider_caps` lowers the limit of named endpoints (provider id, or `id|base_url` for an
+    overridden one); by default the bundled model gets 1, as it answers one request at a time.
+    """
 
     def __init__(
         self,
@@ -138,8 +144,10 @@ class Engine:
         max_rate_limit_retries: int = 6,
         max_retry_wait: float = 30.0,
         retries: int = 2,
+        provider_caps: Mapping[str, int] = DEFAULT_PROVIDER_CAPS,
     ) -> None:
         self._hub = hub
+        self._caps = dict(provider_caps)
         self._concurrency = max(1, concurrency)
         self._per_provider = max(1, per_provider)
         self._recover_after = recover_after
@@ -214,8 +222,8 @@ class Engine:
             self._concurrency = max(1, concurrency)
         if per_provider is not None:
             self._per_provider = max(1, per_provider)
-            for limit in self._limits.values():
-                limit.set_ceiling(self._per_provider)
+            for key, limit in self._limits.items():
+                limit.set_ceiling(self._ceiling(key))
         self._pump()
 
     def provider_limits(self) -> dict[str, tuple[int, int]]:
@@ -274,8 +282,11 @@ class Engine:
         key = provider_key(target)
         limit = self._limits.get(key)
         if limit is None:
-            limit = self._limits[key] = AdaptiveLimit(self._per_provider, self._recover_after)
+            limit = self._limits[key] = AdaptiveLimit(self._ceiling(key), self._recover_after)
         return limit
+
+    def _ceiling(self, key: str) -> int:
+        return min(self._per_provider, self._caps.get(key, self._per_provider))
 
     def _pump(self) -> None:
         """Start every queued cell that may start now, in plan order."""
@@ -354,7 +365,7 @@ class Engine:
         limit = self._limit(planned.target)
         loop = asyncio.get_running_loop()
         attempt = Attempt(started=loop.time())
-        outcome: StreamEvent | None = None
+        outcome: Finished | StreamFailed | None = None
         announced = False
         try:
             stream = self._hub.stream(planned.target, list(planned.messages), use_cache=planned.use_cache,
@@ -430,8 +441,9 @@ class Engine:
         job.run = run
         batch = job.batch
         batch.record(run)
-        event = {"ok": CellFinished, "cancelled": CellCancelled}.get(status, CellFailed)(job.cell, run)
-        batch.emit(event)
+        kind: type[CellFinished | CellFailed | CellCancelled] = (
+            CellFinished if status == "ok" else CellCancelled if status == "cancelled" else CellFailed)
+        batch.emit(kind(job.cell, run))
         batch.emit(batch.progress())
         if batch.done == len(batch.jobs):
             batch.finished.set()

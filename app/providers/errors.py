@@ -81,6 +81,8 @@ def retry_after_of(headers: httpx.Headers | None) -> float | None:
 
 def _server_detail(exc: openai.APIStatusError, secrets: tuple[str, ...]) -> str:
     body = exc.body
+    if isinstance(body, list) and body:  # Gemini's endpoint wraps the error in a list
+        body = body[0]
     message = ""
     if isinstance(body, dict):
         inner = body.get("error", body)
@@ -147,7 +149,7 @@ def _classify_status(exc: openai.APIStatusError, *, where: str, model: str,
                        status)
     if status >= 500:
         return Failure(ErrorKind.SERVER, f"{where} had a server error ({status}). Try again later.{suffix}",
-                       status)
+                       status, retry_after_of(exc.response.headers))
     if status == 408:
         return Failure(ErrorKind.TIMEOUT, f"{where} timed out the request. Try again.", status)
     return Failure(ErrorKind.BAD_REQUEST, f"{where} rejected the request ({status}).{suffix}", status)

@@ -35,8 +35,9 @@ from .events import (
 )
 from .keys import KeySource, KeyStore
 from .pricing import PriceTable
-from .registry import ProviderSpec, Registry, host_of
+from .registry import ProviderSpec, Registry, RegistryError, host_of
 
+LOCAL_READ_TIMEOUT_S = 300.0
 NO_KEY = "no-key"
 """Sent to keyless endpoints: the SDK insists on a non-empty key."""
 
@@ -88,7 +89,7 @@ class ProviderHub:
         self._local = local
         self._sleep = sleep or asyncio.sleep
         self._allowed_hosts: set[tuple[str, str]] = set()
-        self._clients: dict[tuple[str, str], openai.AsyncOpenAI] = {}
+        self._clients: dict[tuple[int, str, str], openai.AsyncOpenAI] = {}
         self._no_stream_options: set[str] = set()
 
     @property
@@ -101,9 +102,15 @@ class ProviderHub:
 
     # -- endpoints and keys ------------------------------------------------------------------------
 
+    def _spec(self, provider_id: str) -> ProviderSpec:
+        try:
+            return self.registry.get(provider_id)
+        except RegistryError as exc:  # a broken custom providers file: say so, as a provider error
+            raise ProviderError(ErrorKind.UNKNOWN_PROVIDER, str(exc)) from None
+
     def resolve(self, target: ModelTarget) -> ResolvedEndpoint:
         """Which endpoint and key source a target uses. Raises ProviderError for an unknown provider."""
-        spec = self.registry.get(target.provider)
+        spec = self._spec(target.provider)
         base_url = target.base_url or spec.base_url
         host = host_of(base_url)
         _, source = self._key(spec, host)
@@ -111,12 +118,12 @@ class ProviderHub:
 
     def key_status(self, provider_id: str) -> KeySource:
         """Where the key for the provider's own endpoint would come from."""
-        spec = self.registry.get(provider_id)
+        spec = self._spec(provider_id)
         return self._key(spec, spec.host)[1]
 
     def needs_host_confirmation(self, target: ModelTarget) -> str | None:
         """The host, when sending would take a key stored for the provider's own host somewhere else."""
-        spec = self.registry.get(target.provider)
+        spec = self._spec(target.provider)
         host = host_of(target.base_url or spec.base_url)
         if host == spec.host or (spec.id, host) in self._allowed_hosts:
             return None
@@ -169,14 +176,18 @@ class ProviderHub:
             raise ProviderError(ErrorKind.LOCAL_CRASH,
                                 f"The bundled model could not start ({type(exc).__name__}: {exc}).") from None
 
-    def _client(self, base_url: str, key: str) -> openai.AsyncOpenAI:
-        ident = (base_url, hashlib.sha256(key.encode()).hexdigest())
+    def _client(self, base_url: str, key: str, *, local: bool = False) -> openai.AsyncOpenAI:
+        """One SDK client per loop, endpoint and key (clients hold connections bound to their loop)."""
+        loop = id(asyncio.get_running_loop())
+        ident = (loop, base_url, hashlib.sha256(key.encode()).hexdigest())
         client = self._clients.get(ident)
         if client is None:
             loopback = host_of(base_url).rsplit(":", 1)[0] in _LOOPBACK
+            # The bundled model queues concurrent requests: a long wait there is a queue, not a hang.
+            read = max(self.timeout, LOCAL_READ_TIMEOUT_S) if local else self.timeout
             client = openai.AsyncOpenAI(
                 api_key=key, base_url=base_url, max_retries=0,  # retries are ours: bounded Retry-After
-                timeout=openai.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                timeout=openai.Timeout(read, connect=min(self.timeout, 10.0)),
                 http_client=openai.DefaultAsyncHttpxClient(trust_env=not loopback),  # no proxy for loopback
             )
             self._clients[ident] = client
@@ -220,7 +231,7 @@ class ProviderHub:
         except ProviderError as exc:
             yield StreamFailed(exc.kind, exc.message, status=exc.status)
             return
-        client = self._client(base_url, api_key)
+        client = self._client(base_url, api_key, local=endpoint.is_local)
         kwargs: dict[str, Any] = {"model": target.model, "messages": wire, "stream": True, **params}
         if base_url not in self._no_stream_options:
             kwargs["stream_options"] = {"include_usage": True}
@@ -266,9 +277,10 @@ class ProviderHub:
                     if choice.finish_reason:
                         finish = choice.finish_reason
         except Exception as exc:
-            failure = await self._classify(exc, endpoint, target, api_key, mid_stream=True)
-            yield failure.as_event("".join(parts), ttft_s=ttft, latency_s=perf_counter() - sent)
-            return
+            if finish is None:  # after the finish reason only usage and [DONE] were lost: keep the answer
+                failure = await self._classify(exc, endpoint, target, api_key, mid_stream=True)
+                yield failure.as_event("".join(parts), ttft_s=ttft, latency_s=perf_counter() - sent)
+                return
         finally:
             with contextlib.suppress(Exception):
                 await stream.close()  # also on cancellation: drops the connection instead of draining it
@@ -298,7 +310,7 @@ class ProviderHub:
         """Seconds to wait before retrying, or None when this failure should not be retried."""
         if not failure.retryable:
             return None
-        if failure.kind is ErrorKind.RATE_LIMITED and failure.retry_after is not None:
+        if failure.retry_after is not None:  # 429, or a 503 that says when to come back
             return failure.retry_after if failure.retry_after <= self.max_retry_wait else None
         return min(0.5 * 2.0**attempt, 8.0, self.max_retry_wait)
 

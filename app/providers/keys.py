@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Mapping
 from typing import Literal
 
@@ -17,6 +18,9 @@ import keyring.backends.fail
 import keyring.errors
 
 SERVICE = "protostudio"
+LOOKUP_TTL_S = 30.0
+"""How long a keyring answer is reused: OS keyrings can take milliseconds per lookup, and a run of
+hundreds of cells looks the same key up many times. `store()`/`forget()` refresh it at once."""
 KeySource = Literal["keyring", "env", "session", "none"]
 
 NO_BACKEND_MESSAGE = (
@@ -40,6 +44,7 @@ class KeyStore:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = environ
         self._session: dict[str, str] = {}
+        self._recent: dict[tuple[int, str], tuple[float, str | None]] = {}
 
     def __repr__(self) -> str:  # never show session keys
         return f"KeyStore(session_keys={len(self._session)})"
@@ -63,7 +68,7 @@ class KeyStore:
         """The key for `provider_id` at `host`, and where it came from. The env var is passed in by the
         caller only when `host` is the provider's own host (a key in OPENAI_API_KEY is for OpenAI)."""
         name = username(provider_id, host)
-        stored = self._keyring_get(name)
+        stored = self._cached_get(name)
         if stored:
             return stored, "keyring"
         if name in self._session:
@@ -76,7 +81,17 @@ class KeyStore:
 
     def has_stored(self, provider_id: str, host: str) -> bool:
         name = username(provider_id, host)
-        return bool(self._keyring_get(name)) or name in self._session
+        return bool(self._cached_get(name)) or name in self._session
+
+    def _cached_get(self, name: str) -> str | None:
+        slot = (id(keyring.get_keyring()), name)  # a swapped backend (tests, settings) is a new slot
+        now = time.monotonic()
+        hit = self._recent.get(slot)
+        if hit is not None and now - hit[0] < LOOKUP_TTL_S:
+            return hit[1]
+        value = self._keyring_get(name)
+        self._recent[slot] = (now, value)
+        return value
 
     @staticmethod
     def _keyring_get(name: str) -> str | None:
@@ -96,6 +111,7 @@ class KeyStore:
         if not key:
             raise ValueError("the key is empty")
         name = username(provider_id, host)
+        self._recent.clear()
         if session_only:
             self._session[name] = key
             return "session"
@@ -113,6 +129,7 @@ class KeyStore:
     def forget(self, provider_id: str, host: str) -> None:
         name = username(provider_id, host)
         self._session.pop(name, None)
+        self._recent.clear()
         if self.backend_problem():
             return
         with contextlib.suppress(keyring.errors.KeyringError):

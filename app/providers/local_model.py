@@ -21,10 +21,9 @@ from collections import deque
 from pathlib import Path
 from typing import IO
 
-import app
 from app.providers.events import ErrorKind, ProviderError
-from app.providers.model_files import LOCAL_MODEL_ID, bundled_model_path, check_model_file
 from app.providers.local_server import READY_PREFIX
+from app.providers.model_files import LOCAL_MODEL_ID, bundled_model_path, check_model_file
 
 __all__ = ["LOCAL_MODEL_ID", "LocalModel", "shared_local_model"]
 
@@ -50,7 +49,7 @@ def describe_exit(returncode: int | None) -> str:
 def _child_env() -> dict[str, str]:
     """The child's environment: can import `app` from wherever it lives, and sees no provider keys."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    root = str(Path(app.__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding `app/`
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -171,13 +170,14 @@ class LocalModel:
             self._close_stdin(self._proc)
         self._stderr.clear()
         self._stopped_on_purpose = False
-        command = [self._python, "-m", "app.providers.local_server", "--port", "0", "--model", str(model_path)]
+        command = [self._python, "-m", "app.providers.local_server", "--port", "0",
+                   "--model", str(model_path)]
         try:
             proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, env=_child_env(), start_new_session=True)
         except OSError as exc:
             raise ProviderError(ErrorKind.LOCAL_CRASH,
-                                f"Could not start the local model process with {self._python}: {exc}") from exc
+                                f"Could not start the local model process ({self._python}): {exc}") from exc
         self._proc = proc
         port_found = threading.Event()
         port: list[int] = []

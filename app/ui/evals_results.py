@@ -35,6 +35,10 @@ def _item(text: str, tip: str = "", color: QColor | None = None) -> QTableWidget
     return item
 
 
+def _text(item: QTableWidgetItem | None) -> str:
+    return item.text() if item is not None else ""
+
+
 def _tooltip(result: EvalResult) -> str:
     head = "baseline: " if result.baseline else ""
     if result.error:
@@ -92,8 +96,8 @@ class PassMatrix(QTableWidget):
 
     def cell_passed(self, case: str, column_label: str) -> bool | None:
         """For tests and accessibility: whether the cell passed, None when missing."""
-        rows = [self.verticalHeaderItem(r).text() for r in range(self.rowCount())]
-        cols = [self.horizontalHeaderItem(c).text() for c in range(self.columnCount())]
+        rows = [_text(self.verticalHeaderItem(r)) for r in range(self.rowCount())]
+        cols = [_text(self.horizontalHeaderItem(c)) for c in range(self.columnCount())]
         if case not in rows or column_label not in cols:
             return None
         item = self.item(rows.index(case), cols.index(column_label))

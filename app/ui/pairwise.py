@@ -12,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFrame,
@@ -288,6 +289,13 @@ class PairwiseView(QWidget):
             QTimer.singleShot(self.reveal_ms, self._after_reveal)
         else:
             self._after_reveal()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Take the keyboard when shown (e.g. its tab was clicked), so 1-4 vote straight away."""
+        super().showEvent(event)
+        focus = QApplication.focusWidget()
+        if focus is None or not self.isAncestorOf(focus):
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- slots ---------------------------------------------------------------------------------------
 

@@ -188,7 +188,7 @@ def test_python_tag_on_a_key_is_refused() -> None:
 
 def test_non_utf8_file_names_the_byte(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
-    path.write_bytes("name: Demo\ndescription: caf".encode() + "é".encode("latin-1") + b"\n")
+    path.write_bytes(b"name: Demo\ndescription: caf" + "é".encode("latin-1") + b"\n")
     with pytest.raises(PrototypeError) as info:
         load_prototype(path)
     assert str(info.value) == f"{path}:2:17: file is not UTF-8 text"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.core.document import dumps_prototype, load_prototype, parse_prototype, save_prototype
 from app.core.prototype import Case, Prototype, Turn
+from app.core.yamlio import dump, load_located
 
-from .strategies import prototypes
+from .strategies import json_like, prototypes, text
 
 
 def test_example_files_are_canonical(example_path: Path, tmp_path: Path) -> None:
@@ -19,15 +23,47 @@ def test_example_files_are_canonical(example_path: Path, tmp_path: Path) -> None
     assert copy.read_bytes() == original
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(proto=prototypes())
 def test_generated_documents_round_trip(proto: Prototype) -> None:
     text = dumps_prototype(proto)
     loaded = parse_prototype(text, "generated.yaml")
     assert loaded == proto
     assert dumps_prototype(loaded) == text
-    assert "!!" not in text and "!<" not in text  # no tags, Python or otherwise
-    assert "&" not in text.replace("&", "") or "*id" not in text  # no anchors/aliases emitted
+    assert_plain_yaml(text)
+
+
+def assert_plain_yaml(text: str) -> None:
+    """No tags and no anchors or aliases: every node in the output is a plain str/seq/map/scalar."""
+    for node in _walk(yaml.compose(text, Loader=yaml.SafeLoader)):
+        assert not node.tag.startswith("tag:yaml.org,2002:python"), node.tag
+        assert node.tag.rsplit(":", 1)[-1] in {"str", "int", "float", "bool", "null", "seq", "map"}, node.tag
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        assert getattr(event, "anchor", None) is None, event
+        assert not isinstance(event, yaml.AliasEvent)
+
+
+def _walk(node: yaml.Node | None) -> list[yaml.Node]:
+    if node is None:
+        return []
+    out = [node]
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out += _walk(key) + _walk(value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            out += _walk(item)
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.dictionaries(text, json_like, max_size=3))
+def test_any_text_and_values_survive_dump_and_load(value: dict[str, Any]) -> None:
+    """Control characters, NEL and U+2028, leading spaces, `yes`/`null` look-alikes, nested data."""
+    out = dump({"k": value})
+    back = load_located(out).data
+    assert back == {"k": value}
+    assert dump(back) == out
 
 
 def test_multi_line_text_is_a_block_literal_and_unicode_is_kept() -> None:

@@ -1,4 +1,4 @@
-"""`protostudio run` as a user runs it: a subprocess against the fake server (and, offline, the bundled model)."""
+"""`protostudio run` as a user runs it (a subprocess): on the fake server, and offline on the local model."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def protostudio(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env=os.environ.copy())
+    cmd = [sys.executable, "-m", "app.cli", *args]
+    return subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=os.environ.copy())
 
 
 @pytest.fixture
@@ -43,7 +44,8 @@ def test_run_saves_results_and_prints_a_table(proto_file: Path, fake_server: Fak
     assert "Second line" not in done.stdout
     assert "2/2 cells" in done.stderr
     runs = load_prototype(proto_file).runs
-    assert sorted((r.case, r.profile, r.model, r.status) for r in runs) == [("c1", "p0", "a", "ok"), ("c1", "p1", "a", "ok")]
+    assert sorted((r.case, r.profile, r.model, r.status) for r in runs) == [
+        ("c1", "p0", "a", "ok"), ("c1", "p1", "a", "ok")]
 
 
 def test_json_output_and_repeat(proto_file: Path, fake_server: FakeOpenAI) -> None:
@@ -95,8 +97,8 @@ def test_ctrl_c_keeps_every_finished_cell(proto_file: Path, fake_server: FakeOpe
         return Reply(text="done") if quick else Reply(text=" ".join(["slow"] * 200), tokens_per_s=10)
 
     fake_server.responder = responder
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "run", str(proto_file), "--concurrency", "1",
-                             "--no-cache"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-m", "app.cli", "run", str(proto_file), "--concurrency", "1", "--no-cache"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
         while len(fake_server.chat_requests()) < 3 and time.monotonic() < deadline:
@@ -117,15 +119,18 @@ def test_ctrl_c_keeps_every_finished_cell(proto_file: Path, fake_server: FakeOpe
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(900)
 def test_cat_persona_runs_offline_on_the_bundled_model(tmp_path: Path) -> None:
+    """The shipped example as a new user runs it: 4 profiles, one case, the bundled model, no network."""
     path = tmp_path / "cat-persona.yaml"
     shutil.copy(ROOT / "prototypes" / "cat-persona.yaml", path)
     case = load_prototype(path).cases[0].id
-    done = protostudio("run", str(path), "--model", "local", "--case", case, "--json", timeout=280)
+    done = protostudio("run", str(path), "--model", "local", "--case", case, "--json", timeout=880)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     profiles = [p.id for p in load_prototype(path).profiles]
     assert [r["profile"] for r in result["runs"]] == profiles
-    assert all(r["status"] == "ok" and r["output"].strip() and r["provider"] == "local" for r in result["runs"])
+    assert all(r["status"] == "ok" and r["output"].strip() for r in result["runs"])
+    assert all(r["provider"] == "local" for r in result["runs"])
     saved = load_prototype(path).runs
     assert len(saved) == len(profiles) and all(r.model == "local" and r.case == case for r in saved)

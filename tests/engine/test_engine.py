@@ -34,7 +34,7 @@ def who(rec: Recorded) -> tuple[str, str, str]:
     return case, profile, str((rec.body or {}).get("model"))
 
 
-def by_model(replies: dict[str, Reply]) -> "callable[[Recorded], Reply | None]":  # type: ignore[valid-type]
+def by_model(replies: dict[str, Reply]) -> callable[[Recorded], Reply | None]:  # type: ignore[valid-type]
     return lambda rec: replies.get(str((rec.body or {}).get("model")))
 
 
@@ -53,7 +53,8 @@ def test_cells_start_in_plan_order(fake_server: FakeOpenAI, fake_provider: str) 
     assert [(c.case, c.profile) for c in started] == [(c, p) for c, p, _ in expected]
 
 
-def test_events_queued_started_deltas_finished_and_progress(fake_server: FakeOpenAI, fake_provider: str) -> None:
+def test_events_queued_started_deltas_finished_and_progress(fake_server: FakeOpenAI,
+                                                           fake_provider: str) -> None:
     proto = make_proto(profiles=2, models=[("a", "fake", "ma")], cases=2)
     fake_server.default = Reply(text="one two three")
 
@@ -120,8 +121,10 @@ def test_per_provider_limit_is_respected(fake_server: FakeOpenAI, fake_provider:
     assert len(fake_server.chat_requests()) == len(second_server.chat_requests()) == 8
 
 
-def test_one_failing_model_leaves_the_other_columns_to_finish(fake_server: FakeOpenAI, fake_provider: str) -> None:
-    proto = make_proto(profiles=2, models=[("good", "fake", "ok-model"), ("bad", "fake", "missing-model")], cases=3)
+def test_one_failing_model_leaves_the_other_columns_to_finish(fake_server: FakeOpenAI,
+                                                              fake_provider: str) -> None:
+    models = [("good", "fake", "ok-model"), ("bad", "fake", "missing-model")]
+    proto = make_proto(profiles=2, models=models, cases=3)
     fake_server.responder = by_model({"missing-model": Reply(status=404, message="The model does not exist")})
 
     async def body(engine: Engine, events: list[EngineEvent]) -> list[Run]:
@@ -291,7 +294,8 @@ def test_cache_answers_a_rerun_unless_asked_not_to(fake_server: FakeOpenAI, fake
 
     (first, cached, fresh), events = run_async(body)
     assert [r.cached for r in first] == [False, False]
-    assert [r.cached for r in cached] == [True, True] and [r.output for r in cached] == [r.output for r in first]
+    assert [r.cached for r in cached] == [True, True]
+    assert [r.output for r in cached] == [r.output for r in first]
     assert [r.cached for r in fresh] == [False, False]
     assert len(fake_server.chat_requests()) == 4
     assert sum(isinstance(e, CellStarted) and e.cached for e in events) == 2
@@ -310,3 +314,16 @@ def test_concurrent_runs_share_the_global_limit(fake_server: FakeOpenAI, fake_pr
     (one, two), _ = run_async(body, concurrency=2)
     assert [r.case for r in one] == ["c0", "c1", "c2"] and [r.case for r in two] == ["c3", "c4", "c5"]
     assert fake_server.max_in_flight == 2
+
+
+def test_a_provider_cap_lowers_one_endpoint_limit(fake_server: FakeOpenAI, fake_provider: str) -> None:
+    """The bundled model gets 1 by default; any endpoint can be capped the same way."""
+    proto = make_proto(profiles=3, models=[("a", "fake", "ma")], cases=2)
+    fake_server.default = Reply(ttft=0.05)
+
+    async def body(engine: Engine, events: list[EngineEvent]) -> list[Run]:
+        return await engine.run(proto, RunPlan(use_cache=False), events.append)
+
+    runs, _ = run_async(body, provider_caps={"fake": 1})
+    assert [r.status for r in runs] == ["ok"] * 6
+    assert fake_server.max_in_flight == 1

@@ -10,7 +10,9 @@ PROFILE = Profile(
     form_factor="voice",
     system_prompt="You are {{name}}, a cat.",
     custom_instructions="Call me {{ user }}.",
-    behavior_spec=[Rule(id="short", rule="Keep it short.", good=["Mrrp. Fine."], bad=["Well, let me\n explain..."])],
+    behavior_spec=[
+        Rule(id="short", rule="Keep it short.", good=["Mrrp. Fine."], bad=["Well, let me\n explain..."]),
+    ],
 )
 CASE = Case(
     id="hi",

@@ -12,7 +12,8 @@ PROTO = make_proto(profiles=3, models=[("m0", "fake", "a"), ("m1", "fake", "b")]
 
 def test_cells_come_case_then_sample_then_profile_then_model() -> None:
     cells = [c.cell for c in expand(PROTO, RunPlan(repeat=2))]
-    expected = [(f"c{c}", s, f"p{p}", f"m{m}") for c in range(3) for s in range(2) for p in range(3) for m in range(2)]
+    expected = [(f"c{c}", s, f"p{p}", f"m{m}")
+                for c in range(3) for s in range(2) for p in range(3) for m in range(2)]
     assert [(c.case, c.sample, c.profile, c.model) for c in cells] == expected
 
 

@@ -65,7 +65,7 @@ def test_cancelled_cells_with_text_are_kept_and_empty_ones_dropped(tmp_path: Pat
         await writer.flush()
         return runs
 
-    runs, events = run_async(body, concurrency=1)
+    _, events = run_async(body, concurrency=1)
     assert sum(isinstance(e, CellCancelled) for e in events) == 3
     saved = load_prototype(path).runs
     assert len(saved) == 1 and saved[0].status == "cancelled" and saved[0].output.startswith("purr")

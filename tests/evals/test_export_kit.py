@@ -25,7 +25,7 @@ profiles:
   - id: plain
     name: Plain with vars
     system_prompt: |
-      You help customers of {{product}}. Literal Nunjucks-looking text stays as is: {% raw %}, {{ not a var }},
+      You help customers of {{product}}. Nunjucks-looking text stays as is: {% raw %}, {{ not a var }},
       {#comment#}, "quotes", a back\\\\slash, a trailing brace {
       Unknown placeholders stay too: {{nobody}}.
   - id: spec
@@ -50,7 +50,7 @@ models:
     base_url: __BASE_URL__
   - id: keyless
     provider: ollama
-    model: llama3.2
+    model: llama3.2:3b
   - id: local
     provider: local
     model: smollm2-135m-instruct
@@ -135,14 +135,26 @@ messages = engine_messages
 
 
 def promptfoo_command() -> list[str] | None:
-    """promptfoo from bench/node_modules if installed there, else `npx --yes promptfoo@PIN`; None without node."""
+    """How to run promptfoo: $PROTOSTUDIO_PROMPTFOO, else bench/node_modules (when its install can
+    run an eval), else `npx --yes promptfoo@PIN` (a ~1.8 GB download the first time). None without node.
+    """
+    if shutil.which("node") is None:
+        return None
+    override = os.environ.get("PROTOSTUDIO_PROMPTFOO")
+    if override:
+        return [override]
     local = ROOT / "bench" / "node_modules" / ".bin" / "promptfoo"
-    if local.exists() and shutil.which("node"):
+    if local.exists() and _bench_install_complete():
         return [str(local)]
     npx = shutil.which("npx")
-    if npx is None or shutil.which("node") is None:
-        return None
-    return [npx, "--yes", f"promptfoo@{PROMPTFOO_VERSION}"]
+    return [npx, "--yes", f"promptfoo@{PROMPTFOO_VERSION}"] if npx else None
+
+
+def _bench_install_complete() -> bool:
+    """promptfoo's results database needs @libsql/client resolvable from drizzle-orm; an install that
+    nested it under promptfoo/ fails every `eval` with ERR_MODULE_NOT_FOUND, so it is not used."""
+    modules = ROOT / "bench" / "node_modules"
+    return (modules / "@libsql" / "client").is_dir() or not (modules / "drizzle-orm").is_dir()
 
 
 def promptfoo_env(config_dir: Path, key_env: str, key: str) -> dict[str, str]:

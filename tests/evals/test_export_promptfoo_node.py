@@ -56,23 +56,27 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
         config.write_text(result.files[CONFIG_FILE], encoding="utf-8")
         out = tmp_path / "out.json"
         done = subprocess.run(
-            [*command, "eval", "-c", str(config), "--no-cache", "-o", str(out), "--no-progress-bar", "--no-table"],
+            [*command, "eval", "-c", str(config), "--no-cache", "-o", str(out), "--no-progress-bar",
+             "--no-table"],
             cwd=tmp_path, env=promptfoo_env(tmp_path / "promptfoo-home", "OPENAI_API_KEY", KEY),
             capture_output=True, text=True, timeout=900, check=False,
         )
-        assert out.exists(), f"promptfoo wrote no output (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+        why = f"promptfoo wrote no output (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+        assert out.exists(), why
         chats = [r for r in server.chat_requests() if (r.body or {}).get("model") == "fake-model"]
         keys = {r.authorization for r in server.requests}
 
     assert keys == {f"Bearer {KEY}"}, "every request carries the key from apiKeyEnvar"
     sent = sorted(json.dumps(r.messages, sort_keys=True) for r in chats)
     expected = sorted(
-        json.dumps([m.model_dump() for m in messages(p, c)], sort_keys=True) for p in proto.profiles for c in proto.cases
+        json.dumps([m.model_dump() for m in messages(p, c)], sort_keys=True)
+        for p in proto.profiles for c in proto.cases
     )
     assert sent == expected, "promptfoo sends exactly the messages Protostudio builds"
 
     results = json.loads(out.read_text(encoding="utf-8"))["results"]["results"]
-    cells = {(r["prompt"]["label"], r["provider"]["label"], r["testCase"]["metadata"]["case"]) for r in results}
+    cells = {(r["prompt"]["label"], r["provider"]["label"], r["testCase"]["metadata"]["case"])
+             for r in results}
     assert cells == {(p.id, m.id, c.id) for p in proto.profiles for m in proto.models for c in proto.cases}
     assert all(not r.get("error") or r["gradingResult"] for r in results)
 
@@ -92,7 +96,8 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
         assert row["success"] == _case_passes(case, wanted, components)
     assert compared == sum(len(proto.default_assert) + len(c.assert_) for c in proto.cases) * 6
     graded_types = {split_type(a.type)[0] for c in proto.cases for a in c.assert_}
-    assert {"max-chars", "bullet-count", "no-markdown", "max-words", "regex", "similar", "llm-rubric"} <= graded_types
+    wanted_types = {"max-chars", "bullet-count", "no-markdown", "max-words", "regex", "similar", "llm-rubric"}
+    assert wanted_types <= graded_types
 
 
 def _promptfoo_order(case_asserts: list[Assertion], defaults: list[Assertion]) -> list[Assertion]:
@@ -101,7 +106,7 @@ def _promptfoo_order(case_asserts: list[Assertion], defaults: list[Assertion]) -
 
 
 def _case_passes(case: Case, wanted: list[Assertion], components: list[dict[str, Any]]) -> bool:
-    """Protostudio's rule for a case (all weighted checks pass, or the weighted score reaches the threshold)."""
+    """Protostudio's rule: all weighted checks pass, or the weighted score reaches the threshold."""
     results = [AssertionResult(type=a.type, passed=c["pass"], score=float(c["score"])) for a, c in
                zip(wanted, components, strict=True)]
     return combine(results, [a.weight for a in wanted], case.threshold).passed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from evals_kit import CliRunner
 
 from app.core.document import load_prototype, parse_prototype, save_prototype
@@ -108,3 +109,21 @@ def test_seed_cli_bad_file_exits_2(tmp_path: Path, cli: CliRunner) -> None:
     path.write_text("name: [unclosed\n", encoding="utf-8")
     done = cli("seed", str(path))
     assert done.returncode == 2 and "bad.yaml:" in done.stderr
+
+
+def test_seed_asks_per_proposal_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    path = tmp_path / "p.yaml"
+    path.write_text(TEXT, encoding="utf-8")
+    answers = iter(["y", "maybe", "n", "", "a"])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
+    assert main(["seed", str(path)]) == 0
+    proto = load_prototype(path)
+    # 1 yes, 2 asked twice ("maybe" is not an answer) then no, 3 no (empty), 4 "all": 4, 5 and 6
+    assert [a.type for a in proto.case("greet").assert_] == ["similar"]
+    assert [a.type for a in proto.default_assert] == ["llm-rubric", "similar", "not-similar"]
+    assert "added 4 of 6" in capsys.readouterr().err

@@ -95,3 +95,25 @@ def test_ask_the_bundled_model_offline() -> None:
                  "How are you doing?", env={"NO_PROXY": "*"}, timeout=240)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() and "tokens" in result.stderr and "$0.000000" in result.stderr
+
+
+def test_set_key_with_a_keyring_stores_it_per_host(memory_keyring, monkeypatch, capsys) -> None:
+    """In-process, so the test keyring stands in for the OS one."""
+    import io
+
+    from app.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(FAKE_KEY + "\n"))
+    assert main(["providers", "set-key", "openai"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-other-host-key-000000"))
+    assert main(["providers", "set-key", "openai", "--host", "proxy.example.test:8443"]) == 0
+    assert memory_keyring.store == {
+        ("protostudio", "openai@api.openai.com"): FAKE_KEY,
+        ("protostudio", "openai@proxy.example.test:8443"): "sk-other-host-key-000000",
+    }
+    assert main(["providers"]) == 0
+    out = capsys.readouterr()
+    assert any(line.startswith("openai") and line.endswith("keyring") for line in out.out.splitlines())
+    assert FAKE_KEY not in out.out + out.err
+    assert main(["providers", "delete-key", "openai"]) == 0
+    assert ("protostudio", "openai@api.openai.com") not in memory_keyring.store

@@ -6,10 +6,13 @@ These load the real SmolLM2 model (offline). One child is started for the whole 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import signal
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 
 import openai
@@ -42,6 +45,12 @@ def ask(local: LocalModel, prompt: str, **params: object) -> openai.types.chat.C
     with client_for(local) as client:
         return client.chat.completions.create(
             model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": prompt}], **params)  # type: ignore[call-overload]
+
+
+def health(local: LocalModel) -> dict[str, object]:
+    url = local.ensure_started_sync().removesuffix("/v1") + "/health"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)  # type: ignore[no-any-return]
 
 
 def test_lists_the_bundled_model(local: LocalModel) -> None:
@@ -102,12 +111,37 @@ def test_concurrent_requests_queue_and_all_succeed(local: LocalModel) -> None:
         return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
 
     async def both() -> list[str]:
-        async with openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=120) as client:
+        client = openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=120)
+        async with client:
             return await asyncio.gather(one(client, "Name a colour."), one(client, "Name an animal."),
                                         one(client, "Name a city."))
 
     answers = asyncio.run(both())
     assert len(answers) == 3 and all(a.strip() for a in answers)
+
+
+def test_a_client_that_leaves_mid_stream_stops_the_generation(local: LocalModel) -> None:
+    before = health(local)
+    with client_for(local) as client:
+        stream = client.chat.completions.create(
+            model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": "Write a long story about a robot."}],
+            max_tokens=1000, stream=True, **GREEDY)
+        for index, _ in enumerate(stream):
+            if index == 3:
+                break
+        stream.close()
+    # Either counter moves once the server is done with that stream: abandoned (stopped early) is the
+    # right one; completed would mean it generated all the way to the end for nobody.
+    deadline = time.monotonic() + 300
+    while True:
+        now = health(local)
+        if (now["streams_abandoned"], now["streams_completed"]) != (before["streams_abandoned"],
+                                                                    before["streams_completed"]):
+            break
+        assert time.monotonic() < deadline, "the server never finished with the abandoned stream"
+        time.sleep(0.05)
+    assert now["streams_abandoned"] == before["streams_abandoned"] + 1  # type: ignore[operator]
+    assert now["streams_completed"] == before["streams_completed"]
 
 
 def test_unknown_model_and_overlong_prompt_get_clear_errors(local: LocalModel) -> None:
@@ -134,14 +168,15 @@ def test_embeddings_have_fixed_dimensions_and_are_deterministic(local: LocalMode
 
 
 def test_a_child_killed_mid_stream_fails_that_stream_and_restarts_on_next_use(local: LocalModel) -> None:
-    first_pid = local.pid or (local.ensure_started_sync() and local.pid)
+    local.ensure_started_sync()
+    first_pid = local.pid
     assert first_pid is not None
     received: list[str] = []
     with client_for(local) as client:
         stream = client.chat.completions.create(
             model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": "Write a long story about a robot."}],
             max_tokens=1000, stream=True, **GREEDY)
-        with pytest.raises((HTTPError, openai.APIError)):  # noqa: PT012 - the failure comes mid-iteration
+        with pytest.raises((HTTPError, openai.APIError)):
             for chunk in stream:
                 received.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
                 if len(received) == 3:
@@ -155,6 +190,44 @@ def test_a_child_killed_mid_stream_fails_that_stream_and_restarts_on_next_use(lo
     assert reply.choices[0].message.content
     assert local.pid not in (None, first_pid)
     assert not local.crashed()
+
+
+def test_through_the_hub_a_crash_is_a_clear_error_with_the_partial_text_and_then_recovers(
+        local: LocalModel) -> None:
+    from app.core.prototype import Message, ModelParams, ModelTarget
+    from app.providers.events import ErrorKind, Finished, StreamFailed, TextDelta
+    from app.providers.hub import ProviderHub
+
+    params = ModelParams(temperature=0.0, seed=7, max_tokens=1000)
+    target = ModelTarget(id="local", provider="local", model=LOCAL_MODEL_ID, params=params)
+    story = [Message(role="user", content="Write a long story about a robot.")]
+
+    async def scenario() -> tuple[list[object], list[object]]:
+        hub = ProviderHub(local=local)
+        try:
+            crashed: list[object] = []
+            async for event in hub.stream(target, story, use_cache=False):
+                crashed.append(event)
+                if isinstance(event, TextDelta) and sum(isinstance(e, TextDelta) for e in crashed) == 3:
+                    pid = local.pid
+                    assert pid, "the child is not running"
+                    os.kill(pid, signal.SIGKILL)
+            short = ModelTarget(id="local", provider="local", model=LOCAL_MODEL_ID,
+                                params=ModelParams(temperature=0.0, seed=7, max_tokens=8))
+            hello = [Message(role="user", content="Hi!")]
+            again = [e async for e in hub.stream(short, hello, use_cache=False)]
+            return crashed, again
+        finally:
+            await hub.aclose()
+
+    local.ensure_started_sync()
+    crashed, again = asyncio.run(scenario())
+    failure = crashed[-1]
+    assert isinstance(failure, StreamFailed), crashed[-3:]
+    assert failure.kind is ErrorKind.LOCAL_CRASH
+    assert "SIGKILL" in failure.message
+    assert failure.partial.strip()
+    assert isinstance(again[-1], Finished) and again[-1].text
 
 
 def test_concurrent_starts_share_one_child_and_shutdown_leaves_no_process() -> None:

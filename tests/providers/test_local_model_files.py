@@ -68,7 +68,7 @@ def test_local_model_with_a_missing_file_fails_before_starting_a_process(tmp_pat
 
 def test_a_child_that_dies_at_start_is_reported_with_its_last_stderr_lines(tmp_path: Path) -> None:
     fake_python = tmp_path / "python"
-    fake_python.write_text("#!/bin/sh\necho 'loading the model...' >&2\necho 'fatal: no luck here' >&2\nexit 3\n")
+    fake_python.write_text("#!/bin/sh\necho 'loading' >&2\necho 'fatal: no luck here' >&2\nexit 3\n")
     fake_python.chmod(0o755)
     local = LocalModel(python=str(fake_python))
     with pytest.raises(ProviderError) as caught:

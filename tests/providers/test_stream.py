@@ -245,3 +245,12 @@ def test_base_url_override_sends_to_that_endpoint(fake_server: FakeOpenAI) -> No
     fake_server.enqueue(Reply(text="here"))
     done = _last(stream_events(ProviderHub(), tgt))
     assert isinstance(done, Finished) and done.text == "here"
+
+
+def test_a_broken_providers_file_fails_the_stream_instead_of_raising() -> None:
+    from app.core.paths import settings_dir
+
+    (settings_dir() / "providers.json").write_text("{ nope", encoding="utf-8")
+    done = _last(stream_events(ProviderHub(), target("openai", "gpt-4o")))
+    assert isinstance(done, StreamFailed) and done.kind is ErrorKind.UNKNOWN_PROVIDER
+    assert "providers.json" in done.message

@@ -149,7 +149,7 @@ def check_assertion(assertion: Assertion) -> None:
         except re.error as exc:
             raise AssertionSpecError(f"{where} invalid regular expression: {exc}") from None
     if kind == "schema" and value is not None:
-        if not isinstance(value, dict | bool):
+        if not isinstance(value, dict):
             raise AssertionSpecError(f"{where} the value must be a JSON Schema (a mapping) or nothing")
         try:
             jsonschema.validators.validator_for(value).check_schema(value)

@@ -115,7 +115,8 @@ def junit_xml(run: EvalRun, summary: EvalSummary, suite_name: str) -> bytes:
         if out:
             ET.SubElement(case, "system-out").text = out
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
 
 
 def _bump(element: ET.Element, attr: str) -> None:

@@ -42,8 +42,8 @@ def rubric_messages(rubric: str, output: str, prompt: str = "") -> list[Message]
         parts.append(f"The user said:\n{prompt.strip()}")
     parts.append(f"The response to grade:\n{output.strip() or '(empty response)'}")
     parts.append(
-        "Does the response satisfy the rubric? Answer with the JSON object only, e.g. "
-        '{"pass": false, "reason": "It uses a bulleted list."}'
+        'Does the response satisfy the rubric? Answer with the JSON object only: "pass" is true or false, '
+        '"reason" says why in one short sentence.'
     )
     return [Message(role="system", content=JUDGE_SYSTEM), Message(role="user", content="\n\n".join(parts))]
 

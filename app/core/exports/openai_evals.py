@@ -2,7 +2,7 @@
 
 The layout is the one `oaieval --registry_path DIR` reads:
 
-    DIR/evals/<name>.yaml             eval specs: `<eval>: {id: <eval>.dev.v0}` and `<eval>.dev.v0: {class, args}`
+    DIR/evals/<name>.yaml             specs: `<eval>: {id: <eval>.dev.v0}`, `<eval>.dev.v0: {class, args}`
     DIR/eval_sets/<name>.yaml         every eval of the prototype, for `oaievalset`
     DIR/data/<name>/<profile>-<kind>.jsonl   samples: `{"input": [chat messages], "ideal": ...}`
 
@@ -67,14 +67,17 @@ def export_openai_evals(
         for case in proto.cases:
             messages = [m.model_dump(mode="json") for m in build_messages(profile, case)]
             for assertion in [*proto.default_assert, *case.assert_]:
-                _add(assertion, case, profile, messages, samples, kinds, rubrics, result)
+                _add(assertion, case, profile=profile, messages=messages, samples=samples, kinds=kinds,
+                     rubrics=rubrics, result=result)
         for kind, rows in samples.items():
             eval_name = f"{name}-{slug(profile.id)}-{kind}"
             data_path = f"{name}/{slug(profile.id)}-{kind}.jsonl"
             klass, extra, description = kinds[kind]
-            specs[eval_name] = {"id": f"{eval_name}.dev.v0", "description": description, "metrics": ["accuracy"]}
+            specs[eval_name] = {"id": f"{eval_name}.dev.v0", "description": description,
+                                "metrics": ["accuracy"]}
             specs[f"{eval_name}.dev.v0"] = {"class": klass, "args": {"samples_jsonl": data_path, **extra}}
-            result.files[f"data/{data_path}"] = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            lines = (json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            result.files[f"data/{data_path}"] = "".join(lines)
             eval_names.append(eval_name)
     if not specs:
         raise ExportError("no assertion maps to an openai/evals basic template (see the notes)"
@@ -102,7 +105,7 @@ def _chosen_profiles(proto: Prototype, wanted: Iterable[str] | None) -> list[Pro
 
 
 def _add(
-    assertion: Assertion, case: Case, profile: Profile, messages: list[dict[str, Any]],
+    assertion: Assertion, case: Case, *, profile: Profile, messages: list[dict[str, Any]],
     samples: dict[str, list[dict[str, Any]]], kinds: dict[str, tuple[str, dict[str, Any], str]],
     rubrics: dict[str, str], result: ExportResult,
 ) -> None:

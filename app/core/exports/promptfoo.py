@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.core.exports import BuildMessages, Endpoint, ExportError, ExportResult
 from app.core.exports.promptfoo_assertions import Grading, Mapped, to_promptfoo
@@ -53,8 +54,8 @@ def export_promptfoo(
         raise ExportError("the prototype has no cases, so there is no test to export")
     providers, judge_providers = _providers(proto.models, endpoints, base_urls or {}, result)
     if not providers:
-        raise ExportError("no model target could be exported (see the notes above); give one a base URL "
-                          "with --base-url TARGET=URL")
+        why = "; ".join(result.notes) or "the prototype has no model targets"
+        raise ExportError(f"no model target could be exported: {why}")
     prompts, systems = _prompts(proto.profiles, build_messages, result)
 
     grading = _grading(proto, judge_providers, judge, embedder)
@@ -133,8 +134,12 @@ def _providers(
                             "OPENAI_API_KEY here")
         elif endpoint is not None and endpoint.key_env:
             config["apiKeyEnvar"] = endpoint.key_env
+            if _host(base_url) != _host(endpoint.base_url):
+                comments.append(f"base_url overrides {target.provider}'s endpoint: promptfoo sends "
+                                f"${endpoint.key_env} to {_host(base_url)}")
             if endpoint.key_env != "OPENAI_API_KEY":
-                comments.append(f"set {endpoint.key_env}; when it is unset promptfoo falls back to OPENAI_API_KEY")
+                comments.append(f"set {endpoint.key_env}; when it is unset promptfoo falls back to "
+                                "OPENAI_API_KEY")
         else:
             comments.append("no key environment variable is known for this provider; promptfoo will use "
                             "OPENAI_API_KEY")
@@ -144,6 +149,9 @@ def _providers(
         providers.append((entry, comments))
         judges[target.id] = {"id": entry["id"], "config": dict(config)}
     return providers, judges
+
+
+_ENDPOINT_KEYS = ("apiBaseUrl", "apiKeyEnvar", "apiKey", "apiKeyRequired")
 
 
 def _grading(proto: Prototype, providers: dict[str, dict[str, Any]], judge: str | None,
@@ -156,10 +164,14 @@ def _grading(proto: Prototype, providers: dict[str, dict[str, Any]], judge: str 
     if embedder is not None:
         chat = providers[embedder]
         embedding = {"id": f"openai:embedding:{proto.model(embedder).model}", "config": {
-            k: v for k, v in chat["config"].items() if k in ("apiBaseUrl", "apiKeyEnvar", "apiKey", "apiKeyRequired")
+            k: v for k, v in chat["config"].items() if k in _ENDPOINT_KEYS
         }}
     return Grading(providers=providers, default_judge=judge, embedder=embedding,
                    embedder_label=f"model target {embedder!r}")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).netloc or url).lower()
 
 
 # -- prompts ----------------------------------------------------------------------------------------

@@ -18,7 +18,14 @@ from typing import Any
 import yaml
 
 from app.core.evals import textchecks
-from app.core.evals.assertions import DEFAULT_SIMILARITY, AssertionSpecError, check_assertion, split_type
+from app.core.evals.assertions import (
+    DEFAULT_SIMILARITY,
+    AssertionSpecError,
+    as_texts,
+    check_assertion,
+    split_type,
+)
+from app.core.exports.promptfoo_template import VAR_RE
 from app.core.prototype import Assertion
 
 MARKER = "// protostudio: "
@@ -37,7 +44,8 @@ CAVEATS: dict[str, str] = {
     "starts-with": "promptfoo does not skip leading whitespace; Protostudio does",
     "is-json": "Protostudio also accepts JSON inside a lone ```json fence; promptfoo does not",
     "is-refusal": "promptfoo uses its own refusal phrase list, which differs from Protostudio's",
-    "similar": "promptfoo embeds with its default embedding provider (OpenAI); export with --embedder to pick one",
+    "similar": "promptfoo embeds with its default embedding provider (OpenAI); export with --embedder "
+               "to pick one",
 }
 
 
@@ -93,6 +101,9 @@ def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
         code = _JS[base](value)
         data = {"type": prefix + "javascript", "value": _marked(base, value, code)}
         comments.append(f"promptfoo has no `{base}`: a javascript check with Protostudio's logic")
+    if any(VAR_RE.search(v) for v in as_texts(value)):
+        comments.append("promptfoo fills {{var}} in this value from the test's vars; "
+                        "Protostudio checks it as written")
     if base == "similar":
         data["threshold"] = DEFAULT_SIMILARITY if assertion.threshold is None else assertion.threshold
     elif assertion.threshold is not None:
@@ -128,6 +139,10 @@ def _js_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _js_flags(pattern: re.Pattern[str]) -> str:
+    return "m" if pattern.flags & re.MULTILINE else ""
+
+
 def _max_chars(value: Any) -> str:
     return f"return [...output.trim()].length <= {int(value)};"
 
@@ -140,7 +155,7 @@ def _bullet_count(value: Any) -> str:
 def _no_markdown(value: Any) -> str:
     del value
     rows = ",\n".join(
-        f"  [{_js_string(name)}, {_js_string(p.pattern)}, {_js_string('m' if p.flags & re.MULTILINE else '')}]"
+        f"  [{_js_string(name)}, {_js_string(p.pattern)}, {_js_string(_js_flags(p))}]"
         for name, p in textchecks.MARKDOWN_PATTERNS.items()
     )
     return (
@@ -161,7 +176,7 @@ _INLINE_FLAGS_RE = re.compile(r"^\(\?([aiLmsux]+)\)")
 
 
 def _regex_to_js(pattern: str) -> str | None:
-    """JavaScript for a Python regex that JS would read differently, or None when promptfoo's `regex` is exact."""
+    """JavaScript for a Python regex that JS reads differently; None when promptfoo's `regex` is exact."""
     flags = ""
     body = pattern
     match = _INLINE_FLAGS_RE.match(body)

@@ -78,6 +78,7 @@ def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpo
 def import_promptfoo_text(
     text: str, base_dir: Path, name_hint: str, endpoints: Mapping[str, Endpoint]
 ) -> ImportResult:
+    """Read config text; `file://` paths resolve inside `base_dir`; `name_hint` names an unnamed config."""
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -188,6 +189,12 @@ class _Importer:
         return out
 
     def _read_text(self, path: Path, what: str) -> str | None:
+        """A referenced file's text, only from inside the config's folder (a config cannot pull in ~/.ssh)."""
+        try:
+            path.resolve().relative_to(self.base_dir.resolve())
+        except ValueError:
+            self.drop(f"{what}: {path} is outside the config's folder; not read")
+            return None
         try:
             if path.stat().st_size > MAX_CONFIG_BYTES:
                 self.drop(f"{what}: {path.name} is too large")
@@ -259,16 +266,14 @@ class _Importer:
             if isinstance(item, str):
                 entries.append((item, None, {}))
             elif isinstance(item, dict) and isinstance(item.get("id"), str):
-                config = item.get("config") if isinstance(item.get("config"), dict) else {}
-                entries.append((item["id"], _opt_str(item.get("label")), config))
+                entries.append((item["id"], _opt_str(item.get("label")), _dict(item.get("config"))))
                 for key in item:
                     if key not in ("id", "label", "config"):
                         self.drop(f"provider {item['id']}: `{key}` dropped")
             elif isinstance(item, dict) and len(item) == 1:
                 (pid, options), = item.items()
-                options = options if isinstance(options, dict) else {}
-                config = options.get("config") if isinstance(options.get("config"), dict) else {}
-                entries.append((str(pid), _opt_str(options.get("label")), config))
+                options = _dict(options)
+                entries.append((str(pid), _opt_str(options.get("label")), _dict(options.get("config"))))
             else:
                 self.drop(f"provider {_short(item)}: not understood")
         stored = {m.get("id"): m for m in self.meta.get("models", []) if isinstance(m, dict)}
@@ -285,17 +290,18 @@ class _Importer:
         parts = pid.split(":")
         family = parts[0]
         if family not in ("openai", "ollama") or len(parts) < 2:
-            self.drop(f"provider {pid}: only OpenAI-compatible chat providers (openai:chat:..., ollama:chat:...) "
-                      "are imported")
+            self.drop(f"provider {pid}: only OpenAI-compatible chat providers (openai:chat:..., "
+                      "ollama:chat:...) are imported")
             return None
         if len(parts) >= 3 and parts[1] != "chat":
             self.drop(f"provider {pid}: only chat providers are imported")
             return None
-        model = ":".join(parts[2:]) if len(parts) >= 3 else parts[1]
+        model = _model_of(pid)
         if len(parts) == 2 and model in _OPENAI_KINDS:
             self.drop(f"provider {pid}: names no model")
             return None
-        base_url = config.get("apiBaseUrl") or (f"https://{config['apiHost']}/v1" if config.get("apiHost") else None)
+        host = config.get("apiHost")
+        base_url = config.get("apiBaseUrl") or (f"https://{host}/v1" if host else None)
         provider_id = self._provider_for(family, base_url, config.get("apiKeyEnvar"))
         if config.get("apiKey") and config.get("apiKey") != "no-key":
             self.drop(f"provider {pid}: `apiKey` dropped (keys never go in a prototype; store it with "
@@ -335,12 +341,12 @@ class _Importer:
         return "openai"
 
     def _judge_of(self, provider: Any) -> str | None:
-        pid = provider if isinstance(provider, str) else provider.get("id") if isinstance(provider, dict) else None
+        pid = provider.get("id") if isinstance(provider, dict) else provider
         config = provider.get("config") if isinstance(provider, dict) else None
         base = config.get("apiBaseUrl") if isinstance(config, dict) else None
         if not isinstance(pid, str):
             return None
-        model = pid.split(":")[-1]
+        model = _model_of(pid)
         for target in self.targets:
             if target.model != model:
                 continue
@@ -425,12 +431,13 @@ class _Importer:
             if not isinstance(test, dict):
                 self.drop(f"{where}: not a mapping; dropped")
                 continue
-            case = self._case(test, where, template_tail, default_vars, used, index)
+            case = self._case(test, where, template_tail=template_tail, default_vars=default_vars, used=used,
+                              index=index)
             if case is not None:
                 cases.append(case)
         return cases
 
-    def _case(self, test: dict[str, Any], where: str, template_tail: list[Turn] | None,
+    def _case(self, test: dict[str, Any], where: str, *, template_tail: list[Turn] | None,
               default_vars: dict[str, str], used: set[str], index: int) -> dict[str, Any] | None:
         known = ("description", "vars", "assert", "options", "metadata", "threshold")
         for key in test:
@@ -438,13 +445,13 @@ class _Importer:
                 self.drop(f"{where}: `{key}` dropped")
         self._options(test.get("options"), where)
         vars_, messages = self._vars(test.get("vars"), where)
-        meta = test.get("metadata") if isinstance(test.get("metadata"), dict) else {}
+        meta = _dict(test.get("metadata"))
         turns = _turns(meta.get("turns")) if meta else None
         if turns is None or (messages is not None and len(turns) != len(messages)):
             turns = messages if messages is not None else template_tail
         if not turns:
-            self.drop(f"{where}: no conversation (no `{MESSAGES_VAR}` var and no user message in the prompts); "
-                      "dropped")
+            self.drop(f"{where}: no conversation (no `{MESSAGES_VAR}` var and no user message in the "
+                      "prompts); dropped")
             return None
         description = str(test.get("description") or "")
         wanted = meta.get("case") if isinstance(meta.get("case"), str) else None
@@ -453,7 +460,8 @@ class _Importer:
             description = ""
         case: dict[str, Any] = {
             "id": case_id, "description": description, "vars": {**default_vars, **vars_},
-            "turns": turns, "assert": self._asserts(test.get("assert"), where, meta.get("assert_descriptions")),
+            "turns": turns,
+            "assert": self._asserts(test.get("assert"), where, meta.get("assert_descriptions")),
         }
         threshold = test.get("threshold")
         if isinstance(threshold, int | float) and not isinstance(threshold, bool):
@@ -483,16 +491,17 @@ class _Importer:
                 out[name] = str(value)
             elif isinstance(value, str) and value.startswith("file://"):
                 path = self.base_dir / value[len("file://"):]
-                text = self._read_text(path, f"{where}: var {name!r}") if path.suffix.lower() in (
-                    *TEXT_PROMPT_SUFFIXES, ".csv", "") else None
-                if text is None:
+                if path.suffix.lower() not in (*TEXT_PROMPT_SUFFIXES, ".csv", ""):
                     self.drop(f"{where}: var {name!r} from {value} is not a text file; dropped")
-                else:
+                    continue
+                text = self._read_text(path, f"{where}: var {name!r}")
+                if text is not None:
                     out[name] = text.strip()
             elif isinstance(value, str):
                 out[name] = value
             else:
-                self.drop(f"{where}: var {name!r} is a list or mapping (promptfoo expands or passes those); dropped")
+                self.drop(f"{where}: var {name!r} is a list or mapping (promptfoo expands or passes "
+                          "those); dropped")
         return out, messages
 
 
@@ -526,6 +535,12 @@ def _turns(value: Any) -> list[Turn] | None:
         return None
 
 
+def _model_of(provider_id: str) -> str:
+    """`openai:chat:llama3.2:3b` -> `llama3.2:3b`; `openai:gpt-4o` -> `gpt-4o` (as promptfoo splits them)."""
+    parts = provider_id.split(":")
+    return ":".join(parts[2:]) if len(parts) >= 3 else parts[-1]
+
+
 def _same_url(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
@@ -544,6 +559,10 @@ def _unique(base: str, used: set[str]) -> str:
         n += 1
     used.add(candidate)
     return candidate
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _opt_str(value: Any) -> str | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
-"""Protostudio's placeholder syntax; must match `app.engine.messages` (the promptfoo test checks it end to end)."""
+"""Protostudio's placeholder syntax; must match `app.engine.messages` (the promptfoo test checks it)."""
 
 MESSAGES_VAR = "messages"
 """The test var holding a case's rendered turns."""
@@ -33,13 +33,15 @@ _NUNJUCKS_WORDS = frozenset({
     "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "null", "True", "False", "None",
     "loop", "system", "messages", "env", "m",
 })
-"""Names a placeholder cannot use as a bare Nunjucks identifier here (keywords, or names the template binds)."""
+"""Names a placeholder cannot use as a bare Nunjucks identifier (keywords, or names the template binds)."""
 _SPECIAL = ("{{", "{%", "{#", "}}", "%}", "#}")
 
 SYSTEM_OPEN = "{% set system %}"
 SYSTEM_CLOSE = "{% endset -%}\n"
 _LOOP = "{% for m in " + MESSAGES_VAR + " %}"
-WITH_SYSTEM_TAIL = '[{"role": "system", "content": {{ system | dump }}}' + _LOOP + ", {{ m | dump }}{% endfor %}]"
+WITH_SYSTEM_TAIL = (
+    '[{"role": "system", "content": {{ system | dump }}}' + _LOOP + ", {{ m | dump }}{% endfor %}]"
+)
 NO_SYSTEM = "[" + _LOOP + "{% if not loop.first %}, {% endif %}{{ m | dump }}{% endfor %}]"
 
 

@@ -1,0 +1,199 @@
+"""Import of ordinary promptfoo configs: the common subset comes in, everything else is named as dropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_export_kit import endpoints
+
+from app.cli import main
+from app.core.document import load_prototype
+from app.core.exports.promptfoo_import import ImportFailed, import_promptfoo
+
+CONFIG = """\
+description: Support bot checks
+prompts:
+  - file://prompts/support.json
+  - file://prompts/extra.txt
+  - file://prompts/builder.js
+providers:
+  - openai:gpt-4o-mini
+  - id: openai:chat:llama3.1
+    label: Local llama
+    config:
+      apiBaseUrl: http://localhost:11434/v1
+      temperature: 0.2
+      response_format: {type: json_object}
+  - id: openai:chat:gpt-4o
+    config:
+      apiKey: sk-inline-key-that-must-not-be-copied
+  - anthropic:messages:claude-3-5-haiku-latest
+defaultTest:
+  vars:
+    tone: friendly
+  assert:
+    - type: not-icontains
+      value: as an AI
+    - type: cost
+      threshold: 0.01
+tests:
+  - description: Where is my order
+    vars:
+      question: Where is my order?
+      order_id: 1234
+      rush: true
+    assert:
+      - type: icontains-any
+        value: [order, shipment]
+      - type: word-count
+        value: {min: 3, max: 80}
+      - type: llm-rubric
+        value: Says when the order ships.
+        provider: openai:chat:gpt-4o-mini
+      - type: factuality
+        value: It ships Monday.
+      - type: javascript
+        value: output.length > 3
+  - vars:
+      question: [a, b]
+      other: hello
+    assert:
+      - type: is-json
+        value: '{"type": "object", "required": ["answer"]}'
+      - type: contains
+        value: x
+        transform: output.toUpperCase()
+    threshold: 0.8
+    options:
+      provider: openai:gpt-4o
+scenarios:
+  - config: []
+"""
+
+
+def _write(tmp_path: Path, config: str = CONFIG) -> Path:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir(exist_ok=True)
+    (prompts / "support.json").write_text(
+        '[{"role": "system", "content": "You are a {{tone}} support agent."},'
+        ' {"role": "user", "content": "{{question}}"}]', encoding="utf-8")
+    (prompts / "extra.txt").write_text("{{question}}\n---\nAnswer briefly: {{question}}\n", encoding="utf-8")
+    (prompts / "builder.js").write_text("module.exports = () => 'hi';\n", encoding="utf-8")
+    path = tmp_path / "promptfooconfig.yaml"
+    path.write_text(config, encoding="utf-8")
+    return path
+
+
+def test_common_subset_comes_in(tmp_path: Path) -> None:
+    result = import_promptfoo(_write(tmp_path), endpoints())
+    proto = result.prototype
+    assert proto.name == "Support bot checks"
+    assert [(p.id, p.system_prompt) for p in proto.profiles] == [
+        ("support", "You are a {{tone}} support agent."), ("extra-1", "")]
+    assert [(m.id, m.provider, m.model, m.base_url) for m in proto.models] == [
+        ("gpt-4o-mini", "openai", "gpt-4o-mini", None),
+        ("local-llama", "ollama", "llama3.1", None),
+        ("gpt-4o", "openai", "gpt-4o", None),
+    ]
+    assert proto.models[1].params.temperature == 0.2
+    first, second = proto.cases
+    assert first.description == "Where is my order"
+    assert first.vars == {"tone": "friendly", "question": "Where is my order?", "order_id": "1234",
+                          "rush": "true"}
+    assert [(t.role, t.content) for t in first.turns] == [("user", "{{question}}")]
+    assert [(a.type, a.value) for a in first.assert_] == [
+        ("icontains-any", ["order", "shipment"]), ("min-words", 3), ("max-words", 80),
+        ("llm-rubric", "Says when the order ships.")]
+    assert first.assert_[3].judge == "gpt-4o-mini"
+    assert second.vars == {"tone": "friendly", "other": "hello"}
+    assert second.assert_[0].value == {"type": "object", "required": ["answer"]}
+    assert second.threshold == 0.8
+    assert [(a.type, a.value) for a in proto.default_assert] == [("not-icontains", "as an AI")]
+
+
+def test_every_dropped_item_is_named(tmp_path: Path) -> None:
+    dropped = import_promptfoo(_write(tmp_path), endpoints()).dropped
+    expected = [
+        "top-level `scenarios` dropped",
+        "prompt file://prompts/builder.js: only text prompt files are read",
+        "prompt extra-2: its user messages differ",
+        "provider openai:chat:llama3.1: config `response_format` dropped",
+        "provider openai:chat:gpt-4o: `apiKey` dropped",
+        "provider anthropic:messages:claude-3-5-haiku-latest: only OpenAI-compatible chat providers",
+        "defaultTest: assertion cost: no Protostudio equivalent",
+        "test 1: assertion factuality: no Protostudio equivalent",
+        "test 1: assertion javascript: custom JavaScript has no Protostudio equivalent",
+        "test 2: var 'question' is a list or mapping",
+        "test 2: assertion contains: uses `transform`",
+        "test 2: option `provider` dropped",
+    ]
+    for line in expected:
+        assert any(d.startswith(line) for d in dropped), f"missing: {line}\n" + "\n".join(dropped)
+    assert len(dropped) == len(expected), "\n".join(dropped)
+
+
+def test_text_prompts_become_user_turns(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("prompts: ['Translate to French: {{text}}']\nproviders: [openai:chat:gpt-4o-mini]\n"
+                    "tests:\n  - vars: {text: hello}\n    assert: [{type: icontains, value: bonjour}]\n",
+                    encoding="utf-8")
+    proto = import_promptfoo(path, endpoints()).prototype
+    assert proto.profiles[0].system_prompt == ""
+    assert proto.cases[0].turns[0].content == "Translate to French: {{text}}"
+    assert proto.cases[0].id == "case-1"
+
+
+def test_unsafe_yaml_is_never_constructed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.yaml"
+    path.write_text(f"prompts: !!python/object/apply:os.system ['touch {marker}']\n", encoding="utf-8")
+    with pytest.raises(ImportFailed, match="not valid YAML"):
+        import_promptfoo(path, endpoints())
+    assert not marker.exists()
+
+
+def test_config_without_prompts_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("providers: [openai:gpt-4o]\n", encoding="utf-8")
+    with pytest.raises(ImportFailed, match="`prompts` is missing"):
+        import_promptfoo(path, endpoints())
+
+
+def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _write(tmp_path)
+    out = tmp_path / "imported.yaml"
+    assert main(["import", "promptfoo", str(config), "--out", str(out)]) == 0
+    stdout, stderr = capsys.readouterr()
+    assert f"wrote {out}: 2 profiles, 3 model targets, 2 cases; 12 items dropped" in stdout
+    assert stderr.count("dropped: ") == 12
+    assert "sk-inline-key" not in out.read_text(encoding="utf-8") + stdout + stderr
+    assert load_prototype(out).cases[0].description == "Where is my order"
+    assert main(["import", "promptfoo", str(config), "--out", str(out)]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert main(["import", "promptfoo", str(config), "--out", str(out), "--force"]) == 0
+
+
+def test_cli_import_default_output_sits_beside_the_config(tmp_path: Path) -> None:
+    config = _write(tmp_path)
+    assert main(["import", "promptfoo", str(config)]) == 0
+    assert (tmp_path / "promptfooconfig.protostudio.yaml").exists()
+
+
+def test_cli_import_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "promptfoo", str(tmp_path / "nope.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_files_outside_the_config_folder_are_not_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private text", encoding="utf-8")
+    folder = tmp_path / "project"
+    folder.mkdir()
+    path = folder / "c.yaml"
+    path.write_text("prompts: [file://../secret.txt, 'Hi {{x}}']\nproviders: [openai:gpt-4o]\n"
+                    "tests: [{vars: {x: file://../secret.txt}}]\n", encoding="utf-8")
+    result = import_promptfoo(path, endpoints())
+    assert "private text" not in str(result.prototype.model_dump())
+    assert sum("outside the config's folder" in line for line in result.dropped) == 2
+    assert len(result.dropped) == 2
