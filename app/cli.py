@@ -27,7 +27,8 @@ COMMANDS: dict[str, str] = {
 """Subcommand name -> module with a `register(subparsers)` function."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that subcommand is imported (fast start-up)."""
     parser = argparse.ArgumentParser(
         prog="protostudio",
         description="Prototype model behavior. With no command, opens the desktop app "
@@ -35,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMANDS.values():
-        importlib.import_module(module_name).register(sub)
+    for name, module_name in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module_name).register(sub)
     return parser
 
 
@@ -53,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return _launch_gui(args_list)
-    parser = build_parser()
+    wanted = args_list[0] if args_list[0] in COMMANDS and "-h" not in args_list[:1] else None
+    parser = build_parser(only=wanted)
     args = parser.parse_args(args_list)
     if args.command is None:
         parser.print_help()

@@ -13,9 +13,12 @@ Figures:
                 streams run alone (goal <= 1.05). Server: TTFT 200 ms, 100 tokens/s, 50 tokens.
   matrix        200 cases x 2 models at concurrency 8 (2 providers x 4), wall time /
                 (ceil(N/C) x per-request time), where the per-request time is the median of
-                single requests run alone through the same path (goal <= 1.15). Server: TTFT 50 ms.
-  peer          `protostudio run` vs `promptfoo eval -j 8 --no-cache` on the same 200 x 2 suite, same
-                server, whole processes timed from start to exit (goal: ours >= 1.5x faster).
+                single requests run alone through the same path (goal <= 1.15).
+                Server: TTFT 50 ms, 100 tokens/s, 20-token answers (~0.24 s a request).
+  peer          `protostudio run` vs `promptfoo eval -j 8 --no-cache --no-write` on the same 200 x 2
+                suite and the same server, whole processes timed from start to exit (goal: ours >=
+                1.5x faster). promptfoo does not stream; the server paces a non-streamed answer at
+                the same token rate, so both wait the same time for each answer.
 """
 
 from __future__ import annotations
@@ -171,7 +174,7 @@ def peer(cases: int, url: str, home: Path, repeats: int) -> tuple[float, float] 
            "PROMPTFOO_DISABLE_SHARING": "1", "OPENAI_API_KEY": "no-key", "NO_COLOR": "1"}
     ours_cmd = [sys.executable, "-m", "app.cli", "run", "SUITE", "--no-cache", "--concurrency", "8", "--json"]
     theirs_cmd = [str(promptfoo), "eval", "-c", "CONFIG", "-j", "8", "--no-cache", "--no-progress-bar",
-                  "--no-table", "--no-write"]
+                  "--no-table", "--no-write", "--no-share"]
     ours, theirs = [], []
     for _ in range(repeats):
         proto_path, config_path = write_suite(folder, cases, url)  # fresh: our run appends to the file
@@ -194,7 +197,7 @@ def main() -> None:
         together, alone = side_by_side(args.repeats)
         print(f"side-by-side: 4 variants together {together:.3f} s, slowest alone {alone:.3f} s, "
               f"ratio {together / alone:.3f} (goal <= 1.05)")
-        with fake_server(ttft=0.05, tokens_per_s=None, text=ANSWER) as url:
+        with fake_server(ttft=0.05, tokens_per_s=100, text=ANSWER) as url:
             register("bench-a", url)
             register("bench-b", url)
             wall, per_request, n = matrix(args.cases, url)

@@ -183,6 +183,7 @@ class FakeOpenAI:
 def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # as real servers do; else each SSE chunk can wait ~40 ms for an ACK
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -303,6 +304,8 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
                      "total_tokens": prompt_tokens + len(tokens)}
             if not body.get("stream"):
+                if reply.tokens_per_s and len(tokens) > 1:  # a server generates at the same rate either way
+                    time.sleep((len(tokens) - 1) / reply.tokens_per_s)
                 self._json(200, {
                     "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text},

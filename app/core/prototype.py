@@ -137,7 +137,8 @@ class Case(Strict):
     turns: list[Turn] = Field(min_length=1)
     assert_: list[Assertion] = Field(default_factory=list, alias="assert")
     threshold: float | None = Field(
-        None, ge=0, le=1, description="Pass when the weighted assertion score reaches this; unset: all must pass."
+        None, ge=0, le=1,
+        description="Pass when the weighted assertion score reaches this; unset: all must pass.",
     )
 
 

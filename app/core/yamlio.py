@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from app.core.yamlfast import fast_dump
+
 Path_ = tuple[str | int, ...]
 """A location inside a document: mapping keys and sequence indexes."""
 
@@ -341,6 +343,12 @@ _Dumper.add_representer(float, _represent_float)
 
 def dump(data: Any) -> str:
     """Canonical YAML for plain data (dicts, lists, str, int, float, bool, None)."""
+    fast = fast_dump(data)
+    return fast if fast is not None else dump_with_pyyaml(data)
+
+
+def dump_with_pyyaml(data: Any) -> str:
+    """The reference writer: PyYAML's emitter. `yamlfast` must produce exactly this text."""
     return yaml.dump(
         data,
         Dumper=_Dumper,

@@ -132,6 +132,8 @@ class Engine:
 
     `provider_caps` lowers the limit of named endpoints (provider id, or `id|base_url` for an
     overridden one); by default the bundled model gets 1, as it answers one request at a time.
+    `start_together=False` drops the wait that lets a case's columns start in the same tick:
+    cells then take any free slot in plan order (for headless runs nobody watches race).
     """
 
     def __init__(
@@ -145,6 +147,7 @@ class Engine:
         max_retry_wait: float = 30.0,
         retries: int = 2,
         provider_caps: Mapping[str, int] = DEFAULT_PROVIDER_CAPS,
+        start_together: bool = True,
     ) -> None:
         self._hub = hub
         self._caps = dict(provider_caps)
@@ -159,6 +162,7 @@ class Engine:
         self._groups: list[_Group] = []
         self._running = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._start_together = start_together
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -313,7 +317,7 @@ class Engine:
                     ready.append(job)
             if not ready:
                 continue
-            if group.fresh:
+            if group.fresh and self._start_together:
                 counts = Counter(provider_key(job.planned.target) for job in ready)
                 limits = {key: self._limit(job.planned.target) for job in ready
                           for key in [provider_key(job.planned.target)]}

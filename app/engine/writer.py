@@ -1,7 +1,7 @@
 """Saving results of a headless run as they come in, so an interrupted run loses no finished cell.
 
 The writer appends each ended cell's Run to the prototype and saves the file atomically,
-debounced: at most one save per `interval`, stretched to several times the last save's
+debounced: at most one save per `interval`, stretched to 8x the last save's
 duration so that saving a big file never dominates a run. Saves run in a worker thread on a
 snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after a cancel.
 """
@@ -68,7 +68,7 @@ class ResultWriter:
     def _schedule(self) -> None:
         if self._timer is not None or self._saving is not None:
             return
-        gap = max(self.interval, 4.0 * self._last_duration)
+        gap = max(self.interval, 8.0 * self._last_duration)
         delay = max(0.0, self._last_end + gap - time.monotonic())
         self._timer = asyncio.get_running_loop().call_later(delay, self._kick)
 

@@ -89,7 +89,6 @@ class FileOps(QObject):
         if not self.confirm_discard():
             return
         self.document.replace(new_prototype(), None)
-        self.clear_recovery()
         self.sig_opened.emit()
 
     def open_dialog(self) -> None:
@@ -121,8 +120,8 @@ class FileOps(QObject):
         self.document.replace(proto, path)
         self.state.add_recent(path)
         self._save_state()
-        self.clear_recovery()
-        self.bar.dismiss()
+        if self.bar.kind == "error":
+            self.bar.dismiss()
         self.sig_opened.emit()
         self.sig_recent_changed.emit()
 

@@ -93,7 +93,9 @@ cases = st.builds(
     id=ident,
     description=text,
     vars=st.dictionaries(text, text, max_size=3),
-    turns=st.lists(st.builds(Turn, role=st.sampled_from(["user", "assistant"]), content=text), min_size=1, max_size=3),
+    turns=st.lists(
+        st.builds(Turn, role=st.sampled_from(["user", "assistant"]), content=text), min_size=1, max_size=3
+    ),
     assert_=st.lists(assertions, max_size=3),
 )
 runs = st.builds(

@@ -196,7 +196,8 @@ def test_non_utf8_file_names_the_byte(tmp_path: Path) -> None:
 
 def test_control_characters_are_refused_with_position() -> None:
     assert only_problem("name: Demo\ndescription: a\x07b\n") == (
-        "demo.yaml:2:15: YAML error: the file contains the control character '\\x07', which YAML does not allow"
+        "demo.yaml:2:15: YAML error: the file contains the control character '\\x07', "
+        "which YAML does not allow"
     )
 
 

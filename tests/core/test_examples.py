@@ -34,7 +34,8 @@ def test_every_template_var_is_defined(example_path: Path) -> None:
         texts = [t.content for t in case.turns] + [str(a.value) for a in case.assert_]
         for profile in proto.profiles:
             used = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", "\n".join([*texts, profile.system_prompt])))
-            assert used <= set(case.vars), f"{example_path.name}: {case.id} x {profile.id} misses {used - set(case.vars)}"
+            missing = used - set(case.vars)
+            assert not missing, f"{example_path.name}: {case.id} x {profile.id} misses {missing}"
 
 
 def test_cat_persona_spans_the_spectrum_and_asks_a_task_mid_role_play() -> None:

@@ -20,9 +20,9 @@ from .conftest import EXAMPLES
 
 SOURCES = [p.read_bytes() for p in EXAMPLES]
 KEY = re.compile(rb"^( *(?:- )?)([A-Za-z_]+):", re.MULTILINE)
-SNIPPETS = [b"&a ", b"*a", b"<<: *a\n", b"!!python/object:os.system ", b"!!int ", b"? ", b"[", b"]", b"{", b"}",
-            b"---\n", b"...\n", b"\t", b'"', b"'", b"|", b">", b"%YAML 1.1\n", b"- ", b": ", b"#", b"\xff",
-            b"\xc3", b"\x00", b"\xef\xbb\xbf", b"~", b"null", b"1e999", b"9" * 5000, b"[" * 3000]
+SNIPPETS = [b"&a ", b"*a", b"<<: *a\n", b"!!python/object:os.system ", b"!!int ", b"? ", b"[", b"]", b"{",
+            b"}", b"---\n", b"...\n", b"\t", b'"', b"'", b"|", b">", b"%YAML 1.1\n", b"- ", b": ", b"#",
+            b"\xff", b"\xc3", b"\x00", b"\xef\xbb\xbf", b"~", b"null", b"1e999", b"9" * 5000, b"[" * 3000]
 KEY_NAMES = [b"id", b"name", b"profiles", b"cases", b"turns", b"role", b"content", b"assert", b"protostudio",
              b"models", b"params", b"runs", b"vars", b"null", b"true", b"1", b"<<", b"", b"sytem_prompt"]
 

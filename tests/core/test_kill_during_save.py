@@ -92,7 +92,9 @@ def versions(tmp_path: Path) -> tuple[Path, Path, bytes, bytes]:
     return a, b, a_text, b_text
 
 
-def test_sigkill_mid_save_leaves_old_or_new(tmp_path: Path, versions: tuple[Path, Path, bytes, bytes]) -> None:
+def test_sigkill_mid_save_leaves_old_or_new(
+    tmp_path: Path, versions: tuple[Path, Path, bytes, bytes]
+) -> None:
     a, b, a_text, b_text = versions
     folder = tmp_path / "project"
     folder.mkdir()

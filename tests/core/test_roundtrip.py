@@ -84,7 +84,9 @@ def test_key_order_is_field_order_and_version_comes_first() -> None:
 
 
 def test_role_and_form_factor_are_always_written() -> None:
-    proto = parse_prototype("name: x\nprofiles:\n  - id: p\ncases:\n  - id: c\n    turns:\n      - content: hi\n")
+    proto = parse_prototype(
+        "name: x\nprofiles:\n  - id: p\ncases:\n  - id: c\n    turns:\n      - content: hi\n"
+    )
     text = dumps_prototype(proto)
     assert "    form_factor: chat\n" in text
     assert "      - role: user\n        content: hi\n" in text

@@ -53,6 +53,6 @@ def test_no_field_can_hold_a_key(forbidden: str) -> None:
 
 
 def test_schema_command_prints_the_schema() -> None:
-    out = subprocess.run([sys.executable, "-m", "app.cli", "schema"], cwd=ROOT, capture_output=True, text=True,
-                         check=True, timeout=120)
+    out = subprocess.run([sys.executable, "-m", "app.cli", "schema"], cwd=ROOT, capture_output=True,
+                         text=True, check=True, timeout=120)
     assert out.stdout == schema_json()

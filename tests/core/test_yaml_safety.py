@@ -104,7 +104,9 @@ def test_keys_that_are_lists_or_mappings_are_refused() -> None:
 
 
 def test_a_var_key_like_yes_stays_text() -> None:
-    proto = parse_prototype("name: x\ncases:\n  - id: c\n    vars:\n      yes: 64\n    turns:\n      - content: hi\n")
+    proto = parse_prototype(
+        "name: x\ncases:\n  - id: c\n    vars:\n      yes: 64\n    turns:\n      - content: hi\n"
+    )
     assert proto.case("c").vars == {"yes": "64"}
 
 

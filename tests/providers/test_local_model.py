@@ -269,3 +269,19 @@ def test_the_event_loop_keeps_running_while_the_child_starts() -> None:
         model.shutdown()
     assert ticks > 5
     assert not any(t.name.startswith("local-model") and not t.daemon for t in threading.enumerate())
+
+
+def test_the_model_loads_without_extra_buffer_types() -> None:
+    """The guard against the AMX/repack segfault reaches llama.cpp, and only for our load."""
+    import llama_cpp.llama_cpp as lib
+
+    from app.providers.local_server import load_llama
+    from app.providers.model_files import bundled_model_path
+
+    defaults = lib.llama_model_default_params
+    llm = load_llama(bundled_model_path(), n_ctx=256, threads=1)
+    try:
+        assert llm.model_params.use_extra_bufts is False
+        assert lib.llama_model_default_params is defaults
+    finally:
+        llm.close()

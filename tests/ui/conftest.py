@@ -47,7 +47,7 @@ def make_window(qtbot) -> Iterator[WindowFactory]:  # noqa: ANN001 (pytest-qt fi
 
     def make(path: Path | None = None, *, fake_only: bool = True):  # noqa: ANN202
         window = create_window([str(path)] if path else [])
-        qtbot.addWidget(window)
+        window.file_ops.ask_unsaved = lambda: "discard"  # a modal question would hang the test run
         if fake_only and any(m.id == "fake" for m in window.document.proto.models):
             window.selection.set_shown("models", "fake", True)
             for model in window.document.proto.models:
@@ -63,4 +63,5 @@ def make_window(qtbot) -> Iterator[WindowFactory]:  # noqa: ANN001 (pytest-qt fi
     for window in windows:
         window.file_ops.ask_unsaved = lambda: "discard"
         window.close()
+        window.deleteLater()
         window.shutdown()

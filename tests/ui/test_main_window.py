@@ -7,6 +7,7 @@ from pathlib import Path
 from fakeserver import FakeOpenAI, Reply
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit, QPushButton
 
 from app.core.document import load_prototype
 from app.ui.resources import example_prototype
@@ -112,9 +113,6 @@ def test_continue_the_conversation_keeps_each_column_history(qtbot, make_window,
     window.run_grid(False)
     wait_idle(qtbot, window)
     fake_server.requests.clear()
-    box = window.grid.findChild(type(window.grid.scroll.widget().findChild(type(None)) or object), "continue-c1")
-    from PySide6.QtWidgets import QLineEdit
-
     box = window.grid.findChild(QLineEdit, "continue-c1")
     QTest.keyClicks(box, "And then?")
     QTest.keyClick(box, Qt.Key.Key_Return)
@@ -208,14 +206,11 @@ def test_unsaved_changes_are_autosaved_and_offered_back(qtbot, make_window, prot
 
     again = make_window(proto_file)
     assert "autosaved" in again.bar.text()
-    recover = [b for b in again.bar.findChildren(type(again.act_run.parent().findChild(type(None)) or object))]
-    del recover
-    from PySide6.QtWidgets import QPushButton
-
     button = next(b for b in again.bar.findChildren(QPushButton) if b.text() == "Recover")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert again.document.dirty and again.document.path == proto_file
-    assert again.grid.cells[("c2", "p2", "fake")].run.rating.thumb == "up"
+    rated = [r for r in again.document.proto.runs if r.rating.thumb is not None]
+    assert [(r.case, r.profile, r.rating.thumb) for r in rated] == [("c2", "p2", "up")]
 
 
 def test_closing_with_unsaved_changes_asks(qtbot, make_window, proto_file: Path) -> None:  # noqa: ANN001

@@ -1,0 +1,221 @@
+"""A fast writer for canonical YAML that produces exactly what PyYAML's emitter would.
+
+PyYAML's pure-Python emitter looks at every character of every string, one at a time, which
+makes saving a prototype with a long run history take seconds. libyaml's emitter is fast but
+escapes emoji, so it cannot write our files. This module writes the same bytes as
+`yamlio.dump` with PyYAML (same scalar analysis, same style choices, same layout), doing the
+per-character work with regular expressions. Anything it is not sure about (odd keys, unknown
+types) makes it return None, and the caller falls back to PyYAML. Tests compare both writers on
+generated data, so the fast path can never change what a file looks like.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import yaml
+
+_BREAKS = "\n\x85\u2028\u2029"
+_WS = "\0 \t\r\n\x85\u2028\u2029"
+_SPECIAL = re.compile("[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]")
+_LINE_BREAK = re.compile(f"[{_BREAKS}]")
+_BREAK_SPACE = re.compile(f"[{_BREAKS}] ")
+_SPACE_BREAK = re.compile(f" [{_BREAKS}]")
+_COLON_BLOCK = re.compile(f":(?:[{_WS}]|\\Z)")
+_HASH_BLOCK = re.compile(f"[{_WS}]#")
+_DQ_ESCAPE = re.compile('[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd]|["\\\\\x85\u2028\u2029\ufeff]')
+_ESCAPES: dict[str, str] = yaml.emitter.Emitter.ESCAPE_REPLACEMENTS
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_RESOLVER = yaml.resolver.Resolver()
+
+
+class _Unsupported(Exception):
+    """Something the fast writer does not handle; PyYAML writes the document instead."""
+
+
+class Analysis:
+    """The subset of PyYAML's ScalarAnalysis that block-context style choice depends on."""
+
+    __slots__ = ("allow_block", "allow_block_plain", "allow_single_quoted", "empty", "multiline")
+
+    def __init__(self, text: str) -> None:
+        if not text:
+            self.empty, self.multiline = True, False
+            self.allow_block_plain, self.allow_single_quoted, self.allow_block = True, True, False
+            return
+        self.empty = False
+        line_breaks = _LINE_BREAK.search(text) is not None
+        special = _SPECIAL.search(text) is not None
+        space_break = _SPACE_BREAK.search(text) is not None
+        break_space = _BREAK_SPACE.search(text) is not None
+        first, last = text[0], text[-1]
+        followed_by_ws = len(text) == 1 or text[1] in _WS
+        block_indicators = (
+            text.startswith(("---", "..."))
+            or first in "#,[]{}&*!|>'\"%@`"
+            or (first in "?:-" and followed_by_ws)
+            or _COLON_BLOCK.search(text, 1) is not None
+            or _HASH_BLOCK.search(text) is not None
+        )
+        self.multiline = line_breaks
+        self.allow_block_plain = not (
+            first == " " or first in _BREAKS or last == " " or last in _BREAKS
+            or break_space or space_break or special or line_breaks or block_indicators
+        )
+        self.allow_single_quoted = not (break_space or space_break or special)
+        self.allow_block = not (last == " " or space_break or special)
+
+
+def _resolves_plain_to(value: str) -> str:
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
+
+
+def _double_quoted(text: str) -> str:
+    def escape(match: re.Match[str]) -> str:
+        ch = match.group()
+        if ch in _ESCAPES:
+            return "\\" + _ESCAPES[ch]
+        code = ord(ch)
+        if code <= 0xFF:
+            return f"\\x{code:02X}"
+        if code <= 0xFFFF:
+            return f"\\u{code:04X}"
+        return f"\\U{code:08X}"
+
+    return '"' + _DQ_ESCAPE.sub(escape, text) + '"'
+
+
+def _literal(text: str, indent: int) -> str:
+    """`|` header, hints, and the lines indented; blank lines carry no spaces, as PyYAML writes them."""
+    hints = ""
+    if text[0] in " \n":
+        hints += "2"
+    if text[-1] != "\n":
+        hints += "-"
+    elif len(text) == 1 or text[-2] == "\n":
+        hints += "+"
+    pad = " " * indent
+    body = text[:-1] if text.endswith("\n") else text
+    lines = [pad + line if line else "" for line in body.split("\n")]
+    return f" |{hints}\n" + "\n".join(lines) + "\n"
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.open_ended = False  # the last thing written was a `|+` block: PyYAML then ends with `...`
+
+    # -- scalars ----------------------------------------------------------------------------------
+
+    def scalar(self, value: Any, indent: int) -> None:
+        """Write a scalar value after `key:` or `-`, including the line break."""
+        if isinstance(value, str):
+            self.string(value, indent)
+            return
+        if value is None:
+            text, tag = "null", "tag:yaml.org,2002:null"
+        elif isinstance(value, bool):
+            text, tag = ("true" if value else "false"), "tag:yaml.org,2002:bool"
+        elif isinstance(value, int):
+            text, tag = str(value), _INT_TAG
+        elif isinstance(value, float):
+            text, tag = _float_text(value)
+        else:
+            raise _Unsupported(type(value).__name__)
+        if _resolves_plain_to(text) != tag or not Analysis(text).allow_block_plain:
+            raise _Unsupported(text)
+        self.out.append(" " + text + "\n")
+        self.open_ended = False
+
+    def string(self, value: str, indent: int) -> None:
+        self.open_ended = False
+        if any(ch in value for ch in "\r\x85\u2028\u2029"):
+            self.out.append(" " + _double_quoted(value) + "\n")
+            return
+        analysis = Analysis(value)
+        if "\n" in value:
+            if analysis.allow_block:
+                self.out.append(_literal(value, indent + 2))
+                self.open_ended = value.endswith("\n") and (len(value) == 1 or value[-2] == "\n")
+            else:
+                self.out.append(" " + _double_quoted(value) + "\n")
+            return
+        if analysis.allow_block_plain and _resolves_plain_to(value) == _STR_TAG:
+            self.out.append(" " + value + "\n")
+        elif analysis.allow_single_quoted:
+            self.out.append(" '" + value.replace("'", "''") + "'\n")
+        else:
+            self.out.append(" " + _double_quoted(value) + "\n")
+
+    def key(self, key: Any) -> str:
+        if not isinstance(key, str) or not key or len(key) >= 100:  # PyYAML: `? ` keys from ~123 chars
+            raise _Unsupported("key")
+        if any(ch in key for ch in "\r\n\x85\u2028\u2029"):
+            raise _Unsupported("multi-line key")
+        analysis = Analysis(key)
+        if analysis.allow_block_plain and _resolves_plain_to(key) == _STR_TAG:
+            return key
+        if analysis.allow_single_quoted:
+            return "'" + key.replace("'", "''") + "'"
+        raise _Unsupported("double-quoted key")
+
+    # -- collections ------------------------------------------------------------------------------
+
+    def mapping(self, data: dict[Any, Any], indent: int, inline_first: bool) -> None:
+        for index, (key, value) in enumerate(data.items()):
+            if index or not inline_first:
+                self.out.append(" " * indent)
+            self.out.append(self.key(key) + ":")
+            self.after_indicator(value, indent, nested_indent=indent + 2, inline=False)
+
+    def sequence(self, items: list[Any], indent: int, inline_first: bool) -> None:
+        for index, item in enumerate(items):
+            if index or not inline_first:
+                self.out.append(" " * indent)
+            self.out.append("-")
+            self.after_indicator(item, indent, nested_indent=indent + 2, inline=True)
+
+    def after_indicator(self, value: Any, indent: int, nested_indent: int, inline: bool) -> None:
+        """The value after `key:` (block children go on new lines) or `-` (they start inline)."""
+        if isinstance(value, dict | list) and not value:
+            self.out.append(" {}\n" if isinstance(value, dict) else " []\n")
+            self.open_ended = False
+        elif isinstance(value, dict):
+            self.out.append(" " if inline else "\n")
+            self.mapping(value, nested_indent, inline_first=inline)
+        elif isinstance(value, list):
+            self.out.append(" " if inline else "\n")
+            self.sequence(value, nested_indent, inline_first=inline)
+        else:
+            self.scalar(value, indent)
+
+
+def _float_text(value: float) -> tuple[str, str]:
+    """What yamlio's float representer writes: whole floats as integers, else PyYAML's float text."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value)), _INT_TAG
+    if math.isnan(value):
+        return ".nan", _FLOAT_TAG
+    if math.isinf(value):
+        return (".inf" if value > 0 else "-.inf"), _FLOAT_TAG
+    text = repr(value).lower()
+    if "." not in text and "e" in text:
+        text = text.replace("e", ".0e", 1)
+    return text, _FLOAT_TAG
+
+
+def fast_dump(data: Any) -> str | None:
+    """The canonical YAML for `data`, or None when PyYAML must write it."""
+    if not isinstance(data, dict) or not data:
+        return None
+    writer = _Writer()
+    try:
+        writer.mapping(data, 0, inline_first=False)
+    except _Unsupported:
+        return None
+    text = "".join(writer.out)
+    return text + "...\n" if writer.open_ended else text
