@@ -8,6 +8,10 @@ through the real path: Engine -> ProviderHub -> openai SDK -> HTTP on loopback. 
     python bench/bench_engine.py --no-peer   # skip promptfoo
     python bench/bench_engine.py --cases 50  # a shorter matrix while developing
 
+The machine is shared: read the ratios next to the control line, which runs the same requests
+with nothing but the openai SDK and a semaphore at the same moment. When the control itself is
+far above the physical limit, the machine (or the SDK's per-chunk parsing) is the bottleneck.
+
 Figures:
   side-by-side  4 variants of one case started together, wall time / the slowest of the same 4
                 streams run alone (goal <= 1.05). Server: TTFT 200 ms, 100 tokens/s, 50 tokens.
@@ -118,12 +122,40 @@ def side_by_side(repeats: int) -> tuple[float, float]:
     return statistics.median(together), statistics.median(alone)
 
 
-def matrix(cases: int, url: str) -> tuple[float, float, int]:
+def matrix(cases: int, url: str, repeats: int) -> tuple[float, float, int, float]:
     proto = prototype(cases, [("model-a", "bench-a"), ("model-b", "bench-b")])
     single = [asyncio.run(timed_run(proto, cases=["c000"], models=["model-a"])) for _ in range(7)]
     per_request = statistics.median(single)
-    walls = [asyncio.run(timed_run(proto)) for _ in range(3)]
-    return statistics.median(walls), per_request, cases * 2
+    walls, bare = [], []
+    for _ in range(repeats):
+        walls.append(asyncio.run(timed_run(proto)))
+        bare.append(asyncio.run(bare_sdk(url, cases * 2)))
+    return statistics.median(walls), per_request, cases * 2, statistics.median(bare)
+
+
+async def bare_sdk(url: str, n: int, concurrency: int = 8) -> float:
+    """The control: the same requests with nothing but the openai SDK and a semaphore (no engine, no hub)."""
+    import openai
+
+    client = openai.AsyncOpenAI(api_key="no-key", base_url=url, max_retries=0)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            stream = await client.chat.completions.create(
+                model="model-a", stream=True, stream_options={"include_usage": True},
+                messages=[{"role": "system", "content": "You are a helpful assistant, variant 0."},
+                          {"role": "user", "content": f"Tell me about item {i}."}])
+            async for _ in stream:
+                pass
+
+    try:
+        await one(0)
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return time.perf_counter() - start
+    finally:
+        await client.close()
 
 
 def register(provider_id: str, url: str) -> None:
@@ -145,7 +177,8 @@ def write_suite(folder: Path, cases: int, url: str) -> tuple[Path, Path]:
         "description": "protostudio engine bench (peer)",
         "prompts": ["file://prompt.json"],
         "providers": [{"id": f"openai:chat:{model}", "label": model,
-                       "config": {"apiBaseUrl": url, "apiKey": "no-key"}} for model in ("model-a", "model-b")],
+                       "config": {"apiBaseUrl": url, "apiKey": "no-key"}}
+                      for model in ("model-a", "model-b")],
         "tests": [{"vars": {"n": str(i)}} for i in range(cases)],
     }
     config_path = folder / "promptfooconfig.json"
@@ -155,7 +188,7 @@ def write_suite(folder: Path, cases: int, url: str) -> tuple[Path, Path]:
 
 def timed_process(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, check=False, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])} failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -170,7 +203,8 @@ def peer(cases: int, url: str, home: Path, repeats: int) -> tuple[float, float] 
     folder = home / "suite"
     folder.mkdir(exist_ok=True)
     env = {**os.environ, "PROTOSTUDIO_HOME": str(home), "PROMPTFOO_CONFIG_DIR": str(home / "promptfoo"),
-           "PROMPTFOO_DISABLE_TELEMETRY": "1", "PROMPTFOO_DISABLE_UPDATE": "1", "PROMPTFOO_CACHE_ENABLED": "false",
+           "PROMPTFOO_DISABLE_TELEMETRY": "1", "PROMPTFOO_DISABLE_UPDATE": "1",
+           "PROMPTFOO_CACHE_ENABLED": "false",
            "PROMPTFOO_DISABLE_SHARING": "1", "OPENAI_API_KEY": "no-key", "NO_COLOR": "1"}
     ours_cmd = [sys.executable, "-m", "app.cli", "run", "SUITE", "--no-cache", "--concurrency", "8", "--json"]
     theirs_cmd = [str(promptfoo), "eval", "-c", "CONFIG", "-j", "8", "--no-cache", "--no-progress-bar",
@@ -179,12 +213,14 @@ def peer(cases: int, url: str, home: Path, repeats: int) -> tuple[float, float] 
     for _ in range(repeats):
         proto_path, config_path = write_suite(folder, cases, url)  # fresh: our run appends to the file
         ours.append(timed_process([str(proto_path) if a == "SUITE" else a for a in ours_cmd], env, ROOT))
-        theirs.append(timed_process([str(config_path) if a == "CONFIG" else a for a in theirs_cmd], env, folder))
+        theirs_args = [str(config_path) if a == "CONFIG" else a for a in theirs_cmd]
+        theirs.append(timed_process(theirs_args, env, folder))
     return statistics.median(ours), statistics.median(theirs)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true")
@@ -200,11 +236,14 @@ def main() -> None:
         with fake_server(ttft=0.05, tokens_per_s=100, text=ANSWER) as url:
             register("bench-a", url)
             register("bench-b", url)
-            wall, per_request, n = matrix(args.cases, url)
+            wall, per_request, n, bare = matrix(args.cases, url, args.repeats)
             limit = math.ceil(n / 8) * per_request
-            print(f"matrix: {args.cases} cases x 2 models = {n} requests at concurrency 8: wall {wall:.3f} s, "
+            print(f"matrix: {args.cases} cases x 2 models = {n} requests at concurrency 8: "
+                  f"wall {wall:.3f} s, "
                   f"per request {per_request * 1000:.1f} ms, physical limit {limit:.3f} s, "
                   f"ratio {wall / limit:.3f} (goal <= 1.15)")
+            print(f"matrix control: bare openai SDK + semaphore(8), same requests: {bare:.3f} s, "
+                  f"ratio to the limit {bare / limit:.3f}; engine / bare SDK {wall / bare:.3f}")
             if not args.no_peer:
                 result = peer(args.cases, url, home, args.repeats)
                 if result is not None:

@@ -10,9 +10,9 @@ Same prompt, temperature 0 and seed, so every path generates the same tokens. Ru
 interleaved (a, b, c, a, b, c, ...) so machine noise hits all paths alike. Throughput is decode
 speed: tokens after the first, divided by the time from first to last token. TTFT is separate.
 
-    python bench/bench_local_model.py [--reps 7] [--max-tokens 128] [--no-hub]
+    python bench/bench_local_model.py [--reps 7] [--max-tokens 128] [--threads N] [--no-hub]
 
-OMP_WAIT_POLICY=ACTIVE and PROTOSTUDIO_LOCAL_THREADS=N in the environment apply to all paths.
+OMP_* variables in the environment apply to all paths too.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.providers.local_model import LOCAL_MODEL_ID, LocalModel
-from app.providers.local_server import DEFAULT_N_CTX, apply_openmp_defaults, default_threads, load_llama
+from app.providers.local_server import DEFAULT_N_CTX, THREADS_ENV, default_threads, load_llama
 from app.providers.model_files import bundled_model_path
 
 PROMPT = "Write a long, detailed essay about why people keep paper notebooks, with many examples."
@@ -80,7 +80,11 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--no-hub", action="store_true", help="skip ProviderHub; (b) uses the openai SDK")
+    parser.add_argument("--threads", type=int, default=None, help=f"llama.cpp threads for all paths "
+                        f"(sets {THREADS_ENV}; default: the app's default, {default_threads()})")
     args = parser.parse_args()
+    if args.threads:
+        os.environ[THREADS_ENV] = str(args.threads)  # the child inherits it
     os.environ.setdefault("PROTOSTUDIO_HOME", tempfile.mkdtemp(prefix="protostudio-bench-"))
 
     import openai
@@ -89,7 +93,6 @@ def main() -> int:
     messages = [{"role": "user", "content": PROMPT}]
     params = {"max_tokens": args.max_tokens, "temperature": 0.0, "seed": SEED}
 
-    apply_openmp_defaults()  # as the child does; the child inherits this environment too
     llm = load_llama(model_path)
 
     def count_tokens(text: str) -> int:
@@ -142,7 +145,7 @@ def main() -> int:
 
     texts = {s.text for samples in results.values() for s in samples}
     print(f"bundled model: {model_path.name}, {default_threads()} threads, "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, n_ctx {DEFAULT_N_CTX}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, n_ctx {DEFAULT_N_CTX}, "
           f"max_tokens {args.max_tokens}, temperature 0, {args.reps} reps (+1 warm-up), interleaved")
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"all runs generated the same text: {len(texts) == 1}")

@@ -1,7 +1,7 @@
 """How long loading and saving a prototype takes as its run history grows.
 
 Run: python bench/bench_prototype_io.py
-Prints medians over a few repeats for dumps (serialise), parse (YAML + validation) and save
+Prints medians of CPU time (process_time, so a busy shared machine skews it less) over a few repeats for dumps (serialise), parse (YAML + validation) and save
 (serialise + atomic write with fsync), for files of 100, 500 and 2000 runs, plus the time to
 refuse a "billion laughs" alias bomb.
 """
@@ -42,9 +42,9 @@ def with_runs(count: int) -> Prototype:
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return statistics.median(times)
 
 

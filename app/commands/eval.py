@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -152,10 +153,12 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
 class Progress:
     """Eval progress on stderr: a redrawn line on a terminal, one line per stage on a pipe."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, every: float = 5.0) -> None:
         self.out = out
         self.tty = out.isatty()
+        self.every = every
         self._open = False
+        self._last = 0.0
 
     def on_progress(self, event: Any) -> None:
         label = "running cells" if event.stage == "run" else "grading"
@@ -163,8 +166,11 @@ class Progress:
         if self.tty:
             self.out.write("\r\033[K" + text)
             self._open = True
-        elif event.done in (event.total, 0) and (event.total or event.stage == "grade"):
-            self.out.write(text + "\n")
+        elif event.total or event.stage == "grade":
+            now = time.monotonic()
+            if event.done in (event.total, 0) or now - self._last >= self.every:
+                self._last = now
+                self.out.write(text + "\n")
         self.out.flush()
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -264,6 +265,12 @@ def to_data(proto: Prototype) -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def _default_of(model: type[BaseModel], name: str) -> Any:
+    """A field's default, computed once: pydantic's lookup is slow and runs per field per item."""
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         model = type(value)
@@ -271,7 +278,7 @@ def _plain(value: Any) -> Any:
         for name, field in model.model_fields.items():
             item = getattr(value, name)
             if (model, name) not in ALWAYS_WRITTEN and not field.is_required():
-                default = field.get_default(call_default_factory=True)
+                default = _default_of(model, name)
                 if type(item) is type(default) and item == default:
                     continue
             out[field.alias or name] = _plain(item)

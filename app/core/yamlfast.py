@@ -11,6 +11,7 @@ generated data, so the fast path can never change what a file looks like.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -71,7 +72,8 @@ class Analysis:
 
 
 def _resolves_plain_to(value: str) -> str:
-    return str(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)))
+    resolved: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return resolved
 
 
 def _double_quoted(text: str) -> str:
@@ -104,6 +106,36 @@ def _literal(text: str, indent: int) -> str:
     return f" |{hints}\n" + "\n".join(lines) + "\n"
 
 
+def _single_line(value: str) -> str:
+    """A value without `\\n`, with its leading space and line break: plain, 'single' or "double"."""
+    if any(ch in value for ch in "\r\x85\u2028\u2029"):
+        return " " + _double_quoted(value) + "\n"
+    analysis = Analysis(value)
+    if analysis.allow_block_plain and _resolves_plain_to(value) == _STR_TAG:
+        return " " + value + "\n"
+    if analysis.allow_single_quoted:
+        return " '" + value.replace("'", "''") + "'\n"
+    return " " + _double_quoted(value) + "\n"
+
+
+_short_string = functools.lru_cache(maxsize=8192)(_single_line)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_text(key: str) -> str | None:
+    """A mapping key as PyYAML writes it in simple-key position, or None for the ones we leave to it."""
+    if not key or len(key) >= 100:  # PyYAML switches to `? key` form from about 123 characters
+        return None
+    if any(ch in key for ch in "\r\n\x85\u2028\u2029"):
+        return None
+    analysis = Analysis(key)
+    if analysis.allow_block_plain and _resolves_plain_to(key) == _STR_TAG:
+        return key
+    if analysis.allow_single_quoted:
+        return "'" + key.replace("'", "''") + "'"
+    return None
+
+
 class _Writer:
     def __init__(self) -> None:
         self.out: list[str] = []
@@ -133,35 +165,28 @@ class _Writer:
 
     def string(self, value: str, indent: int) -> None:
         self.open_ended = False
+        if "\n" not in value and len(value) <= 80:
+            self.out.append(_short_string(value))  # ids, roles, names: few distinct values, cached
+            return
         if any(ch in value for ch in "\r\x85\u2028\u2029"):
             self.out.append(" " + _double_quoted(value) + "\n")
             return
-        analysis = Analysis(value)
         if "\n" in value:
-            if analysis.allow_block:
+            if Analysis(value).allow_block:
                 self.out.append(_literal(value, indent + 2))
                 self.open_ended = value.endswith("\n") and (len(value) == 1 or value[-2] == "\n")
             else:
                 self.out.append(" " + _double_quoted(value) + "\n")
             return
-        if analysis.allow_block_plain and _resolves_plain_to(value) == _STR_TAG:
-            self.out.append(" " + value + "\n")
-        elif analysis.allow_single_quoted:
-            self.out.append(" '" + value.replace("'", "''") + "'\n")
-        else:
-            self.out.append(" " + _double_quoted(value) + "\n")
+        self.out.append(_single_line(value))
 
     def key(self, key: Any) -> str:
-        if not isinstance(key, str) or not key or len(key) >= 100:  # PyYAML: `? ` keys from ~123 chars
+        if not isinstance(key, str):
             raise _Unsupported("key")
-        if any(ch in key for ch in "\r\n\x85\u2028\u2029"):
-            raise _Unsupported("multi-line key")
-        analysis = Analysis(key)
-        if analysis.allow_block_plain and _resolves_plain_to(key) == _STR_TAG:
-            return key
-        if analysis.allow_single_quoted:
-            return "'" + key.replace("'", "''") + "'"
-        raise _Unsupported("double-quoted key")
+        text = _key_text(key)
+        if text is None:
+            raise _Unsupported("key")
+        return text
 
     # -- collections ------------------------------------------------------------------------------
 

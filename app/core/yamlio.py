@@ -74,11 +74,15 @@ if getattr(yaml, "__with_libyaml__", False):  # pragma: no branch - depends on t
 
 @dataclass
 class Located:
-    """Parsed data plus the source position of each path (value marks and key marks)."""
+    """Parsed data plus the source position of each path (value marks and key marks).
+
+    The tables hold PyYAML's raw marks (0-based), converted only when asked: a large file has
+    hundreds of thousands of them and nearly all are never looked at.
+    """
 
     data: Any
-    marks: dict[Path_, Mark]
-    key_marks: dict[Path_, Mark]
+    marks: dict[Path_, Any]
+    key_marks: dict[Path_, Any]
 
     def mark_for(self, path: Path_, *, key: bool = False) -> Mark:
         """The most precise known position for `path`, walking up to a parent when needed."""
@@ -86,11 +90,15 @@ class Located:
         probe = tuple(path)
         while probe:
             if probe in table:
-                return table[probe]
+                return _to_mark(table[probe])
             if probe in self.marks:
-                return self.marks[probe]
+                return _to_mark(self.marks[probe])
             probe = probe[:-1]
-        return self.marks.get((), Mark(1, 1))
+        return _to_mark(self.marks.get((), Mark(1, 1)))
+
+
+def _to_mark(raw: Any) -> Mark:
+    return raw if isinstance(raw, Mark) else Mark(raw.line + 1, raw.column + 1)
 
 
 def _mark(node: yaml.Node) -> Mark:
@@ -133,7 +141,7 @@ def load_located(text: str) -> Located:
         raise YamlSyntaxError(f"text cannot be read as YAML: {exc}", Mark(1, 1)) from None
     if root is None:
         return Located(None, {}, {})
-    return _Builder(root).located()
+    return _Builder(root, text_length=len(text), may_alias="&" in text).located()
 
 
 def _char_at(text: str, mark: Mark) -> str:
@@ -185,12 +193,15 @@ _KEY_TAGS = frozenset(_SCALARS) | {_MERGE}
 class _Builder:
     """Turns a node graph into plain data, recording marks; refuses unsafe tags and alias bombs."""
 
-    def __init__(self, root: yaml.Node) -> None:
+    def __init__(self, root: yaml.Node, *, text_length: int, may_alias: bool = True) -> None:
         self.root = root
-        self.marks: dict[Path_, Mark] = {}
-        self.key_marks: dict[Path_, Mark] = {}
+        self.marks: dict[Path_, Any] = {}
+        self.key_marks: dict[Path_, Any] = {}
         self.constructor = _PyLoader("")
-        self.budget = MAX_EXPANSION * _count_nodes(root) + _EXPANSION_MARGIN
+        # Aliases need an anchor (`&`); without one in the text, there is nothing to expand or loop.
+        self.may_alias = may_alias
+        self.budget = MAX_EXPANSION * _count_nodes(root) + _EXPANSION_MARGIN if may_alias else 0
+        self.char_budget = MAX_EXPANSION * text_length + _EXPANSION_MARGIN  # `*big_text` used a million times
         self.active: set[int] = set()
 
     def located(self) -> Located:
@@ -198,28 +209,35 @@ class _Builder:
         return Located(data, self.marks, self.key_marks)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        if path not in self.marks:
+            self.marks[path] = node.start_mark
+        if not self.may_alias:
+            return self.scalar(node) if isinstance(node, yaml.ScalarNode) else self.collection(node, path)
         self.budget -= 1
-        if self.budget < 0:
+        if isinstance(node, yaml.ScalarNode):
+            self.char_budget -= len(node.value)
+        if self.budget < 0 or self.char_budget < 0:
             raise YamlSyntaxError(
                 "aliases (`*name`) expand this file to far more data than it contains; "
                 "write the values out instead", _mark(node)
             )
-        if path not in self.marks:
-            self.marks[path] = _mark(node)
-        if id(node) in self.active:
-            raise YamlSyntaxError("an alias (`*name`) refers to a value that contains it", _mark(node))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
+        if id(node) in self.active:
+            raise YamlSyntaxError("an alias (`*name`) refers to a value that contains it", _mark(node))
         self.active.add(id(node))
         try:
-            if isinstance(node, yaml.MappingNode):
-                return self.mapping(node, path)
-            if isinstance(node, yaml.SequenceNode):
-                _check_collection_tag(node, _SEQ)
-                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            raise YamlSyntaxError("unsupported YAML node", _mark(node))
+            return self.collection(node, path)
         finally:
             self.active.discard(id(node))
+
+    def collection(self, node: yaml.Node, path: Path_) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            _check_collection_tag(node, _SEQ)
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        raise YamlSyntaxError("unsupported YAML node", _mark(node))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         construct = _SCALARS.get(node.tag)
@@ -253,7 +271,7 @@ class _Builder:
             key = key_node.value  # the key exactly as written: `yes`, `1` and `null` stay text
             if key in result:
                 raise YamlSyntaxError(f"duplicate key {key!r}", _mark(key_node))
-            self.key_marks[(*path, key)] = _mark(key_node)
+            self.key_marks[(*path, key)] = key_node.start_mark
             result[key] = self.build(value_node, (*path, key))
         merged: dict[str, Any] = {}
         for value_node in merges:  # after the explicit keys, so their marks win

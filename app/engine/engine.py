@@ -96,7 +96,7 @@ class _Batch:
         self.tokens += (run.usage.prompt_tokens or 0) + (run.usage.completion_tokens or 0)
         if run.cost_usd is not None:
             self.cost = (self.cost or 0.0) + run.cost_usd
-        elif run.status != "cancelled" or run.output:
+        elif run.output or run.status == "ok":  # text was generated, so something was billed
             self.cost_unknown += 1
 
     def progress(self) -> Progress:

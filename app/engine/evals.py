@@ -385,6 +385,23 @@ class _Embedder:
             return [self._known[t] for t in texts]
 
 
+JUDGE_MAX_TOKENS = 256
+"""A verdict is one short JSON object; the cap stops a small judge that rambles from taking minutes."""
+
+
+def judge_target(target: ModelTarget) -> ModelTarget:
+    """The target as a judge: temperature 0 and at most JUDGE_MAX_TOKENS, unless the target sets them."""
+    update: dict[str, Any] = {}
+    if target.params.temperature is None:
+        update["temperature"] = 0.0
+    if target.params.max_tokens is None:
+        update["max_tokens"] = JUDGE_MAX_TOKENS
+    if not update:
+        return target
+    params = ModelParams.model_validate({**target.params.model_dump(), **update})
+    return target.model_copy(update={"params": params})
+
+
 class _Judge:
     """Asks a judge model; temperature 0 unless the target sets one. Answers are cached by the hub."""
 
@@ -404,9 +421,7 @@ class _Judge:
                 target = self.proto.model(judge_id)
             except KeyError as exc:
                 raise GradingError(str(exc.args[0])) from None
-        if target.params.temperature is None:
-            params = target.params.model_copy(update={"temperature": 0.0})
-            target = target.model_copy(update={"params": ModelParams.model_validate(params.model_dump())})
+        target = judge_target(target)
         async with self.slots:
             try:
                 finished = await self.hub.complete(target, messages, use_cache=self.use_cache)

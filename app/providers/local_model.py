@@ -63,8 +63,9 @@ class LocalModel:
     """
 
     def __init__(self, *, model_path: Path | None = None, startup_timeout: float = 120.0,
-                 python: str = sys.executable) -> None:
+                 python: str = sys.executable, threads: int | None = None) -> None:
         self._model_path = model_path
+        self._threads = threads
         self._startup_timeout = startup_timeout
         self._python = python
         self._lock = threading.Lock()
@@ -172,6 +173,8 @@ class LocalModel:
         self._stopped_on_purpose = False
         command = [self._python, "-m", "app.providers.local_server", "--port", "0",
                    "--model", str(model_path)]
+        if self._threads:
+            command += ["--threads", str(self._threads)]
         try:
             proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, env=_child_env(), start_new_session=True)

@@ -60,24 +60,17 @@ def cpu_cores() -> int:
 
 
 def default_threads() -> int:
-    """llama.cpp threads: every core, unless PROTOSTUDIO_LOCAL_THREADS says otherwise."""
+    """llama.cpp threads: $PROTOSTUDIO_LOCAL_THREADS, else half the cores (llama-cpp-python's own default).
+
+    llama.cpp's threads meet at a spinning barrier many times per token. When any other process
+    wants a core (the app itself, a GUI, a test run), a descheduled thread stalls its partners:
+    on 2 shared cores, 2 threads fell to 2-5 tokens/s where 1 thread kept 30-50. Half the cores
+    also avoids hyper-threaded siblings. bench/README.md ("Local model") has the figures.
+    """
     try:
         return max(1, int(os.environ.get(THREADS_ENV, "")))
     except ValueError:
-        return cpu_cores()
-
-
-# How llama.cpp's OpenMP threads wait at the barriers inside every token (set before llama_cpp loads).
-# Spinning (the default) is fastest on an idle machine, but when the cores are shared, with the app's
-# own process, a GUI or a test run, a spinning thread burns the time slice its partner needs and
-# decoding collapses. See bench/README.md, "Local model".
-OPENMP_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
-
-
-def apply_openmp_defaults() -> None:
-    """Set OPENMP_DEFAULTS in this process's environment, unless the user set them; before llama_cpp loads."""
-    for name, value in OPENMP_DEFAULTS.items():
-        os.environ.setdefault(name, value)
+        return max(1, cpu_cores() // 2)
 
 
 @contextlib.contextmanager
@@ -476,11 +469,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--model", type=Path, default=None, help="gguf file (default: the bundled SmolLM2)")
     parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX)
-    parser.add_argument("--threads", type=int, default=None, help=f"default: ${THREADS_ENV} or all cores")
+    parser.add_argument("--threads", type=int, default=None, help=f"default: ${THREADS_ENV} or cores / 2")
     args = parser.parse_args(argv)
 
     _exit_when_parent_dies()
-    apply_openmp_defaults()
     try:
         model_path = args.model or bundled_model_path()
         engine = Engine(model_path, n_ctx=args.n_ctx, threads=args.threads)

@@ -14,8 +14,13 @@ _live: set[_Delivery] = set()
 class _Delivery(QObject):
     sig_done = Signal(object)
 
-    def __init__(self, future: concurrent.futures.Future[Any], owner: QObject,
-                 ok: Callable[[Any], None], failed: Callable[[BaseException], None]) -> None:
+    def __init__(
+        self,
+        future: concurrent.futures.Future[Any],
+        owner: QObject,
+        ok: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
         super().__init__()
         self._ok = ok
         self._failed = failed
@@ -44,7 +49,11 @@ class _Delivery(QObject):
             self._ok(future.result())
 
 
-def deliver(future: concurrent.futures.Future[Any], owner: QObject, ok: Callable[[Any], None],
-            failed: Callable[[BaseException], None]) -> None:
+def deliver(
+    future: concurrent.futures.Future[Any],
+    owner: QObject,
+    ok: Callable[[Any], None],
+    failed: Callable[[BaseException], None],
+) -> None:
     """Call `ok(result)` or `failed(exc)` on the GUI thread, unless `owner` was destroyed first."""
     _Delivery(future, owner, ok, failed)

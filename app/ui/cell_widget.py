@@ -76,10 +76,14 @@ class CellWidget(QFrame):
         self.status.setObjectName("cell-status")
         self.status.setStyleSheet("color: palette(mid);")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.run_button = self._tool("run", "Run this cell (uses the cache when the prompt is unchanged)",
-                                     lambda: self.sig_run.emit(False))
-        self.rerun_button = self._tool("rerun", "Re-run this cell, bypassing the cache",
-                                       lambda: self.sig_run.emit(True))
+        self.run_button = self._tool(
+            "run",
+            "Run this cell (uses the cache when the prompt is unchanged)",
+            lambda: self.sig_run.emit(False),
+        )
+        self.rerun_button = self._tool(
+            "rerun", "Re-run this cell, bypassing the cache", lambda: self.sig_run.emit(True)
+        )
         self.stop_button = self._tool("stop", "Stop this cell (Esc stops everything)", self.sig_stop.emit)
         self.stop_button.hide()
         head = QHBoxLayout()
@@ -98,7 +102,9 @@ class CellWidget(QFrame):
         self.error.hide()
 
         self.up = self._tool("thumb-up", "Good answer (+). Click again to clear.", lambda: self._thumb("up"))
-        self.down = self._tool("thumb-down", "Bad answer (-). Click again to clear.", lambda: self._thumb("down"))
+        self.down = self._tool(
+            "thumb-down", "Bad answer (-). Click again to clear.", lambda: self._thumb("down")
+        )
         for button in (self.up, self.down):
             button.setCheckable(True)
         self.note = QLineEdit()
@@ -162,7 +168,9 @@ class CellWidget(QFrame):
         if run.status == "ok":
             self.error.hide()
             return
-        words = {"cancelled": "Stopped.", "cut": "The answer was cut off."}.get(run.status, "This cell failed.")
+        words = {"cancelled": "Stopped.", "cut": "The answer was cut off."}.get(
+            run.status, "This cell failed."
+        )
         detail = run.error or ""
         kept = " The partial answer above is kept." if run.output else ""
         self.error.setText(f"{words} {detail}{kept}".strip())
@@ -235,7 +243,12 @@ class CellWidget(QFrame):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
-        moves = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        moves = {
+            Qt.Key.Key_Left: (-1, 0),
+            Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1),
+            Qt.Key.Key_Down: (0, 1),
+        }
         if key in moves:
             self.sig_move.emit(*moves[key])
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):

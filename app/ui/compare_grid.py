@@ -55,8 +55,9 @@ class _ContinueBox(QWidget):
         super().__init__(grid.canvas)
         self.edit = QLineEdit()
         self.edit.setObjectName(f"continue-{case_id}")
-        self.edit.setPlaceholderText("Continue the conversation: type the next message for every column, "
-                                     "then Enter")
+        self.edit.setPlaceholderText(
+            "Continue the conversation: type the next message for every column, then Enter"
+        )
         self.edit.setToolTip("Each column answers with its own history; the cells show the whole thread.")
         send = QToolButton()
         send.setIcon(icon("send"))
@@ -77,8 +78,13 @@ class CompareGrid(QWidget):
     sig_run_requested = Signal(object, object, object, bool)
     """(case ids, profile ids, model ids, bypass cache): the person asked to run part of the grid."""
 
-    def __init__(self, document: Document, selection: Selection, controller: RunController,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        document: Document,
+        selection: Selection,
+        controller: RunController,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.selection = selection
@@ -176,7 +182,9 @@ class CompareGrid(QWidget):
                 key = (case_id, profile_id, model_id)
                 cell = CellWidget(key, label(proto.model(model_id)), self.canvas)
                 cell.sig_move.connect(lambda dx, dy, c=cell: self.move_focus(c, dx, dy))
-                cell.sig_run.connect(lambda bypass, k=key: self.sig_run_requested.emit([k[0]], [k[1]], [k[2]], bypass))
+                cell.sig_run.connect(
+                    lambda bypass, k=key: self.sig_run_requested.emit([k[0]], [k[1]], [k[2]], bypass)
+                )
                 cell.sig_stop.connect(lambda k=key: self.controller.stop_cell(Cell(*k)))
                 cell.sig_rate.connect(self.on_rate)
                 self.cells[key] = cell
@@ -197,10 +205,16 @@ class CompareGrid(QWidget):
         self._row_labels.append(text)
         buttons = QHBoxLayout()
         for name, tip, slot in (
-            ("run", "Run this row (every column of this case)",
-             lambda: self.sig_run_requested.emit([case_id], None, None, False)),
-            ("rerun", "Re-run this row, bypassing the cache",
-             lambda: self.sig_run_requested.emit([case_id], None, None, True)),
+            (
+                "run",
+                "Run this row (every column of this case)",
+                lambda: self.sig_run_requested.emit([case_id], None, None, False),
+            ),
+            (
+                "rerun",
+                "Re-run this row, bypassing the cache",
+                lambda: self.sig_run_requested.emit([case_id], None, None, True),
+            ),
             ("stop", "Stop this row", lambda: self.controller.stop_case(case_id)),
         ):
             button = QToolButton(box)
@@ -227,8 +241,10 @@ class CompareGrid(QWidget):
                 profile, model = proto.profile(profile_id), proto.model(model_id)
             except KeyError:
                 continue
-            header.setText(f"<b>{_html(profile.label)}</b><br><span style='color:gray'>{_html(model.label)}"
-                           f" · {_html(model.model)}</span>")
+            header.setText(
+                f"<b>{_html(profile.label)}</b><br><span style='color:gray'>{_html(model.label)}"
+                f" · {_html(model.model)}</span>"
+            )
             header.setToolTip(profile.description or profile.label)
         for text in self._row_labels:
             case_id = text.property("case")
@@ -236,7 +252,9 @@ class CompareGrid(QWidget):
                 case = proto.case(case_id)
             except KeyError:
                 continue
-            turns = "\n".join(f"{'You' if t.role == 'user' else 'Assistant'}: {t.content}" for t in case.turns)
+            turns = "\n".join(
+                f"{'You' if t.role == 'user' else 'Assistant'}: {t.content}" for t in case.turns
+            )
             title = case.description or case.id
             text.setText(f"{title}\n\n{_shorten(turns, 220)}")
             text.setToolTip(turns)

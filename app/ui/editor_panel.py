@@ -12,9 +12,11 @@ from app.ui.profile_editor import ProfileEditor
 from app.ui.services import Services
 from app.ui.structure import Kind
 
-HINT = ("Pick a profile, model or case on the left to edit it here.\n\n"
-        "Profiles say how the model should behave; models say who answers; cases are the "
-        "conversations to try. Press Run (Ctrl+Enter) to fill the grid.")
+HINT = (
+    "Pick a profile, model or case on the left to edit it here.\n\n"
+    "Profiles say how the model should behave; models say who answers; cases are the "
+    "conversations to try. Press Run (Ctrl+Enter) to fill the grid."
+)
 
 
 class EditorPanel(QStackedWidget):

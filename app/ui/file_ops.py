@@ -103,7 +103,8 @@ class FileOps(QObject):
             return
         self.loading = True
         Job(lambda: load_prototype(path)).success(lambda proto: self._opened(proto, path)).failure(
-            lambda exc: self._open_failed(path, exc)).start()
+            lambda exc: self._open_failed(path, exc)
+        ).start()
 
     def open_sync(self, path: Path) -> bool:
         """Load at start-up before the window shows (a small file; the window is not up yet)."""
@@ -173,8 +174,9 @@ class FileOps(QObject):
                 then()
 
         def failed(exc: BaseException) -> None:
-            self.bar.show_message(f"Could not save {path}: {exc}. Your changes are still open (and autosaved).",
-                                  "error")
+            self.bar.show_message(
+                f"Could not save {path}: {exc}. Your changes are still open (and autosaved).", "error"
+            )
 
         Job(lambda: _write_yaml(data, path)).success(done).failure(failed).start()
 
@@ -193,8 +195,10 @@ class FileOps(QObject):
         if not self.document.dirty:
             return
         data = to_data(self.document.proto)
-        meta = {"path": str(self.document.path) if self.document.path else None,
-                "saved": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
+        meta = {
+            "path": str(self.document.path) if self.document.path else None,
+            "saved": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        }
         yaml_path, meta_path = recovery_paths()
 
         def write() -> None:
@@ -204,8 +208,9 @@ class FileOps(QObject):
         def done(_result: object) -> None:
             self.autosaves += 1
 
-        Job(write).success(done).failure(lambda exc: self.bar.show_message(
-            f"Autosave failed: {exc}", "error")).start()
+        Job(write).success(done).failure(
+            lambda exc: self.bar.show_message(f"Autosave failed: {exc}", "error")
+        ).start()
 
     def clear_recovery(self) -> None:
         self._autosave.stop()
@@ -224,9 +229,12 @@ class FileOps(QObject):
             meta = {}
         original = meta.get("path")
         what = Path(original).name if original else "an unsaved prototype"
+        when = meta.get("saved", "recently")
         self.bar.show_message(
-            f"Protostudio closed before changes to {what} were saved (autosaved {meta.get('saved', 'recently')}).",
-            "info", [("Recover", lambda: self.recover(original)), ("Discard", self.clear_recovery)])
+            f"Protostudio closed before changes to {what} were saved (autosaved {when}).",
+            "info",
+            [("Recover", lambda: self.recover(original)), ("Discard", self.clear_recovery)],
+        )
         return True
 
     def recover(self, original: str | None) -> None:
@@ -252,8 +260,9 @@ class FileOps(QObject):
             return False
         if answer == "save":
             if self.document.path is None:
-                name, _ = QFileDialog.getSaveFileName(self.window, "Save prototype as", "prototype.yaml",
-                                                      YAML_FILTER)
+                name, _ = QFileDialog.getSaveFileName(
+                    self.window, "Save prototype as", "prototype.yaml", YAML_FILTER
+                )
                 if not name:
                     return False
                 self.save_sync(Path(name))
@@ -265,11 +274,15 @@ class FileOps(QObject):
 
     def _ask_unsaved(self) -> Answer:
         name = self.document.path.name if self.document.path else "this prototype"
-        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
-                          f"Save the changes to {name}?", parent=self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Unsaved changes", f"Save the changes to {name}?", parent=self.window
+        )
         box.setInformativeText("Your ratings and edits are lost if you don't save them.")
-        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                               | QMessageBox.StandardButton.Cancel)
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         result = box.exec()
         if result == QMessageBox.StandardButton.Save:

@@ -29,4 +29,6 @@ class VarHighlighter(QSyntaxHighlighter):
     def highlightBlock(self, text: str) -> None:
         for match in VAR_RE.finditer(text):
             unknown = self.known is not None and match.group(1) not in self.known
-            self.setFormat(match.start(), match.end() - match.start(), self._unknown if unknown else self._format)
+            self.setFormat(
+                match.start(), match.end() - match.start(), self._unknown if unknown else self._format
+            )

@@ -16,11 +16,16 @@ Asker = Callable[[str, str, str], bool]
 
 def dialog_asker(parent: QWidget | None) -> Asker:
     def ask(provider: str, own_host: str, host: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Send your key to another server?",
-                          f"This prototype sends {provider} requests to {host}, not {own_host}.", parent=parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Send your key to another server?",
+            f"This prototype sends {provider} requests to {host}, not {own_host}.",
+            parent=parent,
+        )
         box.setInformativeText(
             f"Your stored {provider} key would be sent to {host}. Only say yes if you trust whoever shared "
-            "this file and that server. If you say no, those cells fail with a message instead.")
+            "this file and that server. If you say no, those cells fail with a message instead."
+        )
         yes = box.addButton(f"Send key to {host}", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Don't send", QMessageBox.ButtonRole.RejectRole)
         box.exec()

@@ -56,8 +56,14 @@ EXTRA_TABS = (
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, proto: Prototype | None = None, path: Path | None = None, *,
-                 services: Services | None = None, state: UiState | None = None) -> None:
+    def __init__(
+        self,
+        proto: Prototype | None = None,
+        path: Path | None = None,
+        *,
+        services: Services | None = None,
+        state: UiState | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
@@ -123,8 +129,14 @@ class MainWindow(QMainWindow):
             self.extra[title] = widget
             self.tabs.addTab(widget, title)
 
-    def _action(self, text: str, slot: object, shortcut: str | list[str] | None = None, icon_name: str = "",
-                tip: str = "") -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: object,
+        shortcut: str | list[str] | None = None,
+        icon_name: str = "",
+        tip: str = "",
+    ) -> QAction:
         action = QAction(text, self)
         if icon_name:
             action.setIcon(icon(icon_name))
@@ -139,20 +151,32 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.act_run = self._action("Run", lambda: self.run_grid(False), ["Ctrl+Return", "Ctrl+Enter"], "run",
-                                    "Run every ticked profile × model on every ticked case")
-        self.act_rerun = self._action("Re-run (no cache)", lambda: self.run_grid(True),
-                                      ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"], "rerun",
-                                      "Run again, asking the models even when a cached answer exists")
-        self.act_stop = self._action("Stop", self.controller.stop_all, "Esc", "stop", "Stop every running cell")
+        self.act_run = self._action(
+            "Run",
+            lambda: self.run_grid(False),
+            ["Ctrl+Return", "Ctrl+Enter"],
+            "run",
+            "Run every ticked profile × model on every ticked case",
+        )
+        self.act_rerun = self._action(
+            "Re-run (no cache)",
+            lambda: self.run_grid(True),
+            ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+            "rerun",
+            "Run again, asking the models even when a cached answer exists",
+        )
+        self.act_stop = self._action(
+            "Stop", self.controller.stop_all, "Esc", "stop", "Stop every running cell"
+        )
         self.act_stop.setEnabled(False)
         self.act_new = self._action("New", self.file_ops.new, "Ctrl+N")
         self.act_open = self._action("Open…", self.file_ops.open_dialog, "Ctrl+O")
         self.act_save = self._action("Save", self.save, "Ctrl+S")
         self.act_save_as = self._action("Save as…", self.file_ops.save_as, "Ctrl+Shift+S")
         self.act_quit = self._action("Quit", self.close, "Ctrl+Q")
-        self.act_settings = self._action("Settings…", self.open_settings, "Ctrl+,", "settings",
-                                         "Providers, keys and prices")
+        self.act_settings = self._action(
+            "Settings…", self.open_settings, "Ctrl+,", "settings", "Providers, keys and prices"
+        )
         self.act_keys = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
 
         menu = self.menuBar().addMenu("&File")
@@ -233,8 +257,13 @@ class MainWindow(QMainWindow):
     def run_grid(self, bypass_cache: bool) -> None:
         self.run_part(None, None, None, bypass_cache)
 
-    def run_part(self, cases: list[str] | None, profiles: list[str] | None, models: list[str] | None,
-                 bypass_cache: bool) -> None:
+    def run_part(
+        self,
+        cases: list[str] | None,
+        profiles: list[str] | None,
+        models: list[str] | None,
+        bypass_cache: bool,
+    ) -> None:
         """Run the shown grid, or the part of it named (a row, a cell)."""
         proto = self.document.proto
         self.editor.flush()
@@ -242,25 +271,31 @@ class MainWindow(QMainWindow):
         profiles = profiles or self.selection.shown(proto, "profiles")
         models = models or self.selection.shown(proto, "models")
         if not (cases and profiles and models):
-            self.bar.show_message("Nothing to run: tick at least one profile, one model and one case on the left.",
-                                  "info")
+            self.bar.show_message(
+                "Nothing to run: tick at least one profile, one model and one case on the left.", "info"
+            )
             return
         targets = [m for m in proto.models if m.id in set(models)]
         confirm_hosts(self.services.hub, targets, self.ask_host)
-        self.controller.run(RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache))
+        self.controller.run(
+            RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache)
+        )
         self.tabs.setCurrentWidget(self.grid)
 
     def _on_busy(self, busy: bool) -> None:
         self.act_stop.setEnabled(busy)
         if not busy:
-            self.progress.setText(self.progress.text().replace("Running", "Done") if self.progress.text() else "")
+            self.progress.setText(
+                self.progress.text().replace("Running", "Done") if self.progress.text() else ""
+            )
 
     def _on_progress(self, progress: Progress) -> None:
         cost = "cost ?" if progress.cost_usd is None else f"${progress.cost_usd:.4f}"
         failed = getattr(progress, "failed", 0)
         extra = f" · {failed} failed" if failed else ""
-        self.progress.setText(f"Running: {progress.done} of {progress.total} done · {progress.tokens:,} tokens · "
-                              f"{cost}{extra}")
+        self.progress.setText(
+            f"Running: {progress.done} of {progress.total} done · {progress.tokens:,} tokens · {cost}{extra}"
+        )
 
     # -- files -------------------------------------------------------------------------------------
 

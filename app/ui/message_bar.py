@@ -8,8 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 STYLES = {
-    "error": "QFrame#message-bar { background: #fbe3e1; border: 1px solid #e4a29b; } QLabel { color: #5c1610; }",
-    "info": "QFrame#message-bar { background: #e3eefb; border: 1px solid #9bb9e4; } QLabel { color: #10305c; }",
+    "error": "QFrame#message-bar { background: #fbe3e1; border: 1px solid #e4a29b; } "
+    "QLabel { color: #5c1610; }",
+    "info": "QFrame#message-bar { background: #e3eefb; border: 1px solid #9bb9e4; } "
+    "QLabel { color: #10305c; }",
 }
 
 
@@ -37,8 +39,9 @@ class MessageBar(QFrame):
         self.kind = ""
         self.hide()
 
-    def show_message(self, text: str, kind: str = "info",
-                     actions: list[tuple[str, Callable[[], None]]] | None = None) -> None:
+    def show_message(
+        self, text: str, kind: str = "info", actions: list[tuple[str, Callable[[], None]]] | None = None
+    ) -> None:
         self.kind = kind
         self.setStyleSheet(STYLES.get(kind, ""))
         self.label.setText(text)

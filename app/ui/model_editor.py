@@ -37,7 +37,9 @@ def _double(maximum: float, step: float) -> QDoubleSpinBox:
 class ModelEditor(QWidget):
     """Writes edits into the target; `on_edit(structural)` reports them."""
 
-    def __init__(self, services: Services, on_edit: Callable[[bool], None], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: Services, on_edit: Callable[[bool], None], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.services = services
         self._on_edit = on_edit
@@ -46,7 +48,9 @@ class ModelEditor(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("Name shown on grid columns")
         self.provider = QComboBox()
-        self.provider.setToolTip("Which endpoint answers. Keys are set in Settings, never stored in the file.")
+        self.provider.setToolTip(
+            "Which endpoint answers. Keys are set in Settings, never stored in the file."
+        )
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.setToolTip("The model id the endpoint knows, e.g. gpt-4o-mini")
@@ -55,8 +59,10 @@ class ModelEditor(QWidget):
         self.list_button.clicked.connect(self.list_models)
         self.base_url = QLineEdit()
         self.base_url.setPlaceholderText("the provider's own endpoint")
-        self.base_url.setToolTip("Point this target at another OpenAI-compatible server. A stored key is not "
-                                 "sent to a new host without asking.")
+        self.base_url.setToolTip(
+            "Point this target at another OpenAI-compatible server. A stored key is not "
+            "sent to a new host without asking."
+        )
         self.temperature = _double(2.0, 0.1)
         self.top_p = _double(1.0, 0.05)
         self.max_tokens = QSpinBox()
@@ -101,8 +107,16 @@ class ModelEditor(QWidget):
     def set_target(self, target: ModelTarget) -> None:
         self.target = target
         self.heading.setText(f"<b>Model target</b> <span style='color:gray'>id: {target.id}</span>")
-        widgets = (self.name, self.provider, self.model, self.base_url, self.temperature, self.top_p,
-                   self.max_tokens, self.seed)
+        widgets = (
+            self.name,
+            self.provider,
+            self.model,
+            self.base_url,
+            self.temperature,
+            self.top_p,
+            self.max_tokens,
+            self.seed,
+        )
         blockers = [QSignalBlocker(w) for w in widgets]
         self.name.setText(target.name)
         self.provider.clear()

@@ -152,8 +152,12 @@ class _Section(QWidget):
             return
         proto = self.nav.document.proto
         item = next(i for i in structure.items(proto, self.kind) if i.id == item_id)
-        name, ok = QInputDialog.getText(self, f"Rename {SINGULAR[self.kind]}", "Name shown in lists and columns:",
-                                        text=structure.label(item))
+        name, ok = QInputDialog.getText(
+            self,
+            f"Rename {SINGULAR[self.kind]}",
+            "Name shown in lists and columns:",
+            text=structure.label(item),
+        )
         if ok and name.strip():
             structure.rename(item, name.strip())
             self.nav.document.structure_edited()

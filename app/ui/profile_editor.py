@@ -44,12 +44,19 @@ class ProfileEditor(QWidget):
             self.form_factor.addItem(text, key)
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setObjectName("system-prompt")
-        self.system_prompt.setPlaceholderText("What the model is told, e.g. \"You are a cat named {{cat_name}}.\" "
-                                              "{{name}} is filled from each case's vars.")
+        self.system_prompt.setPlaceholderText(
+            'What the model is told, e.g. "You are a cat named {{cat_name}}." '
+            "{{name}} is filled from each case's vars."
+        )
         self.custom = QPlainTextEdit()
-        self.custom.setPlaceholderText("User-level custom instructions, sent after the system prompt (optional).")
+        self.custom.setPlaceholderText(
+            "User-level custom instructions, sent after the system prompt (optional)."
+        )
         self.custom.setMaximumHeight(80)
-        self.highlighters = [VarHighlighter(self.system_prompt.document()), VarHighlighter(self.custom.document())]
+        self.highlighters = [
+            VarHighlighter(self.system_prompt.document()),
+            VarHighlighter(self.custom.document()),
+        ]
         self.spec = SpecEditor(lambda: self._on_edit(False), self)
         form = QFormLayout()
         form.addRow("Name", self.name)
@@ -58,7 +65,9 @@ class ProfileEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(form)
-        layout.addWidget(QLabel("System prompt  <span style='color:gray'>(Ctrl+Z / Ctrl+Shift+Z undo/redo)</span>"))
+        layout.addWidget(
+            QLabel("System prompt  <span style='color:gray'>(Ctrl+Z / Ctrl+Shift+Z undo/redo)</span>")
+        )
         layout.addWidget(self.system_prompt, 3)
         layout.addWidget(QLabel("Custom instructions"))
         layout.addWidget(self.custom, 1)
@@ -72,8 +81,10 @@ class ProfileEditor(QWidget):
     def set_profile(self, profile: Profile, known_vars: set[str]) -> None:
         self.profile = profile
         self.heading.setText(f"<b>Profile</b> <span style='color:gray'>id: {profile.id}</span>")
-        blockers = [QSignalBlocker(w) for w in (self.name, self.description, self.form_factor,
-                                                self.system_prompt, self.custom)]
+        blockers = [
+            QSignalBlocker(w)
+            for w in (self.name, self.description, self.form_factor, self.system_prompt, self.custom)
+        ]
         self.name.setText(profile.name)
         self.description.setText(profile.description)
         self.form_factor.setCurrentIndex(max(0, self.form_factor.findData(profile.form_factor)))

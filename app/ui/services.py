@@ -19,7 +19,9 @@ from app.providers.hub import ProviderHub
 class Services:
     """Owns the hub, the engine and the thread. Pass a hub to use a custom one (tests, benchmarks)."""
 
-    def __init__(self, hub: ProviderHub | None = None, *, concurrency: int = 8, per_provider: int = 4) -> None:
+    def __init__(
+        self, hub: ProviderHub | None = None, *, concurrency: int = 8, per_provider: int = 4
+    ) -> None:
         self._hub = hub
         self._concurrency = concurrency
         self._per_provider = per_provider

@@ -73,8 +73,12 @@ class ProvidersTab(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.result)
-        layout.addWidget(QLabel("<span style='color:gray'>Keys are kept in your system keyring, for the "
-                                "provider's own host only. They are never written to a prototype file.</span>"))
+        layout.addWidget(
+            QLabel(
+                "<span style='color:gray'>Keys are kept in your system keyring, for the "
+                "provider's own host only. They are never written to a prototype file.</span>"
+            )
+        )
         self.reload()
 
     def specs(self) -> list[ProviderSpec]:
@@ -91,10 +95,14 @@ class ProvidersTab(QWidget):
         specs = self.specs()
         self.table.setRowCount(len(specs))
         for row, spec in enumerate(specs):
-            status = "not needed" if not spec.needs_key and spec.local else KEY_STATUS.get(
-                self.services.hub.key_status(spec.id), "?")
-            for col, text in enumerate((f"{spec.name} ({spec.id})",
-                                        "started on demand" if spec.local else spec.base_url, status)):
+            status = (
+                "not needed"
+                if not spec.needs_key and spec.local
+                else KEY_STATUS.get(self.services.hub.key_status(spec.id), "?")
+            )
+            for col, text in enumerate(
+                (f"{spec.name} ({spec.id})", "started on demand" if spec.local else spec.base_url, status)
+            ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, spec.id)
                 self.table.setItem(row, col, item)
@@ -110,8 +118,9 @@ class ProvidersTab(QWidget):
         spec = self.current()
         if spec is None:
             return
-        key, ok = QInputDialog.getText(self, f"{spec.name} key", f"API key for {spec.name} at {spec.host}:",
-                                       QLineEdit.EchoMode.Password)
+        key, ok = QInputDialog.getText(
+            self, f"{spec.name} key", f"API key for {spec.name} at {spec.host}:", QLineEdit.EchoMode.Password
+        )
         if not ok or not key.strip():
             return
         self.store_key(spec, key)
@@ -121,8 +130,9 @@ class ProvidersTab(QWidget):
         try:
             where = keys.store(spec.id, spec.host, key, session_only=session_only)
         except NoKeyringError as exc:
-            answer = QMessageBox.question(self, "No keyring", f"{exc}\n\nKeep the key in memory for this "
-                                          "session only?")
+            answer = QMessageBox.question(
+                self, "No keyring", f"{exc}\n\nKeep the key in memory for this session only?"
+            )
             if answer == QMessageBox.StandardButton.Yes:
                 keys.store(spec.id, spec.host, key, session_only=True)
                 self.result.setText(f"{spec.name}: key kept for this session only.")
@@ -149,7 +159,9 @@ class ProvidersTab(QWidget):
         self.test.setEnabled(False)
         self.result.setText(f"Connecting to {spec.name}…")
         future = self.services.submit(self.services.hub.list_models(spec.id))
-        deliver(future, self, lambda models: self._tested(spec, models), lambda exc: self._test_failed(spec, exc))
+        deliver(
+            future, self, lambda models: self._tested(spec, models), lambda exc: self._test_failed(spec, exc)
+        )
 
     def _tested(self, spec: ProviderSpec, models: list[str]) -> None:
         self.test.setEnabled(True)
@@ -184,9 +196,12 @@ class PricesTab(QWidget):
         self.table.setRowCount(len(pairs))
         for row, (provider, model) in enumerate(pairs):
             price = prices.price(provider, model)
-            values = [provider, model,
-                      "" if price is None else f"{price.input_per_m:g}",
-                      "" if price is None else f"{price.output_per_m:g}"]
+            values = [
+                provider,
+                model,
+                "" if price is None else f"{price.input_per_m:g}",
+                "" if price is None else f"{price.output_per_m:g}",
+            ]
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 if col < 2:
@@ -205,7 +220,9 @@ class PricesTab(QWidget):
         except (ValueError, PriceError, OSError) as exc:
             self.note.setText(f"Not saved: {exc}")
             return
-        self.note.setText(f"Saved: {texts[0]} {texts[1]} costs ${texts[2]} in / ${texts[3]} out per 1M tokens.")
+        self.note.setText(
+            f"Saved: {texts[0]} {texts[1]} costs ${texts[2]} in / ${texts[3]} out per 1M tokens."
+        )
 
 
 class SettingsDialog(QDialog):

@@ -66,9 +66,13 @@ class SpecEditor(QWidget):
         self.rule_text = QPlainTextEdit(self)
         self.rule_text.setPlaceholderText("The rule, in one sentence.")
         self.good = QPlainTextEdit(self)
-        self.good.setPlaceholderText(f"Answers that follow the rule. Separate several with a line '{EXAMPLE_SEPARATOR}'.")
+        self.good.setPlaceholderText(
+            f"Answers that follow the rule. Separate several with a line '{EXAMPLE_SEPARATOR}'."
+        )
         self.bad = QPlainTextEdit(self)
-        self.bad.setPlaceholderText(f"Answers that break it. Separate several with a line '{EXAMPLE_SEPARATOR}'.")
+        self.bad.setPlaceholderText(
+            f"Answers that break it. Separate several with a line '{EXAMPLE_SEPARATOR}'."
+        )
         for box in (self.rule_text, self.good, self.bad):
             box.setMaximumHeight(70)
             box.textChanged.connect(self._edited)
@@ -102,9 +106,11 @@ class SpecEditor(QWidget):
     def _show_rule(self, _row: int) -> None:
         rule = self._current()
         self.detail.setEnabled(rule is not None)
-        for box, text in ((self.rule_text, rule.rule if rule else ""),
-                          (self.good, join_examples(rule.good) if rule else ""),
-                          (self.bad, join_examples(rule.bad) if rule else "")):
+        for box, text in (
+            (self.rule_text, rule.rule if rule else ""),
+            (self.good, join_examples(rule.good) if rule else ""),
+            (self.bad, join_examples(rule.bad) if rule else ""),
+        ):
             with QSignalBlocker(box):
                 box.setPlainText(text)
 

@@ -57,11 +57,18 @@ def add(proto: Prototype, kind: Kind) -> Profile | ModelTarget | Case:
     """Append a new, valid item with a fresh id and return it."""
     item: Profile | ModelTarget | Case
     if kind == "profiles":
-        item = Profile(id=_unique_id(proto, kind, "profile"), name="New profile",
-                       system_prompt="You are a helpful assistant.")
+        item = Profile(
+            id=_unique_id(proto, kind, "profile"),
+            name="New profile",
+            system_prompt="You are a helpful assistant.",
+        )
     elif kind == "models":
-        item = ModelTarget(id=_unique_id(proto, kind, "model"), provider=LOCAL_PROVIDER, model=LOCAL_MODEL,
-                           name="New model target")
+        item = ModelTarget(
+            id=_unique_id(proto, kind, "model"),
+            provider=LOCAL_PROVIDER,
+            model=LOCAL_MODEL,
+            name="New model target",
+        )
     else:
         item = Case(id=_unique_id(proto, kind, "case"), turns=[Turn(role="user", content="Hello!")])
     items(proto, kind).append(item)  # type: ignore[arg-type]

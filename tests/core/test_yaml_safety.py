@@ -145,3 +145,13 @@ def test_multiple_documents_are_refused() -> None:
 def test_lone_surrogates_in_text_are_an_error() -> None:
     with pytest.raises(PrototypeError):
         parse_prototype("name: \ud800\n", "t.yaml")
+
+
+def test_a_big_text_aliased_many_times_is_refused() -> None:
+    big = "x" * 10_000
+    text = f"name: x\nbase: &big {big}\ntags: [" + ", ".join(["*big"] * 2_000) + "]\n"
+    assert "aliases (`*name`) expand this file" in only_problem(text)
+
+
+def test_ampersand_in_text_without_anchors_loads_normally() -> None:
+    assert parse_prototype("name: Q&A & more\n").name == "Q&A & more"

@@ -18,8 +18,16 @@ from app.core.prototype import Preference, Prototype, Run, RunStatus
 
 def _run(run_id: str, profile: str, output: str, proto: Prototype, status: RunStatus = "ok") -> Run:
     case = proto.case("hello")
-    return Run(id=run_id, created="2026-11-22T06:00:00Z", profile=profile, model="fake", case="hello",
-               messages=messages(proto.profile(profile), case), output=output, status=status)
+    return Run(
+        id=run_id,
+        created="2026-11-22T06:00:00Z",
+        profile=profile,
+        model="fake",
+        case="hello",
+        messages=messages(proto.profile(profile), case),
+        output=output,
+        status=status,
+    )
 
 
 def _voted() -> Prototype:
@@ -31,14 +39,22 @@ def _voted() -> Prototype:
         _run("r-bad", "plain", "", proto, status="error"),
     ]
     prefs = [
-        Preference(id="p-a", created="2026-11-22T06:01:00Z", a="r-plain-1", b="r-plain-2", verdict="a",
-                   blind=True),
-        Preference(id="p-b", created="2026-11-22T06:02:00Z", a="r-plain-2", b="r-plain-1", verdict="b",
-                   note="first is useless"),
+        Preference(
+            id="p-a", created="2026-11-22T06:01:00Z", a="r-plain-1", b="r-plain-2", verdict="a", blind=True
+        ),
+        Preference(
+            id="p-b",
+            created="2026-11-22T06:02:00Z",
+            a="r-plain-2",
+            b="r-plain-1",
+            verdict="b",
+            note="first is useless",
+        ),
         Preference(id="p-x", created="2026-11-22T06:03:00Z", a="r-plain-1", b="r-spec", verdict="b"),
         Preference(id="p-tie", created="2026-11-22T06:04:00Z", a="r-plain-1", b="r-plain-2", verdict="tie"),
-        Preference(id="p-bb", created="2026-11-22T06:05:00Z", a="r-plain-1", b="r-plain-2",
-                   verdict="both_bad"),
+        Preference(
+            id="p-bb", created="2026-11-22T06:05:00Z", a="r-plain-1", b="r-plain-2", verdict="both_bad"
+        ),
         Preference(id="p-err", created="2026-11-22T06:06:00Z", a="r-plain-1", b="r-bad", verdict="a"),
     ]
     return proto.model_copy(update={"runs": runs, "preferences": prefs})

@@ -160,13 +160,15 @@ def _bench_install_complete() -> bool:
 def promptfoo_env(config_dir: Path, key_env: str, key: str) -> dict[str, str]:
     """An environment that keeps promptfoo quiet and out of the user's home, with a dummy key."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.update({
-        "PROMPTFOO_DISABLE_TELEMETRY": "1",
-        "PROMPTFOO_DISABLE_UPDATE": "1",
-        "PROMPTFOO_CONFIG_DIR": str(config_dir),
-        "PROMPTFOO_CACHE_PATH": str(config_dir / "cache"),
-        "PROMPTFOO_DISABLE_SHARING": "1",
-        "NO_COLOR": "1",
-        key_env: key,
-    })
+    env.update(
+        {
+            "PROMPTFOO_DISABLE_TELEMETRY": "1",
+            "PROMPTFOO_DISABLE_UPDATE": "1",
+            "PROMPTFOO_CONFIG_DIR": str(config_dir),
+            "PROMPTFOO_CACHE_PATH": str(config_dir / "cache"),
+            "PROMPTFOO_DISABLE_SHARING": "1",
+            "NO_COLOR": "1",
+            key_env: key,
+        }
+    )
     return env

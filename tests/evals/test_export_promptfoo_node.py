@@ -56,10 +56,23 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
         config.write_text(result.files[CONFIG_FILE], encoding="utf-8")
         out = tmp_path / "out.json"
         done = subprocess.run(
-            [*command, "eval", "-c", str(config), "--no-cache", "-o", str(out), "--no-progress-bar",
-             "--no-table"],
-            cwd=tmp_path, env=promptfoo_env(tmp_path / "promptfoo-home", "OPENAI_API_KEY", KEY),
-            capture_output=True, text=True, timeout=900, check=False,
+            [
+                *command,
+                "eval",
+                "-c",
+                str(config),
+                "--no-cache",
+                "-o",
+                str(out),
+                "--no-progress-bar",
+                "--no-table",
+            ],
+            cwd=tmp_path,
+            env=promptfoo_env(tmp_path / "promptfoo-home", "OPENAI_API_KEY", KEY),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
         )
         why = f"promptfoo wrote no output (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
         assert out.exists(), why
@@ -70,13 +83,15 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
     sent = sorted(json.dumps(r.messages, sort_keys=True) for r in chats)
     expected = sorted(
         json.dumps([m.model_dump() for m in messages(p, c)], sort_keys=True)
-        for p in proto.profiles for c in proto.cases
+        for p in proto.profiles
+        for c in proto.cases
     )
     assert sent == expected, "promptfoo sends exactly the messages Protostudio builds"
 
     results = json.loads(out.read_text(encoding="utf-8"))["results"]["results"]
-    cells = {(r["prompt"]["label"], r["provider"]["label"], r["testCase"]["metadata"]["case"])
-             for r in results}
+    cells = {
+        (r["prompt"]["label"], r["provider"]["label"], r["testCase"]["metadata"]["case"]) for r in results
+    }
     assert cells == {(p.id, m.id, c.id) for p in proto.profiles for m in proto.models for c in proto.cases}
     assert all(not r.get("error") or r["gradingResult"] for r in results)
 
@@ -91,7 +106,8 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
             ours = asyncio.run(grade(assertion, output, Graders(embed=_embed, judge=_judge)))
             assert component["pass"] == ours.passed, (
                 f"{assertion.type} on {output!r}: promptfoo {component['pass']}, Protostudio {ours.passed} "
-                f"({component.get('reason')!r} vs {ours.reason!r})")
+                f"({component.get('reason')!r} vs {ours.reason!r})"
+            )
             compared += 1
         assert row["success"] == _case_passes(case, wanted, components)
     assert compared == sum(len(proto.default_assert) + len(c.assert_) for c in proto.cases) * 6
@@ -107,6 +123,8 @@ def _promptfoo_order(case_asserts: list[Assertion], defaults: list[Assertion]) -
 
 def _case_passes(case: Case, wanted: list[Assertion], components: list[dict[str, Any]]) -> bool:
     """Protostudio's rule: all weighted checks pass, or the weighted score reaches the threshold."""
-    results = [AssertionResult(type=a.type, passed=c["pass"], score=float(c["score"])) for a, c in
-               zip(wanted, components, strict=True)]
+    results = [
+        AssertionResult(type=a.type, passed=c["pass"], score=float(c["score"]))
+        for a, c in zip(wanted, components, strict=True)
+    ]
     return combine(results, [a.weight for a in wanted], case.threshold).passed

@@ -77,7 +77,9 @@ def _write(tmp_path: Path, config: str = CONFIG) -> Path:
     prompts.mkdir(exist_ok=True)
     (prompts / "support.json").write_text(
         '[{"role": "system", "content": "You are a {{tone}} support agent."},'
-        ' {"role": "user", "content": "{{question}}"}]', encoding="utf-8")
+        ' {"role": "user", "content": "{{question}}"}]',
+        encoding="utf-8",
+    )
     (prompts / "extra.txt").write_text("{{question}}\n---\nAnswer briefly: {{question}}\n", encoding="utf-8")
     (prompts / "builder.js").write_text("module.exports = () => 'hi';\n", encoding="utf-8")
     path = tmp_path / "promptfooconfig.yaml"
@@ -90,7 +92,9 @@ def test_common_subset_comes_in(tmp_path: Path) -> None:
     proto = result.prototype
     assert proto.name == "Support bot checks"
     assert [(p.id, p.system_prompt) for p in proto.profiles] == [
-        ("support", "You are a {{tone}} support agent."), ("extra-1", "")]
+        ("support", "You are a {{tone}} support agent."),
+        ("extra-1", ""),
+    ]
     assert [(m.id, m.provider, m.model, m.base_url) for m in proto.models] == [
         ("gpt-4o-mini", "openai", "gpt-4o-mini", None),
         ("local-llama", "ollama", "llama3.1", None),
@@ -99,12 +103,19 @@ def test_common_subset_comes_in(tmp_path: Path) -> None:
     assert proto.models[1].params.temperature == 0.2
     first, second = proto.cases
     assert first.description == "Where is my order"
-    assert first.vars == {"tone": "friendly", "question": "Where is my order?", "order_id": "1234",
-                          "rush": "true"}
+    assert first.vars == {
+        "tone": "friendly",
+        "question": "Where is my order?",
+        "order_id": "1234",
+        "rush": "true",
+    }
     assert [(t.role, t.content) for t in first.turns] == [("user", "{{question}}")]
     assert [(a.type, a.value) for a in first.assert_] == [
-        ("icontains-any", ["order", "shipment"]), ("min-words", 3), ("max-words", 80),
-        ("llm-rubric", "Says when the order ships.")]
+        ("icontains-any", ["order", "shipment"]),
+        ("min-words", 3),
+        ("max-words", 80),
+        ("llm-rubric", "Says when the order ships."),
+    ]
     assert first.assert_[3].judge == "gpt-4o-mini"
     assert second.vars == {"tone": "friendly", "other": "hello"}
     assert second.assert_[0].value == {"type": "object", "required": ["answer"]}
@@ -135,9 +146,11 @@ def test_every_dropped_item_is_named(tmp_path: Path) -> None:
 
 def test_text_prompts_become_user_turns(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("prompts: ['Translate to French: {{text}}']\nproviders: [openai:chat:gpt-4o-mini]\n"
-                    "tests:\n  - vars: {text: hello}\n    assert: [{type: icontains, value: bonjour}]\n",
-                    encoding="utf-8")
+    path.write_text(
+        "prompts: ['Translate to French: {{text}}']\nproviders: [openai:chat:gpt-4o-mini]\n"
+        "tests:\n  - vars: {text: hello}\n    assert: [{type: icontains, value: bonjour}]\n",
+        encoding="utf-8",
+    )
     proto = import_promptfoo(path, endpoints()).prototype
     assert proto.profiles[0].system_prompt == ""
     assert proto.cases[0].turns[0].content == "Translate to French: {{text}}"
@@ -191,8 +204,11 @@ def test_files_outside_the_config_folder_are_not_read(tmp_path: Path) -> None:
     folder = tmp_path / "project"
     folder.mkdir()
     path = folder / "c.yaml"
-    path.write_text("prompts: [file://../secret.txt, 'Hi {{x}}']\nproviders: [openai:gpt-4o]\n"
-                    "tests: [{vars: {x: file://../secret.txt}}]\n", encoding="utf-8")
+    path.write_text(
+        "prompts: [file://../secret.txt, 'Hi {{x}}']\nproviders: [openai:gpt-4o]\n"
+        "tests: [{vars: {x: file://../secret.txt}}]\n",
+        encoding="utf-8",
+    )
     result = import_promptfoo(path, endpoints())
     assert "private text" not in str(result.prototype.model_dump())
     assert sum("outside the config's folder" in line for line in result.dropped) == 2

@@ -1,4 +1,4 @@
-"""The Evals panel with pytest-qt: editing assertions, reviewing proposals, running against the fake server."""
+"""The Evals panel with pytest-qt: editing assertions, reviewing proposals, running on the fake server."""
 
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ def document(scripted: FakeOpenAI, tmp_path: Path) -> Document:
 
 
 @pytest.fixture
-def panel(qtbot, document: Document) -> Iterator[EvalsPanel]:  # noqa: ANN001 (pytest-qt fixture)
+def panel(qtbot, document: Document) -> Iterator[EvalsPanel]:
     widget = EvalsPanel(document)
     qtbot.addWidget(widget)
     yield widget
     widget.shutdown()
 
 
-def test_run_shows_the_matrix_with_reasons(qtbot, panel: EvalsPanel, document: Document) -> None:  # noqa: ANN001
+def test_run_shows_the_matrix_with_reasons(qtbot, panel: EvalsPanel, document: Document) -> None:
     panel.baseline.setChecked(True)
     with qtbot.waitSignal(panel.sig_finished, timeout=60_000):
         panel.run_button.click()
@@ -39,8 +39,14 @@ def test_run_shows_the_matrix_with_reasons(qtbot, panel: EvalsPanel, document: D
     assert panel.matrix.cell_passed("colors", "plain × fake") is False
     assert panel.matrix.cell_passed("fruits", "baseline × fake") is True
     headers = [panel.matrix.horizontalHeaderItem(c).text() for c in range(panel.matrix.columnCount())]
-    assert headers == ["bullets × fake", "bullets × judge", "plain × fake", "plain × judge",
-                       "baseline × fake", "baseline × judge"]
+    assert headers == [
+        "bullets × fake",
+        "bullets × judge",
+        "plain × fake",
+        "plain × judge",
+        "baseline × fake",
+        "baseline × judge",
+    ]
     cell = panel.matrix.item(0, headers.index("plain × fake"))
     assert "has 0 bullet points, expected exactly 3" in cell.toolTip()
     assert len(document.proto.evals) == 1 and document.dirty
@@ -50,7 +56,7 @@ def test_run_shows_the_matrix_with_reasons(qtbot, panel: EvalsPanel, document: D
     assert "colors: bullet-count 3" in labels
     disc = {labels[r]: panel.assertion_table.item(r, 3).text() for r in range(len(labels))}
     assert disc["colors: bullet-count 3"] == "50%"
-    assert "not discriminating" in disc["fruits: icontains \"apple\""]
+    assert "not discriminating" in disc['fruits: icontains "apple"']
     assert "Pass rate" in panel.status.text()
 
 
@@ -75,10 +81,28 @@ def test_editing_assertions_writes_through_and_flags_mistakes(panel: EvalsPanel,
 
 
 def test_proposals_are_reviewed_before_they_are_added(panel: EvalsPanel, document: Document) -> None:
-    document.proto.runs.append(Run(id="r1", created="2026-11-22T06:00:00Z", profile="bullets", model="fake",
-                                   case="fruits", output="- apple\n- pear\n- plum", rating=Rating(thumb="up")))
-    document.proto.runs.append(Run(id="r2", created="2026-11-22T06:00:00Z", profile="plain", model="fake",
-                                   case="fruits", output="Fruit.", rating=Rating(thumb="down", note="Too short")))
+    document.proto.runs.append(
+        Run(
+            id="r1",
+            created="2026-11-22T06:00:00Z",
+            profile="bullets",
+            model="fake",
+            case="fruits",
+            output="- apple\n- pear\n- plum",
+            rating=Rating(thumb="up"),
+        )
+    )
+    document.proto.runs.append(
+        Run(
+            id="r2",
+            created="2026-11-22T06:00:00Z",
+            profile="plain",
+            model="fake",
+            case="fruits",
+            output="Fruit.",
+            rating=Rating(thumb="down", note="Too short"),
+        )
+    )
     dialog = panel.propose()
     assert dialog is not None and len(dialog.proposals) == 3
     dialog.set_checked(0, True)
@@ -94,7 +118,7 @@ def test_proposals_are_reviewed_before_they_are_added(panel: EvalsPanel, documen
     assert len(document.proto.case("fruits").assert_) == 3
 
 
-def test_main_window_signature_with_shared_services(qtbot, document: Document) -> None:  # noqa: ANN001
+def test_main_window_signature_with_shared_services(qtbot, document: Document) -> None:
     services = Services()
     widget = EvalsPanel(document, services, None)
     qtbot.addWidget(widget)

@@ -45,6 +45,7 @@ def test_llm_rubric_uses_the_scripted_judge(scripted: FakeOpenAI) -> None:
     assert len(judged) == 1
     body = judged[0].body or {}
     assert body["temperature"] == 0.0
+    assert body["max_tokens"] == 256  # a rambling small judge cannot take minutes
     prompt = judged[0].messages[-1]["content"]
     assert "Names exactly three colors" in prompt and "- red\n- green\n- blue" in prompt
     assert "Name three colors." in prompt
@@ -68,7 +69,9 @@ def test_similar_through_an_embedding_target(scripted: FakeOpenAI) -> None:
         Assertion(type="not-similar", value="taxes are due in april", threshold=0.5),
     ]
     outcome = evaluate(proto, EvalOptions(profiles=["bullets"], models=["fake"], embedder="fake"))
-    assert outcome.eval_run.pass_rate == 1.0, [a.reason for r in outcome.eval_run.results for a in r.assertions]
+    assert outcome.eval_run.pass_rate == 1.0, [
+        a.reason for r in outcome.eval_run.results for a in r.assertions
+    ]
     embed_calls = [r for r in scripted.requests if r.path.endswith("/embeddings")]
     texts = [t for r in embed_calls for t in (r.body or {})["input"]]
     assert texts.count("red green blue") == 1  # references are embedded once per eval

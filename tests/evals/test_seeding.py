@@ -1,4 +1,4 @@
-"""Seeding: ratings and behavior specs become reviewed proposals; `protostudio seed` writes only accepted ones."""
+"""Seeding: ratings and specs become reviewed proposals; `protostudio seed` writes only accepted ones."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ cases:
 runs:
   - {id: r1, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: greet, output: "Meow! Hello.",
      rating: {thumb: up}}
-  - {id: r2, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: greet, output: "Greetings, human.",
-     rating: {thumb: down, note: "Too formal for a cat."}}
+  - {id: r2, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: greet,
+     output: "Greetings, human.", rating: {thumb: down, note: "Too formal for a cat."}}
   - {id: r3, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: nap, output: "On the windowsill.",
      rating: {thumb: up}}
   - {id: r4, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: nap, output: "", status: error,
@@ -50,7 +50,8 @@ def test_proposals_from_thumbs_notes_and_specs() -> None:
         (
             "greet",
             "llm-rubric",
-            "The response must not have the problem a reviewer found in an earlier answer: Too formal for a cat.",
+            "The response must not have the problem a reviewer found in an earlier answer: "
+            "Too formal for a cat.",
         ),
         (DEFAULT_TARGET, "llm-rubric", "Answer in at most two sentences."),
         (DEFAULT_TARGET, "similar", "Meow. The sun is warm."),
@@ -93,7 +94,11 @@ def test_seed_cli_json_lists_and_yes_writes(tmp_path: Path, cli: CliRunner) -> N
     assert data[0] == {
         "target": "greet",
         "origin": "seeded from 👍 on r1 (cat × m)",
-        "assertion": {"type": "similar", "value": "Meow! Hello.", "description": "seeded from 👍 on r1 (cat × m)"},
+        "assertion": {
+            "type": "similar",
+            "value": "Meow! Hello.",
+            "description": "seeded from 👍 on r1 (cat × m)",
+        },
     }
     assert path.read_text(encoding="utf-8") == TEXT
     done = cli("seed", str(path), "--yes")

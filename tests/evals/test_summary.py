@@ -26,9 +26,13 @@ default_assert: [{type: max-words, value: 5}]
 """)
 
 
-def result(case: str, passed: dict[str, bool], *, baseline: bool = False, error: str | None = None) -> EvalResult:
+def result(
+    case: str, passed: dict[str, bool], *, baseline: bool = False, error: str | None = None
+) -> EvalResult:
     items = [
-        AssertionResult(type=key.split("[")[0], passed=ok, score=float(ok), reason="ok" if ok else "bad", key=key)
+        AssertionResult(
+            type=key.split("[")[0], passed=ok, score=float(ok), reason="ok" if ok else "bad", key=key
+        )
         for key, ok in passed.items()
     ]
     return EvalResult(
@@ -88,7 +92,9 @@ def test_a_baseline_that_errored_is_not_paired() -> None:
 
 def test_regressions_name_each_case_that_passed_before_and_fails_now() -> None:
     before = eval_run("e1", result("a", {A: True}), result("b", {D: True}))
-    now = eval_run("e2", result("a", {A: False}), result("b", {D: True}), result("a", {A: False}, baseline=True))
+    now = eval_run(
+        "e2", result("a", {A: False}), result("b", {D: True}), result("a", {A: False}, baseline=True)
+    )
     found = find_regressions(before, now)
     assert [(r.case, r.before) for r in found] == [("a", "e1")]
     assert str(found[0]) == "regression: case 'a' on p × m passed in e1, now: assert: bad"
@@ -123,4 +129,6 @@ def test_junit_and_json_shapes() -> None:
     assert suite is not None and suite.get("tests") == "3"
     assert root.find(".//failure") is not None and root.find(".//error") is not None
     data = json.loads(json.dumps(results_json(run, summarize(PROTO, run))))
-    assert data["eval"]["id"] == "e1" and data["failures"][1]["reasons"] == ["the model call failed: rate limited"]
+    assert data["eval"]["id"] == "e1" and data["failures"][1]["reasons"] == [
+        "the model call failed: rate limited"
+    ]

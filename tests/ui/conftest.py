@@ -21,11 +21,15 @@ def fake_prototype(base_url: str, *, profiles: int = 2, cases: int = 2, local: b
         models.insert(0, ModelTarget(id="local", provider="local", model="smollm2-135m-instruct"))
     return Prototype(
         name="UI test",
-        profiles=[Profile(id=f"p{n}", name=f"Profile {n}", system_prompt=f"You are variant {n}. Cat: {{{{cat}}}}.")
-                  for n in range(1, profiles + 1)],
+        profiles=[
+            Profile(id=f"p{n}", name=f"Profile {n}", system_prompt=f"You are variant {n}. Cat: {{{{cat}}}}.")
+            for n in range(1, profiles + 1)
+        ],
         models=models,
-        cases=[Case(id=f"c{n}", vars={"cat": "Tom"}, turns=[Turn(content=f"Question {n}?")])
-               for n in range(1, cases + 1)],
+        cases=[
+            Case(id=f"c{n}", vars={"cat": "Tom"}, turns=[Turn(content=f"Question {n}?")])
+            for n in range(1, cases + 1)
+        ],
     )
 
 
@@ -37,15 +41,15 @@ def proto_file(tmp_path: Path, fake_server: FakeOpenAI) -> Path:
 
 
 @pytest.fixture
-def make_window(qtbot) -> Iterator[WindowFactory]:  # noqa: ANN001 (pytest-qt fixture)
-    """Open the real window on a file (as `protostudio FILE` does); closes it and its threads after the test."""
+def make_window(qtbot) -> Iterator[WindowFactory]:
+    """Open the real window on a file (as `protostudio FILE` does); close it and its threads afterwards."""
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main import create_window
 
     windows = []
 
-    def make(path: Path | None = None, *, fake_only: bool = True):  # noqa: ANN202
+    def make(path: Path | None = None, *, fake_only: bool = True):
         window = create_window([str(path)] if path else [])
         window.file_ops.ask_unsaved = lambda: "discard"  # a modal question would hang the test run
         if fake_only and any(m.id == "fake" for m in window.document.proto.models):

@@ -15,8 +15,9 @@ from app.core.prototype import ModelTarget
 TIMEOUT = 20_000
 
 
-def test_navigator_adds_duplicates_renames_reorders_and_deletes(qtbot, make_window, proto_file: Path,
-                                                                monkeypatch) -> None:  # noqa: ANN001
+def test_navigator_adds_duplicates_renames_reorders_and_deletes(
+    qtbot, make_window, proto_file: Path, monkeypatch
+) -> None:
     window = make_window(proto_file)
     proto = window.document.proto
     section = window.navigator.sections["profiles"]
@@ -42,7 +43,7 @@ def test_navigator_adds_duplicates_renames_reorders_and_deletes(qtbot, make_wind
     assert len(window.grid.cells) == 4
 
 
-def test_profile_editor_writes_through_with_undo(qtbot, make_window, proto_file: Path) -> None:  # noqa: ANN001
+def test_profile_editor_writes_through_with_undo(qtbot, make_window, proto_file: Path) -> None:
     window = make_window(proto_file)
     window.navigator.select("profiles", "p2")
     editor = window.editor.profile_editor
@@ -63,7 +64,7 @@ def test_profile_editor_writes_through_with_undo(qtbot, make_window, proto_file:
     assert window.document.proto.profile("p2").form_factor == "voice"
 
 
-def test_case_editor_edits_turns_and_vars(qtbot, make_window, proto_file: Path) -> None:  # noqa: ANN001
+def test_case_editor_edits_turns_and_vars(qtbot, make_window, proto_file: Path) -> None:
     window = make_window(proto_file)
     window.navigator.select("cases", "c1")
     editor = window.editor.case_editor
@@ -73,19 +74,24 @@ def test_case_editor_edits_turns_and_vars(qtbot, make_window, proto_file: Path) 
     editor._rows[-1].text.setPlainText("Tell me about {{cat}}.")
     case = window.document.proto.case("c1")
     assert [(t.role, t.content) for t in case.turns] == [
-        ("user", "Question 1?"), ("assistant", "Sure, what else?"), ("user", "Tell me about {{cat}}.")]
+        ("user", "Question 1?"),
+        ("assistant", "Sure, what else?"),
+        ("user", "Tell me about {{cat}}."),
+    ]
     editor.add_var()
     assert case.vars == {"cat": "Tom", "var": ""}
     editor.vars.item(1, 1).setText("calm")
     assert case.vars["var"] == "calm"
 
 
-def test_a_shared_file_asks_before_a_key_goes_to_another_host(qtbot, make_window, proto_file: Path,
-                                                             fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_a_shared_file_asks_before_a_key_goes_to_another_host(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
     window = make_window(proto_file)
     window.services.hub.keys.store("openai", "api.openai.com", "sk-test-123")
     window.document.proto.models.append(
-        ModelTarget(id="shared", provider="openai", model="gpt-4o-mini", base_url=fake_server.base_url))
+        ModelTarget(id="shared", provider="openai", model="gpt-4o-mini", base_url=fake_server.base_url)
+    )
     window.document.structure_edited()
     window.selection.set_shown("models", "fake", False)
     window.selection.set_shown("profiles", "p2", False)
@@ -103,8 +109,9 @@ def test_a_shared_file_asks_before_a_key_goes_to_another_host(qtbot, make_window
     assert {r.authorization for r in fake_server.chat_requests()} == {"Bearer sk-test-123"}
 
 
-def test_settings_tests_a_connection_and_stores_keys(qtbot, make_window, proto_file: Path,
-                                                     fake_server: FakeOpenAI, memory_keyring) -> None:  # noqa: ANN001
+def test_settings_tests_a_connection_and_stores_keys(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI, memory_keyring
+) -> None:
     from app.ui.settings_dialog import SettingsDialog
 
     window = make_window(proto_file)
@@ -136,7 +143,7 @@ def test_settings_tests_a_connection_and_stores_keys(qtbot, make_window, proto_f
     fake_server.default = Reply(text="ok")
 
 
-def test_prices_can_be_edited(qtbot, make_window, proto_file: Path) -> None:  # noqa: ANN001
+def test_prices_can_be_edited(qtbot, make_window, proto_file: Path) -> None:
     from app.ui.settings_dialog import SettingsDialog
 
     window = make_window(proto_file)

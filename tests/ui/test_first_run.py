@@ -1,4 +1,4 @@
-"""The first-run path, for real: `protostudio` opens the cat example and Ctrl+Enter streams the local model."""
+"""The first-run path, for real: `protostudio` opens the cat example; Ctrl+Enter streams the local model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 
 
 @pytest.mark.integration
-def test_first_run_streams_the_bundled_model_side_by_side(qtbot, make_window) -> None:  # noqa: ANN001
+def test_first_run_streams_the_bundled_model_side_by_side(qtbot, make_window) -> None:
     window = make_window(None, fake_only=False)  # no argument: the bundled example, local model preselected
     proto = window.document.proto
     assert window.document.path is not None and window.document.path.name == "cat-persona.yaml"

@@ -12,14 +12,18 @@ from app.ui.markdown_view import RENDER_LIMIT, SafeTextBrowser, strip_images
 TIMEOUT = 60_000
 
 
-def test_html_and_remote_images_are_never_fetched(qtbot, make_window, proto_file: Path,
-                                                   fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_html_and_remote_images_are_never_fetched(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
     with FakeOpenAI() as tracker:
         base = f"http://127.0.0.1:{tracker.port}"
-        fake_server.default = Reply(text=(
-            f'# Title\n\n<b>bold?</b> <img src="{base}/html.png"> <script>alert(1)</script>\n\n'
-            f"![a cat]({base}/md.png) and [a link]({base}/link) and ![ref][r]\n\n[r]: {base}/ref.png\n"
-            f'<iframe src="{base}/frame"></iframe> <link rel="stylesheet" href="{base}/style.css">'))
+        fake_server.default = Reply(
+            text=(
+                f'# Title\n\n<b>bold?</b> <img src="{base}/html.png"> <script>alert(1)</script>\n\n'
+                f"![a cat]({base}/md.png) and [a link]({base}/link) and ![ref][r]\n\n[r]: {base}/ref.png\n"
+                f'<iframe src="{base}/frame"></iframe> <link rel="stylesheet" href="{base}/style.css">'
+            )
+        )
         window = make_window(proto_file)
         window.run_grid(False)
         qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
@@ -34,7 +38,7 @@ def test_html_and_remote_images_are_never_fetched(qtbot, make_window, proto_file
         assert tracker.requests == []
 
 
-def test_text_browser_refuses_every_resource(qtbot) -> None:  # noqa: ANN001
+def test_text_browser_refuses_every_resource(qtbot) -> None:
     view = SafeTextBrowser()
     qtbot.addWidget(view)
     assert view.loadResource(2, QUrl("http://127.0.0.1:9/x.png")) is None
@@ -42,8 +46,9 @@ def test_text_browser_refuses_every_resource(qtbot) -> None:  # noqa: ANN001
     assert strip_images("![x](http://a/b.png) ok") == "[image: x] ok"
 
 
-def test_a_one_megabyte_answer_is_capped_in_the_cell(qtbot, make_window, proto_file: Path,
-                                                     fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_a_one_megabyte_answer_is_capped_in_the_cell(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
     big = ("lorem" * 200 + "\n") * 1_000  # ~1 MB, in 1,000 tokens of 1 KB (the fake server splits at spaces)
     fake_server.default = Reply(text=big)
     window = make_window(proto_file)

@@ -15,15 +15,15 @@ from app.ui.resources import example_prototype
 TIMEOUT = 20_000
 
 
-def wait_idle(qtbot, window) -> None:  # noqa: ANN001
+def wait_idle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
 
 
-def cell_text(window, key) -> str:  # noqa: ANN001
+def cell_text(window, key) -> str:
     return window.grid.cells[key].view.toPlainText()
 
 
-def test_open_the_bundled_example(make_window) -> None:  # noqa: ANN001
+def test_open_the_bundled_example(make_window) -> None:
     path = example_prototype()
     assert path is not None
     window = make_window(path, fake_only=False)
@@ -38,7 +38,7 @@ def test_open_the_bundled_example(make_window) -> None:  # noqa: ANN001
     assert window.bar.text() == ""
 
 
-def test_run_streams_text_into_cells(qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_run_streams_text_into_cells(qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI) -> None:
     fake_server.default = Reply(text="Purr. " * 40, tokens_per_s=80)
     window = make_window(proto_file)
     assert len(window.grid.cells) == 4  # 2 profiles x fake model x 2 cases
@@ -57,9 +57,10 @@ def test_run_streams_text_into_cells(qtbot, make_window, proto_file: Path, fake_
     assert systems == {"You are variant 1. Cat: Tom.", "You are variant 2. Cat: Tom."}
 
 
-def test_failing_cell_shows_error_and_partial_text(qtbot, make_window, proto_file: Path,
-                                                    fake_server: FakeOpenAI) -> None:  # noqa: ANN001
-    def respond(rec):  # noqa: ANN001, ANN202
+def test_failing_cell_shows_error_and_partial_text(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
+    def respond(rec):
         if "variant 2" in rec.messages[0]["content"]:
             return Reply(text="Half an answer that never ends", fault="cut", cut_after=3)
         return Reply(text="Fine answer.")
@@ -76,8 +77,9 @@ def test_failing_cell_shows_error_and_partial_text(qtbot, make_window, proto_fil
     assert not fine.error.isVisible() and "Fine answer." in fine.view.toPlainText()
 
 
-def test_thumb_note_and_tag_a_cell_by_keyboard(qtbot, make_window, proto_file: Path,
-                                               fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_thumb_note_and_tag_a_cell_by_keyboard(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
     window = make_window(proto_file)
     window.run_grid(False)
     wait_idle(qtbot, window)
@@ -106,8 +108,9 @@ def test_thumb_note_and_tag_a_cell_by_keyboard(qtbot, make_window, proto_file: P
     assert window.grid.cells[("c2", "p2", "fake")].hasFocus()
 
 
-def test_continue_the_conversation_keeps_each_column_history(qtbot, make_window, proto_file: Path,
-                                                             fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_continue_the_conversation_keeps_each_column_history(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
     fake_server.responder = lambda rec: Reply(text=f"Answer from {rec.messages[0]['content'][:17]}")
     window = make_window(proto_file)
     window.run_grid(False)
@@ -117,8 +120,9 @@ def test_continue_the_conversation_keeps_each_column_history(qtbot, make_window,
     QTest.keyClicks(box, "And then?")
     QTest.keyClick(box, Qt.Key.Key_Return)
     wait_idle(qtbot, window)
-    histories = sorted(([m["role"] for m in r.messages], r.messages[2]["content"])
-                       for r in fake_server.chat_requests())
+    histories = sorted(
+        ([m["role"] for m in r.messages], r.messages[2]["content"]) for r in fake_server.chat_requests()
+    )
     assert histories == [
         (["system", "user", "assistant", "user"], "Answer from You are variant 1"),
         (["system", "user", "assistant", "user"], "Answer from You are variant 2"),
@@ -132,7 +136,7 @@ def test_continue_the_conversation_keeps_each_column_history(qtbot, make_window,
     assert "And then?" not in cell_text(window, ("c2", "p1", "fake"))  # only this case's row continued
 
 
-def test_stop_keeps_partial_text(qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_stop_keeps_partial_text(qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI) -> None:
     fake_server.default = Reply(text="slow " * 400, tokens_per_s=20)
     window = make_window(proto_file)
     window.run_grid(False)
@@ -149,8 +153,9 @@ def test_stop_keeps_partial_text(qtbot, make_window, proto_file: Path, fake_serv
     assert not window.act_stop.isEnabled()
 
 
-def test_save_reopen_and_find_every_rating(qtbot, make_window, proto_file: Path,
-                                           fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_save_reopen_and_find_every_rating(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
     window = make_window(proto_file)
     window.run_grid(False)
     wait_idle(qtbot, window)
@@ -169,14 +174,17 @@ def test_save_reopen_and_find_every_rating(qtbot, make_window, proto_file: Path,
     assert len(load_prototype(proto_file).runs) == 4
 
     again = make_window(proto_file)
-    found = {c.key: (c.run.rating.thumb, c.run.rating.note, c.run.rating.tags) for c in again.grid.cells.values()}
+    found = {
+        c.key: (c.run.rating.thumb, c.run.rating.note, c.run.rating.tags) for c in again.grid.cells.values()
+    }
     assert found == expected
     cell = again.grid.cells[cells[1].key]
     assert cell.down.isChecked() and cell.note.text() == "rambles"
 
 
-def test_malformed_file_opens_nothing_and_shows_where(qtbot, make_window, proto_file: Path,
-                                                      tmp_path: Path) -> None:  # noqa: ANN001
+def test_malformed_file_opens_nothing_and_shows_where(
+    qtbot, make_window, proto_file: Path, tmp_path: Path
+) -> None:
     window = make_window(proto_file)
     bad = tmp_path / "broken.yaml"
     bad.write_text("name: Broken\nprofiles:\n  - id: a\n    sytem_prompt: hi\n", encoding="utf-8")
@@ -188,8 +196,9 @@ def test_malformed_file_opens_nothing_and_shows_where(qtbot, make_window, proto_
     assert window.document.proto.name == "UI test"
 
 
-def test_unsaved_changes_are_autosaved_and_offered_back(qtbot, make_window, proto_file: Path,
-                                                       fake_server: FakeOpenAI) -> None:  # noqa: ANN001
+def test_unsaved_changes_are_autosaved_and_offered_back(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
     from app.ui.file_ops import recovery_paths
 
     window = make_window(proto_file)
@@ -213,7 +222,7 @@ def test_unsaved_changes_are_autosaved_and_offered_back(qtbot, make_window, prot
     assert [(r.case, r.profile, r.rating.thumb) for r in rated] == [("c2", "p2", "up")]
 
 
-def test_closing_with_unsaved_changes_asks(qtbot, make_window, proto_file: Path) -> None:  # noqa: ANN001
+def test_closing_with_unsaved_changes_asks(qtbot, make_window, proto_file: Path) -> None:
     window = make_window(proto_file)
     window.document.proto.name = "Renamed"
     window.document.structure_edited()

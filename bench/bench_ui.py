@@ -1,0 +1,143 @@
+"""UI responsiveness while 8 cells stream: event-loop stall measured by timer-tick lateness.
+
+Runs the real main window (offscreen unless a display is set) against the scriptable fake server:
+8 cells (8 profiles x 1 model x 1 case), each streaming at 200 tokens/s for 20 s. A 10 ms QTimer
+records when it actually fires; lateness = actual interval - 10 ms. Prints p50, p99 and max
+lateness (goal: p99 < 50 ms), plus how many tokens arrived and how often cells repainted.
+
+    QT_QPA_PLATFORM=offscreen python bench/bench_ui.py [--seconds 20] [--cells 8] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PROTOSTUDIO_HOME", tempfile.mkdtemp(prefix="bench-ui-"))
+
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.core.document import save_prototype  # noqa: E402
+from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--cells", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=200.0, help="tokens per second per cell")
+    parser.add_argument("--switch-ms", type=float, default=None,
+                        help="override the GIL switch interval the app sets (ms)")
+    args = parser.parse_args()
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from app.ui.main import tune_interpreter
+
+    tune_interpreter()
+    if args.switch_ms is not None:
+        sys.setswitchinterval(args.switch_ms / 1000)
+    from app.ui.cell_widget import CellWidget
+    from app.ui.main_window import MainWindow
+    from app.ui.services import Services
+
+    repaints = {"count": 0}
+    original_append = CellWidget.append_text
+
+    def counting_append(self: CellWidget, text: str) -> None:
+        repaints["count"] += 1
+        original_append(self, text)
+
+    CellWidget.append_text = counting_append  # type: ignore[method-assign]
+
+    tokens = int(args.seconds * args.rate)
+    # the server runs in its own process, as a real provider would: it must not share our GIL
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "fakeserver.py"), "--port", str(port),
+         "--tokens-per-s", str(args.rate), "--text", "word " * tokens],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()  # "fake OpenAI server on ..." once it listens
+        base_url = f"http://127.0.0.1:{port}/v1"
+        proto = Prototype(
+            name="bench",
+            profiles=[Profile(id=f"p{n}", system_prompt=f"variant {n}") for n in range(args.cells)],
+            models=[ModelTarget(id="fake", provider="vllm", model="fake-model", base_url=base_url)],
+            cases=[Case(id="c", turns=[Turn(content="Go")])],
+        )
+        path = Path(os.environ["PROTOSTUDIO_HOME"]) / "bench.yaml"
+        save_prototype(proto, path)
+        window = MainWindow(services=Services(concurrency=args.cells, per_provider=args.cells))
+        window.file_ops.open_sync(path)
+        window.file_ops.ask_unsaved = lambda: "discard"
+        window.show()
+        app.processEvents()
+
+        lateness: list[float] = []
+        clock = QElapsedTimer()
+        last = {"t": 0}
+        timer = QTimer()
+        timer.setInterval(10)
+
+        def tick() -> None:
+            now = clock.nsecsElapsed()
+            if last["t"]:
+                lateness.append(max(0.0, (now - last["t"]) / 1e6 - 10.0))
+            last["t"] = now
+
+        timer.timeout.connect(tick)
+        clock.start()
+        timer.start()
+        started = time.perf_counter()
+        window.run_grid(True)
+        while (window.controller.busy or time.perf_counter() - started < 1) and (
+            time.perf_counter() - started < args.seconds * 3 + 30
+        ):
+            app.processEvents()
+            time.sleep(0.001)
+        wall = time.perf_counter() - started
+        timer.stop()
+        received = sum(len(r.output.split()) for r in window.document.proto.runs)
+        window.close()
+        window.shutdown()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    print(f"GIL switch interval: {sys.getswitchinterval() * 1000:g} ms")
+    print(f"cells: {args.cells} x {args.rate:g} tokens/s for {args.seconds:g} s (wall {wall:.1f} s)")
+    print(f"tokens received: {received} of {tokens * args.cells}")
+    print(f"cell repaints (appends): {repaints['count']} = {repaints['count'] / wall / args.cells:.1f}/s per cell")
+    print(f"timer ticks: {len(lateness)}")
+    print(f"tick lateness ms: p50 {statistics.median(lateness):.1f}  p99 {percentile(lateness, 0.99):.1f}  "
+          f"max {max(lateness):.1f}  (goal p99 < 50)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
