@@ -111,15 +111,18 @@ async def timed_run(proto: object, **plan: object) -> float:
     return wall
 
 
-def side_by_side(repeats: int) -> tuple[float, float]:
+def side_by_side(repeats: int) -> tuple[float, float, float]:
+    """Engine together, engine slowest alone, and the bare-SDK control's together/alone ratio."""
     with fake_server(ttft=0.2, tokens_per_s=100, text=RACE_ANSWER) as url:
         register("bench-a", url)
         proto = prototype(1, [("model-a", "bench-a")], profiles=4)
-        together, alone = [], []
+        together, alone, control = [], [], []
         for _ in range(repeats):
             together.append(asyncio.run(timed_run(proto)))
             alone.append(max(asyncio.run(timed_run(proto, profiles=[f"p{i}"])) for i in range(4)))
-    return statistics.median(together), statistics.median(alone)
+            bare_alone = max(asyncio.run(bare_sdk(url, 1)) for _ in range(4))
+            control.append(asyncio.run(bare_sdk(url, 4)) / bare_alone)
+    return statistics.median(together), statistics.median(alone), statistics.median(control)
 
 
 def matrix(cases: int, url: str, repeats: int) -> tuple[float, float, int, float]:
@@ -230,9 +233,9 @@ def main() -> None:
     try:
         print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-        together, alone = side_by_side(args.repeats)
+        together, alone, control = side_by_side(args.repeats)
         print(f"side-by-side: 4 variants together {together:.3f} s, slowest alone {alone:.3f} s, "
-              f"ratio {together / alone:.3f} (goal <= 1.05)")
+              f"ratio {together / alone:.3f} (goal <= 1.05); bare-SDK control ratio {control:.3f}")
         with fake_server(ttft=0.05, tokens_per_s=100, text=ANSWER) as url:
             register("bench-a", url)
             register("bench-b", url)

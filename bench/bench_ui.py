@@ -49,8 +49,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--cells", type=int, default=8)
     parser.add_argument("--rate", type=float, default=200.0, help="tokens per second per cell")
-    parser.add_argument("--switch-ms", type=float, default=None,
-                        help="override the GIL switch interval the app sets (ms)")
+    parser.add_argument(
+        "--switch-ms", type=float, default=None, help="override the GIL switch interval the app sets (ms)"
+    )
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -76,9 +77,18 @@ def main() -> int:
     # the server runs in its own process, as a real provider would: it must not share our GIL
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "fakeserver.py"), "--port", str(port),
-         "--tokens-per-s", str(args.rate), "--text", "word " * tokens],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            str(ROOT / "tests" / "fakeserver.py"),
+            "--port",
+            str(port),
+            "--tokens-per-s",
+            str(args.rate),
+            "--text",
+            "word " * tokens,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert server.stdout is not None
@@ -132,10 +142,13 @@ def main() -> int:
     print(f"GIL switch interval: {sys.getswitchinterval() * 1000:g} ms")
     print(f"cells: {args.cells} x {args.rate:g} tokens/s for {args.seconds:g} s (wall {wall:.1f} s)")
     print(f"tokens received: {received} of {tokens * args.cells}")
-    print(f"cell repaints (appends): {repaints['count']} = {repaints['count'] / wall / args.cells:.1f}/s per cell")
+    per_cell = repaints["count"] / wall / args.cells
+    print(f"cell repaints (appends): {repaints['count']} = {per_cell:.1f}/s per cell")
     print(f"timer ticks: {len(lateness)}")
-    print(f"tick lateness ms: p50 {statistics.median(lateness):.1f}  p99 {percentile(lateness, 0.99):.1f}  "
-          f"max {max(lateness):.1f}  (goal p99 < 50)")
+    print(
+        f"tick lateness ms: p50 {statistics.median(lateness):.1f}  p99 {percentile(lateness, 0.99):.1f}  "
+        f"max {max(lateness):.1f}  (goal p99 < 50)"
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`protostudio validate FILE...`: exit 0 when every file loads.
+"""`protostudio validate FILE...`: exit 0 when every file loads and every assertion can be graded.
 
 Otherwise print one `FILE:LINE:COL: message` line per problem and exit 2.
 """
@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from app.core.document import load_prototype
 from app.core.errors import PrototypeError
+from app.core.evals.validation import check_prototype_assertions
 
 
 def register(sub: Any) -> None:
@@ -23,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            load_prototype(name)
+            proto = load_prototype(name)
+            # an assertion such as `type: contians` loads fine but could never be graded
+            check_prototype_assertions(proto, name, Path(name).read_text(encoding="utf-8"))
         except PrototypeError as exc:
             failed = True
             for problem in exc.problems:

@@ -7,7 +7,6 @@ import difflib
 import functools
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -30,21 +29,25 @@ _ID_LISTS = ("profiles", "models", "cases", "runs", "preferences", "evals")
 def load_prototype(path: str | os.PathLike[str]) -> Prototype:
     """Read a prototype file. Raises PrototypeError (never anything else) on bad input."""
     name = str(path)
+    limit = f"prototype files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB"
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            raise PrototypeError.single(
-                name, 1, 1, f"file is {size / 1e6:.0f} MB; prototype files are limited to "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB"
-            )
-        raw = Path(path).read_bytes()
+            raise PrototypeError.single(name, 1, 1, f"file is {size / 1e6:.0f} MB; {limit}")
+        with open(path, "rb") as handle:  # bounded: a device or a growing file cannot exhaust memory
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise PrototypeError.single(name, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise PrototypeError.single(
+            name, 1, 1, f"file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit for prototypes"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         raise PrototypeError.single(name, line, col, "file is not UTF-8 text") from None
     return parse_prototype(text, name)
 
@@ -138,8 +141,9 @@ def _problems_from_validation(
             message = f"missing required key {str(path[-1])!r} in {_dotted(path[:-1]) or 'the document'}"
         else:
             mark = located.mark_for(path)
-            got = _describe(err.get("input"))
-            message = f"{where or 'document'}: {_lower_first(err['msg'])} (got {got})"
+            message = f"{where or 'document'}: {_lower_first(err['msg'])}"
+            if kind != "value_error":  # our validators explain themselves, and may be refusing a secret
+                message += f" (got {_describe(err.get('input'))})"
             if kind == "string_type" and isinstance(err.get("input"), dict):
                 message += "; text that contains ': ' must be quoted or written as a `|` block"
         problems.append(Problem(filename, mark.line, mark.col, message))

@@ -11,8 +11,9 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 FORMAT_VERSION = 1
 """The newest `protostudio:` format version this app reads and writes."""
@@ -102,9 +103,26 @@ class ModelTarget(Strict):
     )
     params: ModelParams = Field(default_factory=ModelParams)
 
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials_in_url(cls, value: str | None) -> str | None:
+        """A URL is the one field a key could sneak into (`https://user:sk-...@host`, `?api_key=`)."""
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if "@" in parts.netloc:
+            raise ValueError("base_url must not contain a user name or password; keys live in the keychain")
+        names = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        if names & _SECRET_PARAMS:
+            raise ValueError("base_url must not carry a key in its query; keys live in the OS keychain")
+        return value
+
     @property
     def label(self) -> str:
         return self.name or self.id
+
+
+_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "api-key", "token", "access_token", "auth", "secret"})
 
 
 # -- cases and assertions ---------------------------------------------------------------------------

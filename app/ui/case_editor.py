@@ -144,7 +144,7 @@ class CaseEditor(QWidget):
         if self.case is None:
             return
         turns = [Turn(role=row.role.currentData(), content=row.text.toPlainText()) for row in self._rows]
-        if turns:
+        if turns and turns != self.case.turns:  # highlighters re-emit textChanged without a real edit
             self.case.turns = turns
             self._on_edit(True)
 
@@ -194,5 +194,6 @@ class CaseEditor(QWidget):
             name = name_item.text().strip() if name_item else ""
             if name:
                 values[name] = value_item.text() if value_item else ""
-        self.case.vars = values
-        self._on_edit(False)
+        if values != self.case.vars:
+            self.case.vars = values
+            self._on_edit(False)

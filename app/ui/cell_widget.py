@@ -19,9 +19,11 @@ from app.core.prototype import Rating, Run
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.resources import icon
 
-CELL_WIDTH = 380
+CELL_WIDTH = 300
+"""The narrowest a column gets; the grid widens columns to fill the space it has."""
+MAX_CELL_WIDTH = 560
 CELL_HEIGHT = 300
-EMPTY_TEXT = "Not run yet. Press Run (Ctrl+Enter) for the whole grid, or ▶ here for this cell."
+EMPTY_TEXT = "Not run yet.\nCtrl+Enter runs the grid; ▶ above runs this cell."
 
 
 def status_line(run: Run, model_label: str) -> str:
@@ -33,7 +35,10 @@ def status_line(run: Run, model_label: str) -> str:
         parts.append(f"TTFT {run.ttft_ms / 1000:.2f} s")
     if run.latency_ms is not None:
         parts.append(f"{run.latency_ms / 1000:.1f} s")
-    parts.append("cost ?" if run.cost_usd is None else f"${run.cost_usd:.4f}")
+    if run.cost_usd is None:
+        parts.append("cost ?")
+    else:
+        parts.append("free" if run.cost_usd == 0 else f"${run.cost_usd:.4f}")
     parts.append("cached" if run.cached else "live")
     return " · ".join(parts)
 
@@ -74,7 +79,7 @@ class CellWidget(QFrame):
 
         self.status = QLabel("")
         self.status.setObjectName("cell-status")
-        self.status.setStyleSheet("color: palette(mid);")
+        self.status.setStyleSheet("color: palette(mid); font-size: 8pt;")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.run_button = self._tool(
             "run",
@@ -107,6 +112,10 @@ class CellWidget(QFrame):
         )
         for button in (self.up, self.down):
             button.setCheckable(True)
+        self.up.setStyleSheet("QToolButton:checked { background: #cdeccf; border: 1px solid #2e9d4f; "
+                              "border-radius: 3px; }")
+        self.down.setStyleSheet("QToolButton:checked { background: #f6d2ce; border: 1px solid #d0453a; "
+                                "border-radius: 3px; }")
         self.note = QLineEdit()
         self.note.setObjectName("cell-note")
         self.note.setPlaceholderText("Note (n)")
@@ -153,10 +162,11 @@ class CellWidget(QFrame):
         """Show a finished thread (or nothing). The rating belongs to its newest run."""
         self.streaming = False
         self._show_running(False)
+        self.view.setPlaceholderText(EMPTY_TEXT)
         self.run = thread[-1] if thread else None
         if not thread:
             self.view.clear()
-            self.status.setText(self.model_label)
+            self.status.setText("")
             self.error.hide()
         else:
             self.view.show_markdown(thread_markdown(thread))
@@ -178,13 +188,16 @@ class CellWidget(QFrame):
 
     def show_queued(self) -> None:
         self._show_running(True)
-        self.status.setText(f"{self.model_label} · waiting for a slot…")
+        self.view.clear()
+        self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
+        self.status.setText(f"{self.model_label} · queued")
 
     def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool) -> None:
         """Start showing a live answer, after the existing thread when this is a follow-up."""
         self.streaming = True
         self._show_running(True)
         self.error.hide()
+        self.view.setPlaceholderText("Waiting for the first words…")
         prefix = ""
         if follow_up is not None and thread:
             prefix = thread_markdown(thread) + "\n\n" + quote_user(follow_up)

@@ -7,6 +7,7 @@ that case, and each column answers with its own history.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -22,14 +23,14 @@ from PySide6.QtWidgets import (
 
 from app.core.prototype import Prototype, Rating, Run
 from app.engine.events import Cell
-from app.ui.cell_widget import CELL_WIDTH, CellWidget
+from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
 from app.ui.document import Document
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
 from app.ui.structure import label
 
-ROW_HEADER_WIDTH = 190
+ROW_HEADER_WIDTH = 160
 
 
 def thread_index(proto: Prototype) -> dict[CellKey, list[Run]]:
@@ -92,6 +93,7 @@ class CompareGrid(QWidget):
         self.cells: dict[CellKey, CellWidget] = {}
         self._order: list[list[CellWidget]] = []
         self._columns: list[tuple[str, str]] = []
+        self._cell_width = CELL_WIDTH
         self._rows: list[str] = []
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
@@ -114,6 +116,7 @@ class CompareGrid(QWidget):
         controller.sig_cell_started.connect(self.on_cell_started)
         controller.sig_cell_text.connect(self.on_cell_text)
         controller.sig_cell_ended.connect(self.on_cell_ended)
+        controller.sig_busy_changed.connect(self.on_busy_changed)
         self.rebuild()
 
     # -- layout ------------------------------------------------------------------------------------
@@ -140,7 +143,9 @@ class CompareGrid(QWidget):
         self.empty.setVisible(bool(problem))
         self.scroll.setVisible(not problem)
         self._headers: list[QLabel] = []
+        self._cell_width = CELL_WIDTH
         self._row_labels: list[QLabel] = []
+        self._row_stops: list[QToolButton] = []
         if not problem:
             self._build(proto, columns, rows)
         self.scroll.setWidget(self.canvas)  # deletes the previous canvas and its cells
@@ -193,6 +198,26 @@ class CompareGrid(QWidget):
             self._order.append(row_cells)
             self._grid.addWidget(_ContinueBox(self, case_id), grid_row + 1, 1, 1, len(columns))
         self.refresh_labels()
+        self._fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Widen the columns to share the visible width, between CELL_WIDTH and MAX_CELL_WIDTH."""
+        if not self._columns or not self.cells:
+            return
+        spacing = self._grid.horizontalSpacing()
+        room = self.scroll.viewport().width() - ROW_HEADER_WIDTH - spacing * (len(self._columns) + 1) - 4
+        width = max(CELL_WIDTH, min(MAX_CELL_WIDTH, room // len(self._columns)))
+        if width == self._cell_width:
+            return
+        self._cell_width = width
+        for header in self._headers:
+            header.setFixedWidth(width)
+        for cell in self.cells.values():
+            cell.setFixedSize(width, CELL_HEIGHT)
 
     def _row_header(self, case_id: str) -> QWidget:
         box = QWidget(self.canvas)
@@ -223,6 +248,9 @@ class CompareGrid(QWidget):
             button.setAutoRaise(True)
             button.setObjectName(f"row-{name}")
             button.clicked.connect(slot)
+            if name == "stop":
+                button.setEnabled(self.controller.busy)
+                self._row_stops.append(button)
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(box)
@@ -256,7 +284,7 @@ class CompareGrid(QWidget):
                 f"{'You' if t.role == 'user' else 'Assistant'}: {t.content}" for t in case.turns
             )
             title = case.description or case.id
-            text.setText(f"{title}\n\n{_shorten(turns, 220)}")
+            text.setText(f"{title}\n\n{_shorten(turns, 160)}")
             text.setToolTip(turns)
 
     # -- content -----------------------------------------------------------------------------------
@@ -298,6 +326,10 @@ class CompareGrid(QWidget):
         widget = self.cells.get(key)
         if widget is not None:
             widget.show_thread(self.thread(key))
+
+    def on_busy_changed(self, busy: bool) -> None:
+        for button in self._row_stops:
+            button.setEnabled(busy)
 
     def on_rate(self, run_id: str, rating: Rating) -> None:
         self.document.set_rating(run_id, rating)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QWidget
 
 from app.ui.case_editor import CaseEditor
@@ -38,6 +38,7 @@ class EditorPanel(QStackedWidget):
         for editor in (self.profile_editor, self.model_editor, self.case_editor):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the pane's width
             scroll.setWidget(editor)
             self.addWidget(scroll)
         self._structural = QTimer(self)

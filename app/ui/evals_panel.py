@@ -229,6 +229,7 @@ class EvalsPanel(QWidget):
         self._custom_runner = runner_factory is not None
         self._runner_factory = runner_factory or (lambda: EvalRunner(self.services.hub, self.services.engine))
         self._runner: EvalRunner | None = None
+        self._source: object = None
         self._relay = _ProgressRelay()
         self._relay.sig_progress.connect(self.on_progress)
         self.dialog: ProposalsDialog | None = None
@@ -378,6 +379,7 @@ class EvalsPanel(QWidget):
             self._confirm_hosts()
         runner = self._runner_factory()
         self._runner = runner
+        self._source = self.document.proto
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Starting…")
@@ -409,6 +411,9 @@ class EvalsPanel(QWidget):
 
     def _finished(self, outcome: EvalOutcome) -> None:
         self._done()
+        if self.document.proto is not self._source:  # another file was opened meanwhile
+            self.status.setText("Eval finished for a file that is no longer open; results dropped")
+            return
         self.document.add_runs(outcome.new_runs)
         self.document.proto.evals.append(outcome.eval_run)
         self.document.evals_edited()

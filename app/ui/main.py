@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 SWITCH_INTERVAL_S = 0.001
 """How long a thread may hold the GIL before another is let in (Python's default is 5 ms).
 
@@ -37,6 +36,9 @@ def create_window(argv: list[str]):
     if path is not None:
         window.file_ops.open_sync(path)
     window.file_ops.offer_recovery()
+    proto = window.document.proto
+    if proto.profiles:  # show a prompt beside the grid, so the screen explains itself
+        window.navigator.select("profiles", proto.profiles[0].id)
     window.grid.focus_first_cell()
     return window
 

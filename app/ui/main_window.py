@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         for widget in (self.navigator, self.editor, self.tabs):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(2, 1)
-        self.splitter.setSizes([240, 380, 980])
+        self.splitter.setSizes([230, 330, 1040])
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         self.document.sig_dirty_changed.connect(lambda _dirty: self.update_title())
         self.document.sig_path_changed.connect(self.update_title)
         self.document.sig_structure_changed.connect(self.update_title)
+        self.file_ops.sig_opened.connect(self.controller.abandon)
         self.file_ops.sig_opened.connect(lambda: self.selection.reset_for(self.document.proto))
         self.file_ops.sig_recent_changed.connect(self._fill_recent)
         self.navigator.sig_item_selected.connect(self.editor.show_item)
@@ -290,7 +291,10 @@ class MainWindow(QMainWindow):
             )
 
     def _on_progress(self, progress: Progress) -> None:
-        cost = "cost ?" if progress.cost_usd is None else f"${progress.cost_usd:.4f}"
+        if progress.cost_usd is None:
+            cost = "cost ?"
+        else:
+            cost = "free" if progress.cost_usd == 0 else f"${progress.cost_usd:.4f}"
         failed = getattr(progress, "failed", 0)
         extra = f" · {failed} failed" if failed else ""
         self.progress.setText(

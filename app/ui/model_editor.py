@@ -48,11 +48,15 @@ class ModelEditor(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("Name shown on grid columns")
         self.provider = QComboBox()
+        self.provider.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.provider.setMinimumContentsLength(12)
         self.provider.setToolTip(
             "Which endpoint answers. Keys are set in Settings, never stored in the file."
         )
         self.model = QComboBox()
         self.model.setEditable(True)
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(10)
         self.model.setToolTip("The model id the endpoint knows, e.g. gpt-4o-mini")
         self.list_button = QPushButton("List models")
         self.list_button.setToolTip("Ask the endpoint which models it offers")

@@ -40,6 +40,8 @@ class ProfileEditor(QWidget):
         self.description = QLineEdit()
         self.description.setPlaceholderText("What makes this variant different (optional)")
         self.form_factor = QComboBox()
+        self.form_factor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.form_factor.setMinimumContentsLength(12)
         for key, text in FORM_FACTORS.items():
             self.form_factor.addItem(text, key)
         self.system_prompt = QPlainTextEdit()
@@ -90,9 +92,9 @@ class ProfileEditor(QWidget):
         self.form_factor.setCurrentIndex(max(0, self.form_factor.findData(profile.form_factor)))
         self.system_prompt.setPlainText(profile.system_prompt)
         self.custom.setPlainText(profile.custom_instructions)
-        del blockers
-        for highlighter in self.highlighters:
+        for highlighter in self.highlighters:  # rehighlighting counts as a text change: keep it blocked
             highlighter.set_known(known_vars or None)
+        del blockers
         self.spec.set_profile(profile)
 
     def _name_edited(self) -> None:
@@ -101,10 +103,18 @@ class ProfileEditor(QWidget):
             self._on_edit(True)
 
     def _edited(self) -> None:
-        if self.profile is None:
+        profile = self.profile
+        if profile is None:
             return
-        self.profile.description = self.description.text()
-        self.profile.form_factor = self.form_factor.currentData()
-        self.profile.system_prompt = self.system_prompt.toPlainText()
-        self.profile.custom_instructions = self.custom.toPlainText()
+        values = {
+            "description": self.description.text(),
+            "form_factor": self.form_factor.currentData(),
+            "system_prompt": self.system_prompt.toPlainText(),
+            "custom_instructions": self.custom.toPlainText(),
+        }
+        changed = {k: v for k, v in values.items() if getattr(profile, k) != v}
+        if not changed:  # highlighters re-emit textChanged without a real edit
+            return
+        for key, value in changed.items():
+            setattr(profile, key, value)
         self._on_edit(False)

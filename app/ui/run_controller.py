@@ -1,6 +1,6 @@
 """The bridge from the engine's thread to the GUI: engine events in, coalesced Qt signals out.
 
-The engine calls `_sink` on its own thread. `_sink` only appends to a locked list. A QTimer on
+The engine calls a sink from `_sink_for` on its own thread; it only appends to a locked list. A QTimer on
 the GUI thread drains that list about 30 times a second, merges every cell's text deltas into
 one append, appends finished runs to the Document, and emits the signals below. So a cell
 repaints at most ~30 times a second however fast tokens arrive, and no widget is ever touched
@@ -66,7 +66,9 @@ class RunController(QObject):
         self.document = document
         self.services = services
         self._lock = threading.Lock()
-        self._pending: list[EngineEvent] = []
+        self._pending: list[tuple[int, EngineEvent]] = []
+        self._epoch = 0
+        """Bumped when another file is opened: events of runs started before are dropped."""
         self._futures: set[concurrent.futures.Future[list[Run]]] = set()
         self._continuing: dict[CellKey, str] = {}
         self._running: set[CellKey] = set()
@@ -90,18 +92,29 @@ class RunController(QObject):
 
     def run(self, plan: RunPlan) -> None:
         snapshot = self.document.proto.model_copy(deep=True)  # the engine reads it on another thread
-        self._start(self.services.engine.run(snapshot, plan, self._sink))
+        self._start(self.services.engine.run(snapshot, plan, self._sink_for(self._epoch)))
 
     def continue_case(self, case_id: str, message: str, columns: Iterable[tuple[str, str]]) -> None:
         columns = list(columns)
         for profile, model in columns:
             self._continuing[(case_id, profile, model)] = message
         snapshot = self.document.proto.model_copy(deep=True)
-        self._start(self.services.engine.continue_case(snapshot, case_id, message, columns, self._sink))
+        self._start(
+            self.services.engine.continue_case(
+                snapshot, case_id, message, columns, self._sink_for(self._epoch)
+            )
+        )
 
     def stop_all(self) -> None:
         if self.services.started:
             self.services.call(self.services.engine.cancel_all)
+
+    def abandon(self) -> None:
+        """Another prototype replaced the document: stop everything and drop what is still in flight."""
+        self._epoch += 1
+        self.stop_all()
+        self._running.clear()
+        self._continuing.clear()
 
     def stop_case(self, case_id: str) -> None:
         if self.services.started:
@@ -127,10 +140,13 @@ class RunController(QObject):
 
     # -- engine thread -----------------------------------------------------------------------------
 
-    def _sink(self, event: EngineEvent) -> None:
-        """Called on the engine thread: buffer only."""
-        with self._lock:
-            self._pending.append(event)
+    def _sink_for(self, epoch: int):
+        def sink(event: EngineEvent) -> None:
+            """Called on the engine thread: buffer only."""
+            with self._lock:
+                self._pending.append((epoch, event))
+
+        return sink
 
     # -- GUI thread --------------------------------------------------------------------------------
 
@@ -150,7 +166,8 @@ class RunController(QObject):
     @Slot()
     def _drain(self) -> None:
         with self._lock:
-            events, self._pending = self._pending, []
+            tagged, self._pending = self._pending, []
+        events = [event for epoch, event in tagged if epoch == self._epoch]
         if not events:
             return
         texts: dict[Cell, list[str]] = {}

@@ -118,9 +118,11 @@ class SpecEditor(QWidget):
         rule = self._current()
         if rule is None:
             return
-        rule.rule = self.rule_text.toPlainText()
-        rule.good = split_examples(self.good.toPlainText())
-        rule.bad = split_examples(self.bad.toPlainText())
+        text, good, bad = (self.rule_text.toPlainText(), split_examples(self.good.toPlainText()),
+                           split_examples(self.bad.toPlainText()))
+        if (text, good, bad) == (rule.rule, rule.good, rule.bad):
+            return
+        rule.rule, rule.good, rule.bad = text, good, bad
         item = self.rules.currentItem()
         if item is not None:
             item.setText(rule.rule or rule.id)

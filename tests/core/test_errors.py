@@ -235,3 +235,20 @@ def test_error_type_carries_structured_problems() -> None:
     (problem,) = info.value.problems
     assert isinstance(problem, Problem)
     assert problem.file == "x.yaml" and problem.line >= 1 and problem.col >= 1
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:sk-abc@api.example.com/v1", "https://api.example.com/v1?api_key=sk-abc", "http://h/?token=x"]
+)
+def test_a_key_cannot_hide_in_base_url(url: str) -> None:
+    """Refused, and the error message does not repeat the secret."""
+    line = "    model: smollm2-135m-instruct"
+    message = only_problem(VALID.replace(line, f"{line}\n    base_url: {url}"))
+    assert message.startswith("demo.yaml:10:15: models[0].base_url: value error, base_url must not")
+    assert "sk-abc" not in message and "token=x" not in message
+
+
+def test_an_ordinary_base_url_is_fine() -> None:
+    text = VALID.replace("    model: smollm2-135m-instruct",
+                         "    model: smollm2-135m-instruct\n    base_url: http://127.0.0.1:11434/v1?format=json")
+    assert parse_prototype(text).model("local").base_url == "http://127.0.0.1:11434/v1?format=json"

@@ -10,7 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from app.core.document import dumps_prototype, load_prototype, parse_prototype
@@ -83,6 +83,7 @@ def test_mutated_files_raise_only_prototype_error(data: bytes) -> None:
     try:
         proto = load_prototype(path)
     except PrototypeError as exc:
+        event("refused")
         assert exc.problems
         line_count = data.count(b"\n") + 2
         for problem in exc.problems:
@@ -91,6 +92,7 @@ def test_mutated_files_raise_only_prototype_error(data: bytes) -> None:
             assert problem.col >= 1, problem
             assert problem.message.strip()
         return
+    event("loaded")
     text = dumps_prototype(proto)
     assert parse_prototype(text) == proto
     assert dumps_prototype(parse_prototype(text)) == text

@@ -23,7 +23,7 @@ def test_example_files_are_canonical(example_path: Path, tmp_path: Path) -> None
     assert copy.read_bytes() == original
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(proto=prototypes())
 def test_generated_documents_round_trip(proto: Prototype) -> None:
     text = dumps_prototype(proto)
@@ -56,7 +56,7 @@ def _walk(node: yaml.Node | None) -> list[yaml.Node]:
     return out
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(value=st.dictionaries(text, json_like, max_size=3))
 def test_any_text_and_values_survive_dump_and_load(value: dict[str, Any]) -> None:
     """Control characters, NEL and U+2028, leading spaces, `yes`/`null` look-alikes, nested data."""

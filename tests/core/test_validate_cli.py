@@ -48,3 +48,15 @@ def test_syntax_error_and_missing_file_both_reported(tmp_path: Path) -> None:
 
 def test_no_files_is_a_usage_error() -> None:
     assert validate().returncode == 2
+
+
+def test_an_assertion_that_cannot_be_graded_is_reported(tmp_path: Path) -> None:
+    source = next(p for p in EXAMPLES if p.name == "instruction-following.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad-assert.yaml"
+    bad.write_text(source.replace("- type: bullet-count", "- type: bulet-count", 1), encoding="utf-8")
+    result = validate(bad)
+    assert result.returncode == 2
+    line_no = source.splitlines().index("      - type: bullet-count") + 1
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"{bad}:{line_no}:"), line
+    assert "bulet-count" in line

@@ -26,7 +26,7 @@ values: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(data=st.dictionaries(keys, values, min_size=1, max_size=4))
 def test_fast_writer_matches_pyyaml_on_arbitrary_data(data: dict[str, Any]) -> None:
     fast = fast_dump(data)
@@ -34,7 +34,7 @@ def test_fast_writer_matches_pyyaml_on_arbitrary_data(data: dict[str, Any]) -> N
         assert fast == dump_with_pyyaml(data)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(proto=prototypes())
 def test_fast_writer_matches_pyyaml_on_prototypes(proto: Prototype) -> None:
     data = to_data(proto)

@@ -38,7 +38,7 @@ def cli() -> CliRunner:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,
             check=False,
         )
 

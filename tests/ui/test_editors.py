@@ -68,6 +68,13 @@ def test_case_editor_edits_turns_and_vars(qtbot, make_window, proto_file: Path) 
     window = make_window(proto_file)
     window.navigator.select("cases", "c1")
     editor = window.editor.case_editor
+    qtbot.wait(100)  # highlighters repaint after a tick: showing a case must not count as an edit
+    assert not window.document.dirty
+    window.navigator.select("models", "fake")
+    window.navigator.select("profiles", "p1")
+    qtbot.wait(100)
+    assert not window.document.dirty
+    window.navigator.select("cases", "c1")
     editor.add_turn()
     editor._rows[-1].text.setPlainText("Sure, what else?")
     editor.add_turn()

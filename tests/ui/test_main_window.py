@@ -36,6 +36,7 @@ def test_open_the_bundled_example(make_window) -> None:
     assert len(window.grid.cells) == len(proto.profiles) * len(local) * len(proto.cases)
     assert window.navigator.sections["profiles"].list.count() == len(proto.profiles)
     assert window.bar.text() == ""
+    assert not window.document.dirty and not window.isWindowModified()
 
 
 def test_run_streams_text_into_cells(qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI) -> None:
@@ -235,3 +236,20 @@ def test_closing_with_unsaved_changes_asks(qtbot, make_window, proto_file: Path)
     window.close()
     assert not window.isVisible()
     assert load_prototype(proto_file).name == "Renamed"
+
+
+def test_opening_another_file_mid_run_keeps_old_answers_out(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_server.default = Reply(text="old " * 300, tokens_per_s=30)
+    window = make_window(proto_file)
+    window.run_grid(False)
+    qtbot.waitUntil(lambda: "old" in cell_text(window, ("c1", "p1", "fake")), timeout=TIMEOUT)
+    other = tmp_path / "other.yaml"
+    other.write_text(proto_file.read_text(encoding="utf-8").replace("UI test", "Other"), encoding="utf-8")
+    window.file_ops.open_path(other)
+    qtbot.waitUntil(lambda: window.document.path == other, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert window.document.proto.name == "Other"
+    assert window.document.proto.runs == []
+    assert not window.document.dirty
