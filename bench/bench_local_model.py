@@ -31,7 +31,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.providers.local_model import LOCAL_MODEL_ID, LocalModel
-from app.providers.local_server import DEFAULT_N_CTX, THREADS_ENV, default_threads, load_llama
+from app.providers.local_server import (
+    DEFAULT_N_CTX,
+    GENERATION_DEFAULTS,
+    THREADS_ENV,
+    default_threads,
+    load_llama,
+)
 from app.providers.model_files import bundled_model_path
 
 PROMPT = "Write a long, detailed essay about why people keep paper notebooks, with many examples."
@@ -100,7 +106,7 @@ def main() -> int:
 
     def direct() -> Sample:
         start = time.perf_counter()
-        chunks = llm.create_chat_completion(messages=messages, stream=True, **params)
+        chunks = llm.create_chat_completion(messages=messages, stream=True, **GENERATION_DEFAULTS, **params)
         return timed((c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]),
                      start, count_tokens)
 

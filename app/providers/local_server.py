@@ -35,6 +35,11 @@ READY_PREFIX = "PROTOSTUDIO_LOCAL_READY"
 DEFAULT_N_CTX = 2048
 EMBEDDING_N_CTX = 512  # inputs longer than this are truncated, as llama.cpp does
 THREADS_ENV = "PROTOSTUDIO_LOCAL_THREADS"
+# A 135M model sometimes loops ("I'm glad you're here, and I'm glad you're here..."). Without a cap it
+# would run to the end of the context (about 2 minutes), so an unset max_tokens means this many; a
+# mild repeat penalty makes the loops rarer. Requests cannot set it (it is not an OpenAI parameter).
+DEFAULT_MAX_TOKENS = 512
+GENERATION_DEFAULTS: dict[str, Any] = {"repeat_penalty": 1.1}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -183,7 +188,7 @@ class ChatRequest:
         if (body.get("n") or 1) != 1:
             raise BadRequest(400, "unsupported_parameter", "The local model returns one choice (`n` = 1).")
 
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = dict(GENERATION_DEFAULTS)
         for name, kind, low, high in (("temperature", float, 0.0, 2.0), ("top_p", float, 0.0, 1.0),
                                       ("presence_penalty", float, -2.0, 2.0),
                                       ("frequency_penalty", float, -2.0, 2.0)):
@@ -192,8 +197,7 @@ class ChatRequest:
                 params[name] = value
         max_tokens = _number(body, "max_completion_tokens", int, 1, 1_000_000)
         max_tokens = max_tokens or _number(body, "max_tokens", int, 1, 1_000_000)
-        if max_tokens is not None:
-            params["max_tokens"] = max_tokens
+        params["max_tokens"] = max_tokens or DEFAULT_MAX_TOKENS
         seed = _number(body, "seed", int, -(2**63), 2**64)
         # No seed means a fresh one: llama-cpp-python would otherwise derive the same one every time.
         params["seed"] = seed % 2**32 if seed is not None else random.SystemRandom().randrange(2**32)

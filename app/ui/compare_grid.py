@@ -95,11 +95,11 @@ class CompareGrid(QWidget):
         self._columns: list[tuple[str, str]] = []
         self._cell_width = CELL_WIDTH
         self._rows: list[str] = []
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.canvas = QWidget()
-        self.scroll.setWidget(self.canvas)
+        self.scroll_area.setWidget(self.canvas)
         self.empty = QLabel()
         self.empty.setObjectName("grid-empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -107,7 +107,7 @@ class CompareGrid(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.empty)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         document.sig_structure_changed.connect(self.rebuild)
         document.sig_runs_changed.connect(self.refresh)
         document.sig_rating_changed.connect(self.on_rating_changed)
@@ -141,14 +141,14 @@ class CompareGrid(QWidget):
         problem = self._empty_reason(proto, columns, rows)
         self.empty.setText(problem or "")
         self.empty.setVisible(bool(problem))
-        self.scroll.setVisible(not problem)
+        self.scroll_area.setVisible(not problem)
         self._headers: list[QLabel] = []
         self._cell_width = CELL_WIDTH
         self._row_labels: list[QLabel] = []
         self._row_stops: list[QToolButton] = []
         if not problem:
             self._build(proto, columns, rows)
-        self.scroll.setWidget(self.canvas)  # deletes the previous canvas and its cells
+        self.scroll_area.setWidget(self.canvas)  # deletes the previous canvas and its cells
         self.refresh()
         if focused in self.cells:
             self.cells[focused].setFocus()
@@ -209,7 +209,7 @@ class CompareGrid(QWidget):
         if not self._columns or not self.cells:
             return
         spacing = self._grid.horizontalSpacing()
-        room = self.scroll.viewport().width() - ROW_HEADER_WIDTH - spacing * (len(self._columns) + 1) - 4
+        room = self.scroll_area.viewport().width() - ROW_HEADER_WIDTH - spacing * (len(self._columns) + 1) - 4
         width = max(CELL_WIDTH, min(MAX_CELL_WIDTH, room // len(self._columns)))
         if width == self._cell_width:
             return
@@ -301,7 +301,7 @@ class CompareGrid(QWidget):
                 continue
             cell.show_thread(thread)
 
-    def thread(self, key: CellKey) -> list[Run]:
+    def thread_for(self, key: CellKey) -> list[Run]:
         return thread_index(self.document.proto).get(key, [])
 
     def on_cell_queued(self, cell: Cell) -> None:
@@ -314,7 +314,7 @@ class CompareGrid(QWidget):
         widget = self.cells.get(key)
         if widget is not None:
             follow_up = self.controller.continuation_of(key)
-            widget.begin_stream(self.thread(key) if follow_up is not None else [], follow_up, cached)
+            widget.begin_stream(self.thread_for(key) if follow_up is not None else [], follow_up, cached)
 
     def on_cell_text(self, cell: Cell, text: str) -> None:
         widget = self.cells.get(key_of(cell))
@@ -325,7 +325,7 @@ class CompareGrid(QWidget):
         key = key_of(cell)
         widget = self.cells.get(key)
         if widget is not None:
-            widget.show_thread(self.thread(key))
+            widget.show_thread(self.thread_for(key))
 
     def on_busy_changed(self, busy: bool) -> None:
         for button in self._row_stops:
@@ -361,7 +361,7 @@ class CompareGrid(QWidget):
                 c2 = max(0, min(len(self._order[r2]) - 1, c + dx))
                 target = self._order[r2][c2]
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
-                self.scroll.ensureWidgetVisible(target, 20, 20)
+                self.scroll_area.ensureWidgetVisible(target, 20, 20)
                 return
 
     def focus_first_cell(self) -> None:

@@ -8,7 +8,7 @@ import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -28,6 +28,7 @@ from app.ui.document import Document
 from app.ui.editor_panel import EditorPanel
 from app.ui.file_ops import FileOps, new_prototype
 from app.ui.host_confirm import Asker, confirm_hosts, dialog_asker
+from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
 from app.ui.navigator import Navigator
 from app.ui.resources import icon
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.grid, "Grid")
         self.tabs.setTabToolTip(0, "Columns are profile × model, rows are cases. Run, read, rate.")
         self.extra: dict[str, QWidget] = {}
+        self._pending_sizes: list[int] | None = None
         self._add_extra_tabs()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("main-splitter")
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         self.update_title()
+        Job(self.services.warm_up).failure(lambda _exc: None).start()  # errors surface on first use
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -237,6 +240,12 @@ class MainWindow(QMainWindow):
             self.resize(1500, 920)
         sizes = self.state.get("splitter")
         if isinstance(sizes, list) and len(sizes) == 3 and all(isinstance(s, int) for s in sizes):
+            self._pending_sizes = sizes
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pending_sizes:  # sizes only stick once the window has its real width
+            sizes, self._pending_sizes = self._pending_sizes, None
             self.splitter.setSizes(sizes)
 
     def _save_layout(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import threading
 from collections.abc import Coroutine
 from typing import Any
 
@@ -28,12 +29,18 @@ class Services:
         self._engine: Engine | None = None
         self._thread: EngineThread | None = None
         self.closed = False
+        self._lock = threading.Lock()
 
     @property
     def hub(self) -> ProviderHub:
-        if self._hub is None:
-            self._hub = ProviderHub()
-        return self._hub
+        with self._lock:  # warm_up may be building it on a pool thread
+            if self._hub is None:
+                self._hub = ProviderHub()
+            return self._hub
+
+    def warm_up(self) -> None:
+        """Build the hub (imports the SDK, reads prices) off the GUI thread, so the first Run is instant."""
+        _ = self.hub
 
     @property
     def engine(self) -> Engine:

@@ -253,3 +253,59 @@ def test_opening_another_file_mid_run_keeps_old_answers_out(
     assert window.document.proto.name == "Other"
     assert window.document.proto.runs == []
     assert not window.document.dirty
+
+
+def test_no_argument_reopens_the_last_file_with_its_layout(make_window, proto_file: Path) -> None:
+    window = make_window(proto_file)
+    window.resize(780, 560)  # inside the offscreen screen, so the geometry comes back unclamped
+    window.splitter.setSizes([200, 150, 400])
+    sizes = window.splitter.sizes()
+    window.close()
+    again = make_window(None)
+    assert again.document.path == proto_file.resolve()
+    assert again.splitter.sizes() == sizes
+
+
+def test_dropping_a_yaml_file_opens_it(qtbot, make_window, proto_file: Path, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    other = tmp_path / "dropped.yaml"
+    other.write_text(proto_file.read_text(encoding="utf-8").replace("UI test", "Dropped"), encoding="utf-8")
+    window = make_window(proto_file)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.document.path == other, timeout=TIMEOUT)
+    assert window.document.proto.name == "Dropped"
+    assert "Dropped" in window.windowTitle()
+
+
+def test_run_a_row_a_cell_and_rerun_past_the_cache(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    window = make_window(proto_file)
+    row_run = window.grid.findChildren(QToolButton, "row-run")[1]  # the second case's row
+    qtbot.mouseClick(row_run, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert sorted(r.case for r in window.document.proto.runs) == ["c2", "c2"]
+    assert len(fake_server.chat_requests()) == 2
+    cell = window.grid.cells[("c1", "p2", "fake")]
+    qtbot.mouseClick(cell.run_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert len(fake_server.chat_requests()) == 3 and "live" in cell.status.text()
+    qtbot.mouseClick(cell.run_button, Qt.MouseButton.LeftButton)  # same prompt: answered from the cache
+    wait_idle(qtbot, window)
+    assert len(fake_server.chat_requests()) == 3 and "cached" in cell.status.text()
+    qtbot.mouseClick(cell.rerun_button, Qt.MouseButton.LeftButton)  # re-run bypasses the cache
+    wait_idle(qtbot, window)
+    assert len(fake_server.chat_requests()) == 4 and "live" in cell.status.text()
