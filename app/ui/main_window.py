@@ -193,6 +193,15 @@ class MainWindow(QMainWindow):
         menu.addAction(self.act_settings)
         menu.addSeparator()
         menu.addAction(self.act_quit)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for text, method, keys in (
+            ("Undo", "undo", QKeySequence.StandardKey.Undo),
+            ("Redo", "redo", QKeySequence.StandardKey.Redo),
+        ):
+            action = edit_menu.addAction(text)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # text boxes handle the keys
+            action.triggered.connect(lambda _checked=False, m=method: self._edit_focused(m))
         run_menu = self.menuBar().addMenu("&Run")
         for action in (self.act_run, self.act_rerun, self.act_stop):
             run_menu.addAction(action)
@@ -208,6 +217,12 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addAction(self.act_settings)
+
+    def _edit_focused(self, method: str) -> None:
+        """Undo or redo in the text box being edited (each prompt box keeps its own history)."""
+        widget = QApplication.focusWidget()
+        if widget is not None and hasattr(widget, method):
+            getattr(widget, method)()
 
     def _connect(self) -> None:
         self.document.sig_dirty_changed.connect(lambda _dirty: self.update_title())

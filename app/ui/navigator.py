@@ -7,6 +7,7 @@ Selecting an item opens it in the editor. Drag to reorder.
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -46,9 +47,20 @@ class _ItemList(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setUniformItemSizes(True)
 
-    def dropEvent(self, event) -> None:
+    sig_rename = Signal()
+    sig_delete = Signal()
+
+    def dropEvent(self, event: QDropEvent) -> None:
         super().dropEvent(event)
         self.sig_reordered.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_F2:
+            self.sig_rename.emit()
+        elif event.key() == Qt.Key.Key_Delete:
+            self.sig_delete.emit()
+        else:
+            super().keyPressEvent(event)
 
 
 class _Section(QWidget):
@@ -84,6 +96,8 @@ class _Section(QWidget):
         self.list.currentItemChanged.connect(self.on_current_changed)
         self.list.itemDoubleClicked.connect(lambda _item: self.on_rename())
         self.list.sig_reordered.connect(self.on_reordered)
+        self.list.sig_rename.connect(self.on_rename)
+        self.list.sig_delete.connect(self.on_delete)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(2)

@@ -38,6 +38,10 @@ def test_navigator_adds_duplicates_renames_reorders_and_deletes(
     section.list.setCurrentRow(0)
     qtbot.mouseClick(window.navigator.findChild(QToolButton, "profiles-delete"), Qt.MouseButton.LeftButton)
     assert [p.id for p in proto.profiles] == ["p1", "p2", "profile"]
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Calm", True))
+    section.list.setCurrentRow(0)
+    QTest.keyClick(section.list, Qt.Key.Key_F2)
+    assert proto.profiles[0].name == "Calm"
     # unticking hides a column
     section.list.item(2).setCheckState(Qt.CheckState.Unchecked)
     assert len(window.grid.cells) == 4
