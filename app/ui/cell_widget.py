@@ -170,7 +170,11 @@ class CellWidget(QFrame):
             self.error.hide()
         else:
             self.view.show_markdown(thread_markdown(thread))
-            self.status.setText(status_line(thread[-1], self.model_label))
+            status = status_line(thread[-1], self.model_label)
+            if len(thread) > 1:  # the rating bar rates this newest reply
+                status = f"reply {len(thread)} · {status}"
+            self.status.setText(status)
+            self.status.setToolTip(status)
             self._show_error(thread[-1])
         self.show_rating()
 

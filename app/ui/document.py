@@ -110,13 +110,14 @@ class Document(QObject):
 
     def latest_run(self, case: str, profile: str, model: str, sample: int = 0) -> Run | None:
         """The newest top-level (not continued) run of a cell, or None."""
+        wanted = (case, profile, model, sample)
         found: Run | None = None
         for run in self.proto.runs:
-            if (run.case, run.profile, run.model, run.sample) == (case, profile, model, sample) and run.parent is None:
+            if run.parent is None and (run.case, run.profile, run.model, run.sample) == wanted:
                 found = run
         return found
 
-    def thread(self, run: Run) -> list[Run]:
+    def conversation(self, run: Run) -> list[Run]:
         """The run and the continuations that follow it, oldest first (latest continuation wins)."""
         chain = [run]
         children: dict[str, Run] = {}

@@ -309,10 +309,8 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         self.act_stop.setEnabled(busy)
-        if not busy:
-            self.progress.setText(
-                self.progress.text().replace("Running", "Done") if self.progress.text() else ""
-            )
+        if not busy and self.progress.text():
+            self.progress.setText(self.progress.text().replace("Running:", "Last run:"))
 
     def _on_progress(self, progress: Progress) -> None:
         if progress.cost_usd is None:

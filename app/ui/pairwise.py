@@ -395,8 +395,8 @@ class PairwiseView(QWidget):
         self.prompt_label.setText(f"User: {_one_line(prompt)}")
         self._swapped = self.blind and random.Random(f"{self.seed}/{matchup.case}").random() < 0.5
         left, right = (matchup.second, matchup.first) if self._swapped else (matchup.first, matchup.second)
-        self.left_view.show_markdown(thread_markdown(self.document.thread(left)))
-        self.right_view.show_markdown(thread_markdown(self.document.thread(right)))
+        self.left_view.show_markdown(thread_markdown(self.document.conversation(left)))
+        self.right_view.show_markdown(thread_markdown(self.document.conversation(right)))
         if self.blind:
             self.left_title.setText("A")
             self.right_title.setText("B")
