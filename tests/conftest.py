@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakeserver import FakeOpenAI  # noqa: E402
+from fakeserver import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOTYPES = ROOT / "prototypes"

@@ -211,7 +211,8 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _error(self, reply: Reply) -> None:
-            code = reply.code or {401: "invalid_api_key", 404: "model_not_found", 429: "rate_limit_exceeded"}.get(
+            codes = {401: "invalid_api_key", 404: "model_not_found", 429: "rate_limit_exceeded"}
+            code = reply.code or codes.get(
                 reply.status, "server_error"
             )
             message = reply.message or f"fake error {reply.status} ({code})"
@@ -279,9 +280,13 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def _embeddings(self, rec: Recorded) -> None:
             inputs = (rec.body or {}).get("input", "")
             items = [inputs] if isinstance(inputs, str) else list(inputs)
-            data = [{"object": "embedding", "index": i, "embedding": fake_embedding(str(t))} for i, t in enumerate(items)]
+            data = [
+                {"object": "embedding", "index": i, "embedding": fake_embedding(str(t))}
+                for i, t in enumerate(items)
+            ]
             usage = {"prompt_tokens": sum(len(tokens_of(str(t))) for t in items), "total_tokens": 0}
-            self._json(200, {"object": "list", "data": data, "model": (rec.body or {}).get("model"), "usage": usage})
+            model = (rec.body or {}).get("model")
+            self._json(200, {"object": "list", "data": data, "model": model, "usage": usage})
 
         def _chat(self, rec: Recorded, reply: Reply) -> None:
             body = rec.body or {}
@@ -307,7 +312,8 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 if reply.tokens_per_s and len(tokens) > 1:  # a server generates at the same rate either way
                     time.sleep((len(tokens) - 1) / reply.tokens_per_s)
                 self._json(200, {
-                    "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
+                    "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                    "model": model,
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                  "finish_reason": reply.finish_reason}],
                     "usage": usage if reply.usage else None,
@@ -322,7 +328,9 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def _stream(self, body: dict[str, Any], reply: Reply, tokens: list[str], usage: dict[str, int],
                     model: str) -> None:
-            def event(delta: dict[str, Any], finish: str | None = None, use: Any = None, choices: bool = True) -> None:
+            def event(
+                delta: dict[str, Any], finish: str | None = None, use: Any = None, choices: bool = True
+            ) -> None:
                 payload: dict[str, Any] = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
                                            "created": int(time.time()), "model": model,
                                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]

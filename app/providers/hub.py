@@ -213,7 +213,7 @@ class ProviderHub:
             return
         ident = f"local:{target.model}" if endpoint.is_local else endpoint.base_url
         key = cache_key(ident, target.model, params, wire)
-        hit = self.cache.get(key) if use_cache else None
+        hit = await asyncio.to_thread(self.cache.get, key) if use_cache else None
         if hit is not None:
             yield Started(cached=True)
             yield TextDelta(hit.text)
@@ -296,7 +296,7 @@ class ProviderHub:
             yield UsageReport(*usage)
         answer = CachedAnswer(text, finish, *(usage or (None, None)), ttft_s=ttft, latency_s=latency)
         with contextlib.suppress(OSError):  # a full disk must not lose the answer itself
-            self.cache.put(key, answer)
+            await asyncio.to_thread(self.cache.put, key, answer)  # fsync stays off the event loop
         yield self._finished(endpoint, target, answer, cached=False)
 
     def _finished(self, endpoint: ResolvedEndpoint, target: ModelTarget, answer: CachedAnswer, *,

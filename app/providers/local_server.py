@@ -291,6 +291,7 @@ class ClientGone(Exception):
 def _make_handler(engine: Engine) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # send each token at once, not after the 40 ms delayed-ACK wait
         server_version = "ProtostudioLocal/1"
 
         def log_message(self, format: str, *args: Any) -> None:
