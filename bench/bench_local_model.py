@@ -10,7 +10,14 @@ Same prompt, temperature 0 and seed, so every path generates the same tokens. Ru
 interleaved (a, b, c, a, b, c, ...) so machine noise hits all paths alike. Throughput is decode
 speed: tokens after the first, divided by the time from first to last token. TTFT is separate.
 
+Then (d) side by side: 4 concurrent streams through ProviderHub (max_tokens --side-tokens, 64 by
+default, temperature 0), with a pool of 1 child versus 2 (`LocalModel(workers=N)`, each with
+its default threads), interleaved over --side-reps rounds. Per round: total wall time, aggregate
+tokens/s (all tokens of the 4 answers / wall time) and the time until every one of the 4 streams
+has shown its first token, which is what a designer sees as "side by side".
+
     python bench/bench_local_model.py [--reps 7] [--max-tokens 128] [--threads N] [--no-hub]
+                                      [--side-reps 3] [--side-tokens 64] [--only-side]
 
 OMP_* variables in the environment apply to all paths too.
 """
@@ -86,12 +93,18 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--no-hub", action="store_true", help="skip ProviderHub; (b) uses the openai SDK")
+    parser.add_argument("--side-reps", type=int, default=3, help="rounds of (d), 4 streams each; 0 skips it")
+    parser.add_argument("--side-tokens", type=int, default=64)
+    parser.add_argument("--only-side", action="store_true", help="run (d) only")
     parser.add_argument("--threads", type=int, default=None, help=f"llama.cpp threads for all paths "
                         f"(sets {THREADS_ENV}; default: the app's default, {default_threads()})")
     args = parser.parse_args()
     if args.threads:
         os.environ[THREADS_ENV] = str(args.threads)  # the child inherits it
     os.environ.setdefault("PROTOSTUDIO_HOME", tempfile.mkdtemp(prefix="protostudio-bench-"))
+
+    if args.only_side:
+        return side_by_side(args.side_reps, args.side_tokens)
 
     import openai
 
@@ -169,6 +182,102 @@ def main() -> int:
     verdict = "met" if ratio >= 0.9 else "NOT met"
     print(f"ratio app / direct throughput: {ratio:.3f}  (goal >= 0.90: {verdict})")
     print(f"ratio sdk / direct throughput: {medians['sdk'] / medians['direct']:.3f}")
+    return side_by_side(args.side_reps, args.side_tokens) if args.side_reps > 0 else 0
+
+
+SIDE_PROMPTS = ["Describe a good onboarding screen.", "List ideas for a coffee shop name.",
+                "Explain what a prototype is to a child.", "Write a short product update for users."]
+
+
+@dataclass
+class SideRound:
+    wall_s: float
+    tokens: int
+    all_first_s: float
+    """Until the last of the 4 streams showed its first token."""
+    first_s: list[float]
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.wall_s
+
+
+def side_by_side(reps: int, max_tokens: int) -> int:
+    """(d): 4 concurrent hub streams, a pool of 1 child versus 2."""
+    from app.core.prototype import Message, ModelParams, ModelTarget
+    from app.providers.events import Finished, StreamFailed, TextDelta
+    from app.providers.hub import ProviderHub
+    from app.providers.local_model import threads_per_child
+    from app.providers.local_server import cpu_cores
+
+    target = ModelTarget(id="bench", provider="local", model=LOCAL_MODEL_ID,
+                         params=ModelParams(max_tokens=max_tokens, temperature=0.0, seed=SEED))
+    cores = cpu_cores()
+    # (workers, threads per child): the defaults for 1 and 2 workers, and 1 child on every core.
+    configs = list(dict.fromkeys([(1, threads_per_child(1)), (2, threads_per_child(2)), (1, cores)]))
+    pools = {config: LocalModel(workers=config[0], threads=config[1]) for config in configs}
+
+    async def one(hub: ProviderHub, prompt: str, start: float) -> tuple[float, int]:
+        first = None
+        async for event in hub.stream(target, [Message(role="user", content=prompt)], use_cache=False):
+            if isinstance(event, TextDelta) and first is None:
+                first = time.perf_counter() - start
+            if isinstance(event, StreamFailed):
+                raise RuntimeError(f"hub stream failed: {event.kind}: {event.message}")
+            if isinstance(event, Finished):
+                assert first is not None and event.completion_tokens, "no tokens were generated"
+                return first, event.completion_tokens
+        raise RuntimeError("the stream ended without Finished")
+
+    async def round_(hub: ProviderHub) -> SideRound:
+        start = time.perf_counter()
+        results = await asyncio.gather(*(one(hub, prompt, start) for prompt in SIDE_PROMPTS))
+        wall = time.perf_counter() - start
+        firsts = [first for first, _ in results]
+        return SideRound(wall, sum(tokens for _, tokens in results), max(firsts), sorted(firsts))
+
+    async def run_all() -> dict[tuple[int, int], list[SideRound]]:
+        hubs = {config: ProviderHub(local=pool) for config, pool in pools.items()}
+        results: dict[tuple[int, int], list[SideRound]] = {config: [] for config in pools}
+        try:
+            for hub in hubs.values():  # warm-up: starts every child, not counted
+                await round_(hub)
+            for _ in range(reps):
+                for config, hub in hubs.items():
+                    results[config].append(await round_(hub))
+        finally:
+            for hub in hubs.values():
+                await hub.aclose()
+        return results
+
+    try:
+        results = asyncio.run(run_all())
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+
+    print(f"\n(d) side by side: 4 concurrent streams through ProviderHub, max_tokens {max_tokens}, "
+          f"temperature 0, {reps} rounds (+1 warm-up) per pool size, interleaved")
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    med: dict[tuple[int, int], dict[str, float]] = {}
+    for (workers, threads), rounds in results.items():
+        m = med[workers, threads] = {"wall": statistics.median(r.wall_s for r in rounds),
+                                     "tps": statistics.median(r.tokens_per_s for r in rounds),
+                                     "all_first": statistics.median(r.all_first_s for r in rounds)}
+        firsts = statistics.median(r.first_s[0] for r in rounds)
+        print(f"workers={workers} x {threads} thread(s): median wall {m['wall']:5.2f} s  "
+              f"aggregate {m['tps']:5.1f} tokens/s  all 4 first tokens after {m['all_first']:5.2f} s "
+              f"(first one {firsts:4.2f} s; {rounds[0].tokens} tokens per round; "
+              f"wall range {min(r.wall_s for r in rounds):.2f}-{max(r.wall_s for r in rounds):.2f} s)")
+    one_, two = med[configs[0]], med[configs[1]]
+    print(f"ratio wall time 2 / 1 workers (default threads): {two['wall'] / one_['wall']:.2f}")
+    print(f"ratio aggregate tokens/s 2 / 1 workers: {two['tps'] / one_['tps']:.2f}")
+    print(f"ratio time to all 4 first tokens 2 / 1 workers: {two['all_first'] / one_['all_first']:.2f}")
+    if len(configs) > 2:
+        alone = med[configs[2]]
+        print(f"ratio aggregate tokens/s 2 workers / 1 worker x {cores} threads: "
+              f"{two['tps'] / alone['tps']:.2f}; time to all 4 first tokens: "
+              f"{two['all_first'] / alone['all_first']:.2f}")
     return 0
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.core.prototype import Message, ModelParams, ModelTarget
 from app.providers.events import ErrorKind, Finished, ProviderError, StreamFailed, TextDelta
-from app.providers.registry import LOCAL_ID
+from app.providers.registry import LOCAL_ID, validate_base_url
 
 NAME = "ask"
 LOCAL_DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -50,7 +50,12 @@ def run(args: argparse.Namespace) -> int:
         print("error: --model is required for this provider "
               f"(list them with `protostudio providers models {args.provider}`)", file=sys.stderr)
         return 2
+    if args.timeout <= 0:
+        print("error: --timeout must be a positive number of seconds", file=sys.stderr)
+        return 2
     try:
+        if args.base_url is not None:
+            validate_base_url(args.base_url)
         params = ModelParams(temperature=args.temperature, max_tokens=args.max_tokens, top_p=args.top_p,
                              seed=args.seed)
         target = ModelTarget(id="ask", provider=args.provider, model=model, base_url=args.base_url,

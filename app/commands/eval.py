@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.commands.common import save_or_report
 from app.core.atomic import write_atomic
-from app.core.document import load_prototype, save_prototype
+from app.core.document import load_prototype
 from app.core.errors import PrototypeError
 
 EXIT_FAILED = 1
@@ -123,7 +124,8 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
         progress.close()
         await hub.aclose()
     apply_outcome(proto, outcome)
-    save_prototype(proto, path)
+    if not save_or_report("eval", proto, path):
+        return EXIT_USAGE
     run, summary = outcome.eval_run, outcome.summary
     table = format_table(run, summary, outcome.regressions, outcome.skipped_cases)
     data = results_json(run, summary, outcome.regressions, outcome.compared_to, outcome.skipped_cases)
@@ -132,12 +134,26 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
         print(table, file=sys.stderr)
     else:
         print(table)
+    reports: list[tuple[str, bytes]] = []
     if args.json and args.json != "-":
-        write_atomic(args.json, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        reports.append((args.json, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")))
     if args.junit:
-        write_atomic(args.junit, junit_xml(run, summary, proto.name))
+        reports.append((args.junit, junit_xml(run, summary, proto.name)))
+    for target, payload in reports:
+        try:
+            write_atomic(target, payload)
+        except OSError as exc:
+            print(f"protostudio eval: cannot write {target}: {exc.strerror or exc} "
+                  f"(the eval run is saved in {path})", file=sys.stderr)
+            return EXIT_USAGE
     print(f"saved eval run {run.id} to {path}", file=sys.stderr)
     code = 0
+    if outcome.compared_to is not None and outcome.compared_cells == 0:
+        print(
+            f"warning: eval run {outcome.compared_to} graded none of the same case × variant cells, "
+            "so nothing was compared (pick a run over the same --profile/--model with --compare-to RUN_ID)",
+            file=sys.stderr,
+        )
     for regression in outcome.regressions:
         print(regression, file=sys.stderr)
         code = EXIT_FAILED

@@ -13,7 +13,14 @@ from typing import Any
 
 from app.providers.events import ProviderError
 from app.providers.keys import KeyStore, NoKeyringError
-from app.providers.registry import LOCAL_ID, ProviderSpec, Registry, RegistryError, host_of
+from app.providers.registry import (
+    LOCAL_ID,
+    ProviderSpec,
+    Registry,
+    RegistryError,
+    host_of,
+    validate_base_url,
+)
 
 NAME = "providers"
 
@@ -155,6 +162,12 @@ def run_delete_key(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     from app.providers.hub import ProviderHub
+
+    if args.base_url is not None:
+        try:
+            validate_base_url(args.base_url)
+        except ValueError as exc:
+            return _fail(str(exc), 2)
 
     async def fetch() -> list[str]:
         hub = ProviderHub()

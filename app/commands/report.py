@@ -12,8 +12,7 @@ import sys
 import unicodedata
 from typing import Any
 
-from app.core.document import load_prototype
-from app.core.errors import PrototypeError
+from app.commands.common import load_or_report
 from app.core.scoring import DEFAULT_SAMPLES, PairRecord, Tally, VariantScore, collect, head_to_head, rank
 
 NAME = "report"
@@ -40,11 +39,8 @@ def run(args: argparse.Namespace) -> int:
     if args.samples < 0:
         print("protostudio report: --samples must be 0 or more", file=sys.stderr)
         return 2
-    try:
-        proto = load_prototype(args.file)
-    except PrototypeError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    proto = load_or_report(args.file)
+    if proto is None:
         return 2
     tally = collect(proto, blind_only=args.blind_only)
     rows = rank(tally, samples=args.samples, seed=args.seed)

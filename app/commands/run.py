@@ -18,8 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.core.document import load_prototype
-from app.core.errors import PrototypeError
+from app.commands.common import load_or_report
 from app.core.prototype import Prototype, Run
 from app.engine.events import CellFailed, EngineEvent, Progress
 from app.engine.plan import PlanError, RunPlan, expand
@@ -62,11 +61,8 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        proto = load_prototype(args.file)
-    except PrototypeError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    proto = load_or_report(args.file)
+    if proto is None:
         return EXIT_USAGE
     plan = RunPlan(profiles=args.profile, models=args.model, cases=args.case, repeat=args.repeat,
                    use_cache=not args.no_cache)
@@ -75,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as exc:
         print(f"protostudio run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(_run(proto, Path(args.file), plan, total, args))
+    try:
+        return asyncio.run(_run(proto, Path(args.file), plan, total, args))
+    except OSError as exc:  # the results could not be saved into FILE; it keeps its last good version
+        print(f"protostudio run: cannot save results into {args.file}: {exc.strerror or exc}; "
+              "the file keeps its last saved version", file=sys.stderr)
+        return EXIT_USAGE
 
 
 async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: argparse.Namespace) -> int:

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.core.document import load_prototype, save_prototype
-from app.core.errors import PrototypeError
+from app.commands.common import load_or_report, save_or_report
 from app.core.evals.textchecks import one_line
 from app.core.seeding import Proposal, apply, propose
 
@@ -37,11 +36,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        proto = load_prototype(path)
-    except PrototypeError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    proto = load_or_report(path)
+    if proto is None:
         return EXIT_USAGE
     proposals = propose(proto)
     if args.json:
@@ -72,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         print("nothing accepted; the file is unchanged", file=sys.stderr)
         return 0
     apply(proto, accepted)
-    save_prototype(proto, path)
+    if not save_or_report("seed", proto, path):
+        return EXIT_USAGE
     print(f"added {len(accepted)} of {len(proposals)} proposed assertions to {path}", file=sys.stderr)
     return 0
 

@@ -109,7 +109,13 @@ class ModelTarget(Strict):
         """A URL is the one field a key could sneak into (`https://user:sk-...@host`, `?api_key=`)."""
         if value is None:
             return value
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            raise ValueError("base_url is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise ValueError("base_url must be an http:// or https:// address such as http://localhost:11434/v1")
         if "@" in parts.netloc:
             raise ValueError("base_url must not contain a user name or password; keys live in the keychain")
         names = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}

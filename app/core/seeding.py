@@ -1,8 +1,8 @@
 """Seed evals from what people rated: proposals a person reviews before they are written into the file.
 
-- a 👍 output becomes a reference answer for its case (`similar`);
-- a 👎 output becomes a negative reference for its case (`not-similar`);
-- the note on a 👎 becomes a draft `llm-rubric` for its case;
+- a thumbs-up output becomes a reference answer for its case (`similar`);
+- a thumbs-down output becomes a negative reference for its case (`not-similar`);
+- the note on a thumbs-down becomes a draft `llm-rubric` for its case;
 - each behavior-spec rule becomes an `llm-rubric` for every case (`default_assert`), and its
   good/bad examples become `similar` / `not-similar` references there too.
 
@@ -57,15 +57,15 @@ def propose(proto: Prototype) -> list[Proposal]:
             continue
         where = f"{run.id} ({run.profile} × {run.model})"
         if run.rating.thumb == "up":
-            add(run.case, "similar", run.output, f"seeded from 👍 on {where}")
+            add(run.case, "similar", run.output, f"seeded from a thumbs-up on {where}")
         elif run.rating.thumb == "down":
-            add(run.case, "not-similar", run.output, f"seeded from 👎 on {where}")
+            add(run.case, "not-similar", run.output, f"seeded from a thumbs-down on {where}")
             if run.rating.note.strip():
                 add(
                     run.case,
                     "llm-rubric",
                     rubric_from_note(run.rating.note),
-                    f"drafted from the note on 👎 {where}: {one_line(run.rating.note, 80)}",
+                    f"drafted from the note on a thumbs-down on {where}: {one_line(run.rating.note, 80)}",
                 )
     for profile in proto.profiles:
         for rule in profile.behavior_spec:

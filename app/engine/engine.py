@@ -55,9 +55,15 @@ EventSink = Callable[[EngineEvent], None]
 """Receives every event of one run, on the engine's loop thread. It must not block."""
 
 RETRYABLE = frozenset({ErrorKind.SERVER, ErrorKind.UNREACHABLE})
-DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
-"""Endpoints that serve one request at a time: sending more only queues them there, where they time out."""
 """Failures worth one more try when no text arrived yet. Rate limits have their own path."""
+DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
+"""The caps for a hub that does not say how many requests the bundled model serves at once."""
+
+
+def default_provider_caps(hub: object) -> Mapping[str, int]:
+    """{"local": the bundled model's worker count} when the hub knows it, else DEFAULT_PROVIDER_CAPS."""
+    workers = getattr(hub, "local_workers", None)
+    return {"local": max(1, workers)} if isinstance(workers, int) else DEFAULT_PROVIDER_CAPS
 
 
 class StreamingHub(Protocol):
@@ -131,7 +137,9 @@ class Engine:
     """Runs cells through a hub. `concurrency` is the global limit, `per_provider` each endpoint's.
 
     `provider_caps` lowers the limit of named endpoints (provider id, or `id|base_url` for an
-    overridden one); by default the bundled model gets 1, as it answers one request at a time.
+    overridden one). By default the bundled model gets as many slots as it has children
+    (`hub.local_workers`): each child answers one request at a time, and sending more only
+    queues them there, where they time out.
     `start_together=False` drops the wait that lets a case's columns start in the same tick:
     cells then take any free slot in plan order (for headless runs nobody watches race).
     """
@@ -146,11 +154,11 @@ class Engine:
         max_rate_limit_retries: int = 6,
         max_retry_wait: float = 30.0,
         retries: int = 2,
-        provider_caps: Mapping[str, int] = DEFAULT_PROVIDER_CAPS,
+        provider_caps: Mapping[str, int] | None = None,
         start_together: bool = True,
     ) -> None:
         self._hub = hub
-        self._caps = dict(provider_caps)
+        self._caps = dict(default_provider_caps(hub) if provider_caps is None else provider_caps)
         self._concurrency = max(1, concurrency)
         self._per_provider = max(1, per_provider)
         self._recover_after = recover_after

@@ -25,6 +25,7 @@ from app.core.evals.summary import (
     find_regressions,
     pass_rate,
     previous_run,
+    shared_cells,
     summarize,
 )
 from app.core.prototype import (
@@ -111,6 +112,9 @@ class EvalOutcome:
     compared_to: str | None = None
     skipped_cases: list[str] = field(default_factory=list)
     """Cases with no assertions (their own or default): not graded."""
+    compared_cells: int = 0
+    """(case, variant) cells graded both now and in the compared run; 0 with `compared_to` set
+    means nothing could be compared (the runs cover different variants or cases)."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,9 @@ class EvalRunner:
             models = select(proto.models, options.models, "model")
         except PlanError as exc:
             raise EvalError(str(exc)) from None
-        previous = _previous(proto, options.compare_to)
         graded_cases = [c for c in proto.cases if proto.default_assert or c.assert_]
+        cells = [(c.id, p.id, m.id) for c in graded_cases for p in profiles for m in models]
+        previous = _previous(proto, options.compare_to, cells)
         skipped = [c.id for c in proto.cases if c not in graded_cases]
         if not graded_cases:
             raise EvalError(
@@ -182,6 +187,7 @@ class EvalRunner:
             regressions,
             previous.id if previous else None,
             skipped,
+            shared_cells(previous, eval_run) if previous is not None else 0,
         )
 
     # -- outputs ------------------------------------------------------------------------------------
@@ -278,7 +284,9 @@ class EvalRunner:
             )
         keyed = case_assertions(proto, cell.case)
         prompt = next((m.content for m in reversed(run.messages) if m.role == "user"), "")
-        graded = await grade_case(keyed, run.output, graders, threshold=case.threshold, prompt=prompt)
+        graded = await grade_case(
+            keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars
+        )
         return EvalResult(
             case=cell.case,
             profile=cell.profile,
@@ -332,11 +340,11 @@ def _reusable(proto: Prototype, case_id: str, profile: Any, target: ModelTarget)
     return None
 
 
-def _previous(proto: Prototype, spec: str | None) -> EvalRun | None:
+def _previous(proto: Prototype, spec: str | None, cells: list[tuple[str, str, str]]) -> EvalRun | None:
     if spec is None:
         return None
     try:
-        return previous_run(proto, spec)
+        return previous_run(proto, spec, cells=cells)
     except KeyError as exc:
         raise EvalError(str(exc.args[0])) from None
 

@@ -2,15 +2,15 @@
 
 The system message is the profile's system prompt, then its custom instructions, then its
 behavior spec as numbered rules with good and bad examples, then a note on the form factor
-(how the answer will be presented). `{{var}}` placeholders are filled from the case's vars;
-unknown ones are left as written so a typo shows up in the output instead of vanishing.
+(how the answer will be presented). `{{var}}` placeholders are filled from the case's vars
+by `app.core.placeholders.render_vars` (the graders use it too); unknown ones are left as written.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from app.core.placeholders import render_vars
 from app.core.prototype import Case, FormFactor, Message, Profile, Prototype, Rule, Run
 
 FORM_FACTOR_NOTES: dict[FormFactor, str] = {
@@ -30,14 +30,6 @@ FORM_FACTOR_NOTES: dict[FormFactor, str] = {
     ),
 }
 """What the model is told about each form factor. Chat needs no note."""
-
-_VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
-
-
-def render_vars(text: str, values: Mapping[str, str]) -> str:
-    """Replace `{{name}}` (spaces allowed inside the braces) with its value; unknown names stay as is."""
-    return _VAR_RE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
 
 def system_text(profile: Profile, values: Mapping[str, str] | None = None) -> str:
     """The whole system message for a profile, or "" when the profile says nothing."""

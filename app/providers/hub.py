@@ -46,13 +46,47 @@ _CRASH_KINDS = (ErrorKind.UNREACHABLE, ErrorKind.CUT, ErrorKind.SERVER, ErrorKin
 
 
 class LocalModel(Protocol):
-    """What the hub needs from the bundled model's process manager (see `local_model.py`)."""
+    """What the hub needs from the bundled model's process manager (see `local_model.py`).
+
+    A manager with a pool also has `async acquire() -> LocalLease`; the hub then spreads requests
+    over its children and judges a crash per child. Without it, every request goes to
+    `ensure_started()`'s URL and a crash is judged by `crashed()`.
+    """
 
     async def ensure_started(self) -> str: ...
 
     def crashed(self) -> bool: ...
 
     def last_exit_description(self) -> str | None: ...
+
+
+class LocalLease(Protocol):
+    """One request's hold on one child of the bundled model."""
+
+    base_url: str
+
+    def crashed(self) -> bool: ...
+
+    def last_exit_description(self) -> str | None: ...
+
+    def release(self) -> None: ...
+
+
+@dataclass
+class _WholeModelLease:
+    """A lease on a manager without a pool: its one URL, its own crash state."""
+
+    local: LocalModel
+    base_url: str
+
+    def crashed(self) -> bool:
+        return self.local.crashed()
+
+    def last_exit_description(self) -> str | None:
+        return self.local.last_exit_description()
+
+    def release(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -91,6 +125,15 @@ class ProviderHub:
         self._allowed_hosts: set[tuple[str, str]] = set()
         self._clients: dict[tuple[int, str, str], openai.AsyncOpenAI] = {}
         self._no_stream_options: set[str] = set()
+
+    @property
+    def local_workers(self) -> int:
+        """How many requests the bundled model serves at once (its pool size); does not start it."""
+        if self._local is None:
+            from app.providers.local_model import default_workers
+
+            return default_workers()
+        return max(1, int(getattr(self._local, "workers", 1)))
 
     @property
     def local(self) -> LocalModel:
@@ -145,8 +188,9 @@ class ProviderHub:
             return self.keys.lookup(spec.id, spec.host, spec.key_env)
         return None, "none"
 
-    async def _prepare(self, target: ModelTarget) -> tuple[ResolvedEndpoint, str, str]:
-        """Endpoint, the URL to call (starting the bundled model if needed) and the key to send."""
+    async def _prepare(self, target: ModelTarget) -> tuple[ResolvedEndpoint, str, str, LocalLease | None]:
+        """Endpoint, the URL to call, the key to send, and for the bundled model a lease on one of its
+        children (started if needed), which the caller must release."""
         endpoint = self.resolve(target)
         spec = endpoint.spec
         foreign = self.needs_host_confirmation(target)
@@ -162,14 +206,20 @@ class ProviderHub:
                 ErrorKind.AUTH,
                 f"No key for {spec.name} at {endpoint.host}. Add one in Settings > Providers "
                 f"(or `protostudio providers set-key {spec.id}`{env}).")
-        base_url = endpoint.base_url
         if endpoint.is_local:
-            base_url = await self._start_local()
-        return endpoint, base_url, key or NO_KEY
+            lease = await self._lease_local()
+            return endpoint, lease.base_url, key or NO_KEY, lease
+        return endpoint, endpoint.base_url, key or NO_KEY, None
 
-    async def _start_local(self) -> str:
+    async def _lease_local(self) -> LocalLease:
+        """The least busy child of the bundled model, started if needed."""
+        local = self.local
         try:
-            return await self.local.ensure_started()
+            acquire = getattr(local, "acquire", None)
+            if acquire is not None:
+                lease: LocalLease = await acquire()
+                return lease
+            return _WholeModelLease(local, await local.ensure_started())
         except ProviderError:
             raise
         except Exception as exc:
@@ -183,7 +233,7 @@ class ProviderHub:
         client = self._clients.get(ident)
         if client is None:
             loopback = host_of(base_url).rsplit(":", 1)[0] in _LOOPBACK
-            # The bundled model queues concurrent requests: a long wait there is a queue, not a hang.
+            # A child of the bundled model queues concurrent requests: a long wait there is a queue.
             read = max(self.timeout, LOCAL_READ_TIMEOUT_S) if local else self.timeout
             client = openai.AsyncOpenAI(
                 api_key=key, base_url=base_url, max_retries=0,  # retries are ours: bounded Retry-After
@@ -227,10 +277,23 @@ class ProviderHub:
     async def _request(self, target: ModelTarget, wire: list[dict[str, str]], params: dict[str, Any],
                        key: str, max_retries: int | None) -> AsyncGenerator[StreamEvent, None]:
         try:
-            endpoint, base_url, api_key = await self._prepare(target)
+            endpoint, base_url, api_key, lease = await self._prepare(target)
         except ProviderError as exc:
             yield StreamFailed(exc.kind, exc.message, status=exc.status)
             return
+        try:
+            async with contextlib.aclosing(self._send(
+                    target, wire, params, key, max_retries=max_retries, endpoint=endpoint,
+                    base_url=base_url, api_key=api_key, lease=lease)) as events:
+                async for event in events:
+                    yield event
+        finally:
+            if lease is not None:
+                lease.release()
+
+    async def _send(self, target: ModelTarget, wire: list[dict[str, str]], params: dict[str, Any],
+                    key: str, *, max_retries: int | None, endpoint: ResolvedEndpoint, base_url: str,
+                    api_key: str, lease: LocalLease | None) -> AsyncGenerator[StreamEvent, None]:
         client = self._client(base_url, api_key, local=endpoint.is_local)
         kwargs: dict[str, Any] = {"model": target.model, "messages": wire, "stream": True, **params}
         if base_url not in self._no_stream_options:
@@ -247,7 +310,7 @@ class ProviderHub:
                     self._no_stream_options.add(base_url)
                     kwargs.pop("stream_options")
                     continue
-                failure = await self._classify(exc, endpoint, target, api_key)
+                failure = await self._classify(exc, endpoint, target, api_key, lease)
             if failure is None:
                 break
             wait = self._retry_wait(failure, attempt)
@@ -278,7 +341,7 @@ class ProviderHub:
                         finish = choice.finish_reason
         except Exception as exc:
             if finish is None:  # after the finish reason only usage and [DONE] were lost: keep the answer
-                failure = await self._classify(exc, endpoint, target, api_key, mid_stream=True)
+                failure = await self._classify(exc, endpoint, target, api_key, lease, mid_stream=True)
                 yield failure.as_event("".join(parts), ttft_s=ttft, latency_s=perf_counter() - sent)
                 return
         finally:
@@ -289,7 +352,7 @@ class ProviderHub:
         if finish is None:
             failure = await self._local_crash_or(Failure(
                 ErrorKind.CUT, f"{endpoint.spec.name} at {endpoint.host} ended the stream mid-answer; "
-                "the partial answer is kept."), endpoint)
+                "the partial answer is kept."), lease)
             yield failure.as_event(text, ttft_s=ttft, latency_s=latency)
             return
         if usage is not None:
@@ -315,21 +378,24 @@ class ProviderHub:
         return min(0.5 * 2.0**attempt, 8.0, self.max_retry_wait)
 
     async def _classify(self, exc: BaseException, endpoint: ResolvedEndpoint, target: ModelTarget,
-                        api_key: str, *, mid_stream: bool = False) -> Failure:
+                        api_key: str, lease: LocalLease | None = None, *,
+                        mid_stream: bool = False) -> Failure:
         failure = classify(exc, provider=endpoint.spec.name, host=endpoint.host, model=target.model,
                            secrets=(api_key,))
         if mid_stream and failure.kind is ErrorKind.UNREACHABLE:  # a read error after the answer began
             failure = Failure(ErrorKind.CUT, f"The connection to {endpoint.spec.name} at {endpoint.host} "
                               "closed mid-answer; the partial answer is kept.")
-        return await self._local_crash_or(failure, endpoint)
+        return await self._local_crash_or(failure, lease)
 
-    async def _local_crash_or(self, failure: Failure, endpoint: ResolvedEndpoint) -> Failure:
-        """A connection fault from the bundled model usually means its child died: say so."""
-        if not endpoint.is_local or failure.kind not in _CRASH_KINDS:
+    async def _local_crash_or(self, failure: Failure, lease: LocalLease | None) -> Failure:
+        """A connection fault from the bundled model usually means the child serving it died: say so.
+
+        Asks the lease, so only the requests on the child that died are reported as its crash."""
+        if lease is None or failure.kind not in _CRASH_KINDS:
             return failure
         for _ in range(20):  # the socket can close a moment before the process is reaped
-            if self.local.crashed():
-                how = self.local.last_exit_description() or "it exited unexpectedly"
+            if lease.crashed():
+                how = lease.last_exit_description() or "it exited unexpectedly"
                 return Failure(ErrorKind.LOCAL_CRASH,
                                f"The bundled model crashed ({how}); it restarts on the next run.")
             await asyncio.sleep(0.05)
@@ -359,7 +425,7 @@ class ProviderHub:
             from app.providers.local_model import LOCAL_MODEL_ID
 
             return [LOCAL_MODEL_ID]
-        endpoint, url, api_key = await self._prepare(target)
+        endpoint, url, api_key, _ = await self._prepare(target)  # not local: no lease
         try:
             page = await self._client(url, api_key).models.list()
             return sorted(model.id for model in page.data)
@@ -370,12 +436,15 @@ class ProviderHub:
                     base_url: str | None = None) -> list[list[float]]:
         """One vector per text, from the endpoint's `POST /embeddings`."""
         target = ModelTarget(id="embed", provider=provider_id, model=model, base_url=base_url)
-        endpoint, url, api_key = await self._prepare(target)
+        endpoint, url, api_key, lease = await self._prepare(target)
         try:
-            result = await self._client(url, api_key).embeddings.create(
+            result = await self._client(url, api_key, local=lease is not None).embeddings.create(
                 model=model, input=texts, encoding_format="float")
         except Exception as exc:
-            raise (await self._classify(exc, endpoint, target, api_key)).as_error() from None
+            raise (await self._classify(exc, endpoint, target, api_key, lease)).as_error() from None
+        finally:
+            if lease is not None:
+                lease.release()
         return [list(item.embedding) for item in sorted(result.data, key=lambda item: item.index)]
 
     async def aclose(self) -> None:

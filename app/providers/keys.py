@@ -1,4 +1,4 @@
-"""API keys: the OS keyring first, then the provider's env var, else a key held in memory for this session.
+"""API keys: the OS keyring first, then a key held in memory for this session, then the provider's env var.
 
 A key is stored per provider *and* host (`openai@api.openai.com`), so a shared prototype that points a
 provider at another host never picks up a key stored for the real one. Nothing here writes a key to

@@ -62,12 +62,14 @@ BUILTINS: tuple[ProviderSpec, ...] = (
 
 
 def host_of(base_url: str) -> str:
-    """The host a key is bound to: `host[:port]`, lower-case. Different ports are different hosts."""
+    """The host a key is bound to: `host[:port]`, lower-case. Different ports are different hosts, and
+    plain http without a port is `host:80`, so a key stored for https never goes out unencrypted."""
     if base_url == LOCAL_BASE_URL:
         return "local"
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
-    return f"{host}:{parts.port}" if parts.port else host
+    port = parts.port or (80 if parts.scheme == "http" else None)
+    return f"{host}:{port}" if port else host
 
 
 def validate_base_url(base_url: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QSignalBlocker
@@ -109,7 +110,7 @@ class CaseEditor(QWidget):
 
     def set_case(self, case: Case) -> None:
         self.case = case
-        self.heading.setText(f"<b>Case</b> <span style='color:gray'>id: {case.id}</span>")
+        self.heading.setText(f"<b>Case</b> <span style='color:gray'>id: {html.escape(case.id)}</span>")
         with QSignalBlocker(self.description):
             self.description.setText(case.description)
         self._rebuild_turns()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,18 +17,56 @@ from PySide6.QtWidgets import (
 
 from app.core.prototype import Rating, Run
 from app.ui.markdown_view import SafeTextBrowser, quote_user
+from app.ui.plain import plain_label, plain_tip
 from app.ui.resources import icon
 
 CELL_WIDTH = 300
 """The narrowest a column gets; the grid widens columns to fill the space it has."""
 MAX_CELL_WIDTH = 560
 CELL_HEIGHT = 300
-EMPTY_TEXT = "Not run yet.\nCtrl+Enter runs the grid; ▶ above runs this cell."
+EMPTY_TEXT = "Not run yet: Ctrl+Enter, or ▶ above."
+"""One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when its column is too narrow, and shows the full text on hover.
+
+    `text()` keeps the whole line; only the painting is shortened, so nothing is clipped mid-word.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # server error text must never render as HTML
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(plain_tip(text))
+
+    def shown_text(self) -> str:
+        width = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
 
 
 def status_line(run: Run, model_label: str) -> str:
-    """model · tokens · TTFT · latency · cost · cached/live, in plain words."""
-    parts = [model_label]
+    """model · cached/live · tokens · TTFT · latency · cost, in plain words.
+
+    Cached or live comes second: a narrow cell ends the line in "…", and whether an answer
+    is fresh matters more than its timings.
+    """
+    parts = [model_label, "cached" if run.cached else "live"]
     tokens = run.usage.completion_tokens
     parts.append(f"{tokens} tok" if tokens is not None else "? tok")
     if run.ttft_ms is not None:
@@ -39,7 +77,6 @@ def status_line(run: Run, model_label: str) -> str:
         parts.append("cost ?")
     else:
         parts.append("free" if run.cost_usd == 0 else f"${run.cost_usd:.4f}")
-    parts.append("cached" if run.cached else "live")
     return " · ".join(parts)
 
 
@@ -77,7 +114,7 @@ class CellWidget(QFrame):
         self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
         self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags")
 
-        self.status = QLabel("")
+        self.status = ElidedLabel("")
         self.status.setObjectName("cell-status")
         self.status.setStyleSheet("color: palette(mid); font-size: 8pt;")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -100,7 +137,7 @@ class CellWidget(QFrame):
         self.view = SafeTextBrowser(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.view.setPlaceholderText(EMPTY_TEXT)
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("cell-error")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b3261e;")
@@ -120,14 +157,16 @@ class CellWidget(QFrame):
         self.note.setObjectName("cell-note")
         self.note.setPlaceholderText("Note (n)")
         self.note.setToolTip("Why is this answer good or bad? Press n to type, Enter to keep it.")
+        self.note.setProperty("emptyTip", self.note.toolTip())
         self.tags = QLineEdit()
         self.tags.setObjectName("cell-tags")
         self.tags.setPlaceholderText("tags (t)")
         self.tags.setToolTip("Comma-separated labels, e.g. too-long, off-tone. Press t to type.")
+        self.tags.setProperty("emptyTip", self.tags.toolTip())
         self.tags.setMaximumWidth(110)
         for edit in (self.note, self.tags):
             edit.editingFinished.connect(self._commit_text)
-            edit.returnPressed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
+            edit.returnPressed.connect(self._leave_edits)
         rate = QHBoxLayout()
         rate.setContentsMargins(0, 0, 0, 0)
         rate.addWidget(self.up)
@@ -174,7 +213,6 @@ class CellWidget(QFrame):
             if len(thread) > 1:  # the rating bar rates this newest reply
                 status = f"reply {len(thread)} · {status}"
             self.status.setText(status)
-            self.status.setToolTip(status)
             self._show_error(thread[-1])
         self.show_rating()
 
@@ -190,9 +228,13 @@ class CellWidget(QFrame):
         self.error.setText(f"{words} {detail}{kept}".strip())
         self.error.show()
 
-    def show_queued(self) -> None:
+    def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None) -> None:
+        """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message."""
         self._show_running(True)
-        self.view.clear()
+        if follow_up is not None and thread:
+            self.view.show_markdown(thread_markdown(thread) + "\n\n" + quote_user(follow_up))
+        else:
+            self.view.clear()
         self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
         self.status.setText(f"{self.model_label} · queued")
 
@@ -230,10 +272,9 @@ class CellWidget(QFrame):
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(rating.thumb == "up")
             self.down.setChecked(rating.thumb == "down")
-        if not self.note.hasFocus():
-            self.note.setText(rating.note)
-        if not self.tags.hasFocus():
-            self.tags.setText(", ".join(rating.tags))
+        for edit, text in ((self.note, rating.note), (self.tags, ", ".join(rating.tags))):
+            if not edit.hasFocus():
+                _show_start(edit, text)
 
     def current_rating(self) -> Rating:
         thumb = "up" if self.up.isChecked() else "down" if self.down.isChecked() else None
@@ -255,6 +296,15 @@ class CellWidget(QFrame):
             rating = self.current_rating()
             if rating != self.run.rating:
                 self.sig_rate.emit(self.run.id, rating)
+        for edit in (self.note, self.tags):
+            if not edit.hasFocus():
+                _show_start(edit, edit.text())
+
+    def _leave_edits(self) -> None:
+        """Enter in the note or tags: keep the text, give the keys back to the cell."""
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+        for edit in (self.note, self.tags):
+            _show_start(edit, edit.text())
 
     # -- keyboard ----------------------------------------------------------------------------------
 
@@ -279,3 +329,11 @@ class CellWidget(QFrame):
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
         else:
             super().keyPressEvent(event)
+
+
+def _show_start(edit: QLineEdit, text: str) -> None:
+    """Show a kept note from its first word (a long one would otherwise show its tail); whole on hover."""
+    if edit.text() != text:
+        edit.setText(text)
+    edit.setCursorPosition(0)
+    edit.setToolTip(plain_tip(text) or edit.property("emptyTip") or "")

@@ -25,6 +25,7 @@ from app.core.prototype import Prototype, Rating, Run
 from app.engine.events import Cell
 from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
 from app.ui.document import Document
+from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
@@ -101,6 +102,7 @@ class CompareGrid(QWidget):
         self.canvas = QWidget()
         self.scroll_area.setWidget(self.canvas)
         self.empty = QLabel()
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)  # may quote a file's problem
         self.empty.setObjectName("grid-empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -273,7 +275,7 @@ class CompareGrid(QWidget):
                 f"<b>{_html(profile.label)}</b><br><span style='color:gray'>{_html(model.label)}"
                 f" · {_html(model.model)}</span>"
             )
-            header.setToolTip(profile.description or profile.label)
+            header.setToolTip(plain_tip(profile.description or profile.label))
         for text in self._row_labels:
             case_id = text.property("case")
             try:
@@ -285,7 +287,7 @@ class CompareGrid(QWidget):
             )
             title = case.description or case.id
             text.setText(f"{title}\n\n{_shorten(turns, 160)}")
-            text.setToolTip(turns)
+            text.setToolTip(plain_tip(turns))
 
     # -- content -----------------------------------------------------------------------------------
 
@@ -305,9 +307,11 @@ class CompareGrid(QWidget):
         return thread_index(self.document.proto).get(key, [])
 
     def on_cell_queued(self, cell: Cell) -> None:
-        widget = self.cells.get(key_of(cell))
+        key = key_of(cell)
+        widget = self.cells.get(key)
         if widget is not None and not widget.streaming:
-            widget.show_queued()
+            follow_up = self.controller.continuation_of(key)
+            widget.show_queued(self.thread_for(key) if follow_up is not None else None, follow_up)
 
     def on_cell_started(self, cell: Cell, cached: bool) -> None:
         key = key_of(cell)
@@ -362,6 +366,9 @@ class CompareGrid(QWidget):
                 target = self._order[r2][c2]
                 target.setFocus(Qt.FocusReason.OtherFocusReason)
                 self.scroll_area.ensureWidgetVisible(target, 20, 20)
+                if c2 == 0:  # the first column: bring the case text at the left back into view too
+                    bar = self.scroll_area.horizontalScrollBar()
+                    bar.setValue(bar.minimum())
                 return
 
     def focus_first_cell(self) -> None:

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.core.evals.assertions import TYPES, AssertionSpecError, check_assertion
 from app.core.evals.editing import value_from_text, value_to_text
-from app.core.prototype import Assertion
+from app.core.prototype import Assertion, Prototype
 from app.core.seeding import DEFAULT_TARGET, apply, propose
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
 from app.ui.async_result import deliver
@@ -38,16 +37,22 @@ from app.ui.evals_proposals import ProposalsDialog
 from app.ui.evals_results import (
     FAIL_COLOR,
     AssertionTable,
+    HintTable,
     PassMatrix,
     PassRateChart,
     failures_text,
     latest_summary,
 )
+from app.ui.plain import plain_label, plain_tip
 from app.ui.services import Services
 
 RunnerFactory = Callable[[], EvalRunner]
 COLUMNS = ("Type", "Value", "Weight", "Threshold", "Description")
 BUNDLED = "Bundled local model"
+EMPTY_ASSERTIONS = (
+    "No checks here yet. Press Add to write one (e.g. contains, max-words, llm-rubric), "
+    "or rate answers in the Grid with thumbs and notes, then press “Propose from ratings…”."
+)
 
 
 class _ProgressRelay(QObject):
@@ -65,12 +70,13 @@ class AssertionEditor(QWidget):
         super().__init__(parent)
         self.document = document
         self.scope = QComboBox()
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = HintTable(0, len(COLUMNS))
+        self.table.empty_hint = EMPTY_ASSERTIONS
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip("Types: " + ", ".join(TYPES) + ". Prefix any type with not- to negate it.")
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b00020")
         add = QPushButton("Add")
@@ -147,7 +153,7 @@ class AssertionEditor(QWidget):
             item = self.table.item(row, col)
             if item is not None:
                 item.setBackground(QBrush(FAIL_COLOR) if error else QBrush())
-                item.setToolTip(error)
+                item.setToolTip(plain_tip(error))
         if error:
             self.problem.setText(f"Row {row + 1}: {error}")
 
@@ -227,6 +233,7 @@ class EvalsPanel(QWidget):
         self._own_services = services is None
         self.services: Services = services if isinstance(services, Services) else Services()
         self._custom_runner = runner_factory is not None
+        self._starting = False
         self._runner_factory = runner_factory or (lambda: EvalRunner(self.services.hub, self.services.engine))
         self._runner: EvalRunner | None = None
         self._source: object = None
@@ -243,7 +250,7 @@ class EvalsPanel(QWidget):
         self.editor.sig_edited.connect(self.document.evals_edited)
         self.propose_button = QPushButton("Propose from ratings…")
         self.propose_button.setToolTip(
-            "Seed assertions from 👍/👎, notes and behavior specs; you review each one"
+            "Seed assertions from thumbs up / down, notes and behavior specs; you review each one"
         )
         self.propose_button.clicked.connect(self.propose)
         self.run_button = QPushButton("Run evals")
@@ -259,7 +266,9 @@ class EvalsPanel(QWidget):
         self.judge = QComboBox()
         self.embedder = QComboBox()
         self._fill_model_choices()
-        self.status = QLabel("")
+        self.status = plain_label()  # "Eval failed: <server text>"
+        self.status.setObjectName("evals-status")
+        self.status.setWordWrap(True)  # own line: long text must not widen the tab
         bar = QHBoxLayout()
         for widget in (self.propose_button, self.run_button, self.cancel_button, self.baseline):
             bar.addWidget(widget)
@@ -267,11 +276,11 @@ class EvalsPanel(QWidget):
         bar.addWidget(self.judge)
         bar.addWidget(QLabel("Embeddings"))
         bar.addWidget(self.embedder)
-        bar.addWidget(self.status, 1)
+        bar.addStretch(1)
         self.matrix = PassMatrix()
         self.assertion_table = AssertionTable()
         self.chart = PassRateChart()
-        self.failures = QLabel()
+        self.failures = plain_label()  # quotes model output
         self.failures.setWordWrap(True)
         self.failures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         results = QTabWidget()
@@ -283,6 +292,7 @@ class EvalsPanel(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(bar)
+        lower_layout.addWidget(self.status)
         lower_layout.addWidget(results, 1)
         lower_layout.addWidget(self.failures)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -338,7 +348,8 @@ class EvalsPanel(QWidget):
         proposals = propose(self.document.proto)
         if not proposals:
             self.status.setText(
-                "Nothing to propose: rate outputs 👍/👎 (with notes) or add behavior-spec rules"
+                "Nothing to propose yet: rate answers in the Grid (thumbs up / down, notes) "
+                "or add rules to a profile's behavior spec"
             )
             return None
         dialog = ProposalsDialog(proposals, self)
@@ -372,11 +383,23 @@ class EvalsPanel(QWidget):
     @Slot()
     def run_evals(self) -> None:
         """Start an eval of every profile × model on a copy of the prototype; results arrive by signal."""
-        if self._runner is not None:
+        if self._runner is not None or self._starting:
             return
         proto = self.document.proto.model_copy(deep=True)
-        if not self._custom_runner:
-            self._confirm_hosts()
+        if self._custom_runner:
+            self._start(proto)
+            return
+        from app.ui.host_confirm import confirm_hosts, dialog_asker
+
+        self._starting = True
+        self.run_button.setEnabled(False)
+        self.status.setText("Starting…")
+        # key look-ups run off the GUI thread; the eval starts once they (and any question) are done
+        ask = dialog_asker(self)
+        confirm_hosts(self.services.hub, proto.models, ask, lambda: self._start(proto), owner=self)
+
+    def _start(self, proto: Prototype) -> None:
+        self._starting = False
         runner = self._runner_factory()
         self._runner = runner
         self._source = self.document.proto
@@ -390,11 +413,6 @@ class EvalsPanel(QWidget):
             self._fail(str(exc))
             return
         deliver(future, self, self._finished, lambda exc: self._fail(str(exc) or type(exc).__name__))
-
-    def _confirm_hosts(self) -> None:
-        from app.ui.host_confirm import confirm_hosts, dialog_asker
-
-        confirm_hosts(self.services.hub, self.document.proto.models, dialog_asker(self))
 
     @Slot()
     def cancel(self) -> None:

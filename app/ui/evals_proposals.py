@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.core.evals.assertions import describe
 from app.core.seeding import DEFAULT_TARGET, Proposal
+from app.ui.plain import plain_tip
 
 
 class ProposalsDialog(QDialog):
@@ -31,12 +32,13 @@ class ProposalsDialog(QDialog):
             item = QListWidgetItem(f"{describe(proposal.assertion, 70)}\n    for {where} · {proposal.origin}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
-            item.setToolTip(str(proposal.assertion.value))
+            item.setToolTip(plain_tip(str(proposal.assertion.value)))  # often a rated answer
             self.list.addItem(item)
         intro = QLabel(
-            "From your ratings and behavior specs: 👍 outputs become references (similar), 👎 outputs "
-            "negative references (not-similar), notes on 👎 draft rubrics, spec rules rubrics for every "
-            "case. Check the ones to add; rubric drafts are meant to be edited afterwards."
+            "From your ratings and behavior specs: thumbs-up answers become references (similar), "
+            "thumbs-down answers negative references (not-similar), notes on a thumbs-down draft rubrics, "
+            "spec rules rubrics for every case. Check the ones to add; rubric drafts are meant to be "
+            "edited afterwards."
         )
         intro.setWordWrap(True)
         buttons = QDialogButtonBox()

@@ -6,12 +6,13 @@ Each view is rebuilt from the prototype with `show(proto)`; none keeps data of i
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from app.core.evals.report import percent
 from app.core.evals.summary import EvalSummary, summarize
 from app.core.prototype import EvalResult, EvalRun, Prototype
+from app.ui.plain import plain_tip
 
 PASS_COLOR = QColor("#c8ecd0")
 FAIL_COLOR = QColor("#f6c9c9")
@@ -29,7 +30,7 @@ def _item(text: str, tip: str = "", color: QColor | None = None) -> QTableWidget
     item = QTableWidgetItem(text)
     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
     if tip:
-        item.setToolTip(tip)
+        item.setToolTip(plain_tip(tip))  # assertion reasons quote model output
     if color is not None:
         item.setBackground(QBrush(color))
     return item
@@ -48,8 +49,30 @@ def _tooltip(result: EvalResult) -> str:
     return f"{head}{verdict}, score {result.score:.2f}\n" + "\n".join(lines)
 
 
-class PassMatrix(QTableWidget):
+class HintTable(QTableWidget):
+    """A table that says what to do while it has no rows, instead of showing a blank box."""
+
+    empty_hint = ""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.rowCount() or not self.empty_hint:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        area = QRectF(self.viewport().rect()).adjusted(16, 16, -16, -16)
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        painter.drawText(area, int(flags), self.empty_hint)
+        painter.end()
+
+
+class PassMatrix(HintTable):
     """Cases × variants of the latest eval run, green or red, reasons on hover; baselines at the right."""
+
+    empty_hint = (
+        "No eval run yet. Add checks above (or “Propose from ratings…”), then press Run evals: "
+        "every case × variant shows here as passed or failed, with the reasons on hover."
+    )
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,8 +127,10 @@ class PassMatrix(QTableWidget):
         return item.text().startswith("✓") if item is not None else None
 
 
-class AssertionTable(QTableWidget):
+class AssertionTable(HintTable):
     """Pass rate per assertion, with the baseline's and the discrimination when a baseline ran."""
+
+    empty_hint = "No eval run yet: press Run evals to see how often each check passes."
 
     HEADERS = ("Assertion", "Pass rate", "Baseline", "Discrimination")
 
@@ -154,7 +179,8 @@ class PassRateChart(QWidget):
     def show_runs(self, runs: list[EvalRun]) -> None:
         self.rates = [r.pass_rate for r in runs]
         self.baselines = [r.baseline_pass_rate for r in runs]
-        self.setToolTip("\n".join(f"{r.created}  {r.pass_rate * 100:.0f}%  {r.id}" for r in runs[-15:]))
+        history = "\n".join(f"{r.created}  {r.pass_rate * 100:.0f}%  {r.id}" for r in runs[-15:])
+        self.setToolTip(plain_tip(history))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -76,6 +76,8 @@ class FileOps(QObject):
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.autosave_now)
         self.autosaves = 0
+        self._state_writing = False
+        self._state_again = False
         document.sig_changed.connect(self._on_changed)
 
     def _on_changed(self) -> None:
@@ -98,13 +100,21 @@ class FileOps(QObject):
             self.open_path(Path(name))
 
     def open_path(self, path: Path, *, ask: bool = True) -> None:
-        """Load in the background; on success replace the document, else show the problems and keep it."""
-        if ask and not self.confirm_discard():
-            return
+        """Load in the background; on success replace the document, else show the problems and keep it.
+
+        Unsaved changes are asked about only once the file has loaded: a broken file changes
+        nothing, so asking "save or discard?" first would be a question about nothing.
+        """
         self.loading = True
-        Job(lambda: load_prototype(path)).success(lambda proto: self._opened(proto, path)).failure(
+        Job(lambda: load_prototype(path)).success(lambda proto: self._loaded(proto, path, ask)).failure(
             lambda exc: self._open_failed(path, exc)
         ).start()
+
+    def _loaded(self, proto: Prototype, path: Path, ask: bool) -> None:
+        if ask and not self.confirm_discard():
+            self.loading = False
+            return
+        self._opened(proto, path)
 
     def open_sync(self, path: Path) -> bool:
         """Load at start-up before the window shows (a small file; the window is not up yet)."""
@@ -219,15 +229,20 @@ class FileOps(QObject):
                 path.unlink()
 
     def offer_recovery(self) -> bool:
-        """If the last session ended with unsaved changes, offer them back. True when there was something."""
+        """If the last session ended with unsaved changes, offer them back. True when there was something.
+
+        Only the existence check runs here; the metadata is read off the GUI thread and the offer
+        appears in the message bar when it arrives.
+        """
         yaml_path, meta_path = recovery_paths()
         if not yaml_path.is_file():
             return False
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            meta = {}
-        original = meta.get("path")
+        Job(lambda: _read_meta(meta_path)).success(self._offer).failure(lambda _exc: self._offer({})).start()
+        return True
+
+    def _offer(self, meta: dict[str, object]) -> None:
+        raw = meta.get("path")
+        original = raw if isinstance(raw, str) else None
         what = Path(original).name if original else "an unsaved prototype"
         when = meta.get("saved", "recently")
         self.bar.show_message(
@@ -235,15 +250,19 @@ class FileOps(QObject):
             "info",
             [("Recover", lambda: self.recover(original)), ("Discard", self.clear_recovery)],
         )
-        return True
 
     def recover(self, original: str | None) -> None:
+        """Read and parse the autosaved copy in the background (it can be large), then open it."""
         yaml_path, _ = recovery_paths()
-        try:
-            proto = parse_prototype(yaml_path.read_text(encoding="utf-8"), str(yaml_path))
-        except (OSError, PrototypeError) as exc:
+
+        def failed(exc: BaseException) -> None:
             self.bar.show_message(f"The autosaved copy could not be read: {exc}", "error")
-            return
+
+        Job(lambda: parse_prototype(yaml_path.read_text(encoding="utf-8"), str(yaml_path))).success(
+            lambda proto: self._recovered(proto, original)
+        ).failure(failed).start()
+
+    def _recovered(self, proto: Prototype, original: str | None) -> None:
         self.document.replace(proto, Path(original) if original else None)
         self.document.mark_dirty()
         self.sig_opened.emit()
@@ -292,5 +311,25 @@ class FileOps(QObject):
         return "cancel"
 
     def _save_state(self) -> None:
-        with contextlib.suppress(OSError):
-            self.state.save()
+        """Write the UI state off the GUI thread, one write at a time, the newest snapshot last."""
+        if self._state_writing:
+            self._state_again = True
+            return
+        self._state_writing = True
+        data, path = self.state.encoded(), self.state.path
+
+        def finished(_result: object) -> None:
+            self._state_writing = False
+            if self._state_again:
+                self._state_again = False
+                self._save_state()
+
+        Job(lambda: write_atomic(path, data)).success(finished).failure(finished).start()
+
+
+def _read_meta(path: Path) -> dict[str, object]:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}

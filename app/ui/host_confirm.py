@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.core.prototype import ModelTarget
 from app.providers.events import ProviderError
 from app.providers.hub import ProviderHub
+from app.ui.jobs import Job
 
 Asker = Callable[[str, str, str], bool]
 """(provider name, its own host, the new host) -> may the key go there?"""
@@ -22,6 +24,7 @@ def dialog_asker(parent: QWidget | None) -> Asker:
             f"This prototype sends {provider} requests to {host}, not {own_host}.",
             parent=parent,
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the host comes from a shared file
         box.setInformativeText(
             f"Your stored {provider} key would be sent to {host}. Only say yes if you trust whoever shared "
             "this file and that server. If you say no, those cells fail with a message instead."
@@ -34,8 +37,14 @@ def dialog_asker(parent: QWidget | None) -> Asker:
     return ask
 
 
-def confirm_hosts(hub: ProviderHub, targets: Iterable[ModelTarget], ask: Asker) -> None:
-    """For every target whose key would go to a new host, ask once; a yes is remembered for the session."""
+Question = tuple[str, str, str, str]
+"""(provider id, provider name, its own host, the new host)."""
+
+
+def hosts_to_confirm(hub: ProviderHub, targets: Iterable[ModelTarget]) -> list[Question]:
+    """The (provider, host) pairs a key would newly go to, once each. Looks keys up: run it off the GUI
+    thread (a Secret Service keyring answers over D-Bus and can block)."""
+    found: list[Question] = []
     asked: set[tuple[str, str]] = set()
     for target in targets:
         try:
@@ -46,5 +55,26 @@ def confirm_hosts(hub: ProviderHub, targets: Iterable[ModelTarget], ask: Asker) 
         if host is None or (spec.id, host) in asked:
             continue
         asked.add((spec.id, host))
-        if ask(spec.name, spec.host, host):
-            hub.allow_host(spec.id, host)
+        found.append((spec.id, spec.name, spec.host, host))
+    return found
+
+
+def confirm_hosts(
+    hub: ProviderHub,
+    targets: Iterable[ModelTarget],
+    ask: Asker,
+    then: Callable[[], None],
+    owner: QObject | None = None,
+) -> None:
+    """For every target whose key would go to a new host, ask once (a yes is remembered for the
+    session), then call `then` on the GUI thread. The key look-ups run in the background."""
+    chosen = list(targets)
+
+    def answer(found: list[Question]) -> None:
+        for provider_id, name, own_host, host in found:
+            if ask(name, own_host, host):
+                hub.allow_host(provider_id, host)
+        then()
+
+    job = Job(lambda: hosts_to_confirm(hub, chosen)).owned_by(owner)
+    job.success(answer).failure(lambda _exc: then()).start()

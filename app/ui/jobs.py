@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 _live: set[Job] = set()
@@ -54,7 +55,13 @@ class Job:
         self._fn = fn
         self._on_success: Callable[[Any], None] = lambda _result: None
         self._on_failure: Callable[[BaseException], None] | None = None
+        self._owner: QObject | None = None
         self._relay = _Relay(self._deliver)
+
+    def owned_by(self, owner: QObject | None) -> Job:
+        """Drop the result if `owner` (say, a closed dialog) was deleted before the job finished."""
+        self._owner = owner
+        return self
 
     def success(self, callback: Callable[[Any], None]) -> Job:
         self._on_success = callback
@@ -71,6 +78,8 @@ class Job:
 
     def _deliver(self, result: Any, exc: BaseException | None) -> None:
         _live.discard(self)
+        if self._owner is not None and not shiboken6.isValid(self._owner):
+            return
         if exc is None:
             self._on_success(result)
         elif self._on_failure is not None:

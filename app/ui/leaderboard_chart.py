@@ -14,10 +14,11 @@ from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QPainter, QPaintEven
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.core.scoring import ELO_BASE, VariantScore
+from app.ui.plain import plain_tip
 
 ROW_HEIGHT = 34
 AXIS_HEIGHT = 46
-EMPTY_TEXT = "No pairwise votes yet.\nOpen Pairwise mode, pick two columns and vote (keys 1-4)."
+EMPTY_TEXT = "No pairwise votes yet.\nOpen the Compare A/B tab, pick two columns and vote (keys 1-4)."
 
 
 def nice_step(span: float, target_ticks: int = 5) -> float:
@@ -180,7 +181,7 @@ class LeaderboardChart(QWidget):
             if row is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPos(), describe(row), self)
+                QToolTip.showText(event.globalPos(), plain_tip(describe(row)), self)
             return True
         return super().event(event)
 

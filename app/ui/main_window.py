@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self.selection.reset_for(self.document.proto)
         self.controller = RunController(self.document, self.services, self)
         self.ask_host: Asker = dialog_asker(self)
+        self.starting = 0
+        """Runs waiting for their key look-ups (host confirmation) before they start."""
         self.bar = MessageBar()
         self.file_ops = FileOps(self, self.document, self.state, self.bar)
 
@@ -128,6 +130,7 @@ class MainWindow(QMainWindow):
                     widget = cls(self.document, self)
             except Exception as exc:  # a broken panel must not take the window down
                 widget = QLabel(f"{title} is not available: {exc}")
+                widget.setTextFormat(Qt.TextFormat.PlainText)
                 widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.extra[title] = widget
             self.tabs.addTab(widget, title)
@@ -230,6 +233,7 @@ class MainWindow(QMainWindow):
         self.document.sig_structure_changed.connect(self.update_title)
         self.file_ops.sig_opened.connect(self.controller.abandon)
         self.file_ops.sig_opened.connect(lambda: self.selection.reset_for(self.document.proto))
+        self.file_ops.sig_opened.connect(self.progress.clear)  # "Last run: …" was about the old file
         self.file_ops.sig_recent_changed.connect(self._fill_recent)
         self.navigator.sig_item_selected.connect(self.editor.show_item)
         self.controller.sig_busy_changed.connect(self._on_busy)
@@ -301,10 +305,15 @@ class MainWindow(QMainWindow):
             )
             return
         targets = [m for m in proto.models if m.id in set(models)]
-        confirm_hosts(self.services.hub, targets, self.ask_host)
-        self.controller.run(
-            RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache)
-        )
+        plan = RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache)
+        self.starting += 1
+
+        def start() -> None:
+            self.starting -= 1
+            self.controller.run(plan)
+
+        # the key look-ups run off the GUI thread; the run starts when they (and any question) are done
+        confirm_hosts(self.services.hub, targets, self.ask_host, start, owner=self)
         self.tabs.setCurrentWidget(self.grid)
 
     def _on_busy(self, busy: bool) -> None:

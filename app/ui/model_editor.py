@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -76,6 +77,7 @@ class ModelEditor(QWidget):
         self.seed.setRange(-1, 2_000_000_000)
         self.seed.setSpecialValueText(UNSET)
         self.hint = QLabel()
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)  # quotes the endpoint's errors
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: gray;")
         model_row = QHBoxLayout()
@@ -110,7 +112,9 @@ class ModelEditor(QWidget):
 
     def set_target(self, target: ModelTarget) -> None:
         self.target = target
-        self.heading.setText(f"<b>Model target</b> <span style='color:gray'>id: {target.id}</span>")
+        self.heading.setText(
+            f"<b>Model target</b> <span style='color:gray'>id: {html.escape(target.id)}</span>"
+        )
         widgets = (
             self.name,
             self.provider,

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.ui import structure
 from app.ui.document import Document
+from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.selection import Selection
 from app.ui.structure import Kind
@@ -114,7 +115,7 @@ class _Section(QWidget):
             for item in structure.items(proto, self.kind):
                 row = QListWidgetItem(structure.label(item))
                 row.setData(Qt.ItemDataRole.UserRole, item.id)
-                row.setToolTip(f"id: {item.id}")
+                row.setToolTip(plain_tip(f"id: {item.id}"))
                 row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDragEnabled)
                 shown = self.nav.selection.is_shown(self.kind, item.id)
                 row.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)

@@ -264,7 +264,7 @@ class PairwiseView(QWidget):
         if len(variants) >= 2 and first == self._combo_variant(self.second_combo):
             with QSignalBlocker(self.second_combo):
                 self.second_combo.setCurrentIndex(next(i for i, v in enumerate(variants) if v != first))
-        self._rebuild_matchups()
+        self._rebuild_matchups(background=True)
 
     def vote(self, on_screen: Verdict) -> None:
         """Store the vote for what is on screen (A = left), reveal the names, move on."""
@@ -318,7 +318,8 @@ class PairwiseView(QWidget):
         data = combo.currentData()
         return data if isinstance(data, Variant) else None
 
-    def _rebuild_matchups(self) -> None:
+    def _rebuild_matchups(self, *, background: bool = False) -> None:
+        """`background`: new runs or edits arrived (not the person's choice), so a vote's reveal stays put."""
         current = self.current()
         keep_case = current.case if current else None
         first, second = self._combo_variant(self.first_combo), self._combo_variant(self.second_combo)
@@ -330,11 +331,16 @@ class PairwiseView(QWidget):
                 if a is not None and b is not None and a.status != "error" and b.status != "error":
                     self._matchups.append(Matchup(case.id, a, b))
         cases = [m.case for m in self._matchups]
-        if keep_case in cases:
+        kept = keep_case in cases
+        if kept:
             self._index = cases.index(keep_case)
+        elif background and current is None and self._matchups and self._all_voted():
+            self._index = len(self._matchups)  # stay on "All cases compared"
         else:
             self._index = self._first_unvoted()
-        self._show_case()
+        if background and kept and self._revealing:
+            return  # the reveal timer moves on to the next case
+        self._show_case(keep_reveal=background and kept)
 
     def _first_unvoted(self) -> int:
         voted = {(p.a, p.b) for p in self.document.proto.preferences}
@@ -342,6 +348,12 @@ class PairwiseView(QWidget):
             if (m.first.id, m.second.id) not in voted and (m.second.id, m.first.id) not in voted:
                 return index
         return 0
+
+    def _all_voted(self) -> bool:
+        voted = {(p.a, p.b) for p in self.document.proto.preferences}
+        return all(
+            (m.first.id, m.second.id) in voted or (m.second.id, m.first.id) in voted for m in self._matchups
+        )
 
     def _go(self, index: int) -> None:
         if self._revealing or not self._matchups:

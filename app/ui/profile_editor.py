@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QSignalBlocker
@@ -82,13 +83,14 @@ class ProfileEditor(QWidget):
 
     def set_profile(self, profile: Profile, known_vars: set[str]) -> None:
         self.profile = profile
-        self.heading.setText(f"<b>Profile</b> <span style='color:gray'>id: {profile.id}</span>")
+        self.heading.setText(f"<b>Profile</b> <span style='color:gray'>id: {html.escape(profile.id)}</span>")
         blockers = [
             QSignalBlocker(w)
             for w in (self.name, self.description, self.form_factor, self.system_prompt, self.custom)
         ]
         self.name.setText(profile.name)
         self.description.setText(profile.description)
+        self.description.setCursorPosition(0)  # a long description reads from its start, not its tail
         self.form_factor.setCurrentIndex(max(0, self.form_factor.findData(profile.form_factor)))
         self.system_prompt.setPlainText(profile.system_prompt)
         self.custom.setPlainText(profile.custom_instructions)

@@ -40,6 +40,7 @@ from app.core.scoring import (
 from app.ui.document import Document
 from app.ui.jobs import Job
 from app.ui.leaderboard_chart import LeaderboardChart, describe
+from app.ui.plain import plain_label, plain_tip
 
 DEBOUNCE_MS = 300
 """Quiet time after the last change before re-scoring, so a burst of votes scores once."""
@@ -47,7 +48,7 @@ DEBOUNCE_MS = 300
 EMPTY_TEXT = (
     "Nothing to score yet.\n\n"
     "Run the grid (Ctrl+Enter), then give answers a thumbs up or down (keys + and -),\n"
-    "or open Pairwise mode and vote which of two answers is better (keys 1-4).\n"
+    "or open the Compare A/B tab and vote which of two answers is better (keys 1-4).\n"
     "Win rates and the leaderboard appear here as you go."
 )
 
@@ -94,7 +95,7 @@ class ResultsPanel(QWidget):
         self.blind_check = QCheckBox("Blind votes only")
         self.blind_check.setToolTip("Count only pairwise votes cast with names hidden. Thumbs always count.")
         self.blind_check.toggled.connect(self.schedule_now)
-        self.status_label = QLabel()
+        self.status_label = plain_label()  # "Scoring failed: <error>"
         self.status_label.setObjectName("results-status")
         self.status_label.setStyleSheet("color: palette(placeholder-text);")
         header = QHBoxLayout()
@@ -117,7 +118,7 @@ class ResultsPanel(QWidget):
         body.setContentsMargins(0, 0, 4, 0)
         body.addWidget(_section("Leaderboard", "who wins when two answers are compared"))
         body.addWidget(self.chart)
-        body.addWidget(_section("Per variant", "thumbs from the grid, votes from Pairwise mode"))
+        body.addWidget(_section("Per variant", "thumbs from the grid, votes from Compare A/B"))
         body.addWidget(self.table)
         body.addWidget(_section("Head to head", "pairwise win rates"))
         body.addWidget(self.matrix)
@@ -204,9 +205,9 @@ class ResultsPanel(QWidget):
         votes = f"{count} blind votes" if tally.blind_only else f"{count} votes ({blind} blind)"
         self.status_label.setText(f"{votes} · {rated} thumbs · {len(self.scores)} variants")
         self.chart.set_empty_text(
-            "No blind votes yet. Vote with Blind checked in Pairwise mode, or untick “Blind votes only”."
+            "No blind votes yet. Vote with Blind checked in Compare A/B, or untick “Blind votes only”."
             if tally.blind_only
-            else "No pairwise votes yet.\nOpen Pairwise mode, pick two columns and vote (keys 1-4)."
+            else "No pairwise votes yet.\nOpen the Compare A/B tab, pick two columns and vote (keys 1-4)."
         )
         self.chart.set_scores(self.scores)
         self._fill_table()
@@ -227,7 +228,7 @@ class ResultsPanel(QWidget):
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(describe(s))
+                item.setToolTip(plain_tip(describe(s)))
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
@@ -260,10 +261,10 @@ class ResultsPanel(QWidget):
                 else:
                     rate = record.win_rate
                     item.setText(_pct(rate) if rate is not None else "both bad")
-                    item.setToolTip(
+                    item.setToolTip(plain_tip(
                         f"{labels[row_variant]} vs {labels[column_variant]}: won {record.a_wins}, "
                         f"lost {record.b_wins}, tied {record.ties}, both bad {record.both_bad}"
-                    )
+                    ))
                     if rate is not None:
                         item.setBackground(_rate_colour(rate, base))
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled)

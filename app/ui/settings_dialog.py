@@ -26,8 +26,10 @@ from app.providers.keys import KeyStore, NoKeyringError
 from app.providers.pricing import PriceError
 from app.providers.registry import ProviderSpec
 from app.ui.async_result import deliver
+from app.ui.jobs import Job
 from app.ui.services import Services
 
+CHECKING = "checking…"
 KEY_STATUS = {
     "keyring": "key in keyring",
     "env": "key from environment",
@@ -40,6 +42,8 @@ class ProvidersTab(QWidget):
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
+        self.key_lookups = 0
+        """Key-status look-ups in flight (tests wait for none)."""
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("providers-table")
         self.table.setHorizontalHeaderLabels(["Provider", "Endpoint", "Key"])
@@ -67,6 +71,7 @@ class ProvidersTab(QWidget):
         layout = QVBoxLayout(self)
         if problem:
             warning = QLabel(problem)
+            warning.setTextFormat(Qt.TextFormat.PlainText)
             warning.setWordWrap(True)
             warning.setStyleSheet("color: #8a5300;")
             layout.addWidget(warning)
@@ -91,15 +96,13 @@ class ProvidersTab(QWidget):
             return list(BUILTINS)
 
     def reload(self) -> None:
+        """Fill the rows now; the key column follows once the keyring answered (off the GUI thread:
+        a Secret Service keyring is asked over D-Bus and can block)."""
         row_before = self.table.currentRow()
         specs = self.specs()
         self.table.setRowCount(len(specs))
         for row, spec in enumerate(specs):
-            status = (
-                "not needed"
-                if not spec.needs_key and spec.local
-                else KEY_STATUS.get(self.services.hub.key_status(spec.id), "?")
-            )
+            status = "not needed" if not spec.needs_key and spec.local else CHECKING
             for col, text in enumerate(
                 (f"{spec.name} ({spec.id})", "started on demand" if spec.local else spec.base_url, status)
             ):
@@ -108,6 +111,23 @@ class ProvidersTab(QWidget):
                 self.table.setItem(row, col, item)
         self.table.resizeColumnToContents(0)
         self.table.selectRow(max(0, row_before))
+        hub = self.services.hub
+        asked = [s.id for s in specs if s.needs_key or not s.local]
+        self.key_lookups += 1
+        job = Job(lambda: {i: hub.key_status(i) for i in asked}).owned_by(self)
+        job.success(self._show_key_status).failure(self._key_status_failed).start()
+
+    def _show_key_status(self, statuses: dict[str, str]) -> None:
+        self.key_lookups -= 1
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 2)
+            provider_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+            if item is not None and provider_id in statuses:
+                item.setText(KEY_STATUS.get(statuses[provider_id], "?"))
+
+    def _key_status_failed(self, exc: BaseException) -> None:
+        self.key_lookups -= 1
+        self.result.setText(f"Could not read the keyring: {exc}")
 
     def current(self) -> ProviderSpec | None:
         row = self.table.currentRow()
@@ -126,31 +146,45 @@ class ProvidersTab(QWidget):
         self.store_key(spec, key)
 
     def store_key(self, spec: ProviderSpec, key: str, *, session_only: bool = False) -> None:
+        """Store in the background (the keyring can block); the answer arrives in `result`."""
         keys = self.services.hub.keys
-        try:
-            where = keys.store(spec.id, spec.host, key, session_only=session_only)
-        except NoKeyringError as exc:
-            answer = QMessageBox.question(
-                self, "No keyring", f"{exc}\n\nKeep the key in memory for this session only?"
-            )
-            if answer == QMessageBox.StandardButton.Yes:
-                keys.store(spec.id, spec.host, key, session_only=True)
-                self.result.setText(f"{spec.name}: key kept for this session only.")
+
+        def stored(where: str) -> None:
+            self.result.setText(f"{spec.name}: key saved ({KEY_STATUS.get(where, where)}).")
             self.reload()
-            return
-        except ValueError as exc:
-            self.result.setText(str(exc))
-            return
-        self.result.setText(f"{spec.name}: key saved ({KEY_STATUS.get(where, where)}).")
-        self.reload()
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, NoKeyringError):
+                answer = QMessageBox.question(
+                    self, "No keyring", f"{exc}\n\nKeep the key in memory for this session only?"
+                )
+                if answer == QMessageBox.StandardButton.Yes:
+                    keys.store(spec.id, spec.host, key, session_only=True)  # memory only: never blocks
+                    self.result.setText(f"{spec.name}: key kept for this session only.")
+                self.reload()
+            else:
+                self.result.setText(str(exc))
+
+        self.result.setText(f"{spec.name}: saving the key…")
+        Job(lambda: keys.store(spec.id, spec.host, key, session_only=session_only)).owned_by(self).success(
+            stored
+        ).failure(failed).start()
 
     def on_clear_key(self) -> None:
         spec = self.current()
         if spec is None:
             return
-        self.services.hub.keys.forget(spec.id, spec.host)
-        self.result.setText(f"{spec.name}: stored key removed.")
-        self.reload()
+
+        def forgotten(_result: object) -> None:
+            self.result.setText(f"{spec.name}: stored key removed.")
+            self.reload()
+
+        def failed(exc: BaseException) -> None:
+            self.result.setText(f"{spec.name}: could not remove the key: {exc}")
+
+        self.result.setText(f"{spec.name}: removing the key…")
+        keys = self.services.hub.keys
+        Job(lambda: keys.forget(spec.id, spec.host)).owned_by(self).success(forgotten).failure(failed).start()
 
     def on_test(self) -> None:
         spec = self.current()
@@ -185,6 +219,9 @@ class PricesTab(QWidget):
         self.table.setHorizontalHeaderLabels(["Provider", "Model", "Input $/1M", "Output $/1M"])
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
+        self.writing = False
+        """A price write is in flight (tests wait for it to finish)."""
+        self._queue: list[tuple[list[str], tuple[float, float]]] = []
         self.note = QLabel("Edit a price and press Enter. An empty price means unknown: costs show as '?'.")
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
@@ -216,13 +253,39 @@ class PricesTab(QWidget):
         if not texts[2] or not texts[3]:
             return
         try:
-            self.services.hub.prices.set_override(texts[0], texts[1], float(texts[2]), float(texts[3]))
-        except (ValueError, PriceError, OSError) as exc:
+            numbers = float(texts[2]), float(texts[3])
+        except ValueError as exc:
             self.note.setText(f"Not saved: {exc}")
             return
-        self.note.setText(
-            f"Saved: {texts[0]} {texts[1]} costs ${texts[2]} in / ${texts[3]} out per 1M tokens."
-        )
+        self._queue.append((texts, numbers))
+        self._write_next()
+
+    def _write_next(self) -> None:
+        """Write price edits off the GUI thread, one at a time and in order (each rewrites the file)."""
+        if self.writing or not self._queue:
+            return
+        texts, (input_per_m, output_per_m) = self._queue.pop(0)
+        prices = self.services.hub.prices
+        self.writing = True
+
+        def saved(_result: object) -> None:
+            self.note.setText(
+                f"Saved: {texts[0]} {texts[1]} costs ${texts[2]} in / ${texts[3]} out per 1M tokens."
+            )
+            self._written()
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, (ValueError, PriceError, OSError)):
+                raise exc
+            self.note.setText(f"Not saved: {exc}")
+            self._written()
+
+        job = Job(lambda: prices.set_override(texts[0], texts[1], input_per_m, output_per_m))
+        job.owned_by(self).success(saved).failure(failed).start()
+
+    def _written(self) -> None:
+        self.writing = False
+        self._write_next()
 
 
 class SettingsDialog(QDialog):

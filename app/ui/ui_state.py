@@ -35,8 +35,13 @@ class UiState:
     def set(self, key: str, value: Any) -> None:
         self.data[key] = value
 
+    def encoded(self) -> bytes:
+        """A snapshot to write later (off the GUI thread: `write_atomic` fsyncs)."""
+        return json.dumps(self.data, indent=1, sort_keys=True).encode("utf-8")
+
     def save(self) -> None:
-        write_atomic(self.path, json.dumps(self.data, indent=1, sort_keys=True).encode("utf-8"))
+        """Write now, on the calling thread (closing the app); elsewhere use `FileOps`' background write."""
+        write_atomic(self.path, self.encoded())
 
     # -- recent files ------------------------------------------------------------------------------
 

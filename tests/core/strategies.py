@@ -75,9 +75,16 @@ params = st.builds(
     top_p=st.none() | st.floats(0, 1),
     seed=st.none() | st.integers(-(2**63), 2**63),
 )
+base_urls = st.builds(
+    "{}://{}{}/{}".format,
+    st.sampled_from(["http", "https"]),
+    st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z]{2,6})?", fullmatch=True),
+    st.sampled_from(["", ":8080", ":11434"]),
+    st.sampled_from(["v1", "api/v1", "v1beta/openai"]),
+)
 models = st.builds(
     ModelTarget, id=ident, provider=ident, model=text.filter(bool), name=text,
-    base_url=st.none() | text, params=params,
+    base_url=st.none() | base_urls, params=params,
 )
 assertions = st.builds(
     Assertion,

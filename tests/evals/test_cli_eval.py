@@ -112,6 +112,10 @@ def test_regression_is_named_case_by_case_and_exits_1(
     second_id = load_prototype(proto_file).evals[1].id
     same = cli("eval", str(proto_file), "--profile", "bullets", "--model", "fake", "--compare-to", second_id)
     assert same.returncode == 0, same.stderr
+    assert "nothing was compared" not in same.stderr
+    # a run over another variant shares no cell: said plainly, not a silent pass
+    other = cli("eval", str(proto_file), "--profile", "plain", "--model", "fake", "--compare-to", second_id)
+    assert f"warning: eval run {second_id} graded none of the same" in other.stderr
 
 
 def test_baseline_reports_discrimination(proto_file: Path, cli: CliRunner, scripted: FakeOpenAI) -> None:

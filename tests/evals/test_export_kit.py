@@ -97,6 +97,15 @@ cases:
         value: 0
       - type: no-markdown
       - type: not-is-json
+      - type: contains
+        value: "{{question}}"
+        description: Vars are rendered into assertion values, as promptfoo does.
+      - type: regex
+        value: '{{ question }}\\?$'
+      - type: not-contains
+        value: "{{nobody}} {% raw %}"
+      - type: icontains-any
+        value: [zebra, "{{QUESTION}}", "{{question}}"]
   - id: thread
     turns:
       - content: first question

@@ -51,9 +51,16 @@ def test_samples_are_jsonl_with_chat_input_and_ideal() -> None:
     includes = _jsonl(files["data/export-sample/plain-includes.jsonl"])
     hello = messages(proto.profile("plain"), proto.case("hello"))
     assert includes[0]["input"] == [m.model_dump() for m in hello]
-    assert [r["ideal"] for r in includes] == [["Echo:"], ["nothing", "order"], ["Echo"], ["order"]]
+    # the case's vars are filled in: openai/evals has no templating of its own
+    assert [r["ideal"] for r in includes] == [
+        ["Echo:"], ["nothing", "order"], ["Echo"], ["order"], ["where is my order"]
+    ]
     ignore_case = _jsonl(files["data/export-sample/plain-includes-ignore-case.jsonl"])
-    assert [r["ideal"] for r in ignore_case] == [["ECHO"], ["ORDER"], ["HI"], ["WHERE"]]
+    assert [r["ideal"] for r in ignore_case] == [
+        ["ECHO"], ["ORDER"], ["HI"], ["WHERE"], ["zebra", "{{QUESTION}}", "where is my order"]
+    ]
+    kinds = {r["metadata"]["assertion"] for r in ignore_case}
+    assert kinds == {"icontains", "icontains-any", "icontains-all"}
     specs = yaml.safe_load(files["evals/export-sample.yaml"])
     assert specs["export-sample-plain-includes-ignore-case.dev.v0"]["args"]["ignore_case"] is True
     match = _jsonl(files["data/export-sample/plain-match.jsonl"])
@@ -73,6 +80,8 @@ def test_unmapped_assertions_are_named_once() -> None:
     _, notes = _files(sample_prototype())
     assert "case 'hello': `not-contains` has no openai/evals basic template, not exported" in notes
     assert "case 'thread': `similar` has no openai/evals basic template, not exported" in notes
+    assert any(n.startswith("case 'thread': threshold 0.5 ") and "not exported" in n for n in notes)
+    assert not any("threshold" in n for n in notes if n.startswith("case 'hello'"))
     assert len(notes) == len(set(notes))
 
 

@@ -137,6 +137,10 @@ def test_assertion_types_map_to_promptfoo_types() -> None:
         "javascript",
         "javascript",
         "not-is-json",
+        "contains",
+        "regex",
+        "not-contains",
+        "icontains-any",
     ]
     assert hello["assert"][11]["weight"] == 2.0
     assert [a["value"] for a in hello["assert"] if a["type"] == "word-count"] == [{"max": 3}, {"min": 2}]

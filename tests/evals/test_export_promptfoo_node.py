@@ -2,7 +2,8 @@
 
 Checks that promptfoo (a) sends exactly the messages Protostudio's engine builds, with the
 key from the named env var, (b) produces a result for every prompt x provider x test, and
-(c) passes and fails each deterministic assertion exactly where Protostudio's own grader does.
+(c) passes and fails each deterministic assertion exactly where Protostudio's own grader does,
+with the test's vars rendered into assertion values by both (unknown `{{var}}` kept as written).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
         assert len(components) == len(wanted)
         output = row["response"]["output"]
         for assertion, component in zip(wanted, components, strict=True):
-            ours = asyncio.run(grade(assertion, output, Graders(embed=_embed, judge=_judge)))
+            ours = asyncio.run(grade(assertion, output, Graders(embed=_embed, judge=_judge), vars=case.vars))
             assert component["pass"] == ours.passed, (
                 f"{assertion.type} on {output!r}: promptfoo {component['pass']}, Protostudio {ours.passed} "
                 f"({component.get('reason')!r} vs {ours.reason!r})"

@@ -213,3 +213,19 @@ def test_files_outside_the_config_folder_are_not_read(tmp_path: Path) -> None:
     assert "private text" not in str(result.prototype.model_dump())
     assert sum("outside the config's folder" in line for line in result.dropped) == 2
     assert len(result.dropped) == 2
+
+
+def test_vars_in_assertion_values_are_kept_for_the_grader(tmp_path: Path) -> None:
+    """promptfoo fills a test's vars into assertion values; so does Protostudio, from the same text."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "prompts: ['Say hi to {{name}}']\nproviders: [openai:chat:gpt-4o-mini]\n"
+        "tests:\n  - vars: {name: Priya}\n"
+        "    assert: [{type: contains, value: '{{ name }}'},\n"
+        "             {type: icontains-all, value: [hi, '{{name}}']}]\n",
+        encoding="utf-8",
+    )
+    case = import_promptfoo(path, endpoints()).prototype.cases[0]
+    assert [(a.type, a.value) for a in case.assert_] == [
+        ("contains", "{{ name }}"), ("icontains-all", ["hi", "{{name}}"])
+    ]

@@ -104,3 +104,23 @@ def test_shipped_example_prototypes_have_valid_assertions(prototypes_dir: Path) 
 
     for path in sorted(prototypes_dir.glob("*.yaml")):
         assert assertion_problems(load_prototype(path)) == [], path.name
+
+
+def test_compare_to_last_finds_the_run_over_the_same_variant(scripted: FakeOpenAI) -> None:
+    """A run over another profile in between must not hide a regression (it was compared to, and
+    shared no cell with, the newest run)."""
+    proto = load(scripted)
+    bullets = EvalOptions(profiles=["bullets"], models=["fake"])
+    first = evaluate(proto, bullets)
+    apply_outcome(proto, first)
+    assert first.eval_run.pass_rate == 1.0
+    apply_outcome(proto, evaluate(proto, EvalOptions(profiles=["plain"], models=["fake"])))
+    scripted.responder = lambda rec: Reply(text="- red\n- green")
+    again = EvalOptions(profiles=["bullets"], models=["fake"], use_cache=False, compare_to="last")
+    outcome = evaluate(proto, again)
+    assert outcome.compared_to == first.eval_run.id and outcome.compared_cells == 2
+    assert [r.case for r in outcome.regressions] == ["colors", "fruits"]
+    plain_run = proto.evals[1].id
+    pinned = EvalOptions(profiles=["bullets"], models=["fake"], compare_to=plain_run)
+    nothing = evaluate(proto, pinned)
+    assert nothing.compared_to == plain_run and nothing.compared_cells == 0 and not nothing.regressions

@@ -61,8 +61,10 @@ def test_proposals_from_thumbs_notes_and_specs() -> None:
 
 def test_each_proposal_says_where_it_came_from() -> None:
     proposals = propose(parse_prototype(TEXT))
-    assert proposals[0].assertion.description == "seeded from 👍 on r1 (cat × m)"
-    assert proposals[2].origin.startswith("drafted from the note on 👎 r2 (cat × m): Too formal")
+    assert proposals[0].assertion.description == "seeded from a thumbs-up on r1 (cat × m)"
+    assert proposals[2].origin.startswith(
+        "drafted from the note on a thumbs-down on r2 (cat × m): Too formal"
+    )
     assert proposals[3].origin == "seeded from the behavior spec: rule 'brief' of profile 'cat'"
 
 
@@ -93,11 +95,11 @@ def test_seed_cli_json_lists_and_yes_writes(tmp_path: Path, cli: CliRunner) -> N
     data = json.loads(listed.stdout)
     assert data[0] == {
         "target": "greet",
-        "origin": "seeded from 👍 on r1 (cat × m)",
+        "origin": "seeded from a thumbs-up on r1 (cat × m)",
         "assertion": {
             "type": "similar",
             "value": "Meow! Hello.",
-            "description": "seeded from 👍 on r1 (cat × m)",
+            "description": "seeded from a thumbs-up on r1 (cat × m)",
         },
     }
     assert path.read_text(encoding="utf-8") == TEXT

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.document import parse_prototype
 from app.core.evals.report import format_table, junit_xml, results_json
-from app.core.evals.summary import find_regressions, previous_run, summarize
+from app.core.evals.summary import find_regressions, previous_run, shared_cells, summarize
 from app.core.prototype import AssertionResult, EvalResult, EvalRun, Prototype
 
 PROTO = parse_prototype("""\
@@ -84,6 +84,32 @@ def test_discrimination_counts_baseline_fails_where_the_prototype_passes() -> No
     assert "not discriminating" in table and "discrimination" in table
 
 
+def test_discrimination_is_over_the_pairs_the_prototype_passes() -> None:
+    """Two variants: one passes `contains`, one fails it; the baseline fails both. The baseline fails
+    every time the prototype passes, so the assertion discriminates fully (it was reported as 50%,
+    diluted by the variant that fails the check)."""
+    other = result("a", {A: False, D: True}).model_copy(update={"profile": "q"})
+    other_base = result("a", {A: False, D: True}, baseline=True).model_copy(update={"profile": "q"})
+    run = eval_run(
+        "e1",
+        result("a", {A: True, D: True}),
+        other,
+        result("a", {A: False, D: True}, baseline=True),
+        other_base,
+    )
+    stats = {s.ident: s for s in summarize(PROTO, run).assertions}
+    assert stats["a.assert[0]"].discrimination == 1.0
+    assert not stats["a.assert[0]"].not_discriminating
+    assert stats[D].discrimination == 0.0 and stats[D].not_discriminating
+
+
+def test_a_check_the_prototype_never_passes_is_not_called_not_discriminating() -> None:
+    """The baseline passing where the prototype fails is not "the baseline passes as well"."""
+    run = eval_run("e1", result("a", {A: False}), result("a", {A: True}, baseline=True))
+    stat = summarize(PROTO, run).assertions[0]
+    assert stat.paired == 1 and stat.discrimination is None and not stat.not_discriminating
+
+
 def test_a_baseline_that_errored_is_not_paired() -> None:
     run = eval_run("e1", result("a", {A: True}), result("a", {}, baseline=True, error="boom"))
     stat = summarize(PROTO, run).assertions[0]
@@ -132,3 +158,15 @@ def test_junit_and_json_shapes() -> None:
     assert data["eval"]["id"] == "e1" and data["failures"][1]["reasons"] == [
         "the model call failed: rate limited"
     ]
+
+
+def test_last_is_the_newest_run_over_the_same_cells() -> None:
+    """Alternating `--profile` runs: `last` for p skips the newer run that graded only q."""
+    over_p = eval_run("e1", result("a", {A: True}))
+    over_q = eval_run("e2", result("a", {A: True}).model_copy(update={"profile": "q"}))
+    proto = PROTO.model_copy(update={"evals": [over_p, over_q]})
+    assert previous_run(proto, "last", cells=[("a", "p", "m")]).id == "e1"
+    assert previous_run(proto, "last", cells=[("a", "q", "m")]).id == "e2"
+    assert previous_run(proto, "last", cells=[("zzz", "p", "m")]).id == "e2"  # none overlap: the newest
+    assert previous_run(proto, "last").id == "e2"
+    assert shared_cells(over_p, over_q) == 0 and shared_cells(over_p, over_p) == 1

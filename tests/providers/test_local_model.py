@@ -285,3 +285,127 @@ def test_the_model_loads_without_extra_buffer_types() -> None:
         assert lib.llama_model_default_params is defaults
     finally:
         llm.close()
+
+
+# -- the pool: several children, so several columns stream at once ------------------------------------
+
+
+def _hub_target(max_tokens: int) -> object:
+    from app.core.prototype import ModelParams, ModelTarget
+
+    return ModelTarget(id="local", provider="local", model=LOCAL_MODEL_ID,
+                       params=ModelParams(temperature=0.0, seed=7, max_tokens=max_tokens))
+
+
+async def _consume(hub: object, max_tokens: int, prompt: str, first: asyncio.Event | None = None,
+                   stop: asyncio.Event | None = None) -> list[object]:
+    """Every event of one hub stream; sets `first` at its first text, leaves early once `stop` is set."""
+    from app.core.prototype import Message
+    from app.providers.events import TextDelta
+
+    events: list[object] = []
+    stream = hub.stream(_hub_target(max_tokens), [Message(role="user", content=prompt)],  # type: ignore[attr-defined]
+                        use_cache=False)
+    async for event in stream:
+        events.append(event)
+        if isinstance(event, TextDelta):
+            if first is not None:
+                first.set()
+            if stop is not None and stop.is_set():
+                break
+    await stream.aclose()
+    return events
+
+
+def _health_of(base_url: str) -> dict[str, object]:
+    with urllib.request.urlopen(base_url.removesuffix("/v1") + "/health", timeout=30) as response:
+        return json.load(response)  # type: ignore[no-any-return]
+
+
+def test_two_streams_through_the_hub_are_generated_by_two_children_at_once() -> None:
+    from app.providers.hub import ProviderHub
+
+    pool = LocalModel(workers=2)
+
+    async def scenario() -> tuple[list[int], list[dict[str, object]]]:
+        hub = ProviderHub(local=pool)
+        firsts = [asyncio.Event(), asyncio.Event()]
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(_consume(hub, 400, prompt, first, stop)) for prompt, first in
+                 zip(("Write a long story about a robot.", "Write a long story about a cat."), firsts,
+                     strict=True)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*(f.wait() for f in firsts)), 180)
+            # Both streams are mid-answer now: ask each child itself whether it is generating.
+            states = [await asyncio.to_thread(_health_of, url) for url in pool.base_urls]
+            return pool.pids, states
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await hub.aclose()
+
+    try:
+        pids, states = asyncio.run(scenario())
+    finally:
+        pool.shutdown()
+    assert len(set(pids)) == 2
+    assert [state["busy"] for state in states] == [True, True]
+
+
+def test_killing_one_child_mid_stream_fails_only_its_request() -> None:
+    from app.providers.events import ErrorKind, Finished, StreamFailed
+    from app.providers.hub import ProviderHub
+
+    pool = LocalModel(workers=2)
+
+    async def scenario() -> tuple[list[object], list[object], int, int, list[object]]:
+        hub = ProviderHub(local=pool)
+        try:
+            a_first, b_first = asyncio.Event(), asyncio.Event()
+            a = asyncio.create_task(_consume(hub, 1000, "Write a long story about a robot.", a_first))
+            await asyncio.wait_for(a_first.wait(), 180)
+            [a_pid] = pool.pids  # only the first child has started so far
+            b = asyncio.create_task(_consume(hub, 60, "Write a short poem about rain.", b_first))
+            await asyncio.wait_for(b_first.wait(), 180)
+            [b_pid] = [pid for pid in pool.pids if pid != a_pid]
+            os.kill(a_pid, signal.SIGKILL)
+            a_events, b_events = await asyncio.gather(a, b)
+            # The next two requests at once use both children again: the killed one restarts.
+            again = await asyncio.gather(_consume(hub, 8, "Hi!"), _consume(hub, 8, "Hello!"))
+            return a_events, b_events, a_pid, b_pid, [events[-1] for events in again]
+        finally:
+            await hub.aclose()
+
+    try:
+        a_events, b_events, a_pid, b_pid, again = asyncio.run(scenario())
+        pids_after = pool.pids
+    finally:
+        pool.shutdown()
+    failure = a_events[-1]
+    assert isinstance(failure, StreamFailed), a_events[-3:]
+    assert failure.kind is ErrorKind.LOCAL_CRASH
+    assert "SIGKILL" in failure.message and "restarts" in failure.message
+    assert failure.partial.strip()
+    assert isinstance(b_events[-1], Finished) and b_events[-1].text.strip()
+    assert all(isinstance(event, Finished) for event in again), again
+    assert b_pid in pids_after and a_pid not in pids_after and len(pids_after) == 2
+
+
+def test_shutdown_of_a_pool_leaves_no_child_process() -> None:
+    pool = LocalModel(workers=2)
+
+    async def start_both() -> list[str]:
+        leases = await asyncio.gather(pool.acquire(), pool.acquire())
+        for lease in leases:
+            lease.release()
+        return [lease.base_url for lease in leases]
+
+    urls = asyncio.run(start_both())
+    pids = pool.pids
+    assert len(set(urls)) == 2 and len(set(pids)) == 2
+    pool.shutdown()
+    pool.shutdown()  # idempotent
+    assert not pool.is_running() and pool.pids == [] and not pool.crashed()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -109,14 +109,14 @@ def test_a_shared_file_asks_before_a_key_goes_to_another_host(
     asked: list[tuple[str, str, str]] = []
     window.ask_host = lambda *args: asked.append(args) or False
     window.run_grid(False)
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.starting and not window.controller.busy, timeout=TIMEOUT)
     assert asked == [("OpenAI", "api.openai.com", f"127.0.0.1:{fake_server.port}")]
     assert fake_server.chat_requests() == []
     cell = window.grid.cells[("c1", "p1", "shared")]
     assert cell.error.isVisible() and "127.0.0.1" in cell.error.text()
     window.ask_host = lambda *args: True
     window.run_grid(True)
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.starting and not window.controller.busy, timeout=TIMEOUT)
     assert {r.authorization for r in fake_server.chat_requests()} == {"Bearer sk-test-123"}
 
 
@@ -145,11 +145,13 @@ def test_settings_tests_a_connection_and_stores_keys(
 
     spec = hub.registry.get("fakehost")
     tab.store_key(spec, "right-key")
+    qtbot.waitUntil(lambda: tab.table.item(row, 2).text() == "key in keyring", timeout=TIMEOUT)
     assert memory_keyring.store[("protostudio", f"fakehost@127.0.0.1:{fake_server.port}")] == "right-key"
     assert tab.table.item(row, 2).text() == "key in keyring"
     qtbot.mouseClick(tab.test, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Connected" in tab.result.text(), timeout=TIMEOUT)
     tab.on_clear_key()
+    qtbot.waitUntil(lambda: "removed" in tab.result.text(), timeout=TIMEOUT)
     assert memory_keyring.store == {}
     fake_server.default = Reply(text="ok")
 
@@ -164,5 +166,7 @@ def test_prices_can_be_edited(qtbot, make_window, proto_file: Path) -> None:
     row = next(r for r in range(table.rowCount()) if table.item(r, 1).text() == "fake-model")
     table.item(row, 2).setText("1.5")
     table.item(row, 3).setText("6")
+    qtbot.waitUntil(lambda: not dialog.prices.writing, timeout=TIMEOUT)
+    assert dialog.prices.note.text().startswith("Saved")
     price = window.services.hub.prices.price("vllm", "fake-model")
     assert price is not None and (price.input_per_m, price.output_per_m) == (1.5, 6.0)

@@ -21,7 +21,7 @@ def test_first_run_streams_the_bundled_model_side_by_side(qtbot, make_window) ->
     qtbot.waitUntil(lambda: any(cell.view.toPlainText().strip() for cell in row), timeout=180_000)
     qtbot.waitUntil(lambda: all(cell.run is not None and not cell.streaming for cell in row), timeout=240_000)
     QTest.keyClick(window, Qt.Key.Key_Escape)  # the other rows need not finish
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.starting and not window.controller.busy, timeout=60_000)
     for cell in row:
         assert cell.run.status == "ok", cell.run.error
         assert cell.run.output.strip() and cell.view.toPlainText().strip()

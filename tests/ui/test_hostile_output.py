@@ -26,7 +26,7 @@ def test_html_and_remote_images_are_never_fetched(
         )
         window = make_window(proto_file)
         window.run_grid(False)
-        qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: not window.starting and not window.controller.busy, timeout=TIMEOUT)
         cell = window.grid.cells[("c1", "p1", "fake")]
         text = cell.view.toPlainText()
         assert "[image: a cat]" in text and "[image: ref]" in text
@@ -53,7 +53,7 @@ def test_a_one_megabyte_answer_is_capped_in_the_cell(
     fake_server.default = Reply(text=big)
     window = make_window(proto_file)
     window.run_grid(False)
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.starting and not window.controller.busy, timeout=TIMEOUT)
     cell = window.grid.cells[("c1", "p1", "fake")]
     assert len(cell.run.output) == len(big)  # everything is saved
     shown = cell.view.toPlainText()

@@ -16,7 +16,7 @@ TIMEOUT = 20_000
 
 
 def wait_idle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.starting and not window.controller.busy, timeout=TIMEOUT)
 
 
 def cell_text(window, key) -> str:

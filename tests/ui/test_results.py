@@ -65,7 +65,7 @@ def matrix_cell(panel: ResultsPanel, row_label: str, column_label: str) -> str:
 def test_empty_state_tells_what_to_do(make_panel) -> None:
     panel = make_panel(scoring_document())
     assert panel.stack.currentWidget() is panel.empty_label
-    assert "Pairwise mode" in panel.empty_label.text() and "thumbs up" in panel.empty_label.text()
+    assert "Compare A/B" in panel.empty_label.text() and "thumbs up" in panel.empty_label.text()
 
 
 def test_votes_appear_as_numbers_after_the_worker(

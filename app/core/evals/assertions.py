@@ -4,6 +4,9 @@ Pure core: no network. `similar` and `llm-rubric` need a model, so the caller in
 callables (`Graders.embed`, `Graders.judge`); the engine layer builds them on the provider hub.
 Any type takes a `not-` prefix, which flips the verdict and turns the score `s` into `1 - s`.
 
+Text values (a text, each text of a list, the rubric) are rendered with the case's vars first,
+by the same renderer as the messages: `contains: '{{user_name}}'` checks for the case's name.
+
 A case passes when every assertion with a weight above 0 passes, or, when the case sets a
 `threshold`, when the weighted mean score reaches it.
 """
@@ -14,7 +17,7 @@ import asyncio
 import difflib
 import math
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -22,6 +25,7 @@ import jsonschema
 
 from app.core.evals import textchecks as tc
 from app.core.evals.rubric import parse_verdict, rubric_messages
+from app.core.placeholders import render_vars
 from app.core.prototype import Assertion, AssertionResult, Message
 
 Embedder = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
@@ -191,10 +195,36 @@ def describe(assertion: Assertion, limit: int = 40) -> str:
 # -- grading ----------------------------------------------------------------------------------------
 
 
+def render_assertion(assertion: Assertion, values: Mapping[str, str] | None) -> Assertion:
+    """The assertion with `{{var}}` filled from a case's vars in its text value or list of texts,
+    as the messages are (and as promptfoo does with a test's vars). Numbers and JSON Schemas are
+    left alone; unknown names stay as written."""
+    value = assertion.value
+    if not values:
+        return assertion
+    if isinstance(value, str):
+        rendered: Any = render_vars(value, values)
+    elif isinstance(value, list):
+        rendered = [render_vars(v, values) if isinstance(v, str) else v for v in value]
+    else:
+        return assertion
+    return assertion if rendered == value else assertion.model_copy(update={"value": rendered})
+
+
 async def grade(
-    assertion: Assertion, output: str, graders: Graders = Graders(), *, prompt: str = "", key: str = ""
+    assertion: Assertion,
+    output: str,
+    graders: Graders = Graders(),
+    *,
+    prompt: str = "",
+    key: str = "",
+    vars: Mapping[str, str] | None = None,
 ) -> AssertionResult:
-    """Grade one output. Never raises for a bad output or an unreachable grader: that is a failed result."""
+    """Grade one output, with `vars` (the case's) rendered into the assertion's texts first.
+
+    Never raises for a bad output or an unreachable grader: that is a failed result.
+    """
+    assertion = render_assertion(assertion, vars)
     try:
         check_assertion(assertion)
         base, negated = split_type(assertion.type)
@@ -231,10 +261,16 @@ async def grade_case(
     *,
     threshold: float | None = None,
     prompt: str = "",
+    vars: Mapping[str, str] | None = None,
 ) -> CaseGrade:
-    """Grade every (key, assertion) of a case on one output, concurrently, and combine them."""
+    """Grade every (key, assertion) of a case on one output, concurrently, and combine them.
+
+    `vars` are the case's: rendered into each assertion's texts before it is checked.
+    """
     results = list(
-        await asyncio.gather(*(grade(a, output, graders, prompt=prompt, key=k) for k, a in assertions))
+        await asyncio.gather(
+            *(grade(a, output, graders, prompt=prompt, key=k, vars=vars) for k, a in assertions)
+        )
     )
     weights = [a.weight for _, a in assertions]
     return combine(results, weights, threshold)

@@ -1,9 +1,11 @@
 """What an eval run says: pass rates per variant and per assertion, baseline discrimination, regressions.
 
-Discrimination of an assertion = the share of (case, variant) pairs where the prompted
-baseline fails it and the prototype passes it. An assertion the baseline passes too, and
-never fails where the prototype passes, is flagged *not discriminating*: it does not
-measure what the profile adds.
+Discrimination of an assertion = how often the prompted baseline fails it where the prototype
+passes it: among the (case, variant) pairs the prototype passes, the share the baseline fails.
+(Pairs the prototype fails say nothing about the baseline, so they do not dilute it: a profile
+that misses a check is a failing prototype, not a weak check.) An assertion the prototype passes
+somewhere and the baseline passes as well wherever it does is flagged *not discriminating*: it
+does not measure what the profile adds.
 """
 
 from __future__ import annotations
@@ -48,16 +50,21 @@ class AssertionStat:
     tally: Tally = field(default_factory=Tally)
     baseline: Tally = field(default_factory=Tally)
     paired: int = 0
+    """Pairs with both a prototype and a baseline result."""
+    prototype_passed: int = 0
+    """Paired pairs where the prototype passes: the denominator of `discrimination`."""
     discriminating: int = 0
     """Pairs where the baseline fails and the prototype passes."""
 
     @property
     def discrimination(self) -> float | None:
-        return self.discriminating / self.paired if self.paired else None
+        """Share of the pairs the prototype passes that the baseline fails; None when it passes none."""
+        return self.discriminating / self.prototype_passed if self.prototype_passed else None
 
     @property
     def not_discriminating(self) -> bool:
-        return self.paired > 0 and self.discriminating == 0 and self.baseline.passed > 0
+        """The prototype passes somewhere and the baseline passes everywhere it does."""
+        return self.prototype_passed > 0 and self.discriminating == 0
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,7 @@ def summarize(proto: Prototype, run: EvalRun) -> EvalSummary:
             if other is not None:
                 stat.baseline.add(other.passed)
                 stat.paired += 1
+                stat.prototype_passed += int(item.passed)
                 stat.discriminating += int(item.passed and not other.passed)
     baseline_results = [r for r in run.results if r.baseline]
     return EvalSummary(
@@ -168,18 +176,38 @@ def summarize(proto: Prototype, run: EvalRun) -> EvalSummary:
     )
 
 
-def previous_run(proto: Prototype, spec: str, *, exclude: str | None = None) -> EvalRun:
-    """The eval run to compare against: `last` (the newest other one) or an id. Raises KeyError saying why."""
+Cell = tuple[str, str, str]
+"""(case, profile, model): one graded cell of an eval run."""
+
+
+def graded_cells(run: EvalRun) -> set[Cell]:
+    """The prototype (not baseline) cells an eval run graded."""
+    return {(r.case, r.profile, r.model) for r in run.results if not r.baseline}
+
+
+def previous_run(
+    proto: Prototype, spec: str, *, exclude: str | None = None, cells: Iterable[Cell] | None = None
+) -> EvalRun:
+    """The eval run to compare against: an id, or `last`: the newest other one that graded any of
+    `cells` (the cells about to be graded), else the newest. Runs over other variants (another
+    `--profile`) share nothing to regress from. Raises KeyError saying why."""
     runs = [r for r in proto.evals if r.id != exclude]
     if spec == "last":
         if not runs:
             raise KeyError("there is no earlier eval run to compare to (run `protostudio eval` once first)")
-        return runs[-1]
+        wanted = set(cells or ())
+        overlapping = [r for r in runs if graded_cells(r) & wanted]
+        return (overlapping or runs)[-1]
     for run in runs:
         if run.id == spec:
             return run
     known = ", ".join(r.id for r in runs[-5:]) or "none"
     raise KeyError(f"no eval run with id {spec!r} (latest: {known})")
+
+
+def shared_cells(before: EvalRun, now: EvalRun) -> int:
+    """How many (case, variant) cells both runs graded: 0 means a comparison could find nothing."""
+    return len(graded_cells(before) & graded_cells(now))
 
 
 def find_regressions(before: EvalRun, now: EvalRun) -> list[Regression]:

@@ -18,7 +18,9 @@ becomes one sample (a `contains-all` one per value). Mapping, by the basic templ
 - `llm-rubric` -> `evals.elsuite.modelgraded.classify:ModelBasedClassify` with the `closedqa`
   spec, one eval per rubric text (the rubric is the criterion).
 
-Negated assertions and the other types have no basic template; each is named in the notes.
+Values are rendered with the case's vars first (openai/evals has no templating). Negated
+assertions, the other types and a case's `threshold` (a pass on the weighted score; each
+sample is graded on its own there) have no basic equivalent; each is named in the notes.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from app.core.evals.assertions import AssertionSpecError, as_texts, split_type
+from app.core.evals.assertions import AssertionSpecError, as_texts, render_assertion, split_type
 from app.core.exports import BuildMessages, ExportError, ExportResult, slug
 from app.core.prototype import Assertion, Case, Profile, Prototype
 from app.core.yamlio import dump
@@ -65,6 +67,11 @@ def export_openai_evals(
         kinds: dict[str, tuple[str, dict[str, Any], str]] = {}
         rubrics: dict[str, str] = {}
         for case in proto.cases:
+            if case.threshold is not None:
+                result.notes.append(
+                    f"case {case.id!r}: threshold {case.threshold:g} (pass on the weighted score) is not "
+                    "exported: openai/evals grades each sample on its own, so weights and thresholds are lost"
+                )
             messages = [m.model_dump(mode="json") for m in build_messages(profile, case)]
             for assertion in [*proto.default_assert, *case.assert_]:
                 _add(assertion, case, profile=profile, messages=messages, samples=samples, kinds=kinds,
@@ -110,6 +117,7 @@ def _add(
     rubrics: dict[str, str], result: ExportResult,
 ) -> None:
     where = f"case {case.id!r}"
+    assertion = render_assertion(assertion, case.vars)  # openai/evals has no templating: fill vars now
     try:
         base, negated = split_type(assertion.type)
     except AssertionSpecError:

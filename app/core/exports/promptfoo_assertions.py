@@ -5,6 +5,9 @@ Most types have a promptfoo type of the same name. The ones that do not (`max-ch
 `javascript` checks with the same logic; their code starts with a `// protostudio: {...}`
 line holding the original assertion, so an import restores it exactly. `max-words` and
 `min-words` become promptfoo's `word-count` with `max` / `min`.
+
+promptfoo renders a test's vars into assertion values, and so does Protostudio's grader; texts
+are written as Nunjucks (see `promptfoo_template.text_template`) so both render them alike.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ from app.core.evals import textchecks
 from app.core.evals.assertions import (
     DEFAULT_SIMILARITY,
     AssertionSpecError,
-    as_texts,
     check_assertion,
     split_type,
 )
-from app.core.exports.promptfoo_template import VAR_RE
+from app.core.exports.promptfoo_template import parse_text, text_template
 from app.core.prototype import Assertion
 
 MARKER = "// protostudio: "
@@ -101,9 +103,11 @@ def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
         code = _JS[base](value)
         data = {"type": prefix + "javascript", "value": _marked(base, value, code)}
         comments.append(f"promptfoo has no `{base}`: a javascript check with Protostudio's logic")
-    if any(VAR_RE.search(v) for v in as_texts(value)):
-        comments.append("promptfoo fills {{var}} in this value from the test's vars; "
-                        "Protostudio checks it as written")
+    unfillable = _as_templates(data)
+    if unfillable:
+        names = ", ".join(f"{{{{{n}}}}}" for n in dict.fromkeys(unfillable))
+        comments.append(f"{names} cannot be a Nunjucks variable, so promptfoo checks it as written "
+                        "while Protostudio fills it from the case's vars")
     if base == "similar":
         data["threshold"] = DEFAULT_SIMILARITY if assertion.threshold is None else assertion.threshold
     elif assertion.threshold is not None:
@@ -126,6 +130,35 @@ def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
         comments = [c for c in comments if c != CAVEATS["similar"]]
         comments.append(f"embedded with {grading.embedder_label}")
     return Mapped(data, comments)
+
+
+def _as_templates(data: dict[str, Any]) -> list[str]:
+    """Make the value's texts Nunjucks that promptfoo renders, with a test's vars, into exactly what
+    Protostudio's grader checks (`{{var}}` filled, unknown ones kept, other braces literal).
+    Returns the placeholder names Nunjucks cannot fill. JSON Schemas and numbers are not rendered
+    by either tool."""
+    value = data.get("value")
+    unfillable: list[str] = []
+
+    def one(text: str) -> str:
+        template, names = text_template(text)
+        unfillable.extend(names)
+        return template
+
+    if isinstance(value, str):
+        data["value"] = one(value)
+    elif isinstance(value, list):
+        data["value"] = [one(v) if isinstance(v, str) else v for v in value]
+    return unfillable
+
+
+def _from_templates(value: Any) -> Any:
+    """The inverse of `_as_templates` for a value read from a config."""
+    if isinstance(value, str):
+        return parse_text(value)
+    if isinstance(value, list):
+        return [parse_text(v) if isinstance(v, str) else v for v in value]
+    return value
 
 
 def _marked(base: str, value: Any, code: str) -> str:
@@ -216,7 +249,7 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
     if isinstance(item.get("weight"), int | float):
         common["weight"] = float(item["weight"])
     threshold = item.get("threshold")
-    value = item.get("value")
+    value = _from_templates(item.get("value"))
     made: list[dict[str, Any]] = []
     if base == "javascript":
         original = _unmark(value)

@@ -31,7 +31,8 @@ from app.core.errors import PrototypeError
 from app.core.exports import Endpoint, slug
 from app.core.exports.promptfoo import METADATA_KEY, text_digest
 from app.core.exports.promptfoo_assertions import from_promptfoo
-from app.core.exports.promptfoo_template import MESSAGES_VAR, VAR_RE, parse_template
+from app.core.exports.promptfoo_template import MESSAGES_VAR, parse_template
+from app.core.placeholders import VAR_RE
 from app.core.prototype import Assertion, ModelParams, ModelTarget, Profile, Prototype, Turn
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024

@@ -15,15 +15,15 @@ list of chat messages. Our template is:
   Nunjucks string, with every brace, `%` and `#` backslash-escaped so no delimiter survives.
 - `messages` is a test var: the case's turns, already rendered with its vars.
 
-`parse_template` reads such a template back into the system text; anything else returns None.
+`text_template` is the same escaping for any text promptfoo renders with a test's vars
+(assertion values); `parse_template` / `parse_text` read them back.
 """
 
 from __future__ import annotations
 
 import re
 
-VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}")
-"""Protostudio's placeholder syntax; must match `app.engine.messages` (the promptfoo test checks it)."""
+from app.core.placeholders import VAR_RE
 
 MESSAGES_VAR = "messages"
 """The test var holding a case's rendered turns."""
@@ -49,11 +49,21 @@ def build_template(system_text: str) -> tuple[str, list[str]]:
     """The prompt template for a system text, and the placeholder names it could not make Nunjucks fill."""
     if not system_text:
         return NO_SYSTEM, []
+    body, unfillable = text_template(system_text)
+    return SYSTEM_OPEN + body + SYSTEM_CLOSE + WITH_SYSTEM_TAIL, unfillable
+
+
+def text_template(text: str) -> tuple[str, list[str]]:
+    """Nunjucks that renders to what `render_vars` makes of `text` with the same vars, and the
+    placeholder names it could not make Nunjucks fill (they print as written).
+
+    Text with nothing Nunjucks would read comes back unchanged, so plain values stay readable.
+    """
     parts: list[str] = []
     unfillable: list[str] = []
     pos = 0
-    for match in VAR_RE.finditer(system_text):
-        parts.append(_literal(system_text[pos : match.start()]))
+    for match in VAR_RE.finditer(text):
+        parts.append(_literal(text[pos : match.start()]))
         name = match.group(1)
         if _IDENT_RE.match(name) and name not in _NUNJUCKS_WORDS:
             parts.append(f"{{{{ {name} if {name} is defined else {_string(match.group(0))} }}}}")
@@ -61,8 +71,8 @@ def build_template(system_text: str) -> tuple[str, list[str]]:
             unfillable.append(name)
             parts.append(_literal(match.group(0), force=True))
         pos = match.end()
-    parts.append(_literal(system_text[pos:]))
-    return SYSTEM_OPEN + "".join(parts) + SYSTEM_CLOSE + WITH_SYSTEM_TAIL, unfillable
+    parts.append(_literal(text[pos:]))
+    return "".join(parts), unfillable
 
 
 def _literal(text: str, *, force: bool = False) -> str:
@@ -105,6 +115,15 @@ def parse_template(raw: str) -> str | None:
         return _unescape_body(body)
     except ValueError:
         return None
+
+
+def parse_text(raw: str) -> str:
+    """The text `text_template` made `raw` from; `raw` itself when it is not such a template
+    (a hand-written `{{name}}` is already Protostudio's placeholder syntax)."""
+    try:
+        return _unescape_body(raw)
+    except ValueError:
+        return raw
 
 
 _TAG_VAR_RE = re.compile(r"([A-Za-z_]\w*) if \1 is defined else ")
