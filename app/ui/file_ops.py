@@ -27,6 +27,7 @@ from app.core.yamlio import dump
 from app.ui.document import Document
 from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
+from app.ui.resources import copy_suggestion, is_example
 from app.ui.structure import LOCAL_MODEL, LOCAL_PROVIDER
 from app.ui.ui_state import UiState
 
@@ -149,14 +150,17 @@ class FileOps(QObject):
     # -- saving ------------------------------------------------------------------------------------
 
     def save(self, then: Callable[[], None] | None = None) -> bool:
-        """Save to the current path (or ask for one). Returns False when the person cancelled."""
-        if self.document.path is None:
+        """Save to the current path (or ask for one). Returns False when the person cancelled.
+
+        A bundled example is a template: Save asks where to keep a copy instead of overwriting it.
+        """
+        if self.document.path is None or is_example(self.document.path):
             return self.save_as(then)
         self._save_to(self.document.path, then)
         return True
 
     def save_as(self, then: Callable[[], None] | None = None) -> bool:
-        start = str(self.document.path) if self.document.path else "prototype.yaml"
+        start = self._suggested()
         name, _ = QFileDialog.getSaveFileName(self.window, "Save prototype as", start, YAML_FILTER)
         if not name:
             return False
@@ -278,9 +282,9 @@ class FileOps(QObject):
         if answer == "cancel":
             return False
         if answer == "save":
-            if self.document.path is None:
+            if self.document.path is None or is_example(self.document.path):
                 name, _ = QFileDialog.getSaveFileName(
-                    self.window, "Save prototype as", "prototype.yaml", YAML_FILTER
+                    self.window, "Save prototype as", self._suggested(), YAML_FILTER
                 )
                 if not name:
                     return False
@@ -290,6 +294,12 @@ class FileOps(QObject):
         else:
             self.clear_recovery()
         return True
+
+    def _suggested(self) -> str:
+        path = self.document.path
+        if path is None:
+            return "prototype.yaml"
+        return str(copy_suggestion(path) if is_example(path) else path)
 
     def _ask_unsaved(self) -> Answer:
         name = self.document.path.name if self.document.path else "this prototype"

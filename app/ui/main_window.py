@@ -31,12 +31,13 @@ from app.ui.host_confirm import Asker, confirm_hosts, dialog_asker
 from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
 from app.ui.navigator import Navigator
-from app.ui.resources import icon
+from app.ui.resources import icon, is_example
 from app.ui.run_controller import RunController
 from app.ui.selection import Selection
 from app.ui.services import Services
 from app.ui.ui_state import UiState
 
+EXAMPLE_NOTE = "Example — Save will ask where to keep your copy"
 SHORTCUTS_HELP = """<h3>Keyboard</h3><table cellpadding=3>
 <tr><td><b>Ctrl+Enter</b></td><td>Run the grid (cached answers are reused)</td></tr>
 <tr><td><b>Ctrl+Shift+Enter</b></td><td>Re-run, bypassing the cache</td></tr>
@@ -247,6 +248,8 @@ class MainWindow(QMainWindow):
     def update_title(self) -> None:
         path = self.document.path
         where = path.name if path else "unsaved"
+        if is_example(path):
+            where += f" ({EXAMPLE_NOTE})"
         self.setWindowTitle(f"{self.document.proto.name} — {where}[*] — Protostudio")
         self.setWindowModified(self.document.dirty)
 

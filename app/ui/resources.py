@@ -32,6 +32,26 @@ def example_prototype(name: str = "cat-persona.yaml") -> Path | None:
     return path if path.is_file() else None
 
 
+def examples_dir() -> Path:
+    return _PACKAGE_ROOT / "prototypes"
+
+
+def is_example(path: Path | None) -> bool:
+    """True for a bundled example: a template that Save must never overwrite."""
+    if path is None:
+        return False
+    try:
+        return path.resolve().is_relative_to(examples_dir().resolve())
+    except OSError:
+        return False
+
+
+def copy_suggestion(path: Path) -> Path:
+    """Where to offer to keep a copy of an example: ~/Documents (or home) with the same file name."""
+    documents = Path.home() / "Documents"
+    return (documents if documents.is_dir() else Path.home()) / path.name
+
+
 @cache
 def icon(name: str) -> QIcon:
     """An icon from `assets/icons/NAME.svg`, falling back to the style's standard icon."""

@@ -215,10 +215,11 @@ def test_unsaved_changes_are_autosaved_and_offered_back(
     window.hide()
 
     again = make_window(proto_file)
-    assert "autosaved" in again.bar.text()
+    qtbot.waitUntil(lambda: "autosaved" in again.bar.text(), timeout=TIMEOUT)  # metadata read off-thread
     button = next(b for b in again.bar.findChildren(QPushButton) if b.text() == "Recover")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert again.document.dirty and again.document.path == proto_file
+    qtbot.waitUntil(lambda: again.document.dirty, timeout=TIMEOUT)  # read and parsed off the GUI thread
+    assert again.document.path == proto_file
     rated = [r for r in again.document.proto.runs if r.rating.thumb is not None]
     assert [(r.case, r.profile, r.rating.thumb) for r in rated] == [("c2", "p2", "up")]
 

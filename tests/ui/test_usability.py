@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
 from app.ui.cell_widget import ElidedLabel
+from app.ui.plain import plain_tip
 
 TIMEOUT = 20_000
 THUMBS = ("\N{THUMBS UP SIGN}", "\N{THUMBS DOWN SIGN}")
@@ -30,7 +31,7 @@ def test_status_line_ends_in_an_ellipsis_when_narrow_and_shows_all_on_hover(qtbo
     shown = label.shown_text()
     assert shown.endswith("…") and len(shown) < len(full)
     assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
-    assert label.text() == full and label.toolTip() == full
+    assert label.text() == full and label.toolTip() == plain_tip(full)  # escaped: never read as HTML
     label.resize(label.fontMetrics().horizontalAdvance(full) + 20, 20)
     assert label.shown_text() == full
 
@@ -42,7 +43,7 @@ def test_a_cells_status_line_fits_its_cell(
     run_and_wait(qtbot, window)
     cell = window.grid.cells[("c1", "p1", "fake")]
     status = cell.status
-    assert "live" in status.text() and status.toolTip() == status.text()
+    assert "live" in status.text() and status.toolTip() == plain_tip(status.text())
     assert status.fontMetrics().horizontalAdvance(status.shown_text()) <= status.contentsRect().width()
     assert "live" in status.shown_text()  # fresh or cached survives the "…" of a narrow cell
 
@@ -61,7 +62,7 @@ def test_a_long_note_reads_from_its_start_after_enter(
     assert cell.hasFocus()
     assert cell.run is not None and cell.run.rating.note == note
     assert cell.note.cursorPosition() == 0  # the start shows, not "…question about the bill"
-    assert cell.note.toolTip() == note
+    assert cell.note.toolTip() == plain_tip(note)
 
 
 def test_a_long_evals_message_does_not_squeeze_the_editors(qtbot, make_window, proto_file: Path) -> None:
