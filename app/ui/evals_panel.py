@@ -371,7 +371,7 @@ class EvalsPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._runner is not None
+        return self._runner is not None or self._starting
 
     def options(self) -> EvalOptions:
         return EvalOptions(
@@ -385,9 +385,10 @@ class EvalsPanel(QWidget):
         """Start an eval of every profile × model on a copy of the prototype; results arrive by signal."""
         if self._runner is not None or self._starting:
             return
-        proto = self.document.proto.model_copy(deep=True)
+        source = self.document.proto
+        proto = source.model_copy(deep=True)
         if self._custom_runner:
-            self._start(proto)
+            self._start(proto, source)
             return
         from app.ui.host_confirm import confirm_hosts, dialog_asker
 
@@ -396,13 +397,13 @@ class EvalsPanel(QWidget):
         self.status.setText("Starting…")
         # key look-ups run off the GUI thread; the eval starts once they (and any question) are done
         ask = dialog_asker(self)
-        confirm_hosts(self.services.hub, proto.models, ask, lambda: self._start(proto), owner=self)
+        confirm_hosts(self.services.hub, proto.models, ask, lambda: self._start(proto, source), owner=self)
 
-    def _start(self, proto: Prototype) -> None:
+    def _start(self, proto: Prototype, source: Prototype) -> None:
         self._starting = False
         runner = self._runner_factory()
         self._runner = runner
-        self._source = self.document.proto
+        self._source = source
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Starting…")

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.core.atomic import write_atomic
@@ -306,6 +306,7 @@ class FileOps(QObject):
         box = QMessageBox(
             QMessageBox.Icon.Warning, "Unsaved changes", f"Save the changes to {name}?", parent=self.window
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the file name is not HTML
         box.setInformativeText("Your ratings and edits are lost if you don't save them.")
         box.setStandardButtons(
             QMessageBox.StandardButton.Save

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 _live: set[Job] = set()
 """Jobs in flight, kept alive until they deliver."""
@@ -77,15 +77,19 @@ class Job:
         return self
 
     def _deliver(self, result: Any, exc: BaseException | None) -> None:
-        _live.discard(self)
-        if self._owner is not None and not shiboken6.isValid(self._owner):
-            return
-        if exc is None:
-            self._on_success(result)
-        elif self._on_failure is not None:
-            self._on_failure(exc)
-        else:
-            raise exc
+        try:
+            if self._owner is not None and not shiboken6.isValid(self._owner):
+                return
+            if exc is None:
+                self._on_success(result)
+            elif self._on_failure is not None:
+                self._on_failure(exc)
+            else:
+                raise exc
+        finally:
+            # Release the job (and so its relay QObject) only after this slot has returned:
+            # deleting a QObject from inside its own queued slot is a use-after-free.
+            QTimer.singleShot(0, lambda: _live.discard(self))
 
 
 def wait_for_jobs(timeout_ms: int = 10_000) -> bool:

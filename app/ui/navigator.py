@@ -226,5 +226,7 @@ class Navigator(QWidget):
         self.sections[kind].select(item_id)
 
     def confirm(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Protostudio", question)
-        return answer == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, "Protostudio", question, parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the question quotes names from the file
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes

@@ -51,17 +51,30 @@ def test_saving_the_bundled_example_asks_where_to_keep_a_copy(
 
 
 def test_closing_with_changes_to_the_example_saves_a_copy(
-    qtbot, make_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from app.core.document import parse_prototype
+    from app.ui.document import Document
+    from app.ui.message_bar import MessageBar
+    from app.ui.ui_state import UiState
+
     example = example_prototype()
     assert example is not None
     shipped = example.read_bytes()
     copy = tmp_path / "closing-copy.yaml"
-    monkeypatch.setattr(file_ops.QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(copy), "")))
-    window = make_window(example, fake_only=False)
-    window.document.proto.name = "Changed"
-    window.document.structure_edited()
-    window.file_ops.ask_unsaved = lambda: "save"
-    assert window.file_ops.confirm_discard()
+    asked: list[str] = []
+    pick = staticmethod(lambda *a: asked.append(a[2]) or (str(copy), ""))
+    monkeypatch.setattr(file_ops.QFileDialog, "getSaveFileName", pick)
+    window = QWidget()
+    qtbot.addWidget(window)
+    document = Document(parse_prototype(shipped.decode("utf-8"), str(example)), example)
+    ops = file_ops.FileOps(window, document, UiState(tmp_path / "state.json"), MessageBar(window))
+    document.proto.name = "Changed"
+    document.structure_edited()
+    ops.ask_unsaved = lambda: "save"
+    assert ops.confirm_discard()  # closing: "save" must not write into prototypes/
+    assert len(asked) == 1 and Path(asked[0]).name == example.name
     assert example.read_bytes() == shipped
-    assert load_prototype(copy).name == "Changed"
+    assert load_prototype(copy).name == "Changed" and document.path == copy

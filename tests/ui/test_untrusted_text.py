@@ -7,8 +7,8 @@ would otherwise load a local file into the UI.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
 from PySide6.QtGui import Qt as GuiQt  # mightBeRichText lives in QtGui
+from PySide6.QtGui import QTextDocument
 
 from app.core.prototype import AssertionResult, EvalResult, EvalRun, Prototype, Run
 from app.ui.cell_widget import CellWidget, ElidedLabel
