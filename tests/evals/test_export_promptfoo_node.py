@@ -44,6 +44,7 @@ async def _judge(judge_id: str | None, msgs: list[Message]) -> str:
     return VERDICT
 
 
+@pytest.mark.timeout(1200)  # the first run on a fresh machine downloads promptfoo (~2-3 min, more under load)
 def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
     command = promptfoo_command()
     if command is None:
