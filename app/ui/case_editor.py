@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.core.prototype import Case, Turn
 from app.ui.highlight import VarHighlighter
+from app.ui.list_header import list_header
 from app.ui.resources import icon
 
 
@@ -84,19 +85,10 @@ class CaseEditor(QWidget):
         self.vars.verticalHeader().setVisible(False)
         self.vars.setMaximumHeight(140)
         self.vars.itemChanged.connect(self._vars_edited)
-        add_var = QToolButton()
-        add_var.setIcon(icon("add"))
-        add_var.setToolTip("Add a variable")
-        add_var.clicked.connect(self.add_var)
-        remove_var = QToolButton()
-        remove_var.setIcon(icon("delete"))
-        remove_var.setToolTip("Remove the selected variable")
-        remove_var.clicked.connect(self.remove_var)
-        vars_head = QHBoxLayout()
-        vars_head.addWidget(QLabel("Vars: fill {{name}} in prompts and turns"))
-        vars_head.addStretch(1)
-        vars_head.addWidget(add_var)
-        vars_head.addWidget(remove_var)
+        vars_head = list_header(
+            "Vars: fill {{name}} in prompts and turns", on_add=self.add_var, on_remove=self.remove_var,
+            add_tip="Add a variable", remove_tip="Remove the selected variable",
+        )
         form = QFormLayout()
         form.addRow("Name", self.description)
         layout = QVBoxLayout(self)

@@ -7,18 +7,15 @@ from collections.abc import Callable
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.prototype import Profile, Rule, new_id
-from app.ui.resources import icon
+from app.ui.list_header import list_header
 
 EXAMPLE_SEPARATOR = "---"
 """A line holding only this separates example responses in the good/bad boxes."""
@@ -50,19 +47,10 @@ class SpecEditor(QWidget):
         self.rules.setMaximumHeight(110)
         self.rules.setWordWrap(True)
         self.rules.currentRowChanged.connect(self._show_rule)
-        add = QToolButton(self)
-        add.setIcon(icon("add"))
-        add.setToolTip("Add a rule")
-        add.clicked.connect(self.add_rule)
-        remove = QToolButton(self)
-        remove.setIcon(icon("delete"))
-        remove.setToolTip("Delete the selected rule")
-        remove.clicked.connect(self.remove_rule)
-        head = QHBoxLayout()
-        head.addWidget(QLabel("Rules the answers should follow:"))
-        head.addStretch(1)
-        head.addWidget(add)
-        head.addWidget(remove)
+        head = list_header(
+            "Rules the answers should follow:", on_add=self.add_rule, on_remove=self.remove_rule,
+            add_tip="Add a rule", remove_tip="Delete the selected rule",
+        )
         self.rule_text = QPlainTextEdit(self)
         self.rule_text.setPlaceholderText("The rule, in one sentence.")
         self.good = QPlainTextEdit(self)
