@@ -89,6 +89,18 @@ class ModelParams(Strict):
     max_tokens: int | None = Field(None, ge=1)
     top_p: float | None = Field(None, ge=0, le=1)
     seed: int | None = None
+    stop: list[str] | None = Field(None, description="Stop sequences (at most 4 for most providers).")
+    response_format: dict[str, Any] | None = Field(
+        None,
+        description="OpenAI `response_format`, e.g. {type: json_schema, json_schema: {name, schema}}; "
+        "the bundled model enforces a schema with grammar-constrained decoding.",
+    )
+    tools: list[dict[str, Any]] | None = Field(
+        None, description="OpenAI `tools` (function definitions) sent with every request."
+    )
+    tool_choice: str | dict[str, Any] | None = Field(
+        None, description="OpenAI `tool_choice`: auto, none, required, or a named function."
+    )
 
 
 class ModelTarget(Strict):

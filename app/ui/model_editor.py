@@ -156,12 +156,14 @@ class ModelEditor(QWidget):
             if self.model.currentText().strip():
                 target.model = self.model.currentText().strip()
             target.base_url = self.base_url.text().strip() or None
-            target.params = ModelParams(
-                temperature=None if self.temperature.value() < 0 else round(self.temperature.value(), 2),
-                top_p=None if self.top_p.value() < 0 else round(self.top_p.value(), 2),
-                max_tokens=self.max_tokens.value() or None,
-                seed=None if self.seed.value() < 0 else self.seed.value(),
-            )
+            # re-validating the merged dict keeps the params this editor has no field for (stop, response_format, tools)
+            target.params = ModelParams.model_validate({
+                **target.params.model_dump(),
+                "temperature": None if self.temperature.value() < 0 else round(self.temperature.value(), 2),
+                "top_p": None if self.top_p.value() < 0 else round(self.top_p.value(), 2),
+                "max_tokens": self.max_tokens.value() or None,
+                "seed": None if self.seed.value() < 0 else self.seed.value(),
+            })
         except ValueError as exc:
             self.hint.setText(str(exc).splitlines()[0])
             return
