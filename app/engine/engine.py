@@ -61,9 +61,9 @@ DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
 
 
 def default_provider_caps(hub: object) -> Mapping[str, int]:
-    """{"local": the bundled model's worker count} when the hub knows it, else DEFAULT_PROVIDER_CAPS."""
-    workers = getattr(hub, "local_workers", None)
-    return {"local": max(1, workers)} if isinstance(workers, int) else DEFAULT_PROVIDER_CAPS
+    """{"local": the bundled model's slot count} when the hub knows it, else DEFAULT_PROVIDER_CAPS."""
+    slots = getattr(hub, "local_slots", None)
+    return {"local": max(1, slots)} if isinstance(slots, int) else DEFAULT_PROVIDER_CAPS
 
 
 class StreamingHub(Protocol):
@@ -137,9 +137,8 @@ class Engine:
     """Runs cells through a hub. `concurrency` is the global limit, `per_provider` each endpoint's.
 
     `provider_caps` lowers the limit of named endpoints (provider id, or `id|base_url` for an
-    overridden one). By default the bundled model gets as many slots as it has children
-    (`hub.local_workers`): each child answers one request at a time, and sending more only
-    queues them there, where they time out.
+    overridden one). By default the bundled model gets as many as it has decoding slots
+    (`hub.local_slots`): llama.cpp would only queue more, and queued requests can time out.
     `start_together=False` drops the wait that lets a case's columns start in the same tick:
     cells then take any free slot in plan order (for headless runs nobody watches race).
     """

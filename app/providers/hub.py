@@ -45,25 +45,11 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 _CRASH_KINDS = (ErrorKind.UNREACHABLE, ErrorKind.CUT, ErrorKind.SERVER, ErrorKind.TIMEOUT, ErrorKind.UNKNOWN)
 
 
-class LocalModel(Protocol):
-    """What the hub needs from the bundled model's process manager (see `local_model.py`).
-
-    A manager with a pool also has `async acquire() -> LocalLease`; the hub then spreads requests
-    over its children and judges a crash per child. Without it, every request goes to
-    `ensure_started()`'s URL and a crash is judged by `crashed()`.
-    """
-
-    async def ensure_started(self) -> str: ...
-
-    def crashed(self) -> bool: ...
-
-    def last_exit_description(self) -> str | None: ...
-
-
 class LocalLease(Protocol):
-    """One request's hold on one child of the bundled model."""
+    """One request's hold on the process of the bundled model that serves it (see `local_model.py`)."""
 
     base_url: str
+    api_key: str
 
     def crashed(self) -> bool: ...
 
@@ -72,21 +58,12 @@ class LocalLease(Protocol):
     def release(self) -> None: ...
 
 
-@dataclass
-class _WholeModelLease:
-    """A lease on a manager without a pool: its one URL, its own crash state."""
+class LocalModel(Protocol):
+    """What the hub needs from the bundled model's process manager (see `local_model.py`)."""
 
-    local: LocalModel
-    base_url: str
+    slots: int
 
-    def crashed(self) -> bool:
-        return self.local.crashed()
-
-    def last_exit_description(self) -> str | None:
-        return self.local.last_exit_description()
-
-    def release(self) -> None:
-        pass
+    async def acquire(self, *, embedding: bool = False) -> LocalLease: ...
 
 
 @dataclass(frozen=True)
@@ -127,13 +104,13 @@ class ProviderHub:
         self._no_stream_options: set[str] = set()
 
     @property
-    def local_workers(self) -> int:
-        """How many requests the bundled model serves at once (its pool size); does not start it."""
+    def local_slots(self) -> int:
+        """How many requests the bundled model decodes at once; does not start it."""
         if self._local is None:
-            from app.providers.local_model import default_workers
+            from app.providers.local_model import default_slots
 
-            return default_workers()
-        return max(1, int(getattr(self._local, "workers", 1)))
+            return default_slots()
+        return max(1, self._local.slots)
 
     @property
     def local(self) -> LocalModel:
@@ -188,9 +165,10 @@ class ProviderHub:
             return self.keys.lookup(spec.id, spec.host, spec.key_env)
         return None, "none"
 
-    async def _prepare(self, target: ModelTarget) -> tuple[ResolvedEndpoint, str, str, LocalLease | None]:
-        """Endpoint, the URL to call, the key to send, and for the bundled model a lease on one of its
-        children (started if needed), which the caller must release."""
+    async def _prepare(self, target: ModelTarget, *, embedding: bool = False,
+                       ) -> tuple[ResolvedEndpoint, str, str, LocalLease | None]:
+        """Endpoint, the URL to call, the key to send, and for the bundled model a lease on the process
+        serving it (started if needed; its own session key), which the caller must release."""
         endpoint = self.resolve(target)
         spec = endpoint.spec
         foreign = self.needs_host_confirmation(target)
@@ -207,19 +185,14 @@ class ProviderHub:
                 f"No key for {spec.name} at {endpoint.host}. Add one in Settings > Providers "
                 f"(or `protostudio providers set-key {spec.id}`{env}).")
         if endpoint.is_local:
-            lease = await self._lease_local()
-            return endpoint, lease.base_url, key or NO_KEY, lease
+            lease = await self._lease_local(embedding=embedding)
+            return endpoint, lease.base_url, lease.api_key, lease
         return endpoint, endpoint.base_url, key or NO_KEY, None
 
-    async def _lease_local(self) -> LocalLease:
-        """The least busy child of the bundled model, started if needed."""
-        local = self.local
+    async def _lease_local(self, *, embedding: bool = False) -> LocalLease:
+        """The bundled model's chat (or embedding) process, started if needed."""
         try:
-            acquire = getattr(local, "acquire", None)
-            if acquire is not None:
-                lease: LocalLease = await acquire()
-                return lease
-            return _WholeModelLease(local, await local.ensure_started())
+            return await self.local.acquire(embedding=embedding)
         except ProviderError:
             raise
         except Exception as exc:
@@ -436,7 +409,7 @@ class ProviderHub:
                     base_url: str | None = None) -> list[list[float]]:
         """One vector per text, from the endpoint's `POST /embeddings`."""
         target = ModelTarget(id="embed", provider=provider_id, model=model, base_url=base_url)
-        endpoint, url, api_key, lease = await self._prepare(target)
+        endpoint, url, api_key, lease = await self._prepare(target, embedding=True)
         try:
             result = await self._client(url, api_key, local=lease is not None).embeddings.create(
                 model=model, input=texts, encoding_format="float")
