@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from app.core.evals.assertions import Graders, GradingError, grade_case
+from app.core.evals.rubric import VERDICT_FORMAT
 from app.core.evals.summary import (
     EvalSummary,
     Regression,
@@ -398,8 +399,14 @@ JUDGE_MAX_TOKENS = 256
 
 
 def judge_target(target: ModelTarget) -> ModelTarget:
-    """The target as a judge: temperature 0 and at most JUDGE_MAX_TOKENS, unless the target sets them."""
+    """The target as a judge: temperature 0 and at most JUDGE_MAX_TOKENS, unless the target sets them.
+
+    The bundled model also gets the verdict's JSON schema as `response_format`: its server decodes
+    under that grammar, so its answer always parses. Hosted judges get it when their target sets it
+    (not every OpenAI-compatible endpoint accepts `json_schema`)."""
     update: dict[str, Any] = {}
+    if target.provider == LOCAL_ID and target.base_url is None and target.params.response_format is None:
+        update["response_format"] = VERDICT_FORMAT
     if target.params.temperature is None:
         update["temperature"] = 0.0
     if target.params.max_tokens is None:

@@ -113,7 +113,17 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         self.update_title()
+
+    def warm_up(self) -> None:
+        """Build the back end in the background (the SDK import, prices; the bundled model when the
+        file uses it), so the first Run starts at once. Called once the window has painted."""
         Job(self.services.warm_up).failure(lambda _exc: None).start()  # errors surface on first use
+        from app.providers.registry import LOCAL_ID
+
+        if any(m.provider == LOCAL_ID and m.base_url is None for m in self.document.proto.models):
+            from app.providers.local_model import shared_local_model
+
+            shared_local_model().warm_up()
 
     # -- building ----------------------------------------------------------------------------------
 

@@ -106,7 +106,7 @@ class ModelEditor(QWidget):
 
     def _provider_ids(self) -> list[tuple[str, str]]:
         try:
-            return [(spec.id, spec.name) for spec in self.services.hub.registry.all()]
+            return [(spec.id, spec.name) for spec in self.services.registry.all()]
         except Exception:  # a broken custom-providers file: still show the target's own provider
             return []
 

@@ -88,7 +88,7 @@ class ProvidersTab(QWidget):
 
     def specs(self) -> list[ProviderSpec]:
         try:
-            return self.services.hub.registry.all()
+            return self.services.registry.all()
         except ValueError as exc:
             self.result.setText(str(exc))
             from app.providers.registry import BUILTINS

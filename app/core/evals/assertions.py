@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jsonschema
-
 from app.core.evals import textchecks as tc
 from app.core.evals.rubric import parse_verdict, rubric_messages
 from app.core.placeholders import render_vars
@@ -156,6 +154,8 @@ def check_assertion(assertion: Assertion) -> None:
         if not isinstance(value, dict):
             raise AssertionSpecError(f"{where} the value must be a JSON Schema (a mapping) or nothing")
         try:
+            import jsonschema  # here: ~0.2 s that start-up need not pay for a check few files use
+
             jsonschema.validators.validator_for(value).check_schema(value)
         except jsonschema.SchemaError as exc:
             raise AssertionSpecError(f"{where} invalid JSON Schema: {exc.message}") from None
@@ -368,6 +368,8 @@ def _is_json(value: Any, output: str) -> Check:
         return Check(False, 0.0, f"is not JSON: {exc}", expected)
     where = " inside a ```json fence" if fenced else ""
     if value is not None:
+        import jsonschema
+
         error = jsonschema.exceptions.best_match(
             jsonschema.validators.validator_for(value)(value).iter_errors(data)
         )

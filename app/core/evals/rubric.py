@@ -1,8 +1,10 @@
-"""`llm-rubric`: the prompt a judge model gets, and a forgiving reader for its answer.
+"""`llm-rubric`: the prompt a judge model gets, the schema of its verdict, and a forgiving reader.
 
-Judges are asked for `{"pass": true|false, "reason": "..."}`. Small local models often wrap
-it in prose or a code fence, or just say "PASS: ..." so the reader accepts any of those:
-the first JSON object with a pass-like key, else a first word of pass/fail/yes/no.
+Judges are asked for `{"reason": "...", "pass": true|false}`. Where the judge's endpoint enforces a
+JSON schema (the bundled model always does, by grammar-constrained decoding), `VERDICT_FORMAT` makes
+any other answer impossible. Other judges may wrap it in prose or a code fence, or just say
+"PASS: ..." so the reader accepts any of those: the first JSON object with a pass-like key, else a
+first word of pass/fail/yes/no.
 """
 
 from __future__ import annotations
@@ -17,8 +19,26 @@ from app.core.prototype import Message
 
 JUDGE_SYSTEM = (
     "You are a strict grader. You check one response from an AI assistant against a rubric. "
-    'Reply with only a JSON object: {"pass": true or false, "reason": "one short sentence"}.'
+    'Reply with only a JSON object: {"reason": "one short sentence", "pass": true or false}.'
 )
+
+REASON_MAX_CHARS = 200
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    # the reason comes first, so a judge that writes left to right decides after saying why
+    "properties": {
+        "reason": {"type": "string", "minLength": 1, "maxLength": REASON_MAX_CHARS},
+        "pass": {"type": "boolean"},
+    },
+    "required": ["reason", "pass"],
+    "additionalProperties": False,
+}
+"""A verdict. `maxLength` keeps a complete verdict well inside the judge's token cap."""
+VERDICT_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "verdict", "schema": VERDICT_SCHEMA, "strict": True},
+}
+"""The OpenAI `response_format` that asks for a `VERDICT_SCHEMA` object."""
 
 _TRUE = {"true", "pass", "passed", "yes", "y", "1", "ok"}
 _FALSE = {"false", "fail", "failed", "no", "n", "0"}
@@ -42,8 +62,8 @@ def rubric_messages(rubric: str, output: str, prompt: str = "") -> list[Message]
         parts.append(f"The user said:\n{prompt.strip()}")
     parts.append(f"The response to grade:\n{output.strip() or '(empty response)'}")
     parts.append(
-        'Does the response satisfy the rubric? Answer with the JSON object only: "pass" is true or false, '
-        '"reason" says why in one short sentence.'
+        'Does the response satisfy the rubric? Answer with the JSON object only: "reason" says why in one '
+        'short sentence, "pass" is true or false.'
     )
     return [Message(role="system", content=JUDGE_SYSTEM), Message(role="user", content="\n\n".join(parts))]
 
