@@ -45,21 +45,23 @@ def cpu_cores() -> int:
 
 
 def default_threads() -> int:
-    """llama.cpp threads: $PROTOSTUDIO_LOCAL_THREADS, else every core this process may use.
+    """llama.cpp threads: $PROTOSTUDIO_LOCAL_THREADS, else all cores but one (at least one).
 
-    With `poll = 0` the threads sleep instead of spinning at llama.cpp's barriers, so a busy machine
-    no longer collapses decoding the way it did with spinning threads (bench/README.md, "Local
-    model", has the quiet and loaded figures behind this choice).
+    llama.cpp's threads meet at a barrier many times per token, so one thread that the OS deschedules
+    stalls the others. The app itself (GUI, engine, saving) needs a core while the model decodes; on
+    the 2-core machine, 2 threads fell to ~2.6 tokens/s under load where 1 thread kept serving four
+    columns at 17 tokens/s in total, and `poll = 0` alone did not prevent it (bench/README.md,
+    "Local model", has the quiet and loaded figures behind this choice).
     """
     try:
         return max(1, int(os.environ.get(THREADS_ENV, "")))
     except ValueError:
-        return cpu_cores()
+        return max(1, cpu_cores() - 1)
 
 
 def server_params(model_path: str, *, slots: int, threads: int, embedding: bool = False,
-                  api_key: str | None = None) -> Any:
-    """The `xllamacpp.CommonParams` the app runs with; the benchmark uses the same."""
+                  api_key: str | None = None, poll: int = 0) -> Any:
+    """The `xllamacpp.CommonParams` the app runs with; the benchmark uses the same (and varies `poll`)."""
     import xllamacpp
 
     params = xllamacpp.CommonParams()
@@ -71,7 +73,7 @@ def server_params(model_path: str, *, slots: int, threads: int, embedding: bool 
     params.n_threads_http = slots + 4  # a streaming request holds one; /health must always find one
     for cpu in (params.cpuparams, params.cpuparams_batch):
         cpu.n_threads = threads
-        cpu.poll = 0  # sleep, don't spin, while waiting at a barrier
+        cpu.poll = poll  # 0: sleep, don't spin, while waiting at a barrier (llama.cpp's default is 50)
     params.n_predict = DEFAULT_MAX_TOKENS
     params.sampling.penalty_repeat = REPEAT_PENALTY
     params.use_jinja = True  # tools and the model's own chat template

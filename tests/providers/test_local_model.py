@@ -291,3 +291,14 @@ def test_the_event_loop_keeps_running_while_the_process_starts() -> None:
     finally:
         model.shutdown()
     assert ticks > 5
+
+
+def test_ask_works_offline_with_the_bundled_model(tmp_path: Path) -> None:
+    env = {**os.environ, "PROTOSTUDIO_HOME": str(tmp_path), "HTTPS_PROXY": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9"}  # any attempt to leave the machine would fail
+    command = [sys.executable, "-m", "app.cli", "ask", "--provider", "local", "--max-tokens", "8",
+               "--temperature", "0", "Say hello."]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
