@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.prototype import Prototype, Verdict
+from app.core.ratings import thumb_of
 
 ELO_BASE = 1000.0
 """The score of a variant of average strength (the geometric mean of those compared)."""
@@ -127,9 +128,10 @@ def collect(proto: Prototype, *, blind_only: bool = False) -> Tally:
         variant = Variant(run.profile, run.model)
         seen.setdefault(variant, None)
         up, down = thumbs.get(variant, (0, 0))
-        if run.rating.thumb == "up":
+        thumb = thumb_of(run)
+        if thumb == "up":
             up += 1
-        elif run.rating.thumb == "down":
+        elif thumb == "down":
             down += 1
         thumbs[variant] = (up, down)
     votes: list[Vote] = []

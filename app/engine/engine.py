@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
+from app.core.messages import continue_messages
 from app.core.prototype import Message, ModelTarget, Prototype, Run, RunStatus
 from app.engine.events import (
     Cell,
@@ -37,7 +38,6 @@ from app.engine.events import (
     Progress,
 )
 from app.engine.limits import AdaptiveLimit, provider_key
-from app.engine.messages import continue_messages
 from app.engine.plan import PlanError, PlannedCell, RunPlan, expand, select
 from app.engine.runs import Attempt, make_run
 from app.providers.events import (

@@ -28,6 +28,7 @@ from app.core.evals.summary import (
     shared_cells,
     summarize,
 )
+from app.core.messages import build_messages
 from app.core.prototype import (
     Assertion,
     EvalResult,
@@ -42,7 +43,6 @@ from app.core.prototype import (
 )
 from app.engine.engine import Engine
 from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
-from app.engine.messages import build_messages
 from app.engine.plan import PlanError, RunPlan, select
 from app.providers.events import Finished, ProviderError
 from app.providers.model_files import LOCAL_MODEL_ID
@@ -282,7 +282,7 @@ class EvalRunner:
                 score=0.0,
                 error=error,
             )
-        keyed = case_assertions(proto, cell.case)
+        keyed = case_assertions(proto, cell.case, cell.profile)
         prompt = next((m.content for m in reversed(run.messages) if m.role == "user"), "")
         graded = await grade_case(
             keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars
@@ -299,12 +299,19 @@ class EvalRunner:
         )
 
 
-def case_assertions(proto: Prototype, case_id: str) -> list[tuple[str, Assertion]]:
-    """A case's assertions with their keys: the file's defaults first, then the case's own."""
+def case_assertions(
+    proto: Prototype, case_id: str, profile_id: str | None = None
+) -> list[tuple[str, Assertion]]:
+    """A case's assertions with their keys: the file's defaults first, then the case's own.
+
+    With `profile_id`, only those that apply to that profile (`Assertion.profiles`); keys keep
+    their index in the file either way.
+    """
     case = proto.case(case_id)
-    return [(f"default_assert[{i}]", a) for i, a in enumerate(proto.default_assert)] + [
+    keyed = [(f"default_assert[{i}]", a) for i, a in enumerate(proto.default_assert)] + [
         (f"assert[{i}]", a) for i, a in enumerate(case.assert_)
     ]
+    return [(k, a) for k, a in keyed if profile_id is None or a.applies_to(profile_id)]
 
 
 def apply_outcome(proto: Prototype, outcome: EvalOutcome) -> None:
