@@ -120,8 +120,10 @@ class CellState:
         return 0
 
 
-def cell_states(proto: Prototype, chosen: dict[CellKey, str] | None = None) -> dict[CellKey, CellState]:
-    """Every cell that has runs, with its current answer and thread.
+def cell_states(
+    proto: Prototype, chosen: dict[CellKey, str] | None = None, *, only: set[CellKey] | None = None
+) -> dict[CellKey, CellState]:
+    """Every cell that has runs (or just those in `only`), with its current answer and thread.
 
     `chosen` maps a cell to the id of an answer the person picked to look at ("1 of 3");
     ids that are not answers of that cell are ignored.
@@ -130,7 +132,9 @@ def cell_states(proto: Prototype, chosen: dict[CellKey, str] | None = None) -> d
     children: dict[str, Run] = {}
     for run in proto.runs:
         if run.parent is None:
-            roots.setdefault(cell_key(run), []).append(run)
+            key = cell_key(run)
+            if only is None or key in only:
+                roots.setdefault(key, []).append(run)
         else:
             children[run.parent] = run  # file order: the newest continuation wins
     expected = _Expected(proto)
@@ -142,7 +146,7 @@ def cell_states(proto: Prototype, chosen: dict[CellKey, str] | None = None) -> d
 
 def cell_state(proto: Prototype, key: CellKey) -> CellState:
     """One cell (an empty state when it has no runs)."""
-    return cell_states(proto).get(key, CellState(key))
+    return cell_states(proto, only={key}).get(key, CellState(key))
 
 
 def _state(
@@ -155,12 +159,25 @@ def _state(
     if current is None:
         fresh = [r for r in answers if r.id not in stale_ids]
         current = fresh[-1] if fresh else answers[-1] if answers else runs[-1]
-    thread = [current]
-    seen = {current.id}
+    return CellState(key, answers, current, _follow(current, children), current.id in stale_ids, stale_ids)
+
+
+def thread_from(proto: Prototype, root: Run) -> list[Run]:
+    """`root` and the newest continuation at each step after it, oldest first."""
+    children: dict[str, Run] = {}
+    for run in proto.runs:
+        if run.parent is not None:
+            children[run.parent] = run
+    return list(_follow(root, children))
+
+
+def _follow(root: Run, children: dict[str, Run]) -> tuple[Run, ...]:
+    thread = [root]
+    seen = {root.id}
     while thread[-1].id in children and children[thread[-1].id].id not in seen:
         thread.append(children[thread[-1].id])
         seen.add(thread[-1].id)
-    return CellState(key, answers, current, tuple(thread), current.id in stale_ids, stale_ids)
+    return tuple(thread)
 
 
 def answer_for_continuation(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> Run | None:
@@ -174,7 +191,13 @@ def answer_for_continuation(proto: Prototype, case_id: str, profile_id: str, mod
 
 def reusable_answer(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> Run | None:
     """A current, up-to-date `ok` answer of sample 0 that evals may grade instead of asking again."""
-    state = cell_state(proto, (case_id, profile_id, model_id, 0))
+    return reusable(cell_state(proto, (case_id, profile_id, model_id, 0)))
+
+
+def reusable(state: CellState | None) -> Run | None:
+    """The state's current answer when it is `ok` and up to date (see `reusable_answer`)."""
+    if state is None:
+        return None
     current = state.current
     if current is None or state.stale or current.status != "ok":
         return None
@@ -196,7 +219,9 @@ __all__ = [
     "cell_states",
     "expected_fingerprint",
     "fingerprint",
+    "reusable",
     "reusable_answer",
     "run_fingerprint",
+    "thread_from",
     "threads_by_variant",
 ]

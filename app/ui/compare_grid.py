@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.prototype import Prototype, Rating, Run
+from app.core.threads import CellState, threads_by_variant
 from app.engine.events import Cell
 from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
 from app.ui.document import Document
@@ -32,24 +33,6 @@ from app.ui.selection import Selection
 from app.ui.structure import label
 
 ROW_HEADER_WIDTH = 160
-
-
-def thread_index(proto: Prototype) -> dict[CellKey, list[Run]]:
-    """For every (case, profile, model): its newest thread, oldest run first."""
-    latest: dict[CellKey, Run] = {}
-    by_id: dict[str, Run] = {}
-    for run in proto.runs:
-        by_id[run.id] = run
-        latest[(run.case, run.profile, run.model)] = run
-    threads: dict[CellKey, list[Run]] = {}
-    for key, run in latest.items():
-        chain = [run]
-        seen = {run.id}
-        while chain[0].parent is not None and chain[0].parent in by_id and chain[0].parent not in seen:
-            chain.insert(0, by_id[chain[0].parent])
-            seen.add(chain[0].id)
-        threads[key] = chain
-    return threads
 
 
 class _ContinueBox(QWidget):
@@ -194,6 +177,7 @@ class CompareGrid(QWidget):
                 )
                 cell.sig_stop.connect(lambda k=key: self.controller.stop_cell(Cell(*k)))
                 cell.sig_rate.connect(self.on_rate)
+                cell.sig_pick.connect(lambda step, k=key: self.pick_answer(k, step))
                 self.cells[key] = cell
                 row_cells.append(cell)
                 self._grid.addWidget(cell, grid_row, col)
@@ -265,6 +249,11 @@ class CompareGrid(QWidget):
 
     def refresh_labels(self) -> None:
         proto = self.document.proto
+        for key, cell in self.cells.items():
+            try:
+                cell.model_label = label(proto.model(key[2]))  # a renamed target shows at once
+            except KeyError:
+                continue
         for header in self._headers:
             profile_id, model_id = header.property("variant")
             try:
@@ -291,20 +280,37 @@ class CompareGrid(QWidget):
 
     # -- content -----------------------------------------------------------------------------------
 
+    def states(self) -> dict[CellKey, CellState]:
+        """The core's cell states (sample 0) under the grid's (case, profile, model) keys."""
+        return threads_by_variant(self.document.cell_states().values())
+
     def refresh(self) -> None:
-        """Show every cell's newest thread, except cells that are streaming right now."""
-        threads = thread_index(self.document.proto)
+        """Show every cell's current thread (from the core), except cells that are streaming right now."""
+        states = self.states()
         for key, cell in self.cells.items():
             if cell.streaming or self.controller.is_running(key):
                 continue
-            thread = threads.get(key, [])
-            newest = thread[-1] if thread else None
-            if cell.run is newest and cell.run is not None:
-                continue
-            cell.show_thread(thread)
+            self._show(cell, states.get(key))
+
+    @staticmethod
+    def _show(cell: CellWidget, state: CellState | None) -> None:
+        if state is None:
+            cell.show_thread([])
+            return
+        cell.show_thread(state.thread, stale=state.stale, position=state.position, count=len(state.answers))
 
     def thread_for(self, key: CellKey) -> list[Run]:
-        return thread_index(self.document.proto).get(key, [])
+        state = self.states().get(key)
+        return list(state.thread) if state is not None else []
+
+    def pick_answer(self, key: CellKey, step: int) -> None:
+        """Show the cell's previous (-1) or next (+1) answer; the newest is the default again."""
+        state = self.states().get(key)
+        if state is None or state.position == 0:
+            return
+        index = state.position - 1 + step
+        if 0 <= index < len(state.answers):
+            self.document.choose_answer((*key, 0), state.answers[index].id)
 
     def on_cell_queued(self, cell: Cell) -> None:
         key = key_of(cell)
@@ -329,7 +335,8 @@ class CompareGrid(QWidget):
         key = key_of(cell)
         widget = self.cells.get(key)
         if widget is not None:
-            widget.show_thread(self.thread_for(key))
+            self.document.choose_answer((*key, 0), None)  # a new answer: show the current one
+            self._show(widget, self.states().get(key))
 
     def on_busy_changed(self, busy: bool) -> None:
         for button in self._row_stops:
@@ -347,8 +354,8 @@ class CompareGrid(QWidget):
         message = box.edit.text().strip()
         if not message:
             return
-        threads = thread_index(self.document.proto)
-        columns = [(p, m) for (p, m) in self._columns if (case_id, p, m) in threads]
+        states = self.states()
+        columns = [(p, m) for (p, m) in self._columns if (case_id, p, m) in states]
         if not columns:
             self.sig_message.emit("Run this row first: there is no answer to continue yet.")
             return

@@ -2,7 +2,7 @@
 
 The panel drives `app.engine.evals.EvalRunner` on the app's engine thread (`Services`) and
 never grades anything itself. It reads `document.proto` and writes through the document
-(`evals_edited`, `add_runs`), so every other view hears about the changes.
+(`evals_edited`, `record_eval`), so every other view hears about the changes.
 """
 
 from __future__ import annotations
@@ -433,9 +433,7 @@ class EvalsPanel(QWidget):
         if self.document.proto is not self._source:  # another file was opened meanwhile
             self.status.setText("Eval finished for a file that is no longer open; results dropped")
             return
-        self.document.add_runs(outcome.new_runs)
-        self.document.proto.evals.append(outcome.eval_run)
-        self.document.evals_edited()
+        self.document.record_eval(outcome.new_runs, outcome.eval_run)
         text = f"Pass rate {outcome.summary.pass_rate * 100:.0f}%"
         if outcome.summary.baseline_pass_rate is not None:
             text += f", baseline {outcome.summary.baseline_pass_rate * 100:.0f}%"

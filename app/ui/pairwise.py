@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.core.prototype import Preference, Run, Verdict, new_id, utc_now
 from app.core.scoring import Variant, variant_label
+from app.core.threads import ANSWERED, thread_from
 from app.ui.cell_widget import thread_markdown
 from app.ui.document import Document
 from app.ui.markdown_view import SafeTextBrowser
@@ -325,11 +326,14 @@ class PairwiseView(QWidget):
         first, second = self._combo_variant(self.first_combo), self._combo_variant(self.second_combo)
         self._matchups = []
         if first is not None and second is not None and first != second:
+            states = self.document.cell_states()
             for case in self.document.proto.cases:
-                a = self.document.latest_run(case.id, first.profile, first.model)
-                b = self.document.latest_run(case.id, second.profile, second.model)
-                if a is not None and b is not None and a.status != "error" and b.status != "error":
-                    self._matchups.append(Matchup(case.id, a, b))
+                a = states.get((case.id, first.profile, first.model, 0))
+                b = states.get((case.id, second.profile, second.model, 0))
+                if a is None or b is None or a.current is None or b.current is None:
+                    continue
+                if a.current.status in ANSWERED and b.current.status in ANSWERED:
+                    self._matchups.append(Matchup(case.id, a.current, b.current))
         cases = [m.case for m in self._matchups]
         kept = keep_case in cases
         if kept:
@@ -407,8 +411,8 @@ class PairwiseView(QWidget):
         self.prompt_label.setText(f"User: {_one_line(prompt)}")
         self._swapped = self.blind and random.Random(f"{self.seed}/{matchup.case}").random() < 0.5
         left, right = (matchup.second, matchup.first) if self._swapped else (matchup.first, matchup.second)
-        self.left_view.show_markdown(thread_markdown(self.document.conversation(left)))
-        self.right_view.show_markdown(thread_markdown(self.document.conversation(right)))
+        self.left_view.show_markdown(thread_markdown(thread_from(self.document.proto, left)))
+        self.right_view.show_markdown(thread_markdown(thread_from(self.document.proto, right)))
         if self.blind:
             self.left_title.setText("A")
             self.right_title.setText("B")
