@@ -75,6 +75,8 @@ class CompareGrid(QWidget):
         self.selection = selection
         self.controller = controller
         self.cells: dict[CellKey, CellWidget] = {}
+        self._shown: dict[CellKey, object] = {}
+        """What each cell shows (thread ids, stale, n of m, label), so a refresh repaints only changes."""
         self._order: list[list[CellWidget]] = []
         self._columns: list[tuple[str, str]] = []
         self._cell_width = CELL_WIDTH
@@ -118,6 +120,7 @@ class CompareGrid(QWidget):
         focused = next((k for k, c in self.cells.items() if c.hasFocus()), None)
         self.canvas = QWidget()
         self.cells = {}
+        self._shown = {}
         self._order = []
         self._grid = QGridLayout(self.canvas)
         self._grid.setHorizontalSpacing(6)
@@ -292,8 +295,15 @@ class CompareGrid(QWidget):
                 continue
             self._show(cell, states.get(key))
 
-    @staticmethod
-    def _show(cell: CellWidget, state: CellState | None) -> None:
+    def _show(self, cell: CellWidget, state: CellState | None) -> None:
+        """Show the core's state of the cell; skipped when the cell already shows exactly that."""
+        shown = None if state is None else (
+            tuple(r.id for r in state.thread), state.stale, state.position, len(state.answers),
+            cell.model_label,
+        )
+        if shown is not None and self._shown.get(cell.key) == shown:
+            return
+        self._shown[cell.key] = shown
         if state is None:
             cell.show_thread([])
             return
@@ -314,6 +324,7 @@ class CompareGrid(QWidget):
 
     def on_cell_queued(self, cell: Cell) -> None:
         key = key_of(cell)
+        self._shown.pop(key, None)
         widget = self.cells.get(key)
         if widget is not None and not widget.streaming:
             follow_up = self.controller.continuation_of(key)
@@ -321,6 +332,7 @@ class CompareGrid(QWidget):
 
     def on_cell_started(self, cell: Cell, cached: bool) -> None:
         key = key_of(cell)
+        self._shown.pop(key, None)
         widget = self.cells.get(key)
         if widget is not None:
             follow_up = self.controller.continuation_of(key)

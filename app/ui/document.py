@@ -86,6 +86,7 @@ class Document(QObject):
 
     def structure_edited(self) -> None:
         """Call after editing profiles, model targets or cases in place."""
+        self._states = None  # answers may have gone out of date
         self.sig_structure_changed.emit()
         self.mark_dirty()
 

@@ -7,7 +7,6 @@ never grades anything itself. It reads `document.proto` and writes through the d
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
@@ -44,9 +43,9 @@ from app.ui.evals_results import (
     latest_summary,
 )
 from app.ui.plain import plain_label, plain_tip
+from app.ui.selection import Selection
 from app.ui.services import Services
 
-RunnerFactory = Callable[[], EvalRunner]
 COLUMNS = ("Type", "Value", "Weight", "Threshold", "Description")
 BUNDLED = "Bundled local model"
 EMPTY_ASSERTIONS = (
@@ -221,20 +220,17 @@ class EvalsPanel(QWidget):
     def __init__(
         self,
         document: Document,
-        services: Services | QWidget | None = None,
+        services: Services | None = None,
+        selection: Selection | None = None,
         parent: QWidget | None = None,
-        *,
-        runner_factory: RunnerFactory | None = None,
     ) -> None:
-        if isinstance(services, QWidget) and parent is None:  # EvalsPanel(document, parent)
-            services, parent = None, services
+        """`selection`: the grid's ticks; evals run only the ticked variants (all without one)."""
         super().__init__(parent)
         self.document = document
+        self.selection = selection
         self._own_services = services is None
-        self.services: Services = services if isinstance(services, Services) else Services()
-        self._custom_runner = runner_factory is not None
+        self.services: Services = services if services is not None else Services()
         self._starting = False
-        self._runner_factory = runner_factory or (lambda: EvalRunner(self.services.hub, self.services.engine))
         self._runner: EvalRunner | None = None
         self._source: object = None
         self._relay = _ProgressRelay()
@@ -374,7 +370,15 @@ class EvalsPanel(QWidget):
         return self._runner is not None or self._starting
 
     def options(self) -> EvalOptions:
+        """What to evaluate: the ticked profiles and models (an empty list would mean all of them)."""
+        profiles: list[str] = []
+        models: list[str] = []
+        if self.selection is not None:
+            profiles = self.selection.shown(self.document.proto, "profiles")
+            models = self.selection.shown(self.document.proto, "models")
         return EvalOptions(
+            profiles=profiles,
+            models=models,
             baseline=self.baseline.isChecked(),
             judge=self.judge.currentData(),
             embedder=self.embedder.currentData(),
@@ -386,10 +390,11 @@ class EvalsPanel(QWidget):
         if self._runner is not None or self._starting:
             return
         source = self.document.proto
-        proto = source.model_copy(deep=True)
-        if self._custom_runner:
-            self._start(proto, source)
+        if self.selection is not None and not self.selection.columns(source):
+            self._fail("Tick at least one profile and one model on the left: evals run the ticked variants.")
             return
+        proto = source.model_copy(deep=True)
+        models = [m for m in proto.models if m.id in (self.options().models or [m.id for m in proto.models])]
         from app.ui.host_confirm import confirm_hosts, dialog_asker
 
         self._starting = True
@@ -397,11 +402,11 @@ class EvalsPanel(QWidget):
         self.status.setText("Starting…")
         # key look-ups run off the GUI thread; the eval starts once they (and any question) are done
         ask = dialog_asker(self)
-        confirm_hosts(self.services.hub, proto.models, ask, lambda: self._start(proto, source), owner=self)
+        confirm_hosts(self.services.hub, models, ask, lambda: self._start(proto, source), owner=self)
 
     def _start(self, proto: Prototype, source: Prototype) -> None:
         self._starting = False
-        runner = self._runner_factory()
+        runner = EvalRunner(self.services.hub, self.services.engine)
         self._runner = runner
         self._source = source
         self.run_button.setEnabled(False)

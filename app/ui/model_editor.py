@@ -156,7 +156,8 @@ class ModelEditor(QWidget):
             if self.model.currentText().strip():
                 target.model = self.model.currentText().strip()
             target.base_url = self.base_url.text().strip() or None
-            # re-validating the merged dict keeps the params this editor has no field for (stop, response_format, tools)
+            # re-validating the merged dict keeps the params this editor has no field for
+            # (stop, response_format, tools)
             target.params = ModelParams.model_validate({
                 **target.params.model_dump(),
                 "temperature": None if self.temperature.value() < 0 else round(self.temperature.value(), 2),
