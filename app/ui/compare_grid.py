@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.prototype import Prototype, Rating, Run
+from app.core.structure import label
 from app.core.threads import CellState, threads_by_variant
 from app.engine.events import Cell
 from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
@@ -30,7 +31,6 @@ from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
-from app.ui.structure import label
 
 ROW_HEADER_WIDTH = 160
 

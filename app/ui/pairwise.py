@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
@@ -27,9 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.prototype import Preference, Run, Verdict, new_id, utc_now
+from app.core.matchups import (
+    Matchup,
+    all_voted,
+    first_unvoted,
+    make_preference,
+    matchups,
+    variants_with_answers,
+)
+from app.core.prototype import Run, Verdict
 from app.core.scoring import Variant, variant_label
-from app.core.threads import ANSWERED, thread_from
+from app.core.threads import thread_from
 from app.ui.cell_widget import thread_markdown
 from app.ui.document import Document
 from app.ui.markdown_view import SafeTextBrowser
@@ -54,22 +61,6 @@ KEYS: tuple[tuple[str, Verdict, str], ...] = (
     ("4", "both_bad", "Both bad"),
 )
 """(key, verdict as seen on screen, button text)."""
-
-
-@dataclass(frozen=True)
-class Matchup:
-    """One case where both variants have an answer. `first`/`second` follow the combo boxes."""
-
-    case: str
-    first: Run
-    second: Run
-
-
-def unshuffle(on_screen: Verdict, swapped: bool) -> Verdict:
-    """Translate a verdict about the screen's A/B into one about (first, second)."""
-    if not swapped or on_screen in ("tie", "both_bad"):
-        return on_screen
-    return "b" if on_screen == "a" else "a"
 
 
 class PairwiseView(QWidget):
@@ -272,15 +263,7 @@ class PairwiseView(QWidget):
         matchup = self.current()
         if matchup is None or self._revealing or self.stack.currentIndex() != 0:
             return
-        verdict = unshuffle(on_screen, self._swapped)
-        preference = Preference(
-            id=new_id("pref"),
-            created=utc_now(),
-            a=matchup.first.id,
-            b=matchup.second.id,
-            verdict=verdict,
-            blind=self.blind,
-        )
+        preference = make_preference(matchup, on_screen, swapped=self._swapped, blind=self.blind)
         self.document.add_preference(preference)
         self.sig_voted.emit(preference.id)
         self._reveal(on_screen)
@@ -309,10 +292,7 @@ class PairwiseView(QWidget):
     # -- internals -----------------------------------------------------------------------------------
 
     def _variants_with_runs(self) -> list[Variant]:
-        proto = self.document.proto
-        found = {Variant(r.profile, r.model) for r in proto.runs if r.parent is None and r.status != "error"}
-        order = [Variant(p.id, m.id) for p in proto.profiles for m in proto.models]
-        return [v for v in order if v in found] + sorted(found - set(order))
+        return variants_with_answers(self.document.proto)
 
     @staticmethod
     def _combo_variant(combo: QComboBox) -> Variant | None:
@@ -325,15 +305,8 @@ class PairwiseView(QWidget):
         keep_case = current.case if current else None
         first, second = self._combo_variant(self.first_combo), self._combo_variant(self.second_combo)
         self._matchups = []
-        if first is not None and second is not None and first != second:
-            states = self.document.cell_states()
-            for case in self.document.proto.cases:
-                a = states.get((case.id, first.profile, first.model, 0))
-                b = states.get((case.id, second.profile, second.model, 0))
-                if a is None or b is None or a.current is None or b.current is None:
-                    continue
-                if a.current.status in ANSWERED and b.current.status in ANSWERED:
-                    self._matchups.append(Matchup(case.id, a.current, b.current))
+        if first is not None and second is not None:
+            self._matchups = matchups(self.document.proto, first, second)
         cases = [m.case for m in self._matchups]
         kept = keep_case in cases
         if kept:
@@ -347,17 +320,10 @@ class PairwiseView(QWidget):
         self._show_case(keep_reveal=background and kept)
 
     def _first_unvoted(self) -> int:
-        voted = {(p.a, p.b) for p in self.document.proto.preferences}
-        for index, m in enumerate(self._matchups):
-            if (m.first.id, m.second.id) not in voted and (m.second.id, m.first.id) not in voted:
-                return index
-        return 0
+        return first_unvoted(self.document.proto, self._matchups)
 
     def _all_voted(self) -> bool:
-        voted = {(p.a, p.b) for p in self.document.proto.preferences}
-        return all(
-            (m.first.id, m.second.id) in voted or (m.second.id, m.first.id) in voted for m in self._matchups
-        )
+        return all_voted(self.document.proto, self._matchups)
 
     def _go(self, index: int) -> None:
         if self._revealing or not self._matchups:

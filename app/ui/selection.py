@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.core.prototype import Prototype
-from app.ui.structure import KINDS, Kind, default_models
+from app.core.structure import KINDS, Kind, default_models
 
 
 class Selection(QObject):
