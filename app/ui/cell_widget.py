@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
 from app.core.ratings import NO_RATING, rating_of, thumb_of
 from app.ui.markdown_view import SafeTextBrowser, quote_user
@@ -74,10 +75,7 @@ def status_line(run: Run, model_label: str) -> str:
         parts.append(f"TTFT {run.ttft_ms / 1000:.2f} s")
     if run.latency_ms is not None:
         parts.append(f"{run.latency_ms / 1000:.1f} s")
-    if run.cost_usd is None:
-        parts.append("cost ?")
-    else:
-        parts.append("free" if run.cost_usd == 0 else f"${run.cost_usd:.4f}")
+    parts.append(format_cost(run.cost_usd))
     return " · ".join(parts)
 
 

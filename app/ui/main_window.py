@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.costs import format_cost
 from app.core.prototype import Prototype
 from app.engine.events import Progress
 from app.engine.plan import RunPlan
@@ -322,10 +323,7 @@ class MainWindow(QMainWindow):
             self.progress.setText(self.progress.text().replace("Running:", "Last run:"))
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.cost_usd is None:
-            cost = "cost ?"
-        else:
-            cost = "free" if progress.cost_usd == 0 else f"${progress.cost_usd:.4f}"
+        cost = format_cost(progress.cost_usd, partial=progress.cost_unknown > 0)
         failed = getattr(progress, "failed", 0)
         extra = f" · {failed} failed" if failed else ""
         self.progress.setText(
