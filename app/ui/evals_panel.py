@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,7 +30,6 @@ from app.core.evals.editing import value_from_text, value_to_text
 from app.core.prototype import Assertion, Prototype
 from app.core.seeding import DEFAULT_TARGET, apply, propose
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
-from app.ui.async_result import deliver
 from app.ui.document import Document
 from app.ui.evals_proposals import ProposalsDialog
 from app.ui.evals_results import (
@@ -42,6 +41,7 @@ from app.ui.evals_results import (
     failures_text,
     latest_summary,
 )
+from app.ui.jobs import GuiRelay, deliver
 from app.ui.plain import plain_label, plain_tip
 from app.ui.selection import Selection
 from app.ui.services import Services
@@ -52,11 +52,6 @@ EMPTY_ASSERTIONS = (
     "No checks here yet. Press Add to write one (e.g. contains, max-words, llm-rubric), "
     "or rate answers in the Grid with thumbs and notes, then press “Propose from ratings…”."
 )
-
-
-class _ProgressRelay(QObject):
-    sig_progress = Signal(object)
-    """An EvalProgress from the engine thread, delivered on the GUI thread."""
 
 
 class AssertionEditor(QWidget):
@@ -233,8 +228,7 @@ class EvalsPanel(QWidget):
         self._starting = False
         self._runner: EvalRunner | None = None
         self._source: object = None
-        self._relay = _ProgressRelay()
-        self._relay.sig_progress.connect(self.on_progress)
+        self._relay = GuiRelay(self)
         self.dialog: ProposalsDialog | None = None
         self._build()
         document.sig_evals_changed.connect(self.on_evals_changed)
@@ -413,7 +407,7 @@ class EvalsPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.status.setText("Starting…")
         try:
-            future = self.services.submit(runner.run(proto, self.options(), self._relay.sig_progress.emit))
+            future = self.services.submit(runner.run(proto, self.options(), self._post_progress))
         except RuntimeError as exc:
             self._done()
             self._fail(str(exc))
@@ -425,6 +419,10 @@ class EvalsPanel(QWidget):
         if self._runner is not None:
             self.services.call(self._runner.cancel)
             self.status.setText("Cancelling…")
+
+    def _post_progress(self, progress: EvalProgress) -> None:
+        """Called on the engine thread: shown on the GUI thread."""
+        self._relay.post(self.on_progress, progress)
 
     @Slot(object)
     def on_progress(self, progress: EvalProgress) -> None:
