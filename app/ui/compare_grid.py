@@ -26,7 +26,7 @@ from app.core.structure import label
 from app.core.threads import CellState, threads_by_variant
 from app.engine.events import Cell
 from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of

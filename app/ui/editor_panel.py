@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QWidget
 
 from app.core.structure import Kind
 from app.ui.case_editor import CaseEditor
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.model_editor import ModelEditor
 from app.ui.profile_editor import ProfileEditor
 from app.ui.services import Services

@@ -30,7 +30,7 @@ from app.core.evals.editing import value_from_text, value_to_text
 from app.core.prototype import Assertion, Prototype
 from app.core.seeding import DEFAULT_TARGET, apply, propose
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.evals_proposals import ProposalsDialog
 from app.ui.evals_results import (
     FAIL_COLOR,

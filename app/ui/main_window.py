@@ -24,7 +24,7 @@ from app.core.prototype import Prototype
 from app.engine.events import Progress
 from app.engine.plan import RunPlan
 from app.ui.compare_grid import CompareGrid
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.editor_panel import EditorPanel
 from app.ui.evals_panel import EvalsPanel
 from app.ui.file_ops import FileOps, new_prototype

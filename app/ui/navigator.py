@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.core import structure
 from app.core.structure import Kind
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.selection import Selection

@@ -38,7 +38,7 @@ from app.core.prototype import Run, Verdict
 from app.core.scoring import Variant, variant_label
 from app.core.threads import thread_from
 from app.ui.cell_widget import thread_markdown
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.markdown_view import SafeTextBrowser
 
 EMPTY_NO_VARIANTS = (

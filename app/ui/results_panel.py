@@ -37,7 +37,7 @@ from app.core.scoring import (
     head_to_head,
     rank,
 )
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.jobs import Job
 from app.ui.leaderboard_chart import LeaderboardChart, describe
 from app.ui.plain import plain_label, plain_tip

@@ -28,7 +28,7 @@ from app.engine.events import (
     Progress,
 )
 from app.engine.plan import RunPlan
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.jobs import GuiRelay
 from app.ui.services import Services
 

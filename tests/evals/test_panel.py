@@ -11,7 +11,7 @@ from fakeserver import FakeOpenAI
 
 from app.core.document import parse_prototype
 from app.core.prototype import Rating, Run
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.evals_panel import EvalsPanel
 from app.ui.services import Services
 

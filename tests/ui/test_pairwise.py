@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from app.core.matchups import unshuffle
 from app.core.prototype import Case, ModelTarget, Preference, Profile, Prototype, Run, Turn
 from app.core.scoring import Variant
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.pairwise import EMPTY_NO_SHARED_CASES, EMPTY_NO_VARIANTS, PairwiseView
 
 FIRST, SECOND = Variant("p1", "m"), Variant("p2", "m")
