@@ -85,11 +85,14 @@ def test_editing_a_profile_marks_its_cells_out_of_date(
     window = make_window(proto_file)
     run_all(qtbot, window)
     assert not any(cell.stale for cell in window.grid.cells.values())
+    qtbot.mouseClick(window.grid.cells[KEY].up, Qt.MouseButton.LeftButton)
     window.document.proto.profile("p1").system_prompt = "You are someone else."
     window.document.structure_edited()  # what the profile editor calls after an edit
     for key, cell in window.grid.cells.items():
         assert cell.stale == (key[1] == "p1"), key
         assert cell.status.text().startswith("out of date") == (key[1] == "p1"), key
+    results = window.extra["Results"]
+    qtbot.waitUntil(lambda: "2 answers out of date" in results.status_label.text(), timeout=TIMEOUT)
 
 
 def test_ticked_items_are_kept_per_user_and_file(qtbot, make_window, proto_file: Path) -> None:
