@@ -129,3 +129,16 @@ def test_the_gui_and_the_cli_store_the_same_run_the_same_way(
     gui, cli = _normalized(proto_file), _normalized(cli_file)
     assert len(gui["runs"]) == 4
     assert gui == cli
+
+
+def test_a_renamed_model_shows_its_new_name_at_once(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
+    window = make_window(proto_file)
+    run_all(qtbot, window)
+    cell = window.grid.cells[KEY]
+    assert cell.status.text().startswith("Fake · ")
+    window.document.proto.model("fake").name = "Renamed"
+    window.document.structure_edited()  # what the navigator's rename calls
+    assert cell.status.text().startswith("Renamed · ")
+    assert any("Renamed" in header.text() for header in window.grid._headers)
