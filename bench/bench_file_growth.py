@@ -20,6 +20,7 @@ from app.core.document import dumps_prototype, load_prototype, to_data
 from app.core.messages import build_messages
 from app.core.prototype import Prototype, Run, new_id
 from app.core.results import record_runs
+from app.core.threads import cell_states
 from app.core.yamlio import dump
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "prototypes" / "cat-persona.yaml"
@@ -94,6 +95,15 @@ def main() -> None:
     print(f"{'re-run past the cache adds':32}{fresh_old:>8}{fresh_new:>8}")
     ratio = fresh_old / fresh_new if fresh_new else float("inf")
     print(f"fresh re-run: {ratio:.1f}x fewer lines; dumps_prototype of the 48-run file: {save_ms:.1f} ms")
+
+    # what the grid pays per change: every cell's current answer and staleness, on a big file
+    for _ in range(124):
+        new.runs.extend(matrix(new, cached=False))
+    started = time.perf_counter()
+    for _ in range(5):
+        cell_states(new)
+    states_ms = (time.perf_counter() - started) / 5 * 1000
+    print(f"cell_states over {len(new.runs)} runs (16 cells): {states_ms:.0f} ms")
 
 
 if __name__ == "__main__":
