@@ -67,7 +67,9 @@ class _Sent:
 
         Compared field by field instead of hashing: the grid asks after every change, and
         hashing every stored run's messages each time was ~0.1 ms a run."""
-        if run.provider != self.provider or run.model_name != self.model or len(run.messages) != len(self.pairs):
+        if run.provider != self.provider or run.model_name != self.model:
+            return False
+        if len(run.messages) != len(self.pairs):
             return False
         for message, (role, content) in zip(run.messages, self.pairs, strict=True):
             if message.role != role or message.content != content:
