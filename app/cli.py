@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "report": "app.commands.report",
     "export": "app.commands.export",
     "import": "app.commands.import_",
+    "status": "app.commands.status",
 }
 """Subcommand name -> module with a `register(subparsers)` function."""
 

@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
     from app.core.evals.report import format_table, junit_xml, results_json
-    from app.engine.evals import EvalError, EvalRunner, apply_outcome
+    from app.core.results import record_eval
+    from app.engine.evals import EvalError, EvalRunner
     from app.providers.hub import ProviderHub
 
     hub = ProviderHub()
@@ -123,7 +124,7 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
     finally:
         progress.close()
         await hub.aclose()
-    apply_outcome(proto, outcome)
+    record_eval(proto, outcome.new_runs, outcome.eval_run)
     if not save_or_report("eval", proto, path):
         return EXIT_USAGE
     run, summary = outcome.eval_run, outcome.summary

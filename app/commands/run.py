@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.commands.common import load_or_report
+from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
 from app.engine.events import CellFailed, EngineEvent, Progress
 from app.engine.plan import PlanError, RunPlan, expand
@@ -184,7 +185,7 @@ class ProgressBar:
             return
         self._printed = now
         filled = int(self.width * p.done / p.total) if p.total else self.width
-        cost = "$?" if p.cost_usd is None else f"${p.cost_usd:.4f}" + ("+?" if p.cost_unknown else "")
+        cost = format_cost(p.cost_usd, partial=p.cost_unknown > 0)
         bar = "#" * filled + "." * (self.width - filled)
         line = f"[{bar}] {p.done}/{p.total} cells, {p.tokens} tokens, {cost}"
         for count, label in ((p.failed, "failed"), (p.cancelled, "cancelled")):
@@ -238,8 +239,8 @@ def _latency(run: Run) -> str:
 
 def _cost(run: Run) -> str:
     if run.cached:
-        return "$0 (cached)"
-    return "?" if run.cost_usd is None else f"${run.cost_usd:.5f}"
+        return "free (cached)"
+    return format_cost(run.cost_usd)
 
 
 def _fit(text: str, width: int) -> str:

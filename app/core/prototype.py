@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """The newest `protostudio:` format version this app reads and writes."""
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
@@ -162,6 +162,13 @@ class Assertion(Strict):
     threshold: float | None = None
     judge: str | None = Field(None, description="Model target id that grades `llm-rubric`.")
     description: str = Field("", description="Why this check exists, e.g. where it was seeded from.")
+    profiles: list[Id] = Field(
+        default_factory=list, description="Profile ids this check applies to; empty means every profile."
+    )
+
+    def applies_to(self, profile_id: str) -> bool:
+        """Whether this check grades answers of that profile."""
+        return not self.profiles or profile_id in self.profiles
 
 
 class Case(Strict):
@@ -214,6 +221,10 @@ class Run(Strict):
     provider: str = ""
     model_name: str = ""
     params: ModelParams = Field(default_factory=ModelParams)
+    prompt: Id | None = Field(
+        None, description="Id of the messages sent, in the file's `prompts` table (each distinct list is "
+        "stored once). Saving always writes this; `messages` inline is read too."
+    )
     messages: list[Message] = Field(default_factory=list)
     output: str = ""
     status: RunStatus = "ok"
@@ -296,6 +307,11 @@ class Prototype(Strict):
     runs: list[Run] = Field(default_factory=list)
     preferences: list[Preference] = Field(default_factory=list)
     evals: list[EvalRun] = Field(default_factory=list)
+    prompts: dict[Id, list[Message]] = Field(
+        default_factory=dict,
+        description="Each distinct message list sent by a run, stored once and named by a hash of its "
+        "content; runs refer to it with `prompt:`. Written by the app; loading resolves it into the runs.",
+    )
 
     # -- lookups ------------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from app.core.prototype import Prototype, Verdict
+from app.core.ratings import thumb_of
 
 ELO_BASE = 1000.0
 """The score of a variant of average strength (the geometric mean of those compared)."""
@@ -124,9 +125,10 @@ def collect(proto: Prototype, *, blind_only: bool = False) -> Tally:
         variant = Variant(run.profile, run.model)
         seen.setdefault(variant, None)
         up, down = thumbs.get(variant, (0, 0))
-        if run.rating.thumb == "up":
+        thumb = thumb_of(run)
+        if thumb == "up":
             up += 1
-        elif run.rating.thumb == "down":
+        elif thumb == "down":
             down += 1
         thumbs[variant] = (up, down)
     votes: list[Vote] = []

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
+from app.core.messages import continue_messages
 from app.core.prototype import Message, ModelTarget, Prototype, Run, RunStatus
+from app.core.threads import answer_for_continuation
 from app.engine.events import (
     Cell,
     CellCancelled,
@@ -37,7 +39,6 @@ from app.engine.events import (
     Progress,
 )
 from app.engine.limits import AdaptiveLimit, provider_key
-from app.engine.messages import continue_messages
 from app.engine.plan import PlanError, PlannedCell, RunPlan, expand, select
 from app.engine.runs import Attempt, make_run
 from app.providers.events import (
@@ -192,9 +193,9 @@ class Engine:
     ) -> list[Run]:
         """Send `user_message` as the next turn of each column's latest thread on this case.
 
-        A column is a (profile id, model id) pair. Each continues its own latest run of the case
-        (the last one in `proto.runs`); the new Run has `parent` set to it. A column with no run
-        to continue fails at once with a message saying so; the other columns go ahead.
+        A column is a (profile id, model id) pair. Each continues the newest answered reply of its
+        current thread (`app.core.threads`, the one the grid shows); the new Run has `parent` set to
+        it. A column with no run to continue fails at once with a message saying so; the others go ahead.
         """
         select(proto.cases, [case_id], "case")
         columns = list(dict.fromkeys(columns))
@@ -205,7 +206,7 @@ class Engine:
         planned: list[PlannedCell] = []
         for profile_id, model_id in columns:
             target = proto.model(model_id)
-            previous = latest_run(proto, case_id, profile_id, model_id)
+            previous = answer_for_continuation(proto, case_id, profile_id, model_id)
             if previous is None:
                 cell = Cell(case_id, profile_id, model_id)
                 planned.append(PlannedCell(cell, target, (), (case_id, 0), use_cache=use_cache,
@@ -459,11 +460,3 @@ class Engine:
         if batch.done == len(batch.jobs):
             batch.finished.set()
 
-
-def latest_run(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> Run | None:
-    """The last answered run of this cell in the file: the tip of its newest thread."""
-    for run in reversed(proto.runs):
-        same_cell = (run.case, run.profile, run.model) == (case_id, profile_id, model_id)
-        if same_cell and run.status in ("ok", "cut"):
-            return run
-    return None

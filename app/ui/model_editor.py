@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.prototype import ModelParams, ModelTarget
-from app.ui.async_result import deliver
+from app.ui.jobs import deliver
 from app.ui.services import Services
 
 UNSET = "default"

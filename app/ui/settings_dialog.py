@@ -25,8 +25,7 @@ from app.core.prototype import Prototype
 from app.providers.keys import KeyStore, NoKeyringError
 from app.providers.pricing import PriceError
 from app.providers.registry import ProviderSpec
-from app.ui.async_result import deliver
-from app.ui.jobs import Job
+from app.ui.jobs import Job, deliver
 from app.ui.services import Services
 
 CHECKING = "checking…"

@@ -12,6 +12,7 @@ def assertion_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], st
     """(YAML path, message) for each assertion that cannot be graded as written."""
     found: list[tuple[tuple[str | int, ...], str]] = []
     models = {m.id for m in proto.models}
+    profiles = {p.id for p in proto.profiles}
 
     def visit(path: tuple[str | int, ...], assertion: Assertion) -> None:
         try:
@@ -31,6 +32,10 @@ def assertion_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], st
                     f"(known: {', '.join(sorted(models)) or 'none'})",
                 )
             )
+        for index, profile_id in enumerate(assertion.profiles):
+            if profile_id not in profiles:
+                found.append(((*path, "profiles", index), f"profile {profile_id!r} is not in this file "
+                              f"(known: {', '.join(sorted(profiles)) or 'none'})"))
 
     for index, assertion in enumerate(proto.default_assert):
         visit(("default_assert", index), assertion)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.core.messages import build_messages, continue_messages, render_vars, system_text
 from app.core.prototype import Case, Message, Profile, Prototype, Rule, Run, Turn
-from app.engine.messages import build_messages, continue_messages, render_vars, system_text
 
 PROFILE = Profile(
     id="cat",

@@ -103,3 +103,6 @@ def continue_messages(previous: Run, user_message: str) -> list[Message]:
         Message(role="assistant", content=previous.output),
         Message(role="user", content=user_message),
     ]
+
+
+__all__ = ["FORM_FACTOR_NOTES", "build_messages", "continue_messages", "render_vars", "system_text"]

@@ -2,7 +2,9 @@
 
 Views never keep their own copy of the prototype: they read `document.proto` and listen
 to the signals below (napari's evented-model pattern). Every mutation goes through a
-method here so that dirtiness, autosave and repaint all follow from one place.
+method here so that dirtiness, autosave and repaint all follow from one place. The rules
+themselves live in `app/core` (Anki's split: `pylib` owns operations, `aqt` announces them):
+each method here calls one core function and emits the signals for what it changed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.prototype import Preference, Prototype, Rating, Run
+from app.core import ratings, results, threads
+from app.core.prototype import EvalRun, Preference, Prototype, Rating, Run
 
 
 class Document(QObject):
@@ -40,6 +43,9 @@ class Document(QObject):
         self.proto = proto
         self.path = path
         self._dirty = False
+        self.chosen_answers: dict[threads.CellKey, str] = {}
+        """Cells where the person is looking at an earlier answer (view state, never saved)."""
+        self._states: dict[threads.CellKey, threads.CellState] | None = None
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -48,6 +54,7 @@ class Document(QObject):
         return self._dirty
 
     def mark_dirty(self) -> None:
+        self._states = None
         if not self._dirty:
             self._dirty = True
             self.sig_dirty_changed.emit(True)
@@ -66,6 +73,8 @@ class Document(QObject):
         self.proto = proto
         self.path = path
         self._dirty = False
+        self.chosen_answers = {}
+        self._states = None
         self.sig_path_changed.emit()
         self.sig_dirty_changed.emit(False)
         self.sig_structure_changed.emit()
@@ -77,24 +86,32 @@ class Document(QObject):
 
     def structure_edited(self) -> None:
         """Call after editing profiles, model targets or cases in place."""
+        self._states = None  # answers may have gone out of date
         self.sig_structure_changed.emit()
         self.mark_dirty()
 
-    def add_runs(self, runs: Iterable[Run]) -> None:
-        added = list(runs)
-        if not added:
-            return
-        self.proto.runs.extend(added)
-        self.sig_runs_changed.emit()
-        self.mark_dirty()
+    def add_runs(self, runs: Iterable[Run]) -> results.Recorded:
+        """Store ended runs by the core policy (`app/core/results.py`), the same one the CLI uses."""
+        recorded = results.record_runs(self.proto, runs)
+        self._states = None
+        if recorded.added:
+            self.sig_runs_changed.emit()
+            self.mark_dirty()
+        return recorded
+
+    def record_eval(self, new_runs: Iterable[Run], eval_run: EvalRun) -> results.Recorded:
+        """Store an eval's answers and its eval run (`results.record_eval`, as `protostudio eval` does)."""
+        recorded = results.record_eval(self.proto, new_runs, eval_run)
+        self._states = None
+        if recorded.added:
+            self.sig_runs_changed.emit()
+        self.evals_edited()
+        return recorded
 
     def set_rating(self, run_id: str, rating: Rating) -> None:
-        run = self.proto.run(run_id)
-        if run.rating == rating:
-            return
-        run.rating = rating
-        self.sig_rating_changed.emit(run_id)
-        self.mark_dirty()
+        if ratings.set_rating(self.proto, run_id, rating):
+            self.sig_rating_changed.emit(run_id)
+            self.mark_dirty()
 
     def add_preference(self, preference: Preference) -> None:
         self.proto.preferences.append(preference)
@@ -108,22 +125,22 @@ class Document(QObject):
 
     # -- queries -------------------------------------------------------------------------------------
 
-    def latest_run(self, case: str, profile: str, model: str, sample: int = 0) -> Run | None:
-        """The newest top-level (not continued) run of a cell, or None."""
-        wanted = (case, profile, model, sample)
-        found: Run | None = None
-        for run in self.proto.runs:
-            if run.parent is None and (run.case, run.profile, run.model, run.sample) == wanted:
-                found = run
-        return found
+    def cell_states(self) -> dict[threads.CellKey, threads.CellState]:
+        """Every cell's current answer, thread, rating and staleness (`app/core/threads.py`).
 
-    def conversation(self, run: Run) -> list[Run]:
-        """The run and the continuations that follow it, oldest first (latest continuation wins)."""
-        chain = [run]
-        children: dict[str, Run] = {}
-        for candidate in self.proto.runs:
-            if candidate.parent is not None:
-                children[candidate.parent] = candidate
-        while chain[-1].id in children:
-            chain.append(children[chain[-1].id])
-        return chain
+        Computed once per change: every view asks, and hashing a big file's runs is not free.
+        """
+        if self._states is None:
+            self._states = threads.cell_states(self.proto, self.chosen_answers)
+        return self._states
+
+    def choose_answer(self, key: threads.CellKey, run_id: str | None) -> None:
+        """Show an earlier answer of a cell ("1 of 3"); None goes back to the current one. Not saved."""
+        if self.chosen_answers.get(key) == run_id:
+            return
+        if run_id is None:
+            self.chosen_answers.pop(key, None)
+        else:
+            self.chosen_answers[key] = run_id
+        self._states = None
+        self.sig_runs_changed.emit()
