@@ -210,5 +210,6 @@ def test_form_factor_values_are_checked(type_: str, value: Any, needle: str) -> 
 
 
 def test_describe_fits_notification() -> None:
-    label = describe(Assertion(type="fits-notification", value={"phrase": "Friday", "platform": "ios-banner"}))
+    value = {"phrase": "Friday", "platform": "ios-banner"}
+    label = describe(Assertion(type="fits-notification", value=value))
     assert label == 'fits-notification ios-banner "Friday"'

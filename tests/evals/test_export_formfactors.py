@@ -73,7 +73,9 @@ def _export(type_: str, value: Any) -> dict[str, Any]:
     return mapped.data
 
 
-@pytest.mark.parametrize(("type_", "value"), ASSERTIONS, ids=[f"{t}-{i}" for i, (t, _) in enumerate(ASSERTIONS)])
+@pytest.mark.parametrize(
+    ("type_", "value"), ASSERTIONS, ids=[f"{t}-{i}" for i, (t, _) in enumerate(ASSERTIONS)]
+)
 def test_exported_as_a_marked_javascript_function_body(type_: str, value: Any) -> None:
     data = _export(type_, value)
     negated = type_.startswith("not-")
