@@ -46,6 +46,10 @@ OUTPUTS: list[Any] = [
     "Here it is. [canvas: Cover letter]",
     "[canvas: ]\nempty",
     "| a | b |\n|---|---|\n| 1 | 2 |",
+    "A" * 30 + " arrives Friday and more.",  # the phrase ends on android-collapsed's 45th character
+    "A" * 31 + " arrives Friday",  # 46 characters
+    "B" * 44 + "\n c",  # 45 characters once the newline is flattened
+    "C" * 177 + "🎉",  # 178 code points
 ]
 
 TOOL_OUTPUTS: list[tuple[Any, list[dict[str, Any]]]] = [
