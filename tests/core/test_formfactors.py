@@ -213,3 +213,15 @@ def test_describe_fits_notification() -> None:
     value = {"phrase": "Friday", "platform": "ios-banner"}
     label = describe(Assertion(type="fits-notification", value=value))
     assert label == 'fits-notification ios-banner "Friday"'
+
+
+def test_table_editor_reads_form_factor_values() -> None:
+    from app.core.evals.editing import value_from_text, value_to_text
+
+    assert value_from_text("voice-friendly", " 20 ") == 20
+    assert value_from_text("not-voice-friendly", "12.5") == 12.5
+    assert value_from_text("voice-friendly", "soon") == "soon"  # kept, so check_assertion can say why
+    value = {"phrase": "arrives Friday", "platform": "ios-banner"}
+    assert value_from_text("fits-notification", value_to_text(value)) == value
+    assert value_from_text("canvas-opened", "Cover") == "Cover"
+    assert value_from_text("canvas-opened", "") is None
