@@ -225,3 +225,9 @@ def test_table_editor_reads_form_factor_values() -> None:
     assert value_from_text("fits-notification", value_to_text(value)) == value
     assert value_from_text("canvas-opened", "Cover") == "Cover"
     assert value_from_text("canvas-opened", "") is None
+
+
+def test_links_with_parentheses_keep_their_text() -> None:
+    reply = "See [Mercury](https://en.wikipedia.org/wiki/Mercury_(planet)) tonight."
+    assert spoken_text(reply) == "See Mercury tonight."
+    assert [f.kind for f in voice_flags(reply)] == ["links"]

@@ -496,7 +496,7 @@ def _voice_friendly(value: Any, output: str) -> Check:
     limit = DEFAULT_VOICE_SECONDS if value is None else float(value)
     seconds = ff_voice.speaking_seconds(ff_voice.spoken_text(output))
     found = dict(tc.markdown_found(output))
-    urls = len(ff_voice.URL_RE.findall(output))
+    urls = len(ff_voice.bare_urls(output))
     if urls:
         found["URLs"] = urls
     problems = [f"{kind} ({count})" for kind, count in found.items()]

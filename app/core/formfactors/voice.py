@@ -29,30 +29,36 @@ LONG_SENTENCE_WORDS = 25
 25-word sentences "difficult" to read; listening is harder still, since a listener cannot re-read."""
 
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
-_TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-_TABLE_ROW_RE = re.compile(r"^\s*\|.*\|\s*$")
-_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+# Written so that no input backtracks badly: each run of spaces, brackets or marks can be matched
+# one way only (bench/bench_formfactors.py times hostile inputs).
+_TABLE_RULE_RE = re.compile(r"^[ \t]*(?:\|[ \t]*)?:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)*(?:\|[ \t]*)?$")
+_TABLE_ROW_RE = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
+_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.*)$")
 _RULE_RE = re.compile(r"^\s{0,3}(?:-{3,}|\*{3,}|_{3,})\s*$")
 _QUOTE_RE = re.compile(r"^\s{0,3}>\s?")
 _ITEM_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(?=\S)")
 
-_IMAGE_RE = re.compile(r"!\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
-_LINK_RE = re.compile(r"\[([^\]\n]+)\]\([^)\s]+(?:\s+\"[^\"]*\")?\)")
-_AUTOLINK_RE = re.compile(r"<(?:https?://|mailto:)[^>\s]+>")
-URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]]*[^\s<>()\[\].,;:!?'\"]")
-"""A bare web address (what `voice-friendly` and the `urls` flag look for)."""
-_CODE_SPAN_RE = re.compile(r"`+([^`\n]+?)`+")
+_TARGET = r"\((?:[^()\s]|\([^()\s]*\))*(?:[ \t]+\"[^\"\n]*\")?\)"
+"""A link target: the address (one level of parentheses allowed, as in Wikipedia's) and an optional title."""
+_IMAGE_RE = re.compile(r"!\[([^\[\]\n]*)\]" + _TARGET)
+_LINK_RE = re.compile(r"\[([^\[\]\n]+)\]" + _TARGET)
+_AUTOLINK_RE = re.compile(r"<(?:https?://|mailto:)[^<>\s]+>")
+URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>()\[\]]*")
+"""A bare web address (what `voice-friendly` and the `urls` flag look for). It may take a
+trailing full stop or comma with it; `_url_and_tail` gives that back."""
+_URL_TAIL = ".,;:!?'\""
+_CODE_SPAN_RE = re.compile(r"(?<!`)`+([^`\n]+?)`+")
 _BOLD_RE = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _ITALIC_RE = re.compile(
     r"(?<![*\w])\*(?![\s*])([^*\n]+?)(?<!\s)\*(?!\*)|(?<![_\w])_(?![\s_])([^_\n]+?)(?<!\s)_(?![_\w])"
 )
 _STRIKE_RE = re.compile(r"~~(.+?)~~")
-_HTML_TAG_RE = re.compile(r"</?[A-Za-z][^>\n]*>")
+_HTML_TAG_RE = re.compile(r"</?[A-Za-z][^<>\n]*>")
 _EMOJI_RE = re.compile(
     "[\U0001F000-\U0001FAFF\U0001F1E6-\U0001F1FF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
     "\uFE0F\u200D\u20E3\u3030\u303D\u3297\u3299\U000E0020-\U000E007F]"
 )
-_SPACE_BEFORE_PUNCT_RE = re.compile(r"[ \t]+([.,;:!?])")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"(?<![ \t])[ \t]+([.,;:!?])")
 _EMPTY_PARENS_RE = re.compile(r"\(\s*\)")
 _WORDISH_RE = re.compile(r"[^\W_]")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
@@ -112,7 +118,7 @@ def _spoken_line(raw: str) -> str | None:
         line = ", ".join(c for c in cells if c)
         sentence = True
     elif heading := _HEADING_RE.match(line):
-        line = heading.group(1)
+        line = _without_closing_hashes(heading.group(1))
         sentence = True
     elif _ITEM_RE.match(line):
         line = _ITEM_RE.sub("", line, count=1)
@@ -123,11 +129,31 @@ def _spoken_line(raw: str) -> str | None:
     return line
 
 
+def _without_closing_hashes(heading: str) -> str:
+    """`Title ##` -> `Title` (markdown's optional closing sequence), without a backtracking regex."""
+    text = heading.rstrip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        return bare.rstrip()
+    return text
+
+
+def _url_tail(match: re.Match[str]) -> str:
+    """A removed URL gives back the punctuation that ended its sentence."""
+    url = match.group(0)
+    return url[len(url.rstrip(_URL_TAIL)):]
+
+
+def bare_urls(text: str) -> list[str]:
+    """The web addresses in `text`, without trailing sentence punctuation."""
+    return [u for u in (m.group(0).rstrip(_URL_TAIL) for m in URL_RE.finditer(text)) if u]
+
+
 def _inline(text: str) -> str:
     text = _IMAGE_RE.sub(r"\1", text)
     text = _LINK_RE.sub(r"\1", text)
     text = _AUTOLINK_RE.sub("", text)
-    text = URL_RE.sub("", text)
+    text = URL_RE.sub(_url_tail, text)
     text = _CODE_SPAN_RE.sub(r"\1", text)
     text = _BOLD_RE.sub(lambda m: m.group(1) or m.group(2), text)
     text = _ITALIC_RE.sub(lambda m: m.group(1) or m.group(2), text)
@@ -176,7 +202,7 @@ def voice_flags(markdown: str) -> list[VoiceFlag]:
     add("code", fences + [m.group(0) for m in _CODE_SPAN_RE.finditer(_strip_fenced(markdown))])
     add("links", [m.group(0) for m in _LINK_RE.finditer(markdown)])
     without_links = _LINK_RE.sub("", _IMAGE_RE.sub("", markdown))
-    add("urls", [m.group(0) for m in URL_RE.finditer(without_links)])
+    add("urls", bare_urls(without_links))
     add("long sentences", long_sentences(spoken_text(markdown)))
     return flags
 
