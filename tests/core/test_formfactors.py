@@ -231,3 +231,9 @@ def test_links_with_parentheses_keep_their_text() -> None:
     reply = "See [Mercury](https://en.wikipedia.org/wiki/Mercury_(planet)) tonight."
     assert spoken_text(reply) == "See Mercury tonight."
     assert [f.kind for f in voice_flags(reply)] == ["links"]
+
+
+def test_fits_notification_says_when_the_phrase_is_missing() -> None:
+    result = _grade("fits-notification", {"phrase": "refund"}, "Your order shipped.")
+    assert not result.passed
+    assert result.reason.startswith('the text has no "refund"')

@@ -516,6 +516,9 @@ def _fits_notification(value: Any, output: str) -> Check:
     target = f"the key phrase {tc.quoted(phrase, 30)}" if phrase else "the whole text"
     where = "every card" if platform == "all" else platform
     misses: list[str] = []
+    if phrase and ff_notification.flatten(phrase).lower() not in ff_notification.flatten(output).lower():
+        misses.append(f"the text has no {tc.quoted(phrase, 30)}")
+        platforms = []
     for name in platforms:
         preview = ff_notification.notification_preview(output, name)
         if phrase:
