@@ -76,6 +76,11 @@ class Profile(Strict):
     system_prompt: str = ""
     custom_instructions: str = Field("", description="User-level instructions, sent after the system prompt.")
     behavior_spec: list[Rule] = Field(default_factory=list)
+    turns: list[Turn] = Field(
+        default_factory=list,
+        description="This profile's own conversation (e.g. an imported promptfoo prompt with user messages): "
+        "sent instead of each case's turns, with the case's vars filled. Empty: the case's turns.",
+    )
 
     @property
     def label(self) -> str:
@@ -114,6 +119,11 @@ class ModelTarget(Strict):
         None, description="Overrides the provider's endpoint. A stored key is not sent to a new host unasked."
     )
     params: ModelParams = Field(default_factory=ModelParams)
+    key_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The env var another tool reads this target's key from (promptfoo's `apiKeyEnvar`); "
+        "kept for exports. Protostudio itself reads keys from the keychain or the provider's env var.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -162,6 +172,19 @@ class Assertion(Strict):
     threshold: float | None = None
     judge: str | None = Field(None, description="Model target id that grades `llm-rubric`.")
     description: str = Field("", description="Why this check exists, e.g. where it was seeded from.")
+    metric: str = Field("", description="A named metric to group results under (promptfoo's `metric`).")
+    transform: str | None = Field(
+        None, description="A known output transform applied before checking, e.g. `output.trim()` "
+        "(see `app/core/evals/transforms.py`).",
+    )
+    rubric_prompt: str | None = Field(
+        None, description="The judge prompt for `llm-rubric`, with `{{output}}` and `{{rubric}}` "
+        "(promptfoo's `rubricPrompt`); unset: Protostudio's own.",
+    )
+    disabled: bool = Field(
+        False, description="Kept but not graded: a check Protostudio cannot run (e.g. an imported "
+        "promptfoo `javascript` or `python` assert, `value` holding its source), written back by exports.",
+    )
 
 
 class Case(Strict):
