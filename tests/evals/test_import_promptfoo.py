@@ -128,7 +128,9 @@ def test_common_subset_comes_in(tmp_path: Path) -> None:
     assert second.assert_[0].value == {"type": "object", "required": ["answer"]}
     assert (second.assert_[1].type, second.assert_[1].transform) == ("contains", "output.toUpperCase()")
     assert second.threshold == 0.8
-    assert [(a.type, a.value) for a in proto.default_assert] == [("not-icontains", "as an AI"), ("cost", 0.01)]
+    assert [(a.type, a.value) for a in proto.default_assert] == [
+        ("not-icontains", "as an AI"), ("cost", 0.01)
+    ]
 
 
 def test_every_dropped_item_is_named(tmp_path: Path) -> None:
@@ -212,7 +214,8 @@ def test_files_outside_the_config_folder_are_not_read(tmp_path: Path) -> None:
     result = import_promptfoo(path, endpoints())
     assert "private text" not in str(result.prototype.model_dump())
     assert sum("outside the config's folder" in line for line in result.dropped) == 2
-    assert any(line.startswith("prompt file://../secret.txt: secret.txt could not be read") for line in result.dropped)
+    refused = "prompt file://../secret.txt: secret.txt could not be read"
+    assert any(line.startswith(refused) for line in result.dropped)
     assert len(result.dropped) == 3
 
 

@@ -181,7 +181,8 @@ class _Importer:
         prompts: list[Prompt] = []
         for text, label in items:
             if not is_file_reference(text):
-                self._add_prompt(prompts, text, label or text)
+                short = "\n" not in text.strip() and len(text) <= 60
+                self._add_prompt(prompts, text, label or (text if short else f"prompt-{len(prompts) + 1}"))
                 continue
             try:
                 parts = expand_file(text, self.base_dir, self._read_text)
