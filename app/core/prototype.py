@@ -297,6 +297,44 @@ class EvalRun(Strict):
     results: list[EvalResult] = Field(default_factory=list)
 
 
+# -- provider batches -------------------------------------------------------------------------------
+
+
+class BatchCell(Strict):
+    """One request of a provider batch: which cell it answers (`custom_id` in the batch files)."""
+
+    custom_id: str
+    case: Id
+    profile: Id
+    model: Id
+    sample: int = Field(0, ge=0)
+
+
+class BatchJob(Strict):
+    """A batch submitted to a provider's Batch API, recorded before anything else so that a killed
+    process resumes it (and never submits it twice) instead of starting over."""
+
+    id: Id
+    created: str
+    kind: Literal["run", "eval"] = "run"
+    model: Id = Field(description="The model target every request of this batch goes to.")
+    input_file_id: str | None = None
+    batch_id: str | None = Field(None, description="The provider's id; unset until the batch is created.")
+    status: str = Field("submitting", description="The provider's status, e.g. validating, in_progress, "
+                        "completed, failed, expired, cancelled; `collected` once its runs are in the file.")
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    cells: list[BatchCell] = Field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        return self.status not in TERMINAL_BATCH_STATUSES
+
+
+TERMINAL_BATCH_STATUSES = frozenset({"collected", "failed", "cancelled", "abandoned"})
+"""A batch in one of these has nothing more to wait for or collect."""
+
+
 _T = TypeVar("_T", "Profile", "ModelTarget", "Case", "Run")
 
 
@@ -319,6 +357,9 @@ class Prototype(Strict):
     runs: list[Run] = Field(default_factory=list)
     preferences: list[Preference] = Field(default_factory=list)
     evals: list[EvalRun] = Field(default_factory=list)
+    batches: list[BatchJob] = Field(
+        default_factory=list, description="Provider batches (`--batch`) submitted from this file."
+    )
 
     # -- lookups ------------------------------------------------------------------------------------
 

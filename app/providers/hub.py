@@ -211,6 +211,27 @@ class ProviderHub:
             return endpoint, lease.base_url, key or NO_KEY, lease
         return endpoint, endpoint.base_url, key or NO_KEY, None
 
+    def cache_key_for(self, target: ModelTarget, messages: list[Message]) -> str:
+        """The response-cache key `stream()` uses for this request (batch answers are stored under it)."""
+        wire = [{"role": m.role, "content": m.content} for m in messages]
+        endpoint = self.resolve(target)
+        ident = f"local:{target.model}" if endpoint.is_local else endpoint.base_url
+        return cache_key(ident, target.model, target.params.model_dump(exclude_none=True), wire)
+
+    def cost_of(self, target: ModelTarget, prompt_tokens: int | None,
+                completion_tokens: int | None) -> float | None:
+        """The interactive price of an answer to `target`, as `stream()` reports it."""
+        return self.prices.cost(self.resolve(target).spec.id, target.model, prompt_tokens, completion_tokens)
+
+    async def sdk_client(self, target: ModelTarget) -> tuple[openai.AsyncOpenAI, ResolvedEndpoint, str]:
+        """An SDK client for the target's endpoint with its key (host-bound as for streaming), for APIs the
+        hub does not wrap (files, batches). Raises ProviderError. Not for the bundled model."""
+        endpoint = self.resolve(target)
+        if endpoint.is_local:
+            raise ProviderError(ErrorKind.BAD_REQUEST, "The bundled local model has no batch API.")
+        endpoint, base_url, key, _ = await self._prepare(target)
+        return self._client(base_url, key), endpoint, key
+
     async def _lease_local(self) -> LocalLease:
         """The least busy child of the bundled model, started if needed."""
         local = self.local
