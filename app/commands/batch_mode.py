@@ -82,10 +82,8 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
         for job in pending:
             failed |= await _finish(runner, proto, job, save)
         for planned, reason in selection.interactive:
-            print(
-                f"running {planned.cell.case}/{planned.cell.profile}/{planned.cell.model} interactively: {reason}",
-                file=sys.stderr,
-            )
+            cell = planned.cell
+            print(f"running {cell.case}/{cell.profile}/{cell.model} interactively: {reason}", file=sys.stderr)
         if selection.interactive and not pending_jobs(proto.batches, kind):
             engine = Engine(hub)
             done: list[Run] = []
