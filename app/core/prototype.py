@@ -331,8 +331,9 @@ class BatchJob(Strict):
         return self.status not in TERMINAL_BATCH_STATUSES
 
 
-TERMINAL_BATCH_STATUSES = frozenset({"collected", "failed", "cancelled", "abandoned"})
-"""A batch in one of these has nothing more to wait for or collect."""
+TERMINAL_BATCH_STATUSES = frozenset({"collected", "failed"})
+"""A batch in one of these has nothing more to wait for or collect (a cancelled or expired one still
+has the answers that finished before it stopped)."""
 
 
 _T = TypeVar("_T", "Profile", "ModelTarget", "Case", "Run")
