@@ -21,6 +21,7 @@ import openai
 
 from app.core.prototype import Message, ModelTarget
 
+from . import sse
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .errors import Failure, classify, stream_options_rejected
 from .events import (
@@ -324,8 +325,9 @@ class ProviderHub:
         while True:
             sent = perf_counter()
             failure: Failure | None = None
-            try:
-                stream = await client.chat.completions.create(**kwargs)
+            try:  # the SDK sends; `sse.chunks` reads (no pydantic object per chunk)
+                raw = await client.chat.completions.with_raw_response.create(**kwargs)
+                stream = raw.http_response
             except Exception as exc:
                 if "stream_options" in kwargs and stream_options_rejected(exc):
                     self._no_stream_options.add(base_url)
@@ -346,20 +348,21 @@ class ProviderHub:
         finish: str | None = None
         usage: tuple[int | None, int | None] | None = None
         try:
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                for choice in chunk.choices:
-                    if choice.index != 0:
+            async for chunk in sse.chunks(stream):
+                reported = chunk.get("usage")
+                if isinstance(reported, dict):
+                    usage = (reported.get("prompt_tokens"), reported.get("completion_tokens"))
+                for choice in chunk.get("choices") or ():
+                    if choice.get("index", 0) != 0:
                         continue
-                    delta = choice.delta.content if choice.delta is not None else None
+                    delta = (choice.get("delta") or {}).get("content")
                     if delta:
                         if ttft is None:
                             ttft = perf_counter() - sent
                         parts.append(delta)
                         yield TextDelta(delta)
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
         except Exception as exc:
             if finish is None:  # after the finish reason only usage and [DONE] were lost: keep the answer
                 failure = await self._classify(exc, endpoint, target, api_key, lease, mid_stream=True)
@@ -367,7 +370,7 @@ class ProviderHub:
                 return
         finally:
             with contextlib.suppress(Exception):
-                await stream.close()  # also on cancellation: drops the connection instead of draining it
+                await stream.aclose()  # also on cancellation: drops the connection instead of draining it
         latency = perf_counter() - sent
         text = "".join(parts)
         if finish is None:
