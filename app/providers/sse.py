@@ -20,7 +20,8 @@ import openai
 async def chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
     """Each event's JSON object from an httpx streaming response, until `[DONE]` or the end."""
     data: list[str] = []
-    async for line in response.aiter_lines():
+    lines = response.aiter_lines()
+    async for line in lines:
         if line:
             if line.startswith("data:"):
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
@@ -30,6 +31,8 @@ async def chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
         payload = "\n".join(data)
         data = []
         if payload == "[DONE]":
+            async for _ in lines:  # read to the end of the body so the connection goes back to the pool
+                pass
             return
         event = _decode(payload, response)
         if event is not None:
