@@ -183,13 +183,15 @@ def main() -> None:
                 )
         load = os.getloadavg()[0]
     print(
-        f"suite: {args.cases} cases x 2 variants = {n} calls, {PER_CALL:.2f} s a call, concurrency {CONCURRENCY}"
+        f"suite: {args.cases} cases x 2 variants = {n} calls, {PER_CALL:.2f} s a call, "
+        f"concurrency {CONCURRENCY}"
     )
     print(f"physical limit          {limit:7.2f} s")
     print(f"bare SDK loop           {bare:7.2f} s")
     print(f"engine in-process       {engine_wall:7.2f} s")
     print(
-        f"protostudio run         {run_wall:7.2f} s  (CPU {run_cpu:.2f} s = {1000 * run_cpu / n:.1f} ms a call)"
+        f"protostudio run         {run_wall:7.2f} s  "
+        f"(CPU {run_cpu:.2f} s = {1000 * run_cpu / n:.1f} ms a call)"
     )
     print(f"protostudio eval        {eval_wall:7.2f} s  (CPU {eval_cpu:.2f} s)")
     for jobs, (wall, cpu) in peer.items():
@@ -202,7 +204,8 @@ def main() -> None:
     print(f"  run / physical limit         {run_wall / limit:.2f}")
     if peer:
         print(
-            f"  promptfoo -j {CONCURRENCY} / eval        {peer[CONCURRENCY][0] / eval_wall:.2f}  (goal >= 1.5)"
+            f"  promptfoo -j {CONCURRENCY} / eval        "
+            f"{peer[CONCURRENCY][0] / eval_wall:.2f}  (goal >= 1.5)"
         )
         print(f"  promptfoo -j {CONCURRENCY} / run         {peer[CONCURRENCY][0] / run_wall:.2f}")
         print(f"  promptfoo -j 8 / run         {peer[8][0] / run_wall:.2f}  (promptfoo at 8, ours held at 4)")
