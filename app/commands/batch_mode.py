@@ -19,6 +19,7 @@ from app.core.batch import pending_jobs
 from app.core.document import save_prototype
 from app.core.prototype import BatchJob, Prototype, Run
 from app.engine.plan import RunPlan
+from app.engine.writer import ResultWriter
 
 DEFAULT_POLL_S = 30.0
 
@@ -39,9 +40,12 @@ def add_arguments(parser: Any) -> None:
     )
 
 
-def append_runs(proto: Prototype, runs: list[Run]) -> None:
-    """The one place batch results join the file, as `protostudio run` appends finished cells."""
-    proto.runs.extend(runs)
+async def append_runs(writer: ResultWriter, runs: list[Run]) -> None:
+    """The one place batch results join the file: through the `ResultWriter` that `protostudio run`
+    appends finished cells with, saved before returning (so the job's next status save follows it)."""
+    for run in runs:
+        writer.add(run)
+    await writer.flush()
 
 
 async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args: argparse.Namespace) -> int:
@@ -52,6 +56,7 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
     from app.providers.hub import ProviderHub
 
     hub = ProviderHub()
+    writer = ResultWriter(proto, path)
     runner = BatchRunner(hub, poll_interval=args.batch_poll)
 
     def save(p: Prototype) -> None:
@@ -70,8 +75,7 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
                 file=sys.stderr,
             )
             if selection.cached:
-                append_runs(proto, selection.cached)
-                save(proto)
+                await append_runs(writer, selection.cached)
             pending = await runner.submit(proto, selection, kind, save)
             for job in pending:
                 print(
@@ -80,7 +84,7 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
                     file=sys.stderr,
                 )
         for job in pending:
-            failed |= await _finish(runner, proto, job, save)
+            failed |= await _finish(runner, proto, job, save, writer)
         for planned, reason in selection.interactive:
             cell = planned.cell
             print(f"running {cell.case}/{cell.profile}/{cell.model} interactively: {reason}", file=sys.stderr)
@@ -99,8 +103,7 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
                     for r in await engine.run(proto, one, lambda _e: None)
                     if r.sample == planned.cell.sample
                 )
-            append_runs(proto, done)
-            save(proto)
+            await append_runs(writer, done)
             failed |= any(r.status != "ok" for r in done)
     except ProviderError as exc:
         print(f"protostudio {kind}: {exc.message}", file=sys.stderr)
@@ -118,7 +121,7 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
     return 1 if failed else 0
 
 
-async def _finish(runner: Any, proto: Prototype, job: BatchJob, save: Any) -> bool:
+async def _finish(runner: Any, proto: Prototype, job: BatchJob, save: Any, writer: ResultWriter) -> bool:
     """Wait for one batch, collect it into the file; True when some requests failed or got no answer."""
 
     def on_state(j: BatchJob, state: Any) -> None:
@@ -138,8 +141,8 @@ async def _finish(runner: Any, proto: Prototype, job: BatchJob, save: Any) -> bo
         )
         return True
     collected = await runner.collect(proto, job)
-    append_runs(proto, collected.runs)
-    save(proto)
+    await append_runs(writer, collected.runs)
+    save(proto)  # the job's `collected` status, also when no run came back
     errors = sum(r.status != "ok" for r in collected.runs)
     print(
         f"batch {state.batch_id} {state.status}: {len(collected.runs) - errors} answers and {errors} errors "
