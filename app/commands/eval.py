@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.commands import batch_mode
 from app.commands.common import save_or_report
 from app.core.atomic import write_atomic
 from app.core.document import load_prototype
@@ -70,6 +71,7 @@ def register(sub: Any) -> None:
         help="embedding model for similar: a model target id or provider:model "
         "(default: the bundled local model)",
     )
+    batch_mode.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -105,7 +107,33 @@ def run(args: argparse.Namespace) -> int:
         embedder=args.embedder,
         compare_to=args.compare_to,
     )
+    if args.batch:
+        code = _batch_phase(proto, path, options, args)
+        if code is not None:
+            return code
     return asyncio.run(_eval(proto, path, options, args))
+
+
+def _batch_phase(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int | None:
+    """Get the outputs through the provider's Batch API first; grading then reuses them from the file.
+    Returns an exit code when there is nothing to grade yet (a batch still pending, or it could not run)."""
+    from app.core.batch import pending_jobs
+    from app.engine.plan import RunPlan
+
+    graded = [c.id for c in proto.cases if proto.default_assert or c.assert_]
+    if not graded:
+        return None
+    plan = RunPlan(profiles=options.profiles, models=options.models, cases=graded,
+                   use_cache=options.use_cache)
+    try:
+        code = asyncio.run(batch_mode.run_batch(proto, path, plan, "eval", args))
+    except KeyboardInterrupt:
+        print(f"stopped waiting; run `protostudio eval {path} --batch` again to collect the batch",
+              file=sys.stderr)
+        return 130
+    if code == 130 or pending_jobs(proto.batches, "eval"):
+        return code or 1
+    return None
 
 
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.commands import batch_mode
 from app.commands.common import load_or_report
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
@@ -48,6 +49,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="re-run: do not answer from the response cache")
     parser.add_argument("--json", action="store_true", help="print machine-readable results on stdout")
+    batch_mode.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -72,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as exc:
         print(f"protostudio run: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.batch:
+        try:
+            return asyncio.run(batch_mode.run_batch(proto, Path(args.file), plan, "run", args))
+        except KeyboardInterrupt:
+            print(f"stopped waiting; run `protostudio run {args.file} --batch` again to collect the batch",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
     try:
         return asyncio.run(_run(proto, Path(args.file), plan, total, args))
     except OSError as exc:  # the results could not be saved into FILE; it keeps its last good version

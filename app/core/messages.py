@@ -69,7 +69,8 @@ def build_messages(
     user_message: str | None = None,
     baseline: bool = False,
 ) -> list[Message]:
-    """The messages for one cell: system message (unless `baseline`), then the case's turns.
+    """The messages for one cell: system message (unless `baseline`), then the case's turns (or the
+    profile's own turns, when it has some).
 
     With `history` (the previous run of this thread) and `user_message`, the next turn of
     that thread instead: see `continue_messages`. `baseline=True` is the prompted baseline
@@ -87,8 +88,9 @@ def build_messages(
         system = system_text(profile, case.vars)
         if system:
             messages.append(Message(role="system", content=system))
+    turns = profile.turns or case.turns  # a profile with its own conversation (imported prompts) sends that
     messages.extend(
-        Message(role=turn.role, content=render_vars(turn.content, case.vars)) for turn in case.turns
+        Message(role=turn.role, content=render_vars(turn.content, case.vars)) for turn in turns
     )
     return messages
 

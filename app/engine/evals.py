@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from app.core.evals.assertions import Graders, GradingError, grade_case
+from app.core.evals.assertions import Graders, GradingError, RunMetrics, grade_case
 from app.core.evals.rubric import VERDICT_FORMAT
 from app.core.evals.summary import (
     EvalSummary,
@@ -286,8 +286,10 @@ class EvalRunner:
             )
         keyed = case_assertions(proto, cell.case, cell.profile)
         prompt = next((m.content for m in reversed(run.messages) if m.role == "user"), "")
+        metrics = RunMetrics(latency_ms=run.latency_ms, cost_usd=run.cost_usd)
         graded = await grade_case(
-            keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars
+            keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars,
+            metrics=metrics,
         )
         return EvalResult(
             case=cell.case,

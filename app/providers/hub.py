@@ -21,6 +21,7 @@ import openai
 
 from app.core.prototype import Message, ModelTarget
 
+from . import sse
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .errors import Failure, classify, stream_options_rejected
 from .events import (
@@ -189,6 +190,27 @@ class ProviderHub:
             return endpoint, lease.base_url, lease.api_key, lease
         return endpoint, endpoint.base_url, key or NO_KEY, None
 
+    def cache_key_for(self, target: ModelTarget, messages: list[Message]) -> str:
+        """The response-cache key `stream()` uses for this request (batch answers are stored under it)."""
+        wire = [{"role": m.role, "content": m.content} for m in messages]
+        endpoint = self.resolve(target)
+        ident = f"local:{target.model}" if endpoint.is_local else endpoint.base_url
+        return cache_key(ident, target.model, target.params.model_dump(exclude_none=True), wire)
+
+    def cost_of(self, target: ModelTarget, prompt_tokens: int | None,
+                completion_tokens: int | None) -> float | None:
+        """The interactive price of an answer to `target`, as `stream()` reports it."""
+        return self.prices.cost(self.resolve(target).spec.id, target.model, prompt_tokens, completion_tokens)
+
+    async def sdk_client(self, target: ModelTarget) -> tuple[openai.AsyncOpenAI, ResolvedEndpoint, str]:
+        """An SDK client for the target's endpoint with its key (host-bound as for streaming), for APIs the
+        hub does not wrap (files, batches). Raises ProviderError. Not for the bundled model."""
+        endpoint = self.resolve(target)
+        if endpoint.is_local:
+            raise ProviderError(ErrorKind.BAD_REQUEST, "The bundled local model has no batch API.")
+        endpoint, base_url, key, _ = await self._prepare(target)
+        return self._client(base_url, key), endpoint, key
+
     async def _lease_local(self, *, embedding: bool = False) -> LocalLease:
         """The bundled model's chat (or embedding) process, started if needed."""
         try:
@@ -276,8 +298,9 @@ class ProviderHub:
         while True:
             sent = perf_counter()
             failure: Failure | None = None
-            try:
-                stream = await client.chat.completions.create(**kwargs)
+            try:  # the SDK sends; `sse.chunks` reads (no pydantic object per chunk)
+                raw = await client.chat.completions.with_raw_response.create(**kwargs)
+                stream = raw.http_response
             except Exception as exc:
                 if "stream_options" in kwargs and stream_options_rejected(exc):
                     self._no_stream_options.add(base_url)
@@ -298,20 +321,21 @@ class ProviderHub:
         finish: str | None = None
         usage: tuple[int | None, int | None] | None = None
         try:
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                for choice in chunk.choices:
-                    if choice.index != 0:
+            async for chunk in sse.chunks(stream):
+                reported = chunk.get("usage")
+                if isinstance(reported, dict):
+                    usage = (reported.get("prompt_tokens"), reported.get("completion_tokens"))
+                for choice in chunk.get("choices") or ():
+                    if choice.get("index", 0) != 0:
                         continue
-                    delta = choice.delta.content if choice.delta is not None else None
+                    delta = (choice.get("delta") or {}).get("content")
                     if delta:
                         if ttft is None:
                             ttft = perf_counter() - sent
                         parts.append(delta)
                         yield TextDelta(delta)
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
         except Exception as exc:
             if finish is None:  # after the finish reason only usage and [DONE] were lost: keep the answer
                 failure = await self._classify(exc, endpoint, target, api_key, lease, mid_stream=True)
@@ -319,7 +343,7 @@ class ProviderHub:
                 return
         finally:
             with contextlib.suppress(Exception):
-                await stream.close()  # also on cancellation: drops the connection instead of draining it
+                await stream.aclose()  # also on cancellation: drops the connection instead of draining it
         latency = perf_counter() - sent
         text = "".join(parts)
         if finish is None:

@@ -283,6 +283,10 @@ class EvalsPanel(QWidget):
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(bar)
         lower_layout.addWidget(self.status)
+        from app.ui.batch_status import BatchStatus
+
+        self.batches = BatchStatus(self.document, self.services)
+        lower_layout.addWidget(self.batches)
         lower_layout.addWidget(results, 1)
         lower_layout.addWidget(self.failures)
         splitter = QSplitter(Qt.Orientation.Vertical)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QTabWidget,
@@ -192,6 +193,8 @@ class MainWindow(QMainWindow):
         for action in (self.act_save, self.act_save_as):
             menu.addAction(action)
         menu.addSeparator()
+        self._add_interop_menus(menu)
+        menu.addSeparator()
         menu.addAction(self.act_settings)
         menu.addSeparator()
         menu.addAction(self.act_quit)
@@ -283,6 +286,20 @@ class MainWindow(QMainWindow):
         self.state.set("splitter", self.splitter.sizes())
         with contextlib.suppress(OSError):
             self.state.save()
+
+    def _add_interop_menus(self, menu: QMenu) -> None:
+        """File › Import / Export (promptfoo, openai/evals, DPO); see `interop_ops.py`."""
+        from app.ui.interop_ops import EXPORTS, InteropOps
+
+        self.interop = InteropOps(self, self.document, self.file_ops, self.bar)
+        self.act_import_promptfoo = menu.addAction("Import promptfoo config…")
+        self.act_import_promptfoo.triggered.connect(self.interop.import_dialog)
+        export_menu = menu.addMenu("Export")
+        self.export_actions: dict[str, QAction] = {}
+        for fmt, title in EXPORTS.items():
+            action = export_menu.addAction(title)
+            action.triggered.connect(lambda _checked=False, f=fmt: self.interop.export_dialog(f))
+            self.export_actions[fmt] = action
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.core.evals import textchecks as tc
-from app.core.evals.rubric import parse_verdict, rubric_messages
+from app.core.evals import transforms
+from app.core.evals.rubric import custom_rubric_messages, parse_verdict, rubric_messages
 from app.core.formfactors import canvas as ff_canvas
 from app.core.formfactors import notification as ff_notification
 from app.core.formfactors import voice as ff_voice
@@ -46,7 +47,8 @@ ToolCalls = Sequence[Mapping[str, Any]]
 """A run's tool calls: {name, arguments} dicts (`canvas-opened` reads `open_canvas`)."""
 
 ValueKind = Literal[
-    "none", "text", "texts", "count", "pattern", "schema", "seconds", "notification", "optional-text"
+    "none", "text", "texts", "count", "pattern", "schema", "number", "seconds", "notification",
+    "optional-text",
 ]
 
 
@@ -64,6 +66,14 @@ class Graders:
 
     embed: Embedder | None = None
     judge: Judge | None = None
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """What a run measured, for `latency` and `cost`; None when unknown."""
+
+    latency_ms: float | None = None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,8 @@ TYPES: dict[str, TypeSpec] = {
             f">= threshold (default {DEFAULT_SIMILARITY})",
         ),
         TypeSpec("llm-rubric", "text", "a judge model says the output satisfies the rubric text"),
+        TypeSpec("latency", "number", "the answer took at most N ms (cached answers replay theirs)"),
+        TypeSpec("cost", "number", "the answer cost at most N US dollars (fails when the price is unknown)"),
         TypeSpec(
             "voice-friendly",
             "seconds",
@@ -159,7 +171,10 @@ def split_type(type_name: str) -> tuple[str, bool]:
 
 
 def check_assertion(assertion: Assertion) -> None:
-    """Raise AssertionSpecError when the assertion cannot be graded as written."""
+    """Raise AssertionSpecError when the assertion cannot be graded as written (a disabled one is never
+    graded, so anything goes)."""
+    if assertion.disabled:
+        return
     base, _ = split_type(assertion.type)
     kind = TYPES[base].value
     value = assertion.value
@@ -176,6 +191,14 @@ def check_assertion(assertion: Assertion) -> None:
             raise AssertionSpecError(f"{where} needs a text or a list of non-empty texts")
     if kind == "count" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise AssertionSpecError(f"{where} needs a whole number of 0 or more (got {value!r})")
+    if kind == "number" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0
+    ):
+        raise AssertionSpecError(f"{where} needs a number of 0 or more (got {value!r})")
+    if assertion.transform is not None and transforms.known(assertion.transform) is None:
+        raise AssertionSpecError(
+            f"{where} unknown transform {assertion.transform!r}; known: {', '.join(transforms.TRANSFORMS)}"
+        )
     if kind == "pattern":
         try:
             re.compile(str(value))
@@ -282,10 +305,12 @@ async def grade(
     prompt: str = "",
     key: str = "",
     vars: Mapping[str, str] | None = None,
+    metrics: RunMetrics | None = None,
     tool_calls: ToolCalls | None = None,
 ) -> AssertionResult:
     """Grade one output, with `vars` (the case's) rendered into the assertion's texts first.
-    `tool_calls` are the run's calls, if it made any (`canvas-opened` reads them).
+    `metrics` (latency, cost) are the run's, for `latency` and `cost`; `tool_calls` are the run's
+    calls, if it made any (`canvas-opened` reads them).
 
     Never raises for a bad output or an unreachable grader: that is a failed result.
     """
@@ -293,7 +318,11 @@ async def grade(
     try:
         check_assertion(assertion)
         base, negated = split_type(assertion.type)
-        check = await _check(base, assertion, output, graders, prompt, tool_calls=tool_calls)
+        if base in _METRIC_CHECKS:
+            check = _METRIC_CHECKS[base](assertion.value, metrics or RunMetrics())
+        else:
+            output = transforms.apply(assertion.transform, output)
+            check = await _check(base, assertion, output, graders, prompt, tool_calls=tool_calls)
     except (AssertionSpecError, GradingError) as exc:
         return AssertionResult(type=assertion.type, passed=False, score=0.0, reason=str(exc), key=key)
     passed = check.passed != negated
@@ -327,16 +356,22 @@ async def grade_case(
     threshold: float | None = None,
     prompt: str = "",
     vars: Mapping[str, str] | None = None,
+    metrics: RunMetrics | None = None,
     tool_calls: ToolCalls | None = None,
 ) -> CaseGrade:
     """Grade every (key, assertion) of a case on one output, concurrently, and combine them.
 
     `vars` are the case's: rendered into each assertion's texts before it is checked.
+    Disabled assertions are kept in the file but left out here entirely.
     """
+    assertions = [(k, a) for k, a in assertions if not a.disabled]
     results = list(
         await asyncio.gather(
             *(
-                grade(a, output, graders, prompt=prompt, key=k, vars=vars, tool_calls=tool_calls)
+                grade(
+                    a, output, graders,
+                    prompt=prompt, key=k, vars=vars, metrics=metrics, tool_calls=tool_calls,
+                )
                 for k, a in assertions
             )
         )
@@ -601,7 +636,9 @@ async def _similar(a: Assertion, output: str, graders: Graders) -> Check:
 async def _rubric(a: Assertion, output: str, graders: Graders, prompt: str) -> Check:
     if graders.judge is None:
         raise GradingError("no judge model is configured for `llm-rubric`")
-    answer = await graders.judge(a.judge, rubric_messages(str(a.value), output, prompt))
+    messages = (custom_rubric_messages(a.rubric_prompt, str(a.value), output) if a.rubric_prompt
+                else rubric_messages(str(a.value), output, prompt))
+    answer = await graders.judge(a.judge, messages)
     try:
         verdict = parse_verdict(answer)
     except ValueError as exc:
@@ -612,3 +649,24 @@ async def _rubric(a: Assertion, output: str, graders: Graders, prompt: str) -> C
         passed = verdict.score >= a.threshold
     why = verdict.reason or "no reason given"
     return Check(passed, score, f"judge: {why}", "the rubric to pass", "the rubric to fail")
+
+
+def _latency(value: Any, metrics: RunMetrics) -> Check:
+    limit = float(value)
+    if metrics.latency_ms is None:
+        return Check(False, 0.0, "latency unknown", f"at most {limit:g} ms")
+    ok = metrics.latency_ms <= limit
+    return Check(ok, float(ok), f"took {metrics.latency_ms:.0f} ms", f"at most {limit:g} ms",
+                 f"more than {limit:g} ms")
+
+
+def _cost(value: Any, metrics: RunMetrics) -> Check:
+    limit = float(value)
+    if metrics.cost_usd is None:
+        return Check(False, 0.0, "cost unknown (no price for this model)", f"at most ${limit:g}")
+    ok = metrics.cost_usd <= limit
+    fact = f"cost ${metrics.cost_usd:.6f}"
+    return Check(ok, float(ok), fact, f"at most ${limit:g}", f"more than ${limit:g}")
+
+
+_METRIC_CHECKS: dict[str, Callable[[Any, RunMetrics], Check]] = {"latency": _latency, "cost": _cost}

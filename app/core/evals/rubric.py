@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.evals.textchecks import one_line
+from app.core.placeholders import render_vars
 from app.core.prototype import Message
 
 JUDGE_SYSTEM = (
@@ -66,6 +67,24 @@ def rubric_messages(rubric: str, output: str, prompt: str = "") -> list[Message]
         'short sentence, "pass" is true or false.'
     )
     return [Message(role="system", content=JUDGE_SYSTEM), Message(role="user", content="\n\n".join(parts))]
+
+
+def custom_rubric_messages(template: str, rubric: str, output: str) -> list[Message]:
+    """The judge conversation from a user's own rubric prompt (promptfoo's `rubricPrompt`): `{{output}}`
+    and `{{rubric}}` filled in; a JSON list of chat messages is sent as those messages, other text as
+    one user message."""
+    values = {"output": output, "rubric": rubric}
+    try:
+        data = json.loads(template)
+    except ValueError:
+        data = None
+    if isinstance(data, list) and data and all(
+        isinstance(m, dict) and m.get("role") in ("system", "user", "assistant")
+        and isinstance(m.get("content"), str)
+        for m in data
+    ):
+        return [Message(role=m["role"], content=render_vars(m["content"], values)) for m in data]
+    return [Message(role="user", content=render_vars(template, values))]
 
 
 def parse_verdict(text: str) -> Verdict:

@@ -132,6 +132,8 @@ def _providers(
             config["apiKeyRequired"] = False
             comments.append("keyless endpoint: `no-key` is a placeholder so promptfoo does not send "
                             "OPENAI_API_KEY here")
+        elif target.key_env:
+            config["apiKeyEnvar"] = target.key_env
         elif endpoint is not None and endpoint.key_env:
             config["apiKeyEnvar"] = endpoint.key_env
             if _host(base_url) != _host(endpoint.base_url):
@@ -187,7 +189,7 @@ def _prompts(
         messages = build_messages(profile, probe)
         system = "\n\n".join(m.content for m in messages if m.role == "system")
         systems[profile.id] = system
-        template, unfillable = build_template(system)
+        template, unfillable = build_template(system, [(t.role, t.content) for t in profile.turns])
         comments = [profile.name] if profile.name else []
         for name in unfillable:
             note = (f"profile {profile.id!r}: placeholder {{{{{name}}}}} cannot be a Nunjucks variable, so "
