@@ -46,6 +46,18 @@ CASES: list[tuple[str, Any, str, str]] = [
     ("bullet-count", 3, "Intro\n- a\n- b\n* c", "- a\n- b\n- c\n- d"),
     ("no-markdown", None, "Plain words, spoken aloud. Costs 5 * 3 dollars.", "## Title\nText"),
     ("is-refusal", None, "I'm sorry, but I can't help with that.", "Sure! Here is the recipe."),
+    ("voice-friendly", None, "Sure. Your table is booked for eight tonight.", "Your table:\n- eight tonight"),
+    ("voice-friendly", 5, "Booked for eight tonight.", "word " * 20),
+    ("voice-friendly", None, "Booked. Details are on our site.", "Booked, see https://example.com/b."),
+    ("fits-notification", None, "Your order shipped.", "Your order shipped. " * 10),
+    (
+        "fits-notification",
+        {"phrase": "arrives Friday", "platform": "android-collapsed"},
+        "Your order arrives Friday; track it in the app for the details.",
+        "Your order has shipped from our warehouse and arrives Friday.",
+    ),
+    ("canvas-opened", None, "[canvas: Cover letter]\nDear team,", "Here it is. [canvas: Cover letter]"),
+    ("canvas-opened", "cover", "[canvas: Cover letter]\nDear team,", "[canvas: Launch blog post]\nToday"),
 ]
 
 

@@ -24,6 +24,9 @@ from typing import Any, Literal
 from app.core.evals import textchecks as tc
 from app.core.evals import transforms
 from app.core.evals.rubric import custom_rubric_messages, parse_verdict, rubric_messages
+from app.core.formfactors import canvas as ff_canvas
+from app.core.formfactors import notification as ff_notification
+from app.core.formfactors import voice as ff_voice
 from app.core.placeholders import render_vars
 from app.core.prototype import Assertion, AssertionResult, Message
 
@@ -35,7 +38,18 @@ Judge = Callable[[str | None, list[Message]], Awaitable[str]]
 DEFAULT_SIMILARITY = 0.8
 """`similar` passes at cosine >= this unless the assertion sets `threshold`."""
 
-ValueKind = Literal["none", "text", "texts", "count", "pattern", "schema", "number"]
+DEFAULT_VOICE_SECONDS = 30.0
+"""`voice-friendly` passes under this many spoken seconds unless its value sets another. A house
+default, not a platform limit: about 75 words at 150 words per minute, the length of a 30-second
+radio spot; longer spoken answers are hard to take in without seeing them."""
+
+ToolCalls = Sequence[Mapping[str, Any]]
+"""A run's tool calls: {name, arguments} dicts (`canvas-opened` reads `open_canvas`)."""
+
+ValueKind = Literal[
+    "none", "text", "texts", "count", "pattern", "schema", "number", "seconds", "notification",
+    "optional-text",
+]
 
 
 class AssertionSpecError(ValueError):
@@ -115,6 +129,24 @@ TYPES: dict[str, TypeSpec] = {
         TypeSpec("llm-rubric", "text", "a judge model says the output satisfies the rubric text"),
         TypeSpec("latency", "number", "the answer took at most N ms (cached answers replay theirs)"),
         TypeSpec("cost", "number", "the answer cost at most N US dollars (fails when the price is unknown)"),
+        TypeSpec(
+            "voice-friendly",
+            "seconds",
+            "no markdown, code or URLs, and spoken in at most N seconds at "
+            f"{ff_voice.SPEAKING_WPM} words a minute (default {DEFAULT_VOICE_SECONDS:g})",
+        ),
+        TypeSpec(
+            "fits-notification",
+            "notification",
+            "the whole output, or the key `phrase`, is visible on the phone notification card of "
+            f"`platform` (default {ff_notification.DEFAULT_PLATFORM}) before it is cut",
+        ),
+        TypeSpec(
+            "canvas-opened",
+            "optional-text",
+            "the reply opened a canvas (an `open_canvas` tool call, else a leading `[canvas: title]`), "
+            "with a title containing the value when given",
+        ),
     )
 }
 """Every assertion type. Any of them also works with a `not-` prefix."""
@@ -181,8 +213,35 @@ def check_assertion(assertion: Assertion) -> None:
             jsonschema.validators.validator_for(value).check_schema(value)
         except jsonschema.SchemaError as exc:
             raise AssertionSpecError(f"{where} invalid JSON Schema: {exc.message}") from None
+    if kind == "seconds" and value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+    ):
+        raise AssertionSpecError(f"{where} needs a number of seconds above 0, or nothing (got {value!r})")
+    if kind == "optional-text" and value is not None and (
+        isinstance(value, bool) or not isinstance(value, str | int | float) or not str(value)
+    ):
+        raise AssertionSpecError(f"{where} takes a non-empty text, or nothing")
+    if kind == "notification" and value is not None:
+        _check_notification_value(where, value)
     if assertion.threshold is not None and not 0 <= assertion.threshold <= 1:
         raise AssertionSpecError(f"{where} threshold must be between 0 and 1 (got {assertion.threshold})")
+
+
+def _check_notification_value(where: str, value: Any) -> None:
+    platforms = ", ".join([*ff_notification.PLATFORMS, "all"])
+    if not isinstance(value, dict):
+        raise AssertionSpecError(
+            f"{where} the value must be a mapping with `phrase` and/or `platform`, or nothing"
+        )
+    unknown = sorted(set(value) - {"phrase", "platform"})
+    if unknown:
+        raise AssertionSpecError(f"{where} unknown key {unknown[0]!r}; it takes `phrase` and `platform`")
+    phrase = value.get("phrase")
+    if "phrase" in value and (not isinstance(phrase, str) or not phrase.strip()):
+        raise AssertionSpecError(f"{where} `phrase` must be a non-empty text")
+    platform = value.get("platform")
+    if "platform" in value and platform not in (*ff_notification.PLATFORMS, "all"):
+        raise AssertionSpecError(f"{where} unknown platform {platform!r}; known: {platforms}")
 
 
 def as_texts(value: Any) -> list[str]:
@@ -207,6 +266,11 @@ def describe(assertion: Assertion, limit: int = 40) -> str:
             if "similar" in assertion.type
             else (f"{assertion.type} {tc.one_line(', '.join(map(str, value)), limit)}")
         )
+    if isinstance(value, dict) and "fits-notification" in assertion.type:
+        parts = [str(value.get("platform", ff_notification.DEFAULT_PLATFORM))]
+        if isinstance(value.get("phrase"), str):
+            parts.append(tc.quoted(value["phrase"], limit))
+        return f"{assertion.type} {' '.join(parts)}"
     if isinstance(value, dict):
         return f"{assertion.type} (schema)"
     if isinstance(value, str):
@@ -242,9 +306,11 @@ async def grade(
     key: str = "",
     vars: Mapping[str, str] | None = None,
     metrics: RunMetrics | None = None,
+    tool_calls: ToolCalls | None = None,
 ) -> AssertionResult:
     """Grade one output, with `vars` (the case's) rendered into the assertion's texts first.
-    `metrics` (latency, cost) are the run's, for `latency` and `cost`.
+    `metrics` (latency, cost) are the run's, for `latency` and `cost`; `tool_calls` are the run's
+    calls, if it made any (`canvas-opened` reads them).
 
     Never raises for a bad output or an unreachable grader: that is a failed result.
     """
@@ -256,7 +322,7 @@ async def grade(
             check = _METRIC_CHECKS[base](assertion.value, metrics or RunMetrics())
         else:
             output = transforms.apply(assertion.transform, output)
-            check = await _check(base, assertion, output, graders, prompt)
+            check = await _check(base, assertion, output, graders, prompt, tool_calls=tool_calls)
     except (AssertionSpecError, GradingError) as exc:
         return AssertionResult(type=assertion.type, passed=False, score=0.0, reason=str(exc), key=key)
     passed = check.passed != negated
@@ -291,6 +357,7 @@ async def grade_case(
     prompt: str = "",
     vars: Mapping[str, str] | None = None,
     metrics: RunMetrics | None = None,
+    tool_calls: ToolCalls | None = None,
 ) -> CaseGrade:
     """Grade every (key, assertion) of a case on one output, concurrently, and combine them.
 
@@ -300,8 +367,13 @@ async def grade_case(
     assertions = [(k, a) for k, a in assertions if not a.disabled]
     results = list(
         await asyncio.gather(
-            *(grade(a, output, graders, prompt=prompt, key=k, vars=vars, metrics=metrics)
-              for k, a in assertions)
+            *(
+                grade(
+                    a, output, graders,
+                    prompt=prompt, key=k, vars=vars, metrics=metrics, tool_calls=tool_calls,
+                )
+                for k, a in assertions
+            )
         )
     )
     weights = [a.weight for _, a in assertions]
@@ -323,7 +395,11 @@ def combine(
     return CaseGrade(passed=passed, score=round(score, 4), results=list(results))
 
 
-async def _check(base: str, a: Assertion, output: str, graders: Graders, prompt: str) -> Check:
+async def _check(
+    base: str, a: Assertion, output: str, graders: Graders, prompt: str, *, tool_calls: ToolCalls | None
+) -> Check:
+    if base == "canvas-opened":
+        return _canvas_opened(a.value, output, tool_calls)
     if base == "similar":
         return await _similar(a, output, graders)
     if base == "llm-rubric":
@@ -451,6 +527,60 @@ def _is_refusal(value: Any, output: str) -> Check:
     return Check(True, 1.0, fact, "a refusal", "an answer, not a refusal")
 
 
+def _voice_friendly(value: Any, output: str) -> Check:
+    limit = DEFAULT_VOICE_SECONDS if value is None else float(value)
+    seconds = ff_voice.speaking_seconds(ff_voice.spoken_text(output))
+    found = dict(tc.markdown_found(output))
+    urls = len(ff_voice.bare_urls(output))
+    if urls:
+        found["URLs"] = urls
+    problems = [f"{kind} ({count})" for kind, count in found.items()]
+    if seconds > limit:
+        problems.append(f"{seconds:.0f} s spoken")
+    expected = f"plain spoken text under {limit:g} s"
+    if problems:
+        return Check(False, 0.0, f"not voice-friendly: {', '.join(problems)}", expected, "not voice-friendly")
+    return Check(True, 1.0, f"voice-friendly, {seconds:.0f} s spoken", expected, "not voice-friendly")
+
+
+def _fits_notification(value: Any, output: str) -> Check:
+    value = value or {}
+    phrase: str | None = value.get("phrase")
+    platform: str = value.get("platform", ff_notification.DEFAULT_PLATFORM)
+    platforms = list(ff_notification.PLATFORMS) if platform == "all" else [platform]
+    target = f"the key phrase {tc.quoted(phrase, 30)}" if phrase else "the whole text"
+    where = "every card" if platform == "all" else platform
+    misses: list[str] = []
+    if phrase and ff_notification.flatten(phrase).lower() not in ff_notification.flatten(output).lower():
+        misses.append(f"the text has no {tc.quoted(phrase, 30)}")
+        platforms = []
+    for name in platforms:
+        preview = ff_notification.notification_preview(output, name)
+        if phrase:
+            visible = ff_notification.flatten(phrase).lower() in preview.body_visible.lower()
+        else:
+            visible = not preview.truncated
+        if not visible:
+            misses.append(f"{name} cuts after {tc.quoted(preview.shown_body[-24:], 30)}")
+    expected = f"{target} visible on {where}"
+    if misses:
+        return Check(False, 0.0, "; ".join(misses), expected, f"{target} cut on {where}")
+    return Check(True, 1.0, f"{target} visible on {where}", expected, f"{target} cut on {where}")
+
+
+def _canvas_opened(value: Any, output: str, tool_calls: ToolCalls | None) -> Check:
+    opening = ff_canvas.canvas_opened(output, tool_calls)
+    want = "" if value is None else str(value)
+    expected = f"a canvas titled like {tc.quoted(want, 30)}" if want else "a canvas to open"
+    expected_not = f"no canvas titled like {tc.quoted(want, 30)}" if want else "no canvas"
+    if not opening.opened:
+        return Check(False, 0.0, "opened no canvas", expected, expected_not)
+    how = "by an open_canvas call" if opening.via == "tool" else "by the [canvas: ] marker"
+    fact = f"opened canvas {tc.quoted(opening.title, 40)} {how}"
+    ok = want.lower() in opening.title.lower()
+    return Check(ok, float(ok), fact, expected, expected_not)
+
+
 _CHECKS: dict[str, Callable[[Any, str], Check]] = {
     "equals": _equals,
     "contains": _contains(False),
@@ -468,6 +598,8 @@ _CHECKS: dict[str, Callable[[Any, str], Check]] = {
     "bullet-count": _bullet_count,
     "no-markdown": _no_markdown,
     "is-refusal": _is_refusal,
+    "voice-friendly": _voice_friendly,
+    "fits-notification": _fits_notification,
 }
 
 

@@ -34,8 +34,14 @@ def value_from_text(type_name: str, text: str) -> Any:
             return text
     if kind == "texts" and raw.startswith("["):
         return _json_or(text, list)
-    if kind == "schema":
+    if kind in {"schema", "notification"}:
         return _json_or(text, dict)
+    if kind == "seconds":
+        try:
+            number = float(raw)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() else number
     return text
 
 

@@ -21,8 +21,9 @@ MARKDOWN_PATTERNS: dict[str, re.Pattern[str]] = {
     "bold text": re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),
     "italic text": re.compile(r"(?<![*\w])\*(?![\s*])[^*\n]+(?<!\s)\*(?!\*)"),
     "code": re.compile(r"```|`[^`\n]+`"),
-    "links": re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),
-    "tables": re.compile(r"^\s*\|?\s*:?-{3,}:?\s*\|", re.MULTILINE),
+    # links and tables are written so no input backtracks badly (20 KB of spaces or `[` took seconds)
+    "links": re.compile(r"\[[^\[\]\n]+\]\((?:[^()\s]|\([^()\s]*\))+\)"),
+    "tables": re.compile(r"^[ \t]*(?:\|[ \t]*)?:?-{3,}:?[ \t]*\|", re.MULTILINE),
     "block quotes": re.compile(r"^\s{0,3}>\s", re.MULTILINE),
     "horizontal rules": re.compile(r"^\s{0,3}(?:-{3,}|\*{3,}|_{3,})\s*$", re.MULTILINE),
 }

@@ -1,8 +1,9 @@
 """Protostudio assertions <-> promptfoo assertions, both ways, saying where the two differ.
 
 Most types have a promptfoo type of the same name. The ones that do not (`max-chars`,
-`bullet-count`, `no-markdown`, and regexes using Python-only syntax) become promptfoo
-`javascript` checks with the same logic; their code starts with a `// protostudio: {...}`
+`bullet-count`, `no-markdown`, the form-factor checks `voice-friendly`, `fits-notification` and
+`canvas-opened`, and regexes using Python-only syntax) become promptfoo `javascript` checks with
+the same logic and figures; their code starts with a `// protostudio: {...}`
 line holding the original assertion, so an import restores it exactly. `max-words` and
 `min-words` become promptfoo's `word-count` with `max` / `min`.
 
@@ -23,11 +24,13 @@ import yaml
 from app.core.evals import textchecks, transforms
 from app.core.evals.assertions import (
     DEFAULT_SIMILARITY,
+    DEFAULT_VOICE_SECONDS,
     AssertionSpecError,
     check_assertion,
     split_type,
 )
 from app.core.exports.promptfoo_template import parse_text, text_template
+from app.core.formfactors import notification, voice
 from app.core.prototype import Assertion
 
 MARKER = "// protostudio: "
@@ -48,6 +51,8 @@ CAVEATS: dict[str, str] = {
     "is-refusal": "promptfoo uses its own refusal phrase list, which differs from Protostudio's",
     "similar": "promptfoo embeds with its default embedding provider (OpenAI); export with --embedder "
                "to pick one",
+    "canvas-opened": "reads an open_canvas call from promptfoo's output when the provider returns tool "
+                     "calls (an array, or a message with `tool_calls`), else the leading [canvas: title]",
 }
 
 
@@ -108,6 +113,8 @@ def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
         code = _JS[base](value)
         data = {"type": prefix + "javascript", "value": _marked(base, value, code)}
         comments.append(f"promptfoo has no `{base}`: a javascript check with Protostudio's logic")
+        if base in CAVEATS:
+            comments.append(CAVEATS[base])
     unfillable = _as_templates(data)
     if unfillable:
         names = ", ".join(f"{{{{{n}}}}}" for n in dict.fromkeys(unfillable))
@@ -229,10 +236,90 @@ def _no_markdown(value: Any) -> str:
     )
 
 
+_OUTPUT_TEXT = "const text = typeof output === 'string' ? output : JSON.stringify(output);\n"
+
+
+def _voice_friendly(value: Any) -> str:
+    limit = DEFAULT_VOICE_SECONDS if value is None else float(value)
+    rows = ",\n".join(
+        f"  [{_js_string(name)}, {_js_string(p.pattern)}, {_js_string(_js_flags(p))}]"
+        for name, p in textchecks.MARKDOWN_PATTERNS.items()
+    )
+    return (
+        _OUTPUT_TEXT
+        + f"const maxSeconds = {limit:g};\nconst wordsPerMinute = {voice.SPEAKING_WPM};\n"
+        f"const patterns = [\n{rows}\n];\n"
+        "const found = patterns.filter(([, source, flags]) => new RegExp(source, flags).test(text))\n"
+        "  .map(([name]) => name);\n"
+        f"if (new RegExp({_js_string(voice.URL_RE.pattern)}).test(text)) found.push('URLs');\n"
+        "const words = text.split(/\\s+/).filter((t) => /[\\p{L}\\p{N}]/u.test(t)).length;\n"
+        "const seconds = words * 60 / wordsPerMinute;\n"
+        "if (seconds > maxSeconds) found.push(Math.round(seconds) + ' s spoken');\n"
+        "return { pass: found.length === 0, score: found.length === 0 ? 1 : 0,\n"
+        "  reason: found.length ? 'not voice-friendly: ' + found.join(', ')\n"
+        "    : 'voice-friendly, ' + Math.round(seconds) + ' s spoken' };"
+    )
+
+
+def _fits_notification(value: Any) -> str:
+    value = value or {}
+    platform = value.get("platform", notification.DEFAULT_PLATFORM)
+    names = list(notification.PLATFORMS) if platform == "all" else [platform]
+    limits = {name: notification.PLATFORMS[name].body_chars for name in names}
+    phrase = value.get("phrase")
+    return (
+        _OUTPUT_TEXT
+        + f"const limits = {json.dumps(limits)};\n"
+        f"const phrase = {_js_string(notification.flatten(phrase)) if phrase else 'null'};\n"
+        "const flat = text.split(/\\s+/).filter(Boolean).join(' ');\n"
+        "const chars = [...flat];\n"
+        "const misses = Object.entries(limits).filter(([, limit]) => {\n"
+        "  const cut = chars.length > limit;\n"
+        "  const visible = cut ? chars.slice(0, Math.max(limit - 1, 0)).join('').trimEnd() : flat;\n"
+        "  return phrase === null ? cut : !visible.toLowerCase().includes(phrase.toLowerCase());\n"
+        "}).map(([name]) => name);\n"
+        "return { pass: misses.length === 0, score: misses.length === 0 ? 1 : 0,\n"
+        "  reason: misses.length ? 'cut on ' + misses.join(', ') : 'visible on every card checked' };"
+    )
+
+
+def _canvas_opened(value: Any) -> str:
+    want = "null" if value is None else _js_string(str(value))
+    return (
+        f"const want = {want};\n"
+        "let text = '';\nlet calls = [];\n"
+        "if (typeof output === 'string') text = output;\n"
+        "else if (Array.isArray(output)) calls = output;\n"
+        "else if (output && typeof output === 'object') {\n"
+        "  calls = Array.isArray(output.tool_calls) ? output.tool_calls : [];\n"
+        "  text = typeof output.content === 'string' ? output.content : '';\n"
+        "}\n"
+        "let opened = false;\nlet title = '';\n"
+        "for (const call of calls) {\n"
+        "  const fn = call && call.function && typeof call.function === 'object' ? call.function : call;\n"
+        f"  if (!fn || fn.name !== {_js_string('open_canvas')}) continue;\n"
+        "  let args = fn.arguments;\n"
+        "  if (typeof args === 'string') { try { args = JSON.parse(args); } catch (e) { args = null; } }\n"
+        "  const t = args && typeof args === 'object' && !Array.isArray(args) ? args.title : undefined;\n"
+        "  opened = true;\n  title = t === undefined || t === null ? '' : String(t).trim();\n  break;\n"
+        "}\n"
+        "if (!opened) {\n"
+        "  const m = /^\\s*\\[canvas:[ \\t]*([^\\]\\n]*?)[ \\t]*\\]/.exec(text);\n"
+        "  if (m && m[1]) { opened = true; title = m[1]; }\n"
+        "}\n"
+        "const pass = opened && (want === null || title.toLowerCase().includes(want.toLowerCase()));\n"
+        "return { pass, score: pass ? 1 : 0,\n"
+        "  reason: opened ? 'opened canvas ' + JSON.stringify(title) : 'opened no canvas' };"
+    )
+
+
 _JS: dict[str, Callable[[Any], str]] = {
     "max-chars": _max_chars,
     "bullet-count": _bullet_count,
     "no-markdown": _no_markdown,
+    "voice-friendly": _voice_friendly,
+    "fits-notification": _fits_notification,
+    "canvas-opened": _canvas_opened,
 }
 
 _INLINE_FLAGS_RE = re.compile(r"^\(\?([aiLmsux]+)\)")
