@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.atomic import write_atomic
 from app.core.errors import Problem, PrototypeError
+from app.core.migrations import v1_to_v2, v2_to_v3
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
 
@@ -20,7 +21,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 """Files larger than this are refused before parsing: a prototype is text, not a data dump."""
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: v1_to_v2, 2: v2_to_v3}
 """`MIGRATIONS[n]` turns a version-n document into version n+1. Add one per format bump."""
 
 _ID_LISTS = ("profiles", "models", "cases", "runs", "preferences", "evals")

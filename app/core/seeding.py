@@ -16,6 +16,7 @@ from typing import Any
 
 from app.core.evals.textchecks import one_line
 from app.core.prototype import Assertion, Prototype
+from app.core.ratings import ratings_of, team_thumb
 
 DEFAULT_TARGET = "default_assert"
 """`Proposal.target` for assertions that apply to every case."""
@@ -56,17 +57,19 @@ def propose(proto: Prototype) -> list[Proposal]:
         if run.case not in case_ids or run.status != "ok" or run.parent is not None or not run.output.strip():
             continue
         where = f"{run.id} ({run.profile} × {run.model})"
-        if run.rating.thumb == "up":
+        thumb = team_thumb(run)
+        if thumb == "up":
             add(run.case, "similar", run.output, f"seeded from a thumbs-up on {where}")
-        elif run.rating.thumb == "down":
+        elif thumb == "down":
             add(run.case, "not-similar", run.output, f"seeded from a thumbs-down on {where}")
-            if run.rating.note.strip():
-                add(
-                    run.case,
-                    "llm-rubric",
-                    rubric_from_note(run.rating.note),
-                    f"drafted from the note on a thumbs-down on {where}: {one_line(run.rating.note, 80)}",
-                )
+            for rating in ratings_of(run):
+                if rating.thumb == "down" and rating.note.strip():
+                    add(
+                        run.case,
+                        "llm-rubric",
+                        rubric_from_note(rating.note),
+                        f"drafted from the note on a thumbs-down on {where}: {one_line(rating.note, 80)}",
+                    )
     for profile in proto.profiles:
         for rule in profile.behavior_spec:
             origin = f"rule {rule.id!r} of profile {profile.id!r}"

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.prototype import Rating, Run
+from app.core.ratings import rating_of, split_of
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.resources import icon
@@ -107,6 +108,8 @@ class CellWidget(QFrame):
         self.key = key
         self.model_label = model_label
         self.run: Run | None = None
+        self.rater = "unknown"
+        """Whose rating the bar shows and edits; the grid sets it from the document."""
         self.streaming = False
         self.setObjectName("cell")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -173,6 +176,11 @@ class CellWidget(QFrame):
         rate.addWidget(self.down)
         rate.addWidget(self.note, 1)
         rate.addWidget(self.tags)
+        self.split = plain_label()
+        self.split.setObjectName("cell-split")
+        self.split.setStyleSheet("color: palette(mid); font-size: 8pt;")
+        self.split.setToolTip("How many people rated this answer and how they split")
+        rate.addWidget(self.split)
         self.rating_bar = QWidget()
         self.rating_bar.setLayout(rate)
 
@@ -268,7 +276,9 @@ class CellWidget(QFrame):
     def show_rating(self) -> None:
         run = self.run
         self._set_rating_enabled(run is not None and not self.streaming)
-        rating = run.rating if run is not None else Rating()
+        rating = rating_of(run, self.rater) if run is not None else Rating()
+        split = split_of(run) if run is not None else None
+        self.split.setText(split.text.replace(" rated · ", "·") if split and split.raters > 1 else "")
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(rating.thumb == "up")
             self.down.setChecked(rating.thumb == "down")
@@ -284,7 +294,7 @@ class CellWidget(QFrame):
     def _thumb(self, which: str) -> None:
         if self.run is None or self.streaming:
             return
-        current = self.run.rating.thumb
+        current = rating_of(self.run, self.rater).thumb
         new = None if current == which else which
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(new == "up")
@@ -294,7 +304,8 @@ class CellWidget(QFrame):
     def _commit_text(self) -> None:
         if self.run is not None and not self.streaming:
             rating = self.current_rating()
-            if rating != self.run.rating:
+            stored = rating_of(self.run, self.rater)
+            if (rating.thumb, rating.note, rating.tags) != (stored.thumb, stored.note, stored.tags):
                 self.sig_rate.emit(self.run.id, rating)
         for edit in (self.note, self.tags):
             if not edit.hasFocus():

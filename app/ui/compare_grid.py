@@ -188,6 +188,7 @@ class CompareGrid(QWidget):
             for col, (profile_id, model_id) in enumerate(columns, start=1):
                 key = (case_id, profile_id, model_id)
                 cell = CellWidget(key, label(proto.model(model_id)), self.canvas)
+                cell.rater = self.document.rater
                 cell.sig_move.connect(lambda dx, dy, c=cell: self.move_focus(c, dx, dy))
                 cell.sig_run.connect(
                     lambda bypass, k=key: self.sig_run_requested.emit([k[0]], [k[1]], [k[2]], bypass)

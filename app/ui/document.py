@@ -12,7 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core import ratings
 from app.core.prototype import Preference, Prototype, Rating, Run
+from app.core.rater import current_rater
 
 
 class Document(QObject):
@@ -40,6 +42,8 @@ class Document(QObject):
         self.proto = proto
         self.path = path
         self._dirty = False
+        self.rater = current_rater()
+        """Who rates in this window: stamped on every thumb, note, tag and vote."""
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -89,14 +93,16 @@ class Document(QObject):
         self.mark_dirty()
 
     def set_rating(self, run_id: str, rating: Rating) -> None:
+        """Store this window's rater's thumb, note and tags for the run (`rating.rater` is ignored)."""
         run = self.proto.run(run_id)
-        if run.rating == rating:
+        if not ratings.set_rating(run, self.rater, thumb=rating.thumb, note=rating.note, tags=rating.tags):
             return
-        run.rating = rating
         self.sig_rating_changed.emit(run_id)
         self.mark_dirty()
 
     def add_preference(self, preference: Preference) -> None:
+        """Append a vote, stamped with this window's rater."""
+        preference.rater = self.rater
         self.proto.preferences.append(preference)
         self.sig_preferences_changed.emit()
         self.mark_dirty()

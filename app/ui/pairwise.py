@@ -279,6 +279,7 @@ class PairwiseView(QWidget):
             b=matchup.second.id,
             verdict=verdict,
             blind=self.blind,
+            swapped=self._swapped,
         )
         self.document.add_preference(preference)
         self.sig_voted.emit(preference.id)
