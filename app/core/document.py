@@ -59,6 +59,7 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
         raise PrototypeError.single(filename, 1, 1, "text is too large for a prototype")
     if text.startswith("\ufeff"):
         text = text[1:]
+    _refuse_conflict_markers(text, filename)
     try:
         located = load_located(text)
     except YamlSyntaxError as exc:
@@ -83,6 +84,20 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
         raise PrototypeError.single(filename, 1, 1, "YAML is nested too deeply") from None
     _check_references(proto, located, filename)
     return proto
+
+
+def _refuse_conflict_markers(text: str, filename: str) -> None:
+    """`protostudio merge -o` writes both sides of a conflict between git markers: say so, not "bad YAML"."""
+    if "<<<<<<< " not in text:
+        return
+    problems = [
+        Problem(filename, number, 1, "unresolved merge conflict: keep the version you want between "
+                "`<<<<<<<` and `>>>>>>>`, delete the other and the three marker lines")
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.startswith("<<<<<<< ")
+    ]
+    if problems:
+        raise PrototypeError(problems)
 
 
 def _migrate(data: dict[str, Any], located: Located, filename: str) -> dict[str, Any]:
