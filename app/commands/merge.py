@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
     parser = sub.add_parser(
         NAME,
         help="merge copies of a prototype: BASE OURS THEIRS (git merge driver) or A B",
-        description="Merge two copies of a prototype (A B) or three (BASE OURS THEIRS, as a git merge driver). "
+        description="Merge two copies of a prototype (A B) or three (BASE OURS THEIRS, as a git merge "
+        "driver). "
         "Runs, ratings, votes and eval runs are unioned; profiles, rules, models, cases and assertions merge "
         "field by field, and a field changed differently on both sides is a conflict (exit 1).",
     )
@@ -112,7 +113,7 @@ def _write(path: str, text: str) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run without `app.cli` (until `merge` is listed in `app.cli.COMMANDS`): `python -m app.commands.merge`."""
+    """Run without `app.cli` (until `merge` is in `app.cli.COMMANDS`): `python -m app.commands.merge`."""
     parser = argparse.ArgumentParser(prog="protostudio")
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args([NAME, *(sys.argv[1:] if argv is None else argv)])

@@ -128,12 +128,14 @@ class _Merger:
             return theirs
         if theirs == base:
             return ours
+        if records and _stamped(ours, theirs):  # a rating changes as a whole: the later one wins
+            return _later(ours, theirs)
         if isinstance(ours, dict) and isinstance(theirs, dict):
             return self.mapping(base if isinstance(base, dict) else MISSING, ours, theirs, where, records)
         if isinstance(ours, list) and isinstance(theirs, list):
             keyed = _keyed_by(ours, theirs, base, where)
             if keyed is not None:
-                return self.keyed_list(base, ours, theirs, where, records or keyed == "rater", keyed)
+                return self.keyed_list(base, ours, theirs, where, records=records or keyed == "rater", key=keyed)
         if records:
             return _later(ours, theirs)
         return self.conflict(ours, theirs, where)
@@ -156,13 +158,14 @@ class _Merger:
             container = next((type(v) for v in (o, t, b) if isinstance(v, dict | list)), None)
             if container is not None:  # an omitted list or mapping is an empty one (defaults are not written)
                 o, t, b = (container() if v is MISSING else v for v in (o, t, b))
-            child = self.value(b, o, t, where.key(name), records or (not where.shown and name in RECORD_SECTIONS))
+            is_record = records or (not where.shown and name in RECORD_SECTIONS)
+            child = self.value(b, o, t, where.key(name), is_record)
             if child is not MISSING:
                 out[name] = child
         return out
 
     def keyed_list(
-        self, base: Any, ours: list[Any], theirs: list[Any], where: _Where, records: bool, key: str
+        self, base: Any, ours: list[Any], theirs: list[Any], where: _Where, *, records: bool, key: str
     ) -> list[Any]:
         def index(items: Any) -> dict[str, tuple[int, Any]]:
             if not isinstance(items, list):
@@ -199,6 +202,10 @@ def _keyed_by(ours: list[Any], theirs: list[Any], base: Any, where: _Where) -> s
     return None
 
 
+def _stamped(*values: Any) -> bool:
+    return any(isinstance(v, dict) and "updated" in v for v in values)
+
+
 def _later(ours: Any, theirs: Any) -> Any:
     """Both sides changed a record: the later `updated` wins, else a fixed choice that ignores sides."""
     if ours is MISSING or theirs is MISSING:  # deleted on one side, changed on the other: keep it
@@ -206,6 +213,8 @@ def _later(ours: Any, theirs: Any) -> Any:
     stamps = [v.get("updated") if isinstance(v, dict) else None for v in (ours, theirs)]
     if all(isinstance(s, str) for s in stamps) and stamps[0] != stamps[1]:
         return ours if stamps[0] > stamps[1] else theirs  # type: ignore[operator]
+    if [isinstance(s, str) for s in stamps].count(True) == 1:  # edited since format 3 beats a legacy one
+        return ours if isinstance(stamps[0], str) else theirs
     return max(ours, theirs, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
 
 
@@ -251,7 +260,9 @@ def merge(base: Side | None, ours: Side, theirs: Side) -> MergeResult:
         return MergeResult(
             conflicts,
             ours_text=_canonical(merge_data(data[0], ours_data, theirs_data, take="ours")[0], ours.name),
-            theirs_text=_canonical(merge_data(data[0], ours_data, theirs_data, take="theirs")[0], theirs.name),
+            theirs_text=_canonical(
+                merge_data(data[0], ours_data, theirs_data, take="theirs")[0], theirs.name
+            ),
         )
     text = _canonical(merged, ours.name)
     return MergeResult([], parse_prototype(text, ours.name), text)
@@ -280,12 +291,15 @@ def conflict_text(result: MergeResult, ours_label: str, theirs_label: str) -> st
     return "".join(out)
 
 
-def describe(conflict: Conflict, ours: Side, theirs: Side, shorten: Callable[[Any], str] | None = None) -> str:
+def describe(
+    conflict: Conflict, ours: Side, theirs: Side, shorten: Callable[[Any], str] | None = None
+) -> str:
     """`ours.yaml:12:20: conflict at profiles[playful].system_prompt` and both values, for people."""
     show = shorten or _short
     at_ours, at_theirs = ours.mark(conflict.ours_path), theirs.mark(conflict.theirs_path)
     return (
-        f"{ours.name}:{at_ours.line}:{at_ours.col}: conflict at {conflict.path}: changed differently on both sides\n"
+        f"{ours.name}:{at_ours.line}:{at_ours.col}: conflict at {conflict.path}: "
+        "changed differently on both sides\n"
         f"    ours   ({ours.name}:{at_ours.line}:{at_ours.col}): {show(conflict.ours)}\n"
         f"    theirs ({theirs.name}:{at_theirs.line}:{at_theirs.col}): {show(conflict.theirs)}"
     )

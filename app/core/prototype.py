@@ -201,7 +201,9 @@ class Rating(Strict):
     thumb: Thumb | None = None
     note: str = ""
     tags: list[str] = Field(default_factory=list)
-    updated: str | None = Field(None, description="When the rater last changed it; a merge keeps the later one.")
+    updated: str | None = Field(
+        None, description="When the rater last changed it; a merge keeps the later one."
+    )
 
 
 class Run(Strict):
@@ -228,7 +230,7 @@ class Run(Strict):
     cost_usd: float | None = Field(None, description="Unknown when the model has no price.")
     cached: bool = False
     ratings: list[Rating] = Field(
-        default_factory=list, description="One rating per rater; read and write them through app.core.ratings."
+        default_factory=list, description="One rating per rater; read and write them with app.core.ratings."
     )
 
 

@@ -120,7 +120,8 @@ def test_duplicate_yaml_keys_are_refused_not_overwritten() -> None:
 def test_version_newer_than_known() -> None:
     message = only_problem(VALID.replace("protostudio: 1", "protostudio: 7"))
     assert message == (
-        f"demo.yaml:1:14: this file uses format version 7, but this app reads up to version {FORMAT_VERSION}; "
+        "demo.yaml:1:14: this file uses format version 7, but this app reads up to version "
+        f"{FORMAT_VERSION}; "
         "update Protostudio to open it"
     )
 
