@@ -135,7 +135,8 @@ class _Merger:
         if isinstance(ours, list) and isinstance(theirs, list):
             keyed = _keyed_by(ours, theirs, base, where)
             if keyed is not None:
-                return self.keyed_list(base, ours, theirs, where, records=records or keyed == "rater", key=keyed)
+                is_record = records or keyed == "rater"
+                return self.keyed_list(base, ours, theirs, where, records=is_record, key=keyed)
         if records:
             return _later(ours, theirs)
         return self.conflict(ours, theirs, where)
