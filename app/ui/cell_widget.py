@@ -110,6 +110,8 @@ class CellWidget(QFrame):
         self.run: Run | None = None
         self.rater = "unknown"
         """Whose rating the bar shows and edits; the grid sets it from the document."""
+        self.editable = True
+        """False while showing another rater's rating (read-only)."""
         self.streaming = False
         self.setObjectName("cell")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -275,7 +277,7 @@ class CellWidget(QFrame):
 
     def show_rating(self) -> None:
         run = self.run
-        self._set_rating_enabled(run is not None and not self.streaming)
+        self._set_rating_enabled(run is not None and not self.streaming and self.editable)
         rating = rating_of(run, self.rater) if run is not None else Rating()
         split = split_of(run) if run is not None else None
         self.split.setText(split.text.replace(" rated · ", "·") if split and split.raters > 1 else "")
@@ -292,7 +294,7 @@ class CellWidget(QFrame):
         return Rating(thumb=thumb, note=self.note.text().strip(), tags=tags)
 
     def _thumb(self, which: str) -> None:
-        if self.run is None or self.streaming:
+        if self.run is None or self.streaming or not self.editable:
             return
         current = rating_of(self.run, self.rater).thumb
         new = None if current == which else which
@@ -302,7 +304,7 @@ class CellWidget(QFrame):
         self.sig_rate.emit(self.run.id, self.current_rating())
 
     def _commit_text(self) -> None:
-        if self.run is not None and not self.streaming:
+        if self.run is not None and not self.streaming and self.editable:
             rating = self.current_rating()
             stored = rating_of(self.run, self.rater)
             if (rating.thumb, rating.note, rating.tags) != (stored.thumb, stored.note, stored.tags):

@@ -36,6 +36,8 @@ class Document(QObject):
     """The document was saved under a new path or replaced by another file."""
     sig_dirty_changed = Signal(bool)
     """The unsaved-changes flag flipped."""
+    sig_rater_changed = Signal(str)
+    """Who rates in this window changed (Settings → You)."""
 
     def __init__(self, proto: Prototype, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +46,11 @@ class Document(QObject):
         self._dirty = False
         self.rater = current_rater()
         """Who rates in this window: stamped on every thumb, note, tag and vote."""
+
+    def set_rater(self, rater: str) -> None:
+        if rater and rater != self.rater:
+            self.rater = rater
+            self.sig_rater_changed.emit(rater)
 
     # -- state ---------------------------------------------------------------------------------------
 

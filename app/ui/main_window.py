@@ -365,6 +365,7 @@ class MainWindow(QMainWindow):
         from app.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services, self.document.proto, self)
+        dialog.rater.sig_rater_changed.connect(self.document.set_rater)
         dialog.exec()
 
     def show_shortcuts(self) -> None:

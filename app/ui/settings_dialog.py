@@ -27,6 +27,7 @@ from app.providers.pricing import PriceError
 from app.providers.registry import ProviderSpec
 from app.ui.async_result import deliver
 from app.ui.jobs import Job
+from app.ui.rater_settings import RaterTab
 from app.ui.services import Services
 
 CHECKING = "checking…"
@@ -295,9 +296,11 @@ class SettingsDialog(QDialog):
         self.resize(760, 460)
         self.providers = ProvidersTab(services)
         self.prices = PricesTab(services, proto)
+        self.rater = RaterTab()
         tabs = QTabWidget()
         tabs.addTab(self.providers, "Providers and keys")
         tabs.addTab(self.prices, "Prices")
+        tabs.addTab(self.rater, "You (rater)")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

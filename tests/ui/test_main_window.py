@@ -105,7 +105,7 @@ def test_thumb_note_and_tag_a_cell_by_keyboard(
     QTest.keyClick(cell, Qt.Key.Key_Minus)
     assert rating_of(window.document.proto.run(cell.run.id), window.document.rater).thumb == "down"
     qtbot.mouseClick(cell.down, Qt.MouseButton.LeftButton)  # clicking again clears
-    assert not window.document.proto.run(cell.run.id).ratings
+    assert rating_of(window.document.proto.run(cell.run.id), window.document.rater).thumb is None
     assert not cell.down.isChecked() and not cell.up.isChecked()
     QTest.keyClick(cell, Qt.Key.Key_Down)
     assert window.grid.cells[("c2", "p2", "fake")].hasFocus()
