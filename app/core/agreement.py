@@ -124,7 +124,11 @@ class RaterAgreement:
         return f"{words}, {self.shared} shared {self.unit}{plural} ({self.method}{stat})"
 
 
-def _thumb_labels(proto: Prototype) -> dict[str, dict[Hashable, str]]:
+Labels = dict[str, dict[Hashable, str]]
+"""rater -> item -> label: what the statistics need, collected cheaply from the document."""
+
+
+def thumb_labels(proto: Prototype) -> Labels:
     """rater -> run id -> thumb."""
     labels: dict[str, dict[Hashable, str]] = defaultdict(dict)
     for run in proto.runs:
@@ -144,7 +148,7 @@ def _vote_key(pref: Preference) -> tuple[tuple[str, str], Verdict]:
     return (pref.b, pref.a), _FLIP[pref.verdict]
 
 
-def _vote_labels(proto: Prototype) -> dict[str, dict[Hashable, str]]:
+def vote_labels(proto: Prototype) -> Labels:
     """rater -> run pair -> verdict (the newest vote of that rater on that pair)."""
     labels: dict[str, dict[Hashable, str]] = defaultdict(dict)
     for pref in sorted(votes_of(proto), key=lambda p: p.created):
@@ -174,8 +178,12 @@ def _agreements(kind: str, unit: str, labels: dict[str, dict[Hashable, str]]) ->
 
 def rater_agreement(proto: Prototype) -> list[RaterAgreement]:
     """Thumbs, then votes: the all-rater alpha when there are more than two raters, then every pair."""
-    thumbs = _agreements("thumbs", "answer", _thumb_labels(proto))
-    return thumbs + _agreements("votes", "pair", _vote_labels(proto))
+    return agreements_from(thumb_labels(proto), vote_labels(proto))
+
+
+def agreements_from(thumbs: Labels, votes: Labels) -> list[RaterAgreement]:
+    """The statistics step of `rater_agreement`, on collected labels (so a GUI can run it off-thread)."""
+    return _agreements("thumbs", "answer", thumbs) + _agreements("votes", "pair", votes)
 
 
 # -- between the team and the checks -----------------------------------------------------------------
@@ -214,10 +222,19 @@ class CheckAgreement:
         return f"{words} with the team's thumbs, {self.shared} outputs{stat}{warn}"
 
 
+Verdicts = dict[tuple[str, str], dict[str, bool]]
+"""(check, type) -> run id -> passed."""
+
+
 def check_agreement(proto: Prototype) -> list[CheckAgreement]:
     """Every model-graded or similarity check in the eval history against the team's majority thumb."""
+    return checks_from(*check_inputs(proto))
+
+
+def check_inputs(proto: Prototype) -> tuple[Verdicts, dict[str, str]]:
+    """The newest verdict of each model-graded check per run, and the team's thumb per rated run."""
     runs = {run.id: run for run in proto.runs}
-    verdicts: dict[tuple[str, str], dict[str, bool]] = {}
+    verdicts: Verdicts = {}
     for eval_run in sorted(proto.evals, key=lambda e: e.created):  # newer verdicts replace older ones
         for result in eval_run.results:
             if result.run is None or result.run not in runs:
@@ -225,14 +242,24 @@ def check_agreement(proto: Prototype) -> list[CheckAgreement]:
             for index, check in enumerate(result.assertions):
                 if check.type.removeprefix("not-") not in MODEL_GRADED:
                     continue
-                which = (f"{result.case}: {check.key or f'assert[{index}]'}", check.type)
+                name = check.key or f"assert[{index}]"
+                shared = name.startswith("default_assert")  # one check applied to every case
+                which = (name if shared else f"{result.case}: {name}", check.type)
                 verdicts.setdefault(which, {})[result.run] = check.passed
+    thumbs: dict[str, str] = {
+        run_id: thumb for run_id, run in runs.items() if (thumb := team_thumb(run)) is not None
+    }
+    return verdicts, thumbs
+
+
+def checks_from(verdicts: Verdicts, thumbs: dict[str, str]) -> list[CheckAgreement]:
+    """The statistics step of `check_agreement`."""
     out: list[CheckAgreement] = []
     for (key, type_), by_run in verdicts.items():
         cells: Counter[tuple[bool, str]] = Counter()
         pairs: list[tuple[Hashable, Hashable]] = []
         for run_id, passed in by_run.items():
-            thumb = team_thumb(runs[run_id])
+            thumb = thumbs.get(run_id)
             if thumb is not None:
                 cells[(passed, thumb)] += 1
                 pairs.append(("up" if passed else "down", thumb))

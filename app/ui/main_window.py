@@ -54,6 +54,7 @@ EXTRA_TABS = (
     ("Compare A/B", "app.ui.pairwise", "PairwiseView"),
     ("Results", "app.ui.results_panel", "ResultsPanel"),
     ("Evals", "app.ui.evals_panel", "EvalsPanel"),
+    ("Team", "app.ui.team_panel", "TeamPanel"),
 )
 
 
