@@ -22,7 +22,7 @@ def test_team_panel_shows_agreement_checks_and_bias(qtbot) -> None:
     qtbot.waitUntil(lambda: not panel.busy)
     assert "at least two raters" in panel.text.text()
 
-    ana, bo = "up up up down down down".split(), "up up down down down up".split()
+    ana, bo = ["up", "up", "up", "down", "down", "down"], ["up", "up", "down", "down", "down", "up"]
     for case in range(6):
         for rater, thumbs in (("ana", ana), ("bo", bo)):
             document.set_rater(rater)
@@ -48,5 +48,5 @@ def test_team_panel_shows_agreement_checks_and_bias(qtbot) -> None:
     assert check.shared == 4  # c2 and c5 split 1-1: no team thumb
     assert check.value == pytest.approx(0.0)
     assert "default_assert[0] (llm-rubric): not defined" not in text
-    assert "default_assert[0] (llm-rubric): slight agreement with the team's thumbs, 4 outputs (kappa 0.00); " \
-        "too few rated outputs (fewer than 5) to judge it" in text
+    assert ("default_assert[0] (llm-rubric): slight agreement with the team's thumbs, 4 outputs "
+            "(kappa 0.00); too few rated outputs (fewer than 5) to judge it") in text
