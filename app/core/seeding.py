@@ -16,7 +16,7 @@ from typing import Any
 
 from app.core.evals.textchecks import one_line
 from app.core.prototype import Assertion, Prototype
-from app.core.ratings import ratings_of, team_thumb
+from app.core.ratings import ratings_of, split_of, team_thumb
 
 DEFAULT_TARGET = "default_assert"
 """`Proposal.target` for assertions that apply to every case."""
@@ -29,6 +29,8 @@ class Proposal:
     target: str
     assertion: Assertion
     origin: str
+    run: str | None = None
+    """The rated run it was seeded from, if any (to show how the team rated that answer)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,12 +45,13 @@ def propose(proto: Prototype) -> list[Proposal]:
     proposals: list[Proposal] = []
     seen: set[tuple[str, str, str]] = set()
 
-    def add(target: str, type_: str, value: str, origin: str) -> None:
+    def add(target: str, type_: str, value: str, origin: str, run: str | None = None) -> None:
         key = (target, type_, value.strip())
         if key in seen or not value.strip():
             return
         seen.add(key)
-        proposals.append(Proposal(target, Assertion(type=type_, value=value, description=origin), origin))
+        assertion = Assertion(type=type_, value=value, description=origin)
+        proposals.append(Proposal(target, assertion, origin, run))
 
     for target, assertion in _existing(proto):
         seen.add((target, assertion.type, str(assertion.value).strip()))
@@ -59,9 +62,9 @@ def propose(proto: Prototype) -> list[Proposal]:
         where = f"{run.id} ({run.profile} × {run.model})"
         thumb = team_thumb(run)
         if thumb == "up":
-            add(run.case, "similar", run.output, f"seeded from a thumbs-up on {where}")
+            add(run.case, "similar", run.output, f"seeded from a thumbs-up on {where}", run.id)
         elif thumb == "down":
-            add(run.case, "not-similar", run.output, f"seeded from a thumbs-down on {where}")
+            add(run.case, "not-similar", run.output, f"seeded from a thumbs-down on {where}", run.id)
             for rating in ratings_of(run):
                 if rating.thumb == "down" and rating.note.strip():
                     add(
@@ -69,6 +72,7 @@ def propose(proto: Prototype) -> list[Proposal]:
                         "llm-rubric",
                         rubric_from_note(rating.note),
                         f"drafted from the note on a thumbs-down on {where}: {one_line(rating.note, 80)}",
+                        run.id,
                     )
     for profile in proto.profiles:
         for rule in profile.behavior_spec:
@@ -79,6 +83,24 @@ def propose(proto: Prototype) -> list[Proposal]:
             for example in rule.bad:
                 add(DEFAULT_TARGET, "not-similar", example, f"bad example of {origin}")
     return proposals
+
+
+def team_support(proto: Prototype, proposal: Proposal) -> str:
+    """How the team rated the answer a proposal was seeded from, e.g. `2 of 3 raters agree (2 👍 1 👎)`.
+
+    A seeded check says that answer was good (`similar`) or bad (`not-similar`, a rubric from a note);
+    this counts the raters who agree. Empty for proposals not seeded from a rating.
+    """
+    if proposal.run is None:
+        return ""
+    try:
+        split = split_of(proto.run(proposal.run))
+    except KeyError:
+        return ""
+    if not split.raters:
+        return ""
+    agree = split.up if proposal.assertion.type == "similar" else split.down
+    return f"{agree} of {split.raters} rater(s) agree ({split.up} 👍 {split.down} 👎)"
 
 
 def rubric_from_note(note: str) -> str:

@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.agreement import CheckAgreement, check_inputs, checks_from
 from app.core.evals.assertions import TYPES, AssertionSpecError, check_assertion
 from app.core.evals.editing import value_from_text, value_to_text
 from app.core.prototype import Assertion, Prototype
-from app.core.seeding import DEFAULT_TARGET, apply, propose
+from app.core.seeding import DEFAULT_TARGET, apply, propose, team_support
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
 from app.ui.async_result import deliver
 from app.ui.document import Document
@@ -43,6 +44,7 @@ from app.ui.evals_results import (
     failures_text,
     latest_summary,
 )
+from app.ui.jobs import Job
 from app.ui.plain import plain_label, plain_tip
 from app.ui.services import Services
 
@@ -243,7 +245,27 @@ class EvalsPanel(QWidget):
         self._build()
         document.sig_evals_changed.connect(self.on_evals_changed)
         document.sig_structure_changed.connect(self.on_structure_changed)
+        document.sig_evals_changed.connect(self.refresh_team_flags)
+        document.sig_rating_changed.connect(self.refresh_team_flags)
         self.refresh_results()
+        self.refresh_team_flags()
+
+    def refresh_team_flags(self, *_args: object) -> None:
+        """Flag model-graded checks that disagree with the team's thumbs, before anyone relies on them."""
+        verdicts, thumbs = check_inputs(self.document.proto)
+        if not verdicts:
+            self.team_flags.hide()
+            return
+        Job(lambda: checks_from(verdicts, thumbs)).owned_by(self).success(self._show_team_flags).start()
+
+    def _show_team_flags(self, checks: list[CheckAgreement]) -> None:
+        flagged = [c for c in checks if c.flagged]
+        self.team_flags.setVisible(bool(flagged))
+        self.team_flags.setText("\n".join(
+            f"⚠ {c.key} ({c.type}) disagrees with the team's thumbs: {c.summary} · "
+            f"pass {c.pass_up}👍/{c.pass_down}👎, fail {c.fail_up}👍/{c.fail_down}👎"
+            for c in flagged
+        ))
 
     def _build(self) -> None:
         self.editor = AssertionEditor(self.document)
@@ -293,6 +315,12 @@ class EvalsPanel(QWidget):
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(bar)
         lower_layout.addWidget(self.status)
+        self.team_flags = plain_label()  # check keys and types come from the file
+        self.team_flags.setObjectName("evals-team-flags")
+        self.team_flags.setWordWrap(True)
+        self.team_flags.setStyleSheet("color: #8a5300;")
+        self.team_flags.hide()
+        lower_layout.addWidget(self.team_flags)
         lower_layout.addWidget(results, 1)
         lower_layout.addWidget(self.failures)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -352,7 +380,8 @@ class EvalsPanel(QWidget):
                 "or add rules to a profile's behavior spec"
             )
             return None
-        dialog = ProposalsDialog(proposals, self)
+        support = [team_support(self.document.proto, p) for p in proposals]
+        dialog = ProposalsDialog(proposals, self, support)
         dialog.accepted.connect(lambda: self._accept_proposals(dialog))
         self.dialog = dialog
         dialog.open()
