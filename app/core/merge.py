@@ -260,20 +260,19 @@ def merge(base: Side | None, ours: Side, theirs: Side) -> MergeResult:
     if conflicts:
         return MergeResult(
             conflicts,
-            ours_text=_canonical(merge_data(data[0], ours_data, theirs_data, take="ours")[0], ours.name),
+            ours_text=_canonical(merge_data(data[0], ours_data, theirs_data, take="ours")[0], ours.name)[1],
             theirs_text=_canonical(
                 merge_data(data[0], ours_data, theirs_data, take="theirs")[0], theirs.name
-            ),
+            )[1],
         )
-    text = _canonical(merged, ours.name)
-    return MergeResult([], parse_prototype(text, ours.name), text)
+    proto, text = _canonical(merged, ours.name)
+    return MergeResult([], proto, text)
 
 
-def _canonical(data: dict[str, Any], name: str) -> str:
+def _canonical(data: dict[str, Any], name: str) -> tuple[Prototype, str]:
     """Load-then-save of the merged data, so the output is canonical and fully checked."""
-    text = dump(data)
-    proto = parse_prototype(text, f"{name} (merged)")
-    return dump(to_data(proto))
+    proto = parse_prototype(dump(data), f"{name} (merged)")
+    return proto, dump(to_data(proto))
 
 
 def conflict_text(result: MergeResult, ours_label: str, theirs_label: str) -> str:
