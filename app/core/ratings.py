@@ -59,10 +59,10 @@ class Split:
 
     @property
     def text(self) -> str:
-        """E.g. `3 rated · 2 👍 1 👎`; empty when nobody rated."""
+        """E.g. `3 rated: 2 up, 1 down` (words: some desktops have no emoji font); empty when nobody rated."""
         if not self.raters:
             return ""
-        return f"{self.raters} rated · {self.up} 👍 {self.down} 👎"
+        return f"{self.raters} rated: {self.up} up, {self.down} down"
 
 
 def split_of(run: Run) -> Split:

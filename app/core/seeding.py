@@ -86,7 +86,7 @@ def propose(proto: Prototype) -> list[Proposal]:
 
 
 def team_support(proto: Prototype, proposal: Proposal) -> str:
-    """How the team rated the answer a proposal was seeded from, e.g. `2 of 3 raters agree (2 👍 1 👎)`.
+    """How the team rated the answer a proposal was seeded from, e.g. `2 of 3 rater(s) agree (2 up, 1 down)`.
 
     A seeded check says that answer was good (`similar`) or bad (`not-similar`, a rubric from a note);
     this counts the raters who agree. Empty for proposals not seeded from a rating.
@@ -100,7 +100,7 @@ def team_support(proto: Prototype, proposal: Proposal) -> str:
     if not split.raters:
         return ""
     agree = split.up if proposal.assertion.type == "similar" else split.down
-    return f"{agree} of {split.raters} rater(s) agree ({split.up} 👍 {split.down} 👎)"
+    return f"{agree} of {split.raters} rater(s) agree ({split.up} up, {split.down} down)"
 
 
 def rubric_from_note(note: str) -> str:

@@ -280,7 +280,7 @@ class CellWidget(QFrame):
         self._set_rating_enabled(run is not None and not self.streaming and self.editable)
         rating = rating_of(run, self.rater) if run is not None else Rating()
         split = split_of(run) if run is not None else None
-        self.split.setText(split.text.replace(" rated · ", "·") if split and split.raters > 1 else "")
+        self.split.setText(split.text if split and split.raters > 1 else "")
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(rating.thumb == "up")
             self.down.setChecked(rating.thumb == "down")

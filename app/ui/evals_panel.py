@@ -263,7 +263,7 @@ class EvalsPanel(QWidget):
         self.team_flags.setVisible(bool(flagged))
         self.team_flags.setText("\n".join(
             f"⚠ {c.key} ({c.type}) disagrees with the team's thumbs: {c.summary} · "
-            f"pass {c.pass_up}👍/{c.pass_down}👎, fail {c.fail_up}👍/{c.fail_down}👎"
+            f"passed on {c.pass_up} up / {c.pass_down} down, failed on {c.fail_up} up / {c.fail_down} down"
             for c in flagged
         ))
 

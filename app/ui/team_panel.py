@@ -128,7 +128,7 @@ def _lines(
         for variant in tally.variants:
             up, down = tally.thumbs.get(variant, (0, 0))
             if up + down:
-                parts.append(f"{tally.labels[variant]} {up}👍 {down}👎")
+                parts.append(f"{tally.labels[variant]} {up} up, {down} down")
         lines.append(f"  {name}: {'; '.join(parts) or 'no thumbs'}")
     lines += ["", "Between raters"]
     lines += [f"  {a.kind.capitalize()} · {' & '.join(a.raters)}: {a.summary}" for a in agreements] or [
@@ -139,8 +139,8 @@ def _lines(
     for c in checks:
         lines.append(f"  {'⚠ ' if c.flagged else ''}{c.key} ({c.type}): {c.summary}")
         if c.shared:
-            lines.append(f"      check passed: {c.pass_up} 👍 / {c.pass_down} 👎 · "
-                         f"check failed: {c.fail_up} 👍 / {c.fail_down} 👎")
+            lines.append(f"      check passed: {c.pass_up} up / {c.pass_down} down · "
+                         f"check failed: {c.fail_up} up / {c.fail_down} down")
     lines += ["", "Position bias in blind A/B"]
     lines += [f"  {'⚠ ' if b.biased else ''}{b.rater}: {b.summary}" for b in bias] or [
         "  No blind votes yet."]

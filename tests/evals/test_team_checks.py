@@ -52,7 +52,7 @@ def test_a_judge_that_disagrees_with_the_team_is_flagged(
     qtbot.waitUntil(lambda: not panel.team_flags.isHidden(), timeout=10_000)
     text = panel.team_flags.text()
     assert text.startswith("⚠ fruits: assert[0] (llm-rubric) disagrees with the team's thumbs")
-    assert "pass 1👍/2👎, fail 2👍/1👎" in text
+    assert "passed on 1 up / 2 down, failed on 2 up / 1 down" in text
 
 
 def test_proposals_show_how_the_team_rated_their_source(panel: EvalsPanel, document: Document) -> None:
@@ -60,9 +60,9 @@ def test_proposals_show_how_the_team_rated_their_source(panel: EvalsPanel, docum
     proposals = propose(document.proto)
     from_r0 = next(p for p in proposals if p.run == "r0")
     assert from_r0.assertion.type == "similar"
-    assert team_support(document.proto, from_r0) == "2 of 3 rater(s) agree (2 👍 1 👎)"
+    assert team_support(document.proto, from_r0) == "2 of 3 rater(s) agree (2 up, 1 down)"
     dialog = panel.propose()
     assert dialog is not None
     texts = [dialog.list.item(i).text() for i in range(dialog.list.count())]
-    assert any("team: 2 of 3 rater(s) agree (2 👍 1 👎)" in t for t in texts)
+    assert any("team: 2 of 3 rater(s) agree (2 up, 1 down)" in t for t in texts)
     dialog.reject()

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import fake_prototype
-from fakeserver import FakeOpenAI
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.core.document import save_prototype
+from app.core.document import load_prototype, save_prototype
 from app.core.prototype import Rating, Run
 from app.core.rater import current_rater, load_identity
 from app.core.ratings import rating_of
@@ -19,19 +17,18 @@ TIMEOUT = 20_000
 
 
 @pytest.fixture
-def rated_file(tmp_path: Path, fake_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Path:
+def rated_file(proto_file: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every cell has an answer; bo rated two of them, ana (you) rated the first."""
     monkeypatch.setenv("PROTOSTUDIO_RATER", "ana")
-    proto = fake_prototype(fake_server.base_url)
+    proto = load_prototype(proto_file)
     for case in ("c1", "c2"):
         for profile in ("p1", "p2"):
             proto.runs.append(Run(id=f"r-{case}-{profile}", created="2026-01-01T00:00:00Z", profile=profile,
                                   model="fake", case=case, output=f"answer {case} {profile}"))
     proto.run("r-c1-p1").ratings = [Rating(rater="ana", thumb="up"), Rating(rater="bo", thumb="down")]
     proto.run("r-c2-p2").ratings = [Rating(rater="bo", thumb="up", note="nice")]
-    path = tmp_path / "team.yaml"
-    save_prototype(proto, path)
-    return path
+    save_prototype(proto, proto_file)
+    return proto_file
 
 
 def test_next_unrated_jumps_to_your_next_unrated_answer(qtbot, make_window, rated_file: Path) -> None:
@@ -74,7 +71,7 @@ def test_cells_show_the_split_and_the_filter_shows_one_rater_read_only(
 ) -> None:
     window = make_window(rated_file)
     bar, cell = window.grid.team_bar, window.grid.cells[("c1", "p1", "fake")]
-    assert cell.split.text() == "2·1 👍 1 👎"
+    assert cell.split.text() == "2 rated: 1 up, 1 down"
     assert cell.up.isChecked() and cell.up.isEnabled()
     assert [bar.filter.itemData(i) for i in range(bar.filter.count())] == [None, "bo"]
     bar.filter.setCurrentIndex(1)

@@ -42,7 +42,7 @@ def test_team_panel_shows_agreement_checks_and_bias(qtbot) -> None:
     qtbot.waitUntil(lambda: not panel.busy)
     text = panel.text.text()
     assert "Thumbs · ana & bo: fair agreement, 6 shared answers (Cohen's kappa 0.33)" in text
-    assert "ana: Profile p1 × Tiny 3👍 3👎" in text
+    assert "ana: Profile p1 × Tiny 3 up, 3 down" in text
     assert "bo: 100% of 6 decisive blind votes went to the left" in text  # b shown left, b chosen
     [check] = panel.checks
     assert check.shared == 4  # c2 and c5 split 1-1: no team thumb
