@@ -264,6 +264,13 @@ def _check_references(proto: Prototype, located: Located, filename: str) -> None
     for index, run in enumerate(proto.runs):
         if run.parent is not None and run.parent not in run_ids:
             add(("runs", index, "parent"), f"run continues unknown run {run.parent!r}")
+        seen_raters: set[str] = set()
+        for r_index, rating in enumerate(run.ratings):
+            who = rating.rater or "unknown"  # the same rule as app.core.ratings.rater_label
+            if who in seen_raters:
+                add(("runs", index, "ratings", r_index),
+                    f"run {run.id!r} has two ratings by {who!r}; keep one rating per rater")
+            seen_raters.add(who)
     if problems:
         raise PrototypeError(problems)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.core.document import dumps_prototype, parse_prototype
+from app.core.errors import PrototypeError
 from app.core.migrations import v2_to_v3
 from app.core.ratings import rater_label, raters, rating_of
 
@@ -58,3 +59,17 @@ def test_the_step_is_a_pure_dict_transform_that_ignores_what_it_does_not_own() -
     assert v2_to_v3(data) == {"name": "x", "runs": [{"id": "r", "messages_ref": 3,
                                                        "ratings": [{"thumb": "down"}]}, "odd"]}
     assert v2_to_v3({"name": "no runs"}) == {"name": "no runs"}
+
+
+def test_two_ratings_by_one_rater_are_refused_with_a_position() -> None:
+    text = (
+        "protostudio: 3\nname: Dup\ncases:\n  - {id: c1, turns: [{content: hi}]}\nruns:\n"
+        '  - {id: r1, created: "2026-01-01T00:00:00Z", profile: p, model: m, case: c1,\n'
+        "     ratings: [{rater: ana, thumb: up}, {rater: ana, thumb: down}]}\n"
+    )
+    try:
+        parse_prototype(text, "dup.yaml")
+    except PrototypeError as exc:
+        assert str(exc) == "dup.yaml:7:41: run 'r1' has two ratings by 'ana'; keep one rating per rater"
+    else:
+        raise AssertionError("a duplicate rater loaded")
