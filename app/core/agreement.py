@@ -311,11 +311,15 @@ def binomial_two_sided(k: int, n: int) -> float:
 
 
 def position_bias(proto: Prototype) -> list[PositionBias]:
-    """Per rater, among blind votes for one side (not ties or "both bad"), the share for the left side."""
+    """Per rater, among blind votes for one side (not ties or "both bad"), the share for the left side.
+
+    Votes without a rater predate format 3, which is also when the side shown on the left started
+    being recorded (`swapped`), so they are left out rather than all counted as "a on the left".
+    """
     left: Counter[str] = Counter()
     decisive: Counter[str] = Counter()
     for pref in votes_of(proto):
-        if not pref.blind or pref.verdict not in ("a", "b"):
+        if not pref.blind or pref.verdict not in ("a", "b") or not pref.rater:
             continue
         name = rater_label(pref.rater)
         decisive[name] += 1

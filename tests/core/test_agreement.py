@@ -181,6 +181,7 @@ def test_position_bias_counts_the_side_shown_on_the_left() -> None:
     prefs += [Preference(id=f"w{i}", created="1", rater="bo", a="r0", b="r1", verdict="b", blind=True)
               for i in range(10)]  # always the right side
     prefs.append(Preference(id="x", created="1", rater="bo", a="r0", b="r1", verdict="a", blind=False))
+    prefs.append(Preference(id="old", created="1", a="r0", b="r1", verdict="a", blind=True))  # no side known
     proto.preferences = prefs
     ana, bo = position_bias(proto)
     assert (ana.rater, ana.left, ana.decisive, ana.biased) == ("ana", 5, 10, False)
