@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "export": "app.commands.export",
     "import": "app.commands.import_",
     "status": "app.commands.status",
+    "rate": "app.commands.rate",
+    "merge": "app.commands.merge",
 }
 """Subcommand name -> module with a `register(subparsers)` function."""
 
@@ -35,9 +37,13 @@ SUMMARIES: dict[str, str] = {
     "run": "run profiles x models x cases headless and save the results into the file",
     "eval": "grade the cases' assertions over the variants; exit 1 on regression or low pass rate",
     "seed": "propose assertions from 👍/👎 ratings, notes and behavior specs; review, then write",
-    "report": "print human win rates: 👍 rate, pairwise win rate, Bradley-Terry score with 95%% CI",
+    "report": "print human win rates: 👍 rate, pairwise win rate, Bradley-Terry score with 95%% CI "
+    "(--agreement: agreement between raters)",
     "export": "write the prototype as a promptfoo config, openai/evals registry, or DPO pairs",
     "import": "read a promptfoo config into a new prototype file",
+    "status": "show each cell's current answer, rating and whether it is out of date",
+    "rate": "rate one run: thumbs up/down or clear, with an optional note and tags, as one rater",
+    "merge": "merge copies of a prototype: BASE OURS THEIRS (git merge driver) or A B",
 }
 """One line per subcommand for `protostudio --help`, so listing them imports none of their modules
 (those pull in pydantic, openai, numpy: about a second). A command missing here is imported."""

@@ -41,7 +41,8 @@ def with_runs(count: int) -> Prototype:
             messages=[Message(role="system", content=proto.profiles[0].system_prompt),
                       Message(role="user", content="How much is the tip?")],
             output=output, finish_reason="stop", usage=Usage(prompt_tokens=120, completion_tokens=96),
-            ttft_ms=85.5, latency_ms=1432.25, cost_usd=0.0, rating=Rating(thumb="up", note="clear"))
+            ttft_ms=85.5, latency_ms=1432.25, cost_usd=0.0,
+            ratings=[Rating(rater="ana", thumb="up", note="clear")])
         for i in range(count)
     ]
     return proto

@@ -45,6 +45,7 @@ def fresh_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     """A new PROTOSTUDIO_HOME per test, and no provider keys leaking in from the environment."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("PROTOSTUDIO_HOME", str(home))
+    monkeypatch.delenv("PROTOSTUDIO_RATER", raising=False)
     for name in list(os.environ):
         if name.endswith("_API_KEY"):
             monkeypatch.delenv(name, raising=False)

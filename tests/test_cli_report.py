@@ -32,9 +32,9 @@ def voted_file(tmp_path: Path) -> Path:
     many_votes(proto, 2)
     vote(proto, "p1", "p3", "both_bad", blind=False)
     vote(proto, "p3", "p1", "a", blind=False)
-    proto.run("run-p1-c0").rating = Rating(thumb="up")
-    proto.run("run-p1-c1").rating = Rating(thumb="down")
-    proto.run("run-p2-c0").rating = Rating(thumb="up")
+    proto.run("run-p1-c0").ratings = [Rating(thumb="up")]
+    proto.run("run-p1-c1").ratings = [Rating(thumb="down")]
+    proto.run("run-p2-c0").ratings = [Rating(thumb="up")]
     path = tmp_path / "voted.yaml"
     save_prototype(proto, path)
     return path

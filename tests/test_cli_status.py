@@ -10,10 +10,11 @@ import pytest
 from app.cli import main
 from app.core.document import save_prototype
 from app.core.messages import build_messages
-from app.core.prototype import Case, ModelTarget, Profile, Prototype, Rating, Run, Turn
+from app.core.prototype import Case, ModelTarget, Profile, Prototype, Rating, Run, Thumb, Turn
 
 
-def _proto() -> Prototype:
+def _proto(thumbs: tuple[Thumb, ...] = ("up", "up", "down")) -> Prototype:
+    """r1 (the current answer of p1) is rated by as many raters as `thumbs`."""
     proto = Prototype(
         name="s",
         profiles=[Profile(id="p1", name="Terse", system_prompt="Be brief."), Profile(id="p2")],
@@ -24,7 +25,7 @@ def _proto() -> Prototype:
         proto.runs.append(Run(
             id=f"r{n}", created="t", profile="p1", model="m", case="c", provider="local", model_name="tiny",
             messages=build_messages(proto, proto.profile("p1"), proto.case("c")), output=output,
-            rating=Rating(thumb="up") if n == 1 else Rating(),
+            ratings=[Rating(rater=f"rater{i}", thumb=t) for i, t in enumerate(thumbs)] if n == 1 else [],
         ))
     return proto
 
@@ -43,6 +44,17 @@ def test_json_lists_every_cell_with_its_current_answer(
         "stale": False, "samples": 1}
     assert second["profile"] == "p2" and second["run"] is None and second["rating"] is None
     assert out["totals"]["cells"] == 2 and out["totals"]["up"] == 1 and out["totals"]["not_run"] == 1
+
+
+def test_json_rating_is_the_teams_majority_and_null_on_a_tie(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    for thumbs, expected in ((("down", "down", "up"), "down"), (("up", "down"), None), ((), None)):
+        save_prototype(_proto(thumbs), path)
+        assert main(["status", str(path), "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["cells"][0]["run"] == "r1" and out["cells"][0]["rating"] == expected
 
 
 def test_an_edited_profile_shows_out_of_date_with_its_new_name(

@@ -13,6 +13,7 @@ import unicodedata
 from typing import Any
 
 from app.commands.common import load_or_report
+from app.commands.report_agreement import agreement_dumps, agreement_text
 from app.core.scoring import DEFAULT_SAMPLES, PairRecord, Tally, VariantScore, collect, head_to_head, rank
 
 NAME = "report"
@@ -32,6 +33,14 @@ def register(sub: Any) -> None:
         help=f"bootstrap resamples for the confidence intervals (default {DEFAULT_SAMPLES}; 0 skips them)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap (default 0)")
+    parser.add_argument(
+        "--rater", metavar="NAME",
+        help="count only this rater's thumbs and votes (`unknown`: ratings made without a rater)",
+    )
+    parser.add_argument(
+        "--agreement", action="store_true",
+        help="print agreement instead: between raters (kappa/alpha), checks vs thumbs (2x2), position bias",
+    )
     parser.set_defaults(func=run)
 
 
@@ -42,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
     proto = load_or_report(args.file)
     if proto is None:
         return 2
-    tally = collect(proto, blind_only=args.blind_only)
+    if args.agreement:
+        if not args.json and hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="replace")
+        print(agreement_dumps(proto, str(args.file)) if args.json else agreement_text(proto))
+        return 0
+    tally = collect(proto, blind_only=args.blind_only, rater=args.rater)
     rows = rank(tally, samples=args.samples, seed=args.seed)
     pairs = head_to_head(tally)
     if args.json:
@@ -63,6 +77,7 @@ def _as_json(
     return {
         "file": str(args.file),
         "blind_only": tally.blind_only,
+        "rater": args.rater,
         "votes": len(tally.votes),
         "samples": args.samples,
         "seed": args.seed,

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         case, profile, model, sample = row.key
         tip = row.current
-        thumb = row.state.rating.thumb if tip is not None else None
+        thumb = row.state.team_thumb
         state = ("not run" if tip is None else "out of date" if row.state.stale
                  else "current" if row.answered else tip.status)
         answer = _first_line(tip.output if tip is not None else "")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.atomic import write_atomic
 from app.core.errors import Problem, PrototypeError
+from app.core.migrations import v2_to_v3
 from app.core.prompts import factor_prompts, migrate_v1_to_v2, resolve_prompts
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
@@ -21,9 +22,10 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 """Files larger than this are refused before parsing: a prototype is text, not a data dump."""
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2, 2: v2_to_v3}
 """`MIGRATIONS[n]` turns a version-n document into version n+1. Add one per format bump.
-1 -> 2: each run's inline `messages` move to the shared `prompts:` table (`app/core/prompts.py`)."""
+1 -> 2: each run's inline `messages` move to the shared `prompts:` table (`app/core/prompts.py`).
+2 -> 3: a run's single `rating:` becomes `ratings:`, one per rater (`app/core/migrations.py`)."""
 
 _ID_LISTS = ("profiles", "models", "cases", "runs", "preferences", "evals")
 
@@ -60,6 +62,7 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
         raise PrototypeError.single(filename, 1, 1, "text is too large for a prototype")
     if text.startswith("\ufeff"):
         text = text[1:]
+    _refuse_conflict_markers(text, filename)
     try:
         located = load_located(text)
     except YamlSyntaxError as exc:
@@ -93,6 +96,20 @@ def _check_prompts(proto: Prototype, located: Located, filename: str) -> None:
     for index, message in resolve_prompts(proto):
         mark = located.mark_for(("runs", index, "prompt"))
         problems.append(Problem(filename, mark.line, mark.col, message))
+    if problems:
+        raise PrototypeError(problems)
+
+
+def _refuse_conflict_markers(text: str, filename: str) -> None:
+    """`protostudio merge -o` writes both sides of a conflict between git markers: say so, not "bad YAML"."""
+    if "<<<<<<< " not in text:
+        return
+    problems = [
+        Problem(filename, number, 1, "unresolved merge conflict: keep the version you want between "
+                "`<<<<<<<` and `>>>>>>>`, delete the other and the three marker lines")
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.startswith("<<<<<<< ")
+    ]
     if problems:
         raise PrototypeError(problems)
 
@@ -261,6 +278,13 @@ def _check_references(proto: Prototype, located: Located, filename: str) -> None
     for index, run in enumerate(proto.runs):
         if run.parent is not None and run.parent not in run_ids:
             add(("runs", index, "parent"), f"run continues unknown run {run.parent!r}")
+        seen_raters: set[str] = set()
+        for r_index, rating in enumerate(run.ratings):
+            who = rating.rater or "unknown"  # the same rule as app.core.ratings.rater_label
+            if who in seen_raters:
+                add(("runs", index, "ratings", r_index),
+                    f"run {run.id!r} has two ratings by {who!r}; keep one rating per rater")
+            seen_raters.add(who)
     if problems:
         raise PrototypeError(problems)
 

@@ -83,6 +83,7 @@ def make_preference(matchup: Matchup, on_screen: Verdict, *, swapped: bool, blin
         b=matchup.second.id,
         verdict=unshuffle(on_screen, swapped),
         blind=blind,
+        swapped=swapped,
     )
 
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """The newest `protostudio:` format version this app reads and writes."""
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
@@ -224,11 +224,16 @@ class Usage(Strict):
 
 
 class Rating(Strict):
-    """What a person said about one output."""
+    """What one person said about one output. A run keeps one rating per rater."""
 
+    rater: str = Field("", description="Who rated: a display name, `Name <email>` when an email is set. "
+                       "Empty (ratings made before format 3) reads as \"unknown\".")
     thumb: Thumb | None = None
     note: str = ""
     tags: list[str] = Field(default_factory=list)
+    updated: str | None = Field(
+        None, description="When the rater last changed it; a merge keeps the later one."
+    )
 
 
 class Run(Strict):
@@ -258,7 +263,9 @@ class Run(Strict):
     latency_ms: float | None = None
     cost_usd: float | None = Field(None, description="Unknown when the model has no price.")
     cached: bool = False
-    rating: Rating = Field(default_factory=Rating)
+    ratings: list[Rating] = Field(
+        default_factory=list, description="One rating per rater; read and write them with app.core.ratings."
+    )
 
 
 class Preference(Strict):
@@ -266,10 +273,12 @@ class Preference(Strict):
 
     id: Id
     created: str
+    rater: str = Field("", description="Who voted; empty (votes made before format 3) reads as \"unknown\".")
     a: Id
     b: Id
     verdict: Verdict
     blind: bool = False
+    swapped: bool = Field(False, description="Blind mode showed `b` on the left; measures position bias.")
     note: str = ""
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from app.core.prototype import Prototype, Verdict
-from app.core.ratings import thumb_of
+from app.core.ratings import thumbs_of, votes_of
 
 ELO_BASE = 1000.0
 """The score of a variant of average strength (the geometric mean of those compared)."""
@@ -116,8 +116,11 @@ class PairRecord:
 # -- step 1: collect ---------------------------------------------------------------------------------
 
 
-def collect(proto: Prototype, *, blind_only: bool = False) -> Tally:
-    """The variants that have runs, their thumbs, and the (optionally blind-only) votes between them."""
+def collect(proto: Prototype, *, blind_only: bool = False, rater: str | None = None) -> Tally:
+    """The variants that have runs, their thumbs, and the (optionally blind-only) votes between them.
+
+    Every rater's thumb counts; with `rater`, only that person's thumbs and votes.
+    """
     runs = {run.id: run for run in proto.runs}
     seen: dict[Variant, None] = {}
     thumbs: dict[Variant, tuple[int, int]] = {}
@@ -125,14 +128,10 @@ def collect(proto: Prototype, *, blind_only: bool = False) -> Tally:
         variant = Variant(run.profile, run.model)
         seen.setdefault(variant, None)
         up, down = thumbs.get(variant, (0, 0))
-        thumb = thumb_of(run)
-        if thumb == "up":
-            up += 1
-        elif thumb == "down":
-            down += 1
-        thumbs[variant] = (up, down)
+        given = thumbs_of(run, rater)
+        thumbs[variant] = (up + given.count("up"), down + given.count("down"))
     votes: list[Vote] = []
-    for pref in proto.preferences:
+    for pref in votes_of(proto, rater):
         if blind_only and not pref.blind:
             continue
         run_a, run_b = runs.get(pref.a), runs.get(pref.b)

@@ -17,7 +17,7 @@ from typing import Any
 
 from app.core.evals.textchecks import one_line
 from app.core.prototype import Assertion, Prototype
-from app.core.ratings import rating_of
+from app.core.ratings import ratings_of, split_of, team_thumb
 
 DEFAULT_TARGET = "default_assert"
 """`Proposal.target` for assertions that apply to every case."""
@@ -30,6 +30,8 @@ class Proposal:
     target: str
     assertion: Assertion
     origin: str
+    run: str | None = None
+    """The rated run it was seeded from, if any (to show how the team rated that answer)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,13 +46,16 @@ def propose(proto: Prototype) -> list[Proposal]:
     proposals: list[Proposal] = []
     seen: set[tuple[str, str, str, tuple[str, ...]]] = set()
 
-    def add(target: str, type_: str, value: str, origin: str, profiles: tuple[str, ...] = ()) -> None:
+    def add(
+        target: str, type_: str, value: str, origin: str, *, run: str | None = None,
+        profiles: tuple[str, ...] = (),
+    ) -> None:
         key = (target, type_, value.strip(), profiles)
         if key in seen or not value.strip():
             return
         seen.add(key)
         assertion = Assertion(type=type_, value=value, description=origin, profiles=list(profiles))
-        proposals.append(Proposal(target, assertion, origin))
+        proposals.append(Proposal(target, assertion, origin, run))
 
     for target, assertion in _existing(proto):
         seen.add((target, assertion.type, str(assertion.value).strip(), tuple(assertion.profiles)))
@@ -59,29 +64,49 @@ def propose(proto: Prototype) -> list[Proposal]:
         if run.case not in case_ids or run.status != "ok" or run.parent is not None or not run.output.strip():
             continue
         where = f"{run.id} ({run.profile} × {run.model})"
-        rating = rating_of(run)
-        if rating.thumb == "up":
-            add(run.case, "similar", run.output, f"seeded from a thumbs-up on {where}")
-        elif rating.thumb == "down":
-            add(run.case, "not-similar", run.output, f"seeded from a thumbs-down on {where}")
-            if rating.note.strip():
-                add(
-                    run.case,
-                    "llm-rubric",
-                    rubric_from_note(rating.note),
-                    f"drafted from the note on a thumbs-down on {where}: {one_line(rating.note, 80)}",
-                )
+        thumb = team_thumb(run)
+        if thumb == "up":
+            add(run.case, "similar", run.output, f"seeded from a thumbs-up on {where}", run=run.id)
+        elif thumb == "down":
+            add(run.case, "not-similar", run.output, f"seeded from a thumbs-down on {where}", run=run.id)
+            for rating in ratings_of(run):
+                if rating.thumb == "down" and rating.note.strip():
+                    add(
+                        run.case,
+                        "llm-rubric",
+                        rubric_from_note(rating.note),
+                        f"drafted from the note on a thumbs-down on {where}: {one_line(rating.note, 80)}",
+                        run=run.id,
+                    )
     for profile in proto.profiles:
         for rule in profile.behavior_spec:
             origin = f"rule {rule.id!r} of profile {profile.id!r}"
             scope = (profile.id,)
             rubric = f"seeded from the behavior spec: {origin}"
-            add(DEFAULT_TARGET, "llm-rubric", rule.rule.strip(), rubric, scope)
+            add(DEFAULT_TARGET, "llm-rubric", rule.rule.strip(), rubric, profiles=scope)
             for example in rule.good:
-                add(DEFAULT_TARGET, "similar", example, f"good example of {origin}", scope)
+                add(DEFAULT_TARGET, "similar", example, f"good example of {origin}", profiles=scope)
             for example in rule.bad:
-                add(DEFAULT_TARGET, "not-similar", example, f"bad example of {origin}", scope)
+                add(DEFAULT_TARGET, "not-similar", example, f"bad example of {origin}", profiles=scope)
     return proposals
+
+
+def team_support(proto: Prototype, proposal: Proposal) -> str:
+    """How the team rated the answer a proposal was seeded from, e.g. `2 of 3 rater(s) agree (2 up, 1 down)`.
+
+    A seeded check says that answer was good (`similar`) or bad (`not-similar`, a rubric from a note);
+    this counts the raters who agree. Empty for proposals not seeded from a rating.
+    """
+    if proposal.run is None:
+        return ""
+    try:
+        split = split_of(proto.run(proposal.run))
+    except KeyError:
+        return ""
+    if not split.raters:
+        return ""
+    agree = split.up if proposal.assertion.type == "similar" else split.down
+    return f"{agree} of {split.raters} rater(s) agree ({split.up} up, {split.down} down)"
 
 
 def rubric_from_note(note: str) -> str:

@@ -36,7 +36,7 @@ class CellStatus:
             "case": case,
             "sample": sample,
             "run": tip.id if tip is not None else None,
-            "rating": self.state.rating.thumb if tip is not None else None,
+            "rating": self.state.team_thumb,
             "stale": self.state.stale,
             "samples": self.samples,
             "status": tip.status if tip is not None else None,
@@ -77,7 +77,7 @@ def totals(rows: list[CellStatus]) -> dict[str, int]:
             continue
         if row.answered:
             out["answered"] += 1
-            thumb = row.state.rating.thumb
+            thumb = row.state.team_thumb
             out["up" if thumb == "up" else "down" if thumb == "down" else "unrated"] += 1
         else:
             out["failed"] += 1

@@ -7,6 +7,7 @@ and follow-ups all ask here):
 - an *answer* is a top-level run (no `parent`) that answered: status `ok` or `cut`;
 - the *current* answer is the newest answer that is not out of date, else the newest answer;
   a cell with attempts but no answer shows its newest attempt (so its error is visible);
+- its rating is per rater (`rating_by`); status and evals use the team's majority (`team_thumb`);
 - its *thread* follows the newest continuation at each step (`parent` links);
 - a run is *stale* when its fingerprint (exact messages, params, provider and model name)
   differs from what the cell would send now; a continuation is stale when its root is.
@@ -20,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.core.messages import build_messages
-from app.core.prototype import Message, ModelParams, Prototype, Rating, Run
-from app.core.ratings import NO_RATING, rating_of
+from app.core.prototype import Message, ModelParams, Prototype, Rating, Run, Thumb
+from app.core.ratings import Split, rating_of, split_of, team_thumb
 
 CellKey = tuple[str, str, str, int]
 """(case id, profile id, model id, sample)."""
@@ -135,10 +136,22 @@ class CellState:
         """The newest reply of the thread (what the rating bar rates)."""
         return self.thread[-1] if self.thread else None
 
-    @property
-    def rating(self) -> Rating:
+    def rating_by(self, rater: str) -> Rating:
+        """What `rater` said about the tip (the rating bar edits the current user's)."""
         tip = self.tip
-        return rating_of(tip) if tip is not None else NO_RATING
+        return rating_of(tip, rater) if tip is not None else Rating(rater=rater)
+
+    @property
+    def team_thumb(self) -> Thumb | None:
+        """The majority thumb of everyone who rated the tip; None when nobody did or it is a tie."""
+        tip = self.tip
+        return team_thumb(tip) if tip is not None else None
+
+    @property
+    def split(self) -> Split:
+        """How the team split on the tip (`3 rated: 2 up, 1 down`)."""
+        tip = self.tip
+        return split_of(tip) if tip is not None else Split(0, 0, 0)
 
     @property
     def position(self) -> int:

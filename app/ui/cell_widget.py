@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
-from app.core.ratings import NO_RATING, rating_of, thumb_of
+from app.core.ratings import rating_of, split_of
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.resources import icon
@@ -79,15 +79,17 @@ def status_line(run: Run, model_label: str) -> str:
     return " · ".join(parts)
 
 
-def thread_markdown(thread: list[Run]) -> str:
-    """The conversation after the case's own turns: first answer, then each follow-up and its answer."""
+def thread_markdown(thread: list[Run], rater: str) -> str:
+    """The conversation after the case's own turns: first answer, then each follow-up and its answer.
+
+    Earlier replies show `rater`'s thumb (the bar below rates only the newest)."""
     parts: list[str] = []
     for index, run in enumerate(thread):
         if index:
             users = [m.content for m in run.messages if m.role == "user"]
             parts.append(quote_user(users[-1] if users else ""))
         parts.append(run.output or ("*(no text)*" if run.status == "ok" else ""))
-        thumb = thumb_of(run)
+        thumb = rating_of(run, rater).thumb
         if index < len(thread) - 1 and thumb is not None:  # the bar rates the newest; earlier replies: here
             parts.append(f"*(rated {'👍' if thumb == 'up' else '👎'})*")
     return "\n\n".join(p for p in parts if p)
@@ -111,6 +113,10 @@ class CellWidget(QFrame):
         self.key = key
         self.model_label = model_label
         self.run: Run | None = None
+        self.rater = "unknown"
+        """Whose rating the bar shows and edits; the grid sets it from the document."""
+        self.editable = True
+        """False while showing another rater's rating (read-only)."""
         self.streaming = False
         self.stale = False
         """The shown answer came from messages or params the cell no longer sends."""
@@ -183,6 +189,11 @@ class CellWidget(QFrame):
         rate.addWidget(self.down)
         rate.addWidget(self.note, 1)
         rate.addWidget(self.tags)
+        self.split = plain_label()
+        self.split.setObjectName("cell-split")
+        self.split.setStyleSheet("color: palette(mid); font-size: 8pt;")
+        self.split.setToolTip("How many people rated this answer and how they split")
+        rate.addWidget(self.split)
         self.rating_bar = QWidget()
         self.rating_bar.setLayout(rate)
 
@@ -240,7 +251,7 @@ class CellWidget(QFrame):
             self.status.setText("")
             self.error.hide()
         else:
-            self.view.show_markdown(thread_markdown(list(thread)))
+            self.view.show_markdown(thread_markdown(list(thread), self.rater))
             status = status_line(thread[-1], self.model_label)
             if len(thread) > 1:  # the rating bar rates this newest reply
                 status = f"reply {len(thread)} · {status}"
@@ -273,7 +284,7 @@ class CellWidget(QFrame):
         """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message."""
         self._show_running(True)
         if follow_up is not None and thread:
-            self.view.show_markdown(thread_markdown(thread) + "\n\n" + quote_user(follow_up))
+            self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up))
         else:
             self.view.clear()
         self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
@@ -287,7 +298,7 @@ class CellWidget(QFrame):
         self.view.setPlaceholderText("Waiting for the first words…")
         prefix = ""
         if follow_up is not None and thread:
-            prefix = thread_markdown(thread) + "\n\n" + quote_user(follow_up)
+            prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up)
         self.view.begin_stream(prefix)
         self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
         self._set_rating_enabled(False)
@@ -308,8 +319,10 @@ class CellWidget(QFrame):
 
     def show_rating(self) -> None:
         run = self.run
-        self._set_rating_enabled(run is not None and not self.streaming)
-        rating = rating_of(run) if run is not None else NO_RATING
+        self._set_rating_enabled(run is not None and not self.streaming and self.editable)
+        rating = rating_of(run, self.rater) if run is not None else Rating()
+        split = split_of(run) if run is not None else None
+        self.split.setText(split.text if split and split.raters > 1 else "")
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(rating.thumb == "up")
             self.down.setChecked(rating.thumb == "down")
@@ -323,9 +336,9 @@ class CellWidget(QFrame):
         return Rating(thumb=thumb, note=self.note.text().strip(), tags=tags)
 
     def _thumb(self, which: str) -> None:
-        if self.run is None or self.streaming:
+        if self.run is None or self.streaming or not self.editable:
             return
-        current = thumb_of(self.run)
+        current = rating_of(self.run, self.rater).thumb
         new = None if current == which else which
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(new == "up")
@@ -333,9 +346,10 @@ class CellWidget(QFrame):
         self.sig_rate.emit(self.run.id, self.current_rating())
 
     def _commit_text(self) -> None:
-        if self.run is not None and not self.streaming:
+        if self.run is not None and not self.streaming and self.editable:
             rating = self.current_rating()
-            if rating != rating_of(self.run):
+            stored = rating_of(self.run, self.rater)
+            if (rating.thumb, rating.note, rating.tags) != (stored.thumb, stored.note, stored.tags):
                 self.sig_rate.emit(self.run.id, rating)
         for edit in (self.note, self.tags):
             if not edit.hasFocus():

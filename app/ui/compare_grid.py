@@ -31,6 +31,7 @@ from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
+from app.ui.team_bar import TeamBar
 
 ROW_HEADER_WIDTH = 160
 
@@ -91,8 +92,10 @@ class CompareGrid(QWidget):
         self.empty.setObjectName("grid-empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
+        self.team_bar = TeamBar(document, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.team_bar)
         layout.addWidget(self.empty)
         layout.addWidget(self.scroll_area, 1)
         document.sig_structure_changed.connect(self.rebuild)
@@ -174,6 +177,7 @@ class CompareGrid(QWidget):
             for col, (profile_id, model_id) in enumerate(columns, start=1):
                 key = (case_id, profile_id, model_id)
                 cell = CellWidget(key, label(proto.model(model_id)), self.canvas)
+                self.team_bar.configure(cell)
                 cell.sig_move.connect(lambda dx, dy, c=cell: self.move_focus(c, dx, dy))
                 cell.sig_run.connect(
                     lambda bypass, k=key: self.sig_run_requested.emit([k[0]], [k[1]], [k[2]], bypass)
@@ -389,6 +393,10 @@ class CompareGrid(QWidget):
                     bar = self.scroll_area.horizontalScrollBar()
                     bar.setValue(bar.minimum())
                 return
+
+    def cells_in_order(self) -> list[CellWidget]:
+        """Every cell, row by row, as the person sees them."""
+        return [cell for row in self._order for cell in row]
 
     def focus_first_cell(self) -> None:
         if self._order and self._order[0]:

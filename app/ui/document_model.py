@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core import ratings, results, threads
 from app.core.prototype import EvalRun, Preference, Prototype, Rating, Run
+from app.core.rater import current_rater
 
 
 class Document(QObject):
@@ -37,6 +38,8 @@ class Document(QObject):
     """The document was saved under a new path or replaced by another file."""
     sig_dirty_changed = Signal(bool)
     """The unsaved-changes flag flipped."""
+    sig_rater_changed = Signal(str)
+    """Who rates in this window changed (Settings → You)."""
 
     def __init__(self, proto: Prototype, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +49,13 @@ class Document(QObject):
         self.chosen_answers: dict[threads.CellKey, str] = {}
         """Cells where the person is looking at an earlier answer (view state, never saved)."""
         self._states: dict[threads.CellKey, threads.CellState] | None = None
+        self.rater = current_rater()
+        """Who rates in this window: stamped on every thumb, note, tag and vote."""
+
+    def set_rater(self, rater: str) -> None:
+        if rater and rater != self.rater:
+            self.rater = rater
+            self.sig_rater_changed.emit(rater)
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -109,11 +119,16 @@ class Document(QObject):
         return recorded
 
     def set_rating(self, run_id: str, rating: Rating) -> None:
-        if ratings.set_rating(self.proto, run_id, rating):
-            self.sig_rating_changed.emit(run_id)
-            self.mark_dirty()
+        """Store this window's rater's thumb, note and tags for the run (`rating.rater` is ignored)."""
+        run = self.proto.run(run_id)
+        if not ratings.set_rating(run, self.rater, thumb=rating.thumb, note=rating.note, tags=rating.tags):
+            return
+        self.sig_rating_changed.emit(run_id)
+        self.mark_dirty()
 
     def add_preference(self, preference: Preference) -> None:
+        """Append a vote, stamped with this window's rater."""
+        preference.rater = self.rater
         self.proto.preferences.append(preference)
         self.sig_preferences_changed.emit()
         self.mark_dirty()

@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.agreement import CheckAgreement, check_inputs, checks_from
 from app.core.evals.assertions import TYPES, AssertionSpecError, check_assertion
 from app.core.evals.editing import value_from_text, value_to_text
 from app.core.prototype import Assertion, Prototype
-from app.core.seeding import DEFAULT_TARGET, apply, propose
+from app.core.seeding import DEFAULT_TARGET, apply, propose, team_support
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
 from app.ui.document_model import Document
 from app.ui.evals_proposals import ProposalsDialog
@@ -41,7 +42,7 @@ from app.ui.evals_results import (
     failures_text,
     latest_summary,
 )
-from app.ui.jobs import GuiRelay, deliver
+from app.ui.jobs import GuiRelay, Job, deliver
 from app.ui.plain import plain_label, plain_tip
 from app.ui.selection import Selection
 from app.ui.services import Services
@@ -233,7 +234,27 @@ class EvalsPanel(QWidget):
         self._build()
         document.sig_evals_changed.connect(self.on_evals_changed)
         document.sig_structure_changed.connect(self.on_structure_changed)
+        document.sig_evals_changed.connect(self.refresh_team_flags)
+        document.sig_rating_changed.connect(self.refresh_team_flags)
         self.refresh_results()
+        self.refresh_team_flags()
+
+    def refresh_team_flags(self, *_args: object) -> None:
+        """Flag model-graded checks that disagree with the team's thumbs, before anyone relies on them."""
+        verdicts, thumbs = check_inputs(self.document.proto)
+        if not verdicts:
+            self.team_flags.hide()
+            return
+        Job(lambda: checks_from(verdicts, thumbs)).owned_by(self).success(self._show_team_flags).start()
+
+    def _show_team_flags(self, checks: list[CheckAgreement]) -> None:
+        flagged = [c for c in checks if c.flagged]
+        self.team_flags.setVisible(bool(flagged))
+        self.team_flags.setText("\n".join(
+            f"⚠ {c.key} ({c.type}) disagrees with the team's thumbs: {c.summary} · "
+            f"passed on {c.pass_up} up / {c.pass_down} down, failed on {c.fail_up} up / {c.fail_down} down"
+            for c in flagged
+        ))
 
     def _build(self) -> None:
         self.editor = AssertionEditor(self.document)
@@ -287,6 +308,12 @@ class EvalsPanel(QWidget):
 
         self.batches = BatchStatus(self.document, self.services)
         lower_layout.addWidget(self.batches)
+        self.team_flags = plain_label()  # check keys and types come from the file
+        self.team_flags.setObjectName("evals-team-flags")
+        self.team_flags.setWordWrap(True)
+        self.team_flags.setStyleSheet("color: #8a5300;")
+        self.team_flags.hide()
+        lower_layout.addWidget(self.team_flags)
         lower_layout.addWidget(results, 1)
         lower_layout.addWidget(self.failures)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -346,7 +373,8 @@ class EvalsPanel(QWidget):
                 "or add rules to a profile's behavior spec"
             )
             return None
-        dialog = ProposalsDialog(proposals, self)
+        support = [team_support(self.document.proto, p) for p in proposals]
+        dialog = ProposalsDialog(proposals, self, support)
         dialog.accepted.connect(lambda: self._accept_proposals(dialog))
         self.dialog = dialog
         dialog.open()

@@ -22,14 +22,19 @@ from app.ui.plain import plain_tip
 class ProposalsDialog(QDialog):
     """Check the proposals to accept. `accepted_proposals()` is read after the dialog is accepted."""
 
-    def __init__(self, proposals: list[Proposal], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, proposals: list[Proposal], parent: QWidget | None = None, support: list[str] | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Proposed assertions")
         self.proposals = proposals
         self.list = QListWidget()
-        for proposal in proposals:
+        for index, proposal in enumerate(proposals):
             where = "every case" if proposal.target == DEFAULT_TARGET else f"case {proposal.target}"
-            item = QListWidgetItem(f"{describe(proposal.assertion, 70)}\n    for {where} · {proposal.origin}")
+            team = support[index] if support else ""
+            team = f"\n    team: {team}" if team else ""
+            text = f"{describe(proposal.assertion, 70)}\n    for {where} · {proposal.origin}{team}"
+            item = QListWidgetItem(text)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             item.setToolTip(plain_tip(str(proposal.assertion.value)))  # often a rated answer

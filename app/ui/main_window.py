@@ -39,6 +39,7 @@ from app.ui.results_panel import ResultsPanel
 from app.ui.run_controller import RunController
 from app.ui.selection import Selection
 from app.ui.services import Services
+from app.ui.team_panel import TeamPanel
 from app.ui.ui_state import UiState
 
 EXAMPLE_NOTE = "Example — Save will ask where to keep your copy"
@@ -125,11 +126,12 @@ class MainWindow(QMainWindow):
     # -- building ----------------------------------------------------------------------------------
 
     def _add_extra_tabs(self) -> None:
-        """Pairwise, results and evals: imported like any module, so a broken tab fails loudly."""
+        """Pairwise, results, evals and team: imported like any module, so a broken tab fails loudly."""
         tabs: list[tuple[str, QWidget]] = [
             ("Compare A/B", PairwiseView(self.document, self)),
             ("Results", ResultsPanel(self.document, self)),
             ("Evals", EvalsPanel(self.document, self.services, self.selection, self)),
+            ("Team", TeamPanel(self.document, self)),
         ]
         for title, widget in tabs:
             self.extra[title] = widget
@@ -387,6 +389,7 @@ class MainWindow(QMainWindow):
         from app.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services, self.document.proto, self)
+        dialog.rater.sig_rater_changed.connect(self.document.set_rater)
         dialog.exec()
 
     def show_shortcuts(self) -> None:

@@ -377,8 +377,9 @@ class PairwiseView(QWidget):
         self.prompt_label.setText(f"User: {_one_line(prompt)}")
         self._swapped = self.blind and random.Random(f"{self.seed}/{matchup.case}").random() < 0.5
         left, right = (matchup.second, matchup.first) if self._swapped else (matchup.first, matchup.second)
-        self.left_view.show_markdown(thread_markdown(thread_from(self.document.proto, left)))
-        self.right_view.show_markdown(thread_markdown(thread_from(self.document.proto, right)))
+        proto, rater = self.document.proto, self.document.rater
+        self.left_view.show_markdown(thread_markdown(thread_from(proto, left), rater))
+        self.right_view.show_markdown(thread_markdown(thread_from(proto, right), rater))
         if self.blind:
             self.left_title.setText("A")
             self.right_title.setText("B")

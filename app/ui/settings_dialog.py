@@ -26,6 +26,7 @@ from app.providers.keys import KeyStore, NoKeyringError
 from app.providers.pricing import PriceError
 from app.providers.registry import ProviderSpec
 from app.ui.jobs import Job, deliver
+from app.ui.rater_settings import RaterTab
 from app.ui.services import Services
 
 CHECKING = "checking…"
@@ -294,9 +295,11 @@ class SettingsDialog(QDialog):
         self.resize(760, 460)
         self.providers = ProvidersTab(services)
         self.prices = PricesTab(services, proto)
+        self.rater = RaterTab()
         tabs = QTabWidget()
         tabs.addTab(self.providers, "Providers and keys")
         tabs.addTab(self.prices, "Prices")
+        tabs.addTab(self.rater, "You (rater)")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

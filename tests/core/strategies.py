@@ -128,8 +128,10 @@ runs = st.builds(
     latency_ms=st.none() | st.floats(0, 1e7),
     cost_usd=st.none() | st.floats(0, 1e4),
     cached=st.booleans(),
-    rating=st.builds(Rating, thumb=st.none() | st.sampled_from(["up", "down"]), note=text,
-                     tags=st.lists(text, max_size=2)),
+    ratings=st.lists(st.builds(Rating, rater=st.sampled_from(["", "ana", "Bo <bo@example.com>"]),
+                               thumb=st.none() | st.sampled_from(["up", "down"]), note=text,
+                               tags=st.lists(text, max_size=2)),
+                     max_size=2, unique_by=lambda r: r.rater),
 )
 
 

@@ -9,6 +9,7 @@ import pytest
 from app.core import document
 from app.core.document import load_prototype, parse_prototype
 from app.core.errors import Problem, PrototypeError
+from app.core.prototype import FORMAT_VERSION
 
 VALID = """\
 protostudio: 1
@@ -119,7 +120,8 @@ def test_duplicate_yaml_keys_are_refused_not_overwritten() -> None:
 def test_version_newer_than_known() -> None:
     message = only_problem(VALID.replace("protostudio: 1", "protostudio: 7"))
     assert message == (
-        "demo.yaml:1:14: this file uses format version 7, but this app reads up to version 2; "
+        "demo.yaml:1:14: this file uses format version 7, but this app reads up to version "
+        f"{FORMAT_VERSION}; "
         "update Protostudio to open it"
     )
 

@@ -6,7 +6,7 @@ import pytest
 
 from app.core.document import dumps_prototype, parse_prototype
 from app.core.errors import PrototypeError
-from app.core.prototype import Case, Message, Prototype, Run, Turn
+from app.core.prototype import FORMAT_VERSION, Case, Message, Prototype, Run, Turn
 
 V1_WITH_RUNS = """\
 protostudio: 1
@@ -47,10 +47,10 @@ runs:
 
 def test_a_v1_file_migrates_and_keeps_every_runs_messages() -> None:
     proto = parse_prototype(V1_WITH_RUNS, "old.yaml")
-    assert proto.protostudio == 2
+    assert proto.protostudio == FORMAT_VERSION
     assert [r.messages for r in proto.runs] == [[Message(role="user", content="hi")]] * 2
     text = dumps_prototype(proto)
-    assert text.startswith("protostudio: 2\n")
+    assert text.startswith(f"protostudio: {FORMAT_VERSION}\n")
     assert text.count("content: hi") == 2  # the case's turn and one table entry, not one per run
     assert text.count("prompt: p-") == 2
     again = parse_prototype(text, "new.yaml")

@@ -139,7 +139,7 @@ def test_only_both_bad_gives_no_win_rate_and_no_score() -> None:
 def test_thumb_rate() -> None:
     proto = make_proto(n_cases=4, profiles=("p1", "p2"))
     for case, thumb in enumerate(["up", "up", "down", None]):
-        proto.run(f"run-p1-c{case}").rating = Rating(thumb=thumb)
+        proto.run(f"run-p1-c{case}").ratings = [Rating(thumb=thumb)]
     rows = by_variant(proto, samples=0)
     assert (rows[P1].thumbs_up, rows[P1].thumbs_down) == (2, 1)
     assert rows[P1].thumb_rate == pytest.approx(2 / 3)
@@ -148,7 +148,7 @@ def test_thumb_rate() -> None:
 
 def test_blind_only_filters_votes_but_not_thumbs() -> None:
     proto = make_proto(profiles=("p1", "p2"))
-    proto.run("run-p1-c0").rating = Rating(thumb="up")
+    proto.run("run-p1-c0").ratings = [Rating(thumb="up")]
     vote(proto, "p1", "p2", "a", blind=True)
     vote(proto, "p1", "p2", "b", blind=False)
     vote(proto, "p1", "p2", "b", blind=False)

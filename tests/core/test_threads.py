@@ -12,7 +12,6 @@ from app.core.prototype import (
     ModelTarget,
     Profile,
     Prototype,
-    Rating,
     Run,
     Turn,
 )
@@ -50,38 +49,41 @@ def test_cache_rerun_adds_nothing_and_keeps_the_rating() -> None:
     proto = _proto()
     first = _answer(proto, "hello")
     record_runs(proto, [first])
-    set_thumb(proto, first.id, "up")
+    set_thumb(first, "ana", "up")
+    set_thumb(first, "bo", "up")
     again = _answer(proto, "hello", cached=True)
     recorded = record_runs(proto, [again])
     assert recorded.added == [] and recorded.stored(again) is first
     assert len(proto.runs) == 1
     state = cell_state(proto, KEY)
-    assert state.current is first and state.rating.thumb == "up"
+    assert state.current is first and state.rating_by("ana").thumb == "up"
+    assert state.team_thumb == "up" and state.split.raters == 2
 
 
 def test_a_fresh_answer_becomes_current_and_earlier_ones_stay_reachable() -> None:
     proto = _proto()
     runs = [_answer(proto, text) for text in ("a", "b", "c")]
     record_runs(proto, runs[:1])
-    set_thumb(proto, runs[0].id, "down")
+    set_thumb(runs[0], "ana", "down")
     record_runs(proto, runs[1:])
     state = cell_state(proto, KEY)
     assert state.current is runs[2]
     assert (state.position, len(state.answers)) == (3, 3)
     picked = cell_states(proto, {KEY: runs[0].id})[KEY]
-    assert picked.position == 1 and picked.rating.thumb == "down"
+    assert picked.position == 1 and picked.rating_by("ana").thumb == "down"
+    assert picked.rating_by("bo").thumb is None and picked.team_thumb == "down"
 
 
 def test_a_follow_up_keeps_the_first_replys_rating() -> None:
     proto = _proto()
     first = _answer(proto, "hello")
     record_runs(proto, [first])
-    set_rating(proto, first.id, Rating(thumb="up", note="nice"))
+    set_rating(first, "ana", thumb="up", note="nice")
     reply = _answer(proto, "sure", parent=first)
     record_runs(proto, [reply])
     state = cell_state(proto, KEY)
     assert [r.id for r in state.thread] == [first.id, reply.id]
-    assert rating_of(state.thread[0]).note == "nice"
+    assert rating_of(state.thread[0], "ana").note == "nice"
     assert answer_for_continuation(proto, "c", "p", "m") is reply
 
 

@@ -89,7 +89,7 @@ def test_proposals_are_reviewed_before_they_are_added(panel: EvalsPanel, documen
             model="fake",
             case="fruits",
             output="- apple\n- pear\n- plum",
-            rating=Rating(thumb="up"),
+            ratings=[Rating(thumb="up")],
         )
     )
     document.proto.runs.append(
@@ -100,7 +100,7 @@ def test_proposals_are_reviewed_before_they_are_added(panel: EvalsPanel, documen
             model="fake",
             case="fruits",
             output="Fruit.",
-            rating=Rating(thumb="down", note="Too short"),
+            ratings=[Rating(thumb="down", note="Too short")],
         )
     )
     dialog = panel.propose()

@@ -29,15 +29,15 @@ cases:
     assert: [{type: similar, value: On the windowsill.}]
 runs:
   - {id: r1, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: greet, output: "Meow! Hello.",
-     rating: {thumb: up}}
+     ratings: [{thumb: up}]}
   - {id: r2, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: greet,
-     output: "Greetings, human.", rating: {thumb: down, note: "Too formal for a cat."}}
+     output: "Greetings, human.", ratings: [{thumb: down, note: "Too formal for a cat."}]}
   - {id: r3, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: nap, output: "On the windowsill.",
-     rating: {thumb: up}}
+     ratings: [{thumb: up}]}
   - {id: r4, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: nap, output: "", status: error,
-     rating: {thumb: down, note: "broken"}}
+     ratings: [{thumb: down, note: "broken"}]}
   - {id: r5, created: "2026-11-22T06:00:00Z", profile: cat, model: m, case: nap, output: "Zzz.",
-     rating: {note: "no thumb, no proposal"}}
+     ratings: [{note: "no thumb, no proposal"}]}
 """
 
 

@@ -10,6 +10,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QPushButton
 
 from app.core.document import load_prototype
+from app.core.prototype import Run
+from app.core.ratings import rating_of, ratings_of, thumbs_of
 from app.ui.resources import example_prototype
 
 TIMEOUT = 20_000
@@ -98,12 +100,12 @@ def test_thumb_note_and_tag_a_cell_by_keyboard(
     QTest.keyClick(cell, Qt.Key.Key_T)
     QTest.keyClicks(cell.tags, "tone, short")
     QTest.keyClick(cell.tags, Qt.Key.Key_Return)
-    rating = window.document.proto.run(cell.run.id).rating
+    rating = rating_of(window.document.proto.run(cell.run.id), window.document.rater)
     assert (rating.thumb, rating.note, rating.tags) == ("up", "too polite", ["tone", "short"])
     QTest.keyClick(cell, Qt.Key.Key_Minus)
-    assert window.document.proto.run(cell.run.id).rating.thumb == "down"
+    assert rating_of(window.document.proto.run(cell.run.id), window.document.rater).thumb == "down"
     qtbot.mouseClick(cell.down, Qt.MouseButton.LeftButton)  # clicking again clears
-    assert window.document.proto.run(cell.run.id).rating.thumb is None
+    assert rating_of(window.document.proto.run(cell.run.id), window.document.rater).thumb is None
     assert not cell.down.isChecked() and not cell.up.isChecked()
     QTest.keyClick(cell, Qt.Key.Key_Down)
     assert window.grid.cells[("c2", "p2", "fake")].hasFocus()
@@ -168,7 +170,7 @@ def test_save_reopen_and_find_every_rating(
     cells[1].note.editingFinished.emit()
     cells[2].tags.setText("cute")
     cells[2].tags.editingFinished.emit()
-    expected = {c.key: (c.run.rating.thumb, c.run.rating.note, c.run.rating.tags) for c in cells}
+    expected = {c.key: _rating(c.run) for c in cells}
     QTest.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.document.dirty, timeout=TIMEOUT)
     assert "*" not in window.windowTitle().replace("[*]", "")
@@ -176,7 +178,7 @@ def test_save_reopen_and_find_every_rating(
 
     again = make_window(proto_file)
     found = {
-        c.key: (c.run.rating.thumb, c.run.rating.note, c.run.rating.tags) for c in again.grid.cells.values()
+        c.key: _rating(c.run) for c in again.grid.cells.values()
     }
     assert found == expected
     cell = again.grid.cells[cells[1].key]
@@ -220,8 +222,8 @@ def test_unsaved_changes_are_autosaved_and_offered_back(
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: again.document.dirty, timeout=TIMEOUT)  # read and parsed off the GUI thread
     assert again.document.path == proto_file
-    rated = [r for r in again.document.proto.runs if r.rating.thumb is not None]
-    assert [(r.case, r.profile, r.rating.thumb) for r in rated] == [("c2", "p2", "up")]
+    rated = [r for r in again.document.proto.runs if r.ratings]
+    assert [(r.case, r.profile, thumbs_of(r)) for r in rated] == [("c2", "p2", ["up"])]
 
 
 def test_closing_with_unsaved_changes_asks(qtbot, make_window, proto_file: Path) -> None:
@@ -313,3 +315,9 @@ def test_run_a_row_a_cell_and_rerun_past_the_cache(
     wait_idle(qtbot, window)
     assert len(fake_server.chat_requests()) == 4 and "live" in cell.status.text()
     assert cell.run is not first and cell.status.text().startswith("2 of 2 · ")
+
+
+def _rating(run: Run | None) -> tuple[object, ...]:
+    """Everything anyone said about the run: the window's rater is the only one in these tests."""
+    assert run is not None
+    return tuple((r.thumb, r.note, r.tags) for r in ratings_of(run))

@@ -90,6 +90,8 @@ def test_blind_vote_with_keys_undoes_the_shuffle_for_both_orders(make_view, qtbo
         winner = "a" if chosen_text == answer("p1", case) else "b"
         assert stored.verdict == winner
         assert stored.blind is True
+        assert stored.swapped is swapped  # what was on the left, for position bias
+        assert stored.rater == document.rater
     assert seen_orders == {True, False}, "seed 1 shuffles some of the 8 cases and not others"
     assert len(document.proto.preferences) == 8
     assert view.progress_label.text() == "Done: 8 of 8 cases"

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
+from app.core.ratings import rating_of
 from app.ui.cell_widget import ElidedLabel
 from app.ui.plain import plain_tip
 
@@ -60,7 +61,7 @@ def test_a_long_note_reads_from_its_start_after_enter(
     QTest.keyClicks(cell.note, note)
     QTest.keyClick(cell.note, Qt.Key.Key_Return)
     assert cell.hasFocus()
-    assert cell.run is not None and cell.run.rating.note == note
+    assert cell.run is not None and rating_of(cell.run, cell.rater).note == note
     assert cell.note.cursorPosition() == 0  # the start shows, not "…question about the bill"
     assert cell.note.toolTip() == plain_tip(note)
 
