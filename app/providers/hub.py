@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import openai
 
+from app.core.endpoints import hostname_of
 from app.core.prototype import Message, ModelTarget
 
 from .cache import CachedAnswer, ResponseCache, cache_key
@@ -232,7 +233,7 @@ class ProviderHub:
         ident = (loop, base_url, hashlib.sha256(key.encode()).hexdigest())
         client = self._clients.get(ident)
         if client is None:
-            loopback = host_of(base_url).rsplit(":", 1)[0] in _LOOPBACK
+            loopback = hostname_of(base_url) in _LOOPBACK
             # A child of the bundled model queues concurrent requests: a long wait there is a queue.
             read = max(self.timeout, LOCAL_READ_TIMEOUT_S) if local else self.timeout
             client = openai.AsyncOpenAI(

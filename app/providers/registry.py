@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.core.atomic import write_atomic
+from app.core.endpoints import key_host, url_problem
 from app.core.paths import settings_dir
 
 from .events import ErrorKind, ProviderError
@@ -62,18 +63,15 @@ BUILTINS: tuple[ProviderSpec, ...] = (
 
 
 def host_of(base_url: str) -> str:
-    """The host a key is bound to: `host[:port]`, lower-case. Different ports are different hosts, and
-    plain http without a port is `host:80`, so a key stored for https never goes out unencrypted."""
-    if base_url == LOCAL_BASE_URL:
-        return "local"
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    port = parts.port or (80 if parts.scheme == "http" else None)
-    return f"{host}:{port}" if port else host
+    """The endpoint a key is bound to (scheme + host + port): see `app.core.endpoints.key_host`."""
+    return key_host(base_url)
 
 
 def validate_base_url(base_url: str) -> str:
     """Return the URL if it is an http(s) URL with a host, else raise ValueError saying why."""
+    problem = url_problem(base_url.strip())
+    if problem is not None:
+        raise ValueError(f"base URL {problem}")
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base URL must look like https://host/v1 (got {base_url!r})")
