@@ -34,13 +34,14 @@ def url_problem(url: str) -> str | None:
 
 
 def key_host(base_url: str) -> str:
-    """The name a key is bound to: `host` for https on 443, `https://host:PORT` for https on another
-    port, and `host:PORT` for plain http (80 when not written).
+    """The name a key is bound to: `host` for https on 443, `host:PORT` for https on another port,
+    and `http://host:PORT` for plain http (80 when not written).
 
-    These names keep the spellings keys were stored under before scheme binding (https on its
-    default port, and plain http) and give https on an explicit port its own name, so `https://h:P`
-    and `http://h:P` no longer share a key. Host names are lower-cased without a trailing dot; IPv6
-    addresses are bracketed; user info is ignored (it never changes where a request goes).
+    https names are the ones keys were always stored under. Plain http gets its own prefixed name,
+    so `https://h:P` and `http://h:P` never share a key, and a name stored before scheme binding
+    (ambiguous `h:P`) can only ever be used over https. Host names are lower-cased without a
+    trailing dot; IPv6 addresses are bracketed; user info is ignored (it never changes where a
+    request goes).
     """
     if base_url == LOCAL_BASE_URL:
         return "local"
@@ -55,8 +56,8 @@ def key_host(base_url: str) -> str:
         host = f"[{host}]"
     port = parts.port or _DEFAULT_PORTS[scheme]
     if scheme == "https":
-        return host if port == 443 else f"https://{host}:{port}"
-    return f"{host}:{port}"
+        return host if port == 443 else f"{host}:{port}"
+    return f"http://{host}:{port}"
 
 
 def hostname_of(base_url: str) -> str:

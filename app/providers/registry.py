@@ -71,7 +71,7 @@ def validate_base_url(base_url: str) -> str:
     """Return the URL if it is an http(s) URL with a host, else raise ValueError saying why."""
     problem = url_problem(base_url.strip())
     if problem is not None:
-        raise ValueError(f"base URL {problem}")
+        raise ValueError(f"base URL must look like https://host/v1 (it {problem})")
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base URL must look like https://host/v1 (got {base_url!r})")

@@ -52,9 +52,11 @@ def test_other_endpoints_do_not_share_a_key(a: str, b: str) -> None:
 
 
 def test_names_stored_before_scheme_binding_still_match() -> None:
+    """https names are unchanged; an old ambiguous `h:P` name can only be used over https."""
     assert host_of("https://api.openai.com/v1") == "api.openai.com"
-    assert host_of("http://localhost:11434/v1") == "localhost:11434"
-    assert host_of("http://example.com/v1") == "example.com:80"
+    assert host_of("https://proxy.example.test:8443/v1") == "proxy.example.test:8443"
+    assert host_of("http://localhost:11434/v1") == "http://localhost:11434"
+    assert host_of("http://example.com/v1") == "http://example.com:80"
 
 
 def test_https_key_is_not_sent_to_plain_http_on_the_same_port(memory_keyring: object) -> None:
