@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.errors import Problem, PrototypeError
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
@@ -31,6 +31,7 @@ def load_prototype(path: str | os.PathLike[str]) -> Prototype:
     """Read a prototype file. Raises PrototypeError (never anything else) on bad input."""
     name = str(path)
     limit = f"prototype files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+    remove_stale_temps(path)  # left by a process killed mid-save; never a save in progress
     try:
         raw = _read_regular_file(path, name, limit)
     except OSError as exc:
