@@ -2,7 +2,9 @@
 
 Exit codes: 0 passed; 1 the pass rate is under `--fail-under`, or `--compare-to` found a
 regression (each one is named); 2 bad input (a malformed file, unknown ids, bad assertions,
-nothing to grade); 130 interrupted.
+nothing to grade); 3 a model call failed (no output to grade: a failed call is not a pass;
+`--allow-errors` counts such cases as failed instead, then 0 or 1 as above); 130 interrupted.
+When several apply, the lowest-numbered non-zero reason other than 1 wins: 2, then 3, then 1.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.core.errors import PrototypeError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CALLS_FAILED = 3
 
 
 def register(sub: Any) -> None:
@@ -58,6 +61,11 @@ def register(sub: Any) -> None:
         help="exit 1 when a case that passed in that eval run fails now",
     )
     parser.add_argument("--no-cache", action="store_true", help="re-run every cell and judge; reuse nothing")
+    parser.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="a failed model call counts as a failed case instead of exiting 3",
+    )
     parser.add_argument(
         "--judge",
         metavar="MODEL",
@@ -163,6 +171,11 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
             file=sys.stderr,
         )
         code = EXIT_FAILED
+    failed_calls = [r for r in run.results if r.error]
+    if failed_calls and not args.allow_errors:
+        print(f"{len(failed_calls)} of {len(run.results)} model calls failed, so their cases could not be "
+              "graded (exit 3; --allow-errors counts them as failed cases instead)", file=sys.stderr)
+        code = EXIT_CALLS_FAILED
     return code
 
 
