@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from app.commands.common import save_or_report
 from app.core.atomic import write_atomic
-from app.core.document import load_prototype
+from app.core.journal import load_recovering
 from app.core.errors import PrototypeError
 
 EXIT_FAILED = 1
@@ -98,11 +98,17 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        proto = load_prototype(path)
+        proto, recovered = load_recovering(path)
+        if recovered:
+            print(f"recovered {recovered} finished cell(s) from an interrupted run into {path}", file=sys.stderr)
         check_prototype_assertions(proto, str(path), path.read_text(encoding="utf-8"))
     except PrototypeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"protostudio eval: cannot save recovered cells into {path}: {exc.strerror or exc}",
+              file=sys.stderr)
         return EXIT_USAGE
     options = EvalOptions(
         profiles=args.profile,

@@ -1,28 +1,34 @@
 """Saving results of a headless run as they come in, so an interrupted run loses no finished cell.
 
-The writer appends each ended cell's Run to the prototype and saves the file atomically,
-debounced: at most one save per `interval`, stretched to 8x the last save's
-duration so that saving a big file never dominates a run. Saves run in a worker thread on a
-snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after a cancel.
+The writer appends each ended cell's Run to the prototype, first to the file's append-only
+journal (one fsync'd line, `app/core/journal.py`: that is what makes a finished cell survive a
+SIGKILL), then saves the file atomically, debounced: at most one save per `interval`, stretched
+to 8x the last save's duration so that saving a big file never dominates a run. Saves run in a
+worker thread on a snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after
+a cancel: once the file holds every run, the journal is deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from pathlib import Path
 
 from app.core.document import save_prototype
+from app.core.journal import Journal
 from app.core.prototype import Prototype, Run
 from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
+
+log = logging.getLogger(__name__)
 
 
 class ResultWriter:
     """Appends runs to `proto` (which it then owns for the run's duration) and saves it to `path`."""
 
     def __init__(self, proto: Prototype, path: str | os.PathLike[str], *, interval: float = 1.0,
-                 keep_baseline: bool = False) -> None:
+                 keep_baseline: bool = False, journal: bool = True) -> None:
         self.proto = proto
         self.path = Path(path)
         self.interval = interval
@@ -34,6 +40,8 @@ class ResultWriter:
         self._last_end = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._saving: asyncio.Task[None] | None = None
+        self._journal = Journal(self.path) if journal else None
+        self._journaled = False
 
     def on_event(self, event: EngineEvent) -> None:
         """An engine event sink: keeps ended cells worth keeping, then schedules a save."""
@@ -46,6 +54,12 @@ class ResultWriter:
         self.add(event.run)
 
     def add(self, run: Run) -> None:
+        if self._journal is not None:
+            try:
+                self._journal.append(run)  # durable before anyone is told the cell finished
+                self._journaled = True
+            except OSError:  # a full disk: the debounced save below still keeps it unless killed
+                log.warning("could not journal run %s", run.id, exc_info=True)
         self.proto.runs.append(run)
         self._dirty = True
         self._schedule()
@@ -62,6 +76,9 @@ class ResultWriter:
             self._timer = None
         if self._dirty:
             await self._save()
+        if self._journal is not None and self._journaled and not self._dirty:
+            self._journal.discard()  # the file holds every run now
+            self._journaled = False
 
     # -- internals ----------------------------------------------------------------------------------
 
