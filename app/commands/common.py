@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.core.document import save_prototype
 from app.core.errors import PrototypeError
@@ -38,3 +40,44 @@ def save_or_report(command: str, proto: Prototype, path: str | Path) -> bool:
               file=sys.stderr)
         return False
     return True
+
+
+# -- concurrency limits shared by `run` and `eval` --------------------------------------------------
+
+DEFAULT_PER_PROVIDER = 4
+
+
+def add_limit_arguments(parser: Any) -> None:
+    """`--per-provider N` and `--provider-limit ID=N`: how many requests at once per endpoint."""
+    parser.add_argument("--per-provider", type=_at_least_one, default=DEFAULT_PER_PROVIDER, metavar="N",
+                        help=f"requests at once per provider endpoint (default {DEFAULT_PER_PROVIDER}; "
+                        "halved per model on 429 and grown back; the bundled model is capped at its workers)")
+    parser.add_argument("--provider-limit", action="append", default=[], type=_provider_limit,
+                        metavar="ID=N", help="requests at once for one provider, over its setting "
+                        "(`providers add --concurrency`) and --per-provider (repeatable)")
+
+
+def provider_limits(args: argparse.Namespace, registry: Any) -> dict[str, int]:
+    """Each provider's own setting, then `--provider-limit` flags over it."""
+    from app.providers.registry import concurrency_settings
+
+    limits = concurrency_settings(registry)
+    limits.update(dict(args.provider_limit))
+    return limits
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _provider_limit(text: str) -> tuple[str, int]:
+    provider, sep, number = text.partition("=")
+    if not sep or not provider:
+        raise argparse.ArgumentTypeError(f"expected PROVIDER=N such as openai=2, got {text!r}")
+    return provider.strip(), _at_least_one(number)

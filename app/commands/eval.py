@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.commands.common import save_or_report
+from app.commands.common import add_limit_arguments, provider_limits, save_or_report
 from app.core.atomic import write_atomic
 from app.core.journal import load_recovering
 from app.core.errors import PrototypeError
@@ -61,6 +61,7 @@ def register(sub: Any) -> None:
         help="exit 1 when a case that passed in that eval run fails now",
     )
     parser.add_argument("--no-cache", action="store_true", help="re-run every cell and judge; reuse nothing")
+    add_limit_arguments(parser)
     parser.add_argument(
         "--allow-errors",
         action="store_true",
@@ -124,13 +125,15 @@ def run(args: argparse.Namespace) -> int:
 
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
     from app.core.evals.report import format_table, junit_xml, results_json
+    from app.engine.engine import Engine
     from app.engine.evals import EvalError, EvalRunner, apply_outcome
     from app.providers.hub import ProviderHub
 
     hub = ProviderHub()
+    engine = Engine(hub, per_provider=args.per_provider, provider_limits=provider_limits(args, hub.registry))
     progress = Progress(sys.stderr)
     try:
-        outcome = await EvalRunner(hub).run(proto, options, progress.on_progress)
+        outcome = await EvalRunner(hub, engine).run(proto, options, progress.on_progress)
     except EvalError as exc:
         print(f"protostudio eval: {exc}", file=sys.stderr)
         return EXIT_USAGE

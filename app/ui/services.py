@@ -15,6 +15,7 @@ from typing import Any
 from app.engine.engine import Engine
 from app.engine.thread import EngineThread
 from app.providers.hub import ProviderHub
+from app.providers.registry import concurrency_settings
 
 
 class Services:
@@ -45,7 +46,8 @@ class Services:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = Engine(self.hub, concurrency=self._concurrency, per_provider=self._per_provider)
+            self._engine = Engine(self.hub, concurrency=self._concurrency, per_provider=self._per_provider,
+                                  provider_limits=concurrency_settings(self.hub.registry))
         return self._engine
 
     @property
