@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.cli import main as cli_main  # noqa: E402 - imported before forking, so each child starts fast
 from app.core.journal import journal_path, load_recovering  # noqa: E402
-from app.engine import engine as _engine, writer as _writer  # noqa: E402,F401 - warm imports for the forks
+from app.engine import engine as _engine  # noqa: E402,F401 - warm imports for the forks
 from app.providers import hub as _hub  # noqa: E402,F401
 
 PROGRESS = re.compile(rb"(\d+)/(\d+) cells")
@@ -44,8 +44,8 @@ def prototype_text(server: str, cases: int) -> str:
     lines = ["name: kill trials", "profiles:"]
     for profile in ("a", "b"):
         lines += [f"  - id: {profile}", f"    system_prompt: Answer as {profile}."]
-    lines += ["models:", "  - id: fake", "    provider: ollama", "    model: fake-model", f"    base_url: {server}",
-              "cases:"]
+    lines += ["models:", "  - id: fake", "    provider: ollama", "    model: fake-model",
+              f"    base_url: {server}", "cases:"]
     for index in range(cases):
         lines += [f"  - id: c{index}", "    turns:", f"      - content: question {index}"]
     return "\n".join(lines) + "\n"
@@ -124,7 +124,8 @@ def main() -> None:
     for trial in range(args.trials):
         path = work / f"trial{trial}.yaml"
         path.write_text(text, encoding="utf-8")
-        killed, acknowledged, kept = one_trial(path, rng.uniform(args.min_delay, args.max_delay), args.lose_journal)
+        delay = rng.uniform(args.min_delay, args.max_delay)
+        killed, acknowledged, kept = one_trial(path, delay, args.lose_journal)
         lost = max(0, acknowledged - kept)
         result["trials"] += 1
         result["killed"] += killed

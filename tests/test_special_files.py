@@ -1,4 +1,5 @@
-"""A FIFO, a folder or a device given as FILE is refused at once with exit 2, never read (it could block forever)."""
+"""A FIFO, a folder or a device given as FILE is refused at once with exit 2, never read (it could
+block forever)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path: Path, command: str) -> None:
     extra = ["--to", "dpo", "--out", str(tmp_path / "o")] if command == "export" else []
     done = _cli(command, str(fifo), *extra)  # before the fix this hung until the timeout
     assert done.returncode == 2, done.stderr
-    assert f"{fifo}:1:1: cannot read file: it is a pipe (FIFO), not a regular file" in done.stderr + done.stdout
+    expected = f"{fifo}:1:1: cannot read file: it is a pipe (FIFO), not a regular file"
+    assert expected in done.stderr + done.stdout
 
 
 @pytest.mark.parametrize(("path", "kind"), [("/dev/zero", "a device"), (".", "a folder")])

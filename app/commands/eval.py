@@ -19,8 +19,8 @@ from typing import Any, TextIO
 
 from app.commands.common import add_limit_arguments, provider_limits, save_or_report
 from app.core.atomic import write_atomic
-from app.core.journal import load_recovering
 from app.core.errors import PrototypeError
+from app.core.journal import load_recovering
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         proto, recovered = load_recovering(path)
         if recovered:
-            print(f"recovered {recovered} finished cell(s) from an interrupted run into {path}", file=sys.stderr)
+            print(f"recovered {recovered} finished cell(s) from an interrupted run into {path}",
+                  file=sys.stderr)
         check_prototype_assertions(proto, str(path), path.read_text(encoding="utf-8"))
     except PrototypeError as exc:
         for problem in exc.problems:

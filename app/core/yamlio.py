@@ -162,7 +162,7 @@ def depth_mark(text: str, limit: int = MAX_DEPTH) -> Mark | None:
                 depth += 1
                 if depth > limit:
                     mark = event.start_mark
-                    return Mark(mark.line + 1, mark.column + 1)
+                    return Mark(mark.line + 1, mark.column + 1) if mark is not None else Mark(1, 1)
             elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
                 depth -= 1
     except (yaml.YAMLError, RecursionError):

@@ -154,11 +154,15 @@ class Engine:
     """Runs cells through a hub. `concurrency` is the global limit, `per_provider` each endpoint's.
 
     `provider_limits` sets the limit of named endpoints (provider id, or `id|base_url` for an
-    overridden one) instead of `per_provider`; `provider_caps` lowers it further. By default the bundled model gets as many slots as it has children
+    overridden one) instead of `per_provider`; `provider_caps` lowers it further.
+    By default the bundled model gets as many slots as it has children
     (`hub.local_workers`): each child answers one request at a time, and sending more only
     queues them there, where they time out.
     `start_together=False` drops the wait that lets a case's columns start in the same tick:
     cells then take any free slot in plan order (for headless runs nobody watches race).
+    `stall_after`: seconds without an answer after which a request counts as hung and gives back
+    its global and provider slots (None: never); capped endpoints such as the bundled model queue
+    requests themselves, so theirs never count as hung.
     """
 
     def __init__(
@@ -329,7 +333,8 @@ class Engine:
         key = target_key(target)
         limit = self._limits.get(key)
         if limit is None:
-            limit = self._limits[key] = AdaptiveLimit(self._ceiling(provider_key(target)), self._recover_after)
+            ceiling = self._ceiling(provider_key(target))
+            limit = self._limits[key] = AdaptiveLimit(ceiling, self._recover_after)
         return limit
 
     def _ceiling(self, key: str) -> int:
@@ -388,7 +393,8 @@ class Engine:
                 if self._running >= self._concurrency:
                     break
                 key = job.tkey
-                if key in blocked or self._limit(job.planned.target).free <= 0 or self._provider_free(job.pkey) <= 0:
+                full = self._limit(job.planned.target).free <= 0 or self._provider_free(job.pkey) <= 0
+                if key in blocked or full:
                     blocked.add(key)
                     continue
                 self._start(job)

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.core.atomic import write_atomic
 from app.core.document import parse_prototype, to_data
-from app.core.journal import load_recovering
 from app.core.errors import PrototypeError
+from app.core.journal import load_recovering
 from app.core.paths import state_dir
 from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
 from app.core.yamlio import dump

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from app.core.document import load_prototype, save_prototype
+from app.core.errors import PrototypeError
 from app.core.journal import Journal, journal_path, load_recovering, read_journal
 from app.core.prototype import Prototype, Run
 
@@ -77,10 +80,8 @@ def test_a_broken_file_keeps_its_journal(tmp_path: Path) -> None:
     path = _file(tmp_path)
     Journal(path).append(_run("run-1"))
     path.write_text("name: [unclosed\n", encoding="utf-8")
-    try:
+    with pytest.raises(PrototypeError):
         load_recovering(path)
-    except Exception:  # noqa: BLE001 - PrototypeError is the contract; the journal must survive it
-        pass
     assert journal_path(path).exists()
 
 

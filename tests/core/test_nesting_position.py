@@ -18,7 +18,8 @@ def _problem(text: str) -> str:
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 500])
 def test_deep_block_sequence_is_reported_where_it_crosses_the_limit(depth: int) -> None:
     text = "name: x\ntags:\n" + "".join(f"{'  ' * i}-\n" for i in range(depth)) + "  " * depth + "x\n"
-    # line 3 holds the tags list (depth 2 under the root mapping); depth MAX_DEPTH + 1 is MAX_DEPTH - 1 lines on
+    # line 3 holds the tags list (depth 2 under the root mapping);
+    # depth MAX_DEPTH + 1 is MAX_DEPTH - 1 lines further on
     line = 3 + MAX_DEPTH - 1
     assert _problem(text) == (f"t.yaml:{line}:{2 * (MAX_DEPTH - 1) + 1}: lists and mappings are nested "
                               f"more than {MAX_DEPTH} levels deep here")

@@ -111,16 +111,16 @@ def test_per_provider_limit_flag_and_setting(fake_server: FakeOpenAI, tmp_path: 
     env = {**os.environ, "PYTHONPATH": str(root)}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=root, env=env, capture_output=True,
-                              text=True, timeout=120, check=False)
+        return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
 
     assert cli("providers", "add", "wide", "--base-url", fake_server.base_url, "--no-key",
                "--concurrency", "6").returncode == 0
     fake_server.default = Reply(ttft=0.3)
     path = Path(str(tmp_path)) / "p.yaml"
     cases = "".join(f"  - id: c{i}\n    turns:\n      - content: q{i}\n" for i in range(6))
-    path.write_text("name: p\nprofiles:\n  - id: p\nmodels:\n  - id: m\n    provider: wide\n    model: fake-model\n"
-                    f"cases:\n{cases}", encoding="utf-8")
+    path.write_text("name: p\nprofiles:\n  - id: p\nmodels:\n  - id: m\n    provider: wide\n"
+                    f"    model: fake-model\ncases:\n{cases}", encoding="utf-8")
     assert cli("run", str(path), "--no-cache").returncode == 0
     assert fake_server.max_in_flight == 6  # the provider's own setting, over the default 4
     fake_server.max_in_flight = 0

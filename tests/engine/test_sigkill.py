@@ -48,6 +48,7 @@ def test_no_finished_cell_is_lost_in_200_sigkills(steady_server: FakeOpenAI, tmp
 
 
 @pytest.mark.timeout(600)
-def test_control_the_harness_sees_a_loss_without_the_journal(steady_server: FakeOpenAI, tmp_path: Path) -> None:
+def test_control_the_harness_sees_a_loss_without_the_journal(steady_server: FakeOpenAI,
+                                                             tmp_path: Path) -> None:
     result = _harness(steady_server, tmp_path, "--trials", "20", "--seed", "2", "--lose-journal")
     assert result["lost"] > 0 and result["trials_with_loss"] >= 5, result

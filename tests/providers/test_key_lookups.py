@@ -77,7 +77,8 @@ def test_keyring_is_asked_once_per_target_and_never_on_the_loop(memory_keyring: 
 
     gap, kinds = asyncio.run(main())
     assert kinds == ["Finished"] * 12
-    # (creating the SDK client stalls the loop ~0.5 s once, loading TLS settings; a keyring call stalled it 3 s)
+    # (creating the SDK client stalls the loop ~0.5 s once, loading TLS settings;
+    # a keyring call on the loop stalled it 3 s)
     assert gap < SLEEP / 2, f"the event loop stalled for {gap:.2f}s on a keyring lookup"
     assert slow.lookups <= 3, f"{slow.lookups} keyring lookups for one target"
     assert all(r.authorization == f"Bearer {KEY}" for r in fake_server.chat_requests())

@@ -64,7 +64,8 @@ def test_no_backend_is_reported_and_a_session_key_works(keyed: str, fake_server:
     assert FAKE_KEY not in str(caught.value)
     hub = ProviderHub(keys=keys)
     assert hub.key_status("keyed") == "none"  # lookups on a fail backend are a quiet "none"
-    assert keys.store("keyed", f"http://127.0.0.1:{fake_server.port}", FAKE_KEY, session_only=True) == "session"
+    host = f"http://127.0.0.1:{fake_server.port}"
+    assert keys.store("keyed", host, FAKE_KEY, session_only=True) == "session"
     assert hub.key_status("keyed") == "session"
     assert FAKE_KEY not in repr(keys)
     assert isinstance(stream_events(hub, _target())[-1], Finished)

@@ -146,7 +146,8 @@ def test_settings_tests_a_connection_and_stores_keys(
     spec = hub.registry.get("fakehost")
     tab.store_key(spec, "right-key")
     qtbot.waitUntil(lambda: tab.table.item(row, 2).text() == "key in keyring", timeout=TIMEOUT)
-    assert memory_keyring.store[("protostudio", f"fakehost@http://127.0.0.1:{fake_server.port}")] == "right-key"
+    name = f"fakehost@http://127.0.0.1:{fake_server.port}"
+    assert memory_keyring.store[("protostudio", name)] == "right-key"
     assert tab.table.item(row, 2).text() == "key in keyring"
     qtbot.mouseClick(tab.test, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Connected" in tab.result.text(), timeout=TIMEOUT)
