@@ -45,6 +45,7 @@ from app.engine.limits import AdaptiveLimit, provider_key, target_key
 from app.engine.messages import continue_messages
 from app.engine.plan import PlanError, PlannedCell, RunPlan, expand, select
 from app.engine.runs import Attempt, make_run
+from app.providers import retry
 from app.providers.events import (
     ErrorKind,
     Finished,
@@ -59,8 +60,9 @@ log = logging.getLogger(__name__)
 EventSink = Callable[[EngineEvent], None]
 """Receives every event of one run, on the engine's loop thread. It must not block."""
 
-RETRYABLE = frozenset({ErrorKind.SERVER, ErrorKind.UNREACHABLE})
-"""Failures worth one more try when no text arrived yet. Rate limits have their own path."""
+RETRYABLE = retry.TRANSIENT
+"""Failures worth one more try when no text arrived yet (`app/providers/retry.py`, shared with
+the hub). Rate limits have their own path."""
 DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
 """The caps for a hub that does not say how many requests the bundled model serves at once."""
 
@@ -519,14 +521,13 @@ class Engine:
         if failure.kind == ErrorKind.RATE_LIMITED and job.rate_limited < self._max_rate_limit_retries:
             job.rate_limited += 1
             limit.rate_limited(epoch)
-            wait = failure.retry_after if failure.retry_after is not None else 2.0 ** job.rate_limited
-            wait = min(max(wait, 0.0), self._max_retry_wait)
+            wait = retry.rate_limit_wait(failure.retry_after, job.rate_limited, max_wait=self._max_retry_wait)
             key = job.tkey  # only this target pauses: other models on the endpoint go on
             self._paused_until[key] = max(self._paused_until.get(key, 0.0), now + wait)
             reason = f"rate limited; retrying in {wait:.1f}s at {limit.limit} at a time"
         elif failure.kind in RETRYABLE and not attempt.text and job.retried < self._retries:
             job.retried += 1
-            wait = 0.5 * 2.0 ** (job.retried - 1)
+            wait = retry.backoff(job.retried - 1, max_wait=self._max_retry_wait)
             reason = f"{failure.message}; retrying in {wait:.1f}s"
         else:
             return False

@@ -24,6 +24,7 @@ import openai
 from app.core.endpoints import hostname_of
 from app.core.prototype import Message, ModelTarget
 
+from . import retry
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .errors import Failure, classify, stream_options_rejected
 from .events import (
@@ -441,12 +442,13 @@ class ProviderHub:
                         answer.prompt_tokens, answer.completion_tokens, cost, cached)
 
     def _retry_wait(self, failure: Failure, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None when this failure should not be retried."""
-        if not failure.retryable:
+        """Seconds to wait before retrying, or None when this failure should not be retried
+        (the policy is `retry.py`'s, shared with the engine)."""
+        if not retry.retryable(failure.kind):
             return None
         if failure.retry_after is not None:  # 429, or a 503 that says when to come back
             return failure.retry_after if failure.retry_after <= self.max_retry_wait else None
-        return min(0.5 * 2.0**attempt, 8.0, self.max_retry_wait)
+        return retry.backoff(attempt, max_wait=self.max_retry_wait)
 
     async def _classify(self, exc: BaseException, endpoint: ResolvedEndpoint, target: ModelTarget,
                         api_key: str, lease: LocalLease | None = None, *,
