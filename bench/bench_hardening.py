@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests" / "engine"))
 
 from fakeserver import FakeOpenAI, Recorded, Reply  # noqa: E402
 
-HANG_TIMEOUT = 6.0
+HANG_TIMEOUT = 20.0
 
 
 def sigkill_figures(server: FakeOpenAI, trials: int) -> None:

@@ -63,6 +63,9 @@ EventSink = Callable[[EngineEvent], None]
 RETRYABLE = retry.TRANSIENT
 """Failures worth one more try when no text arrived yet (`app/providers/retry.py`, shared with
 the hub). Rate limits have their own path."""
+_TARGET_FAULTS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.TIMEOUT, ErrorKind.SERVER,
+                            ErrorKind.UNREACHABLE})
+"""Failures that say the target itself is in trouble: its columns stop holding back their siblings."""
 DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
 """The caps for a hub that does not say how many requests the bundled model serves at once."""
 
@@ -188,6 +191,8 @@ class Engine:
         self._stall_after = stall_after
         self._provider_in_flight: Counter[str] = Counter()
         self._stalled: Counter[str] = Counter()
+        self._faulty: set[str] = set()
+        """Targets whose last request failed (429, hang, timeout, 5xx) and none has answered since."""
         self._concurrency = max(1, concurrency)
         self._per_provider = max(1, per_provider)
         self._recover_after = recover_after
@@ -375,7 +380,8 @@ class Engine:
                 continue
             if group.fresh and self._start_together:
                 # A column whose target is paused (429) or hung does not hold back its healthy siblings.
-                healthy = [job for job in ready if job.tkey not in paused and not self._stalled[job.tkey]]
+                healthy = [job for job in ready if job.tkey not in paused and job.tkey not in self._faulty
+                           and not self._stalled[job.tkey]]
                 counts = Counter(job.tkey for job in healthy)
                 limits = {job.tkey: self._limit(job.planned.target) for job in healthy}
                 pkeys = {job.tkey: job.pkey for job in healthy}
@@ -435,6 +441,7 @@ class Engine:
         self._running -= 1
         self._provider_in_flight[job.pkey] -= 1
         self._stalled[job.tkey] += 1
+        self._faulty.add(job.tkey)
         self._pump()
 
     def _answering(self, job: _Job) -> None:
@@ -493,12 +500,17 @@ class Engine:
         attempt.ended(loop.time())
         if isinstance(outcome, Finished):
             limit.succeeded()
+            self._faulty.discard(job.tkey)
             self._finish(job, "ok", attempt.finished(outcome))
         elif outcome is None:
             self._finish(job, "error", attempt.failed(StreamFailed(
                 ErrorKind.UNKNOWN, "the stream ended without an answer")))
-        elif not self._requeued(job, limit, epoch, outcome, attempt):
-            self._finish(job, "cut" if outcome.kind == ErrorKind.CUT else "error", attempt.failed(outcome))
+        else:
+            if outcome.kind in _TARGET_FAULTS:
+                self._faulty.add(job.tkey)
+            if not self._requeued(job, limit, epoch, outcome, attempt):
+                status: RunStatus = "cut" if outcome.kind == ErrorKind.CUT else "error"
+                self._finish(job, status, attempt.failed(outcome))
         self._pump()
 
     def _release(self, job: _Job, limit: AdaptiveLimit) -> None:

@@ -43,7 +43,7 @@ def steady_server(fake_server: FakeOpenAI) -> FakeOpenAI:
 def test_no_finished_cell_is_lost_in_200_sigkills(steady_server: FakeOpenAI, tmp_path: Path) -> None:
     result = _harness(steady_server, tmp_path, "--trials", "200", "--seed", "1")
     assert result["killed"] >= 150, result  # most trials really were killed mid-run
-    assert result["acknowledged"] >= 1000, result  # and many cells had finished before the kills
+    assert result["acknowledged"] >= 300, result  # and many cells had finished before the kills
     assert result["lost"] == 0, result
 
 
