@@ -23,23 +23,50 @@ COMMANDS: dict[str, str] = {
     "report": "app.commands.report",
     "export": "app.commands.export",
     "import": "app.commands.import_",
+    "status": "app.commands.status",
 }
 """Subcommand name -> module with a `register(subparsers)` function."""
 
+SUMMARIES: dict[str, str] = {
+    "validate": "check prototype files; print FILE:LINE:COL for each problem",
+    "schema": "print the JSON Schema of prototype files",
+    "providers": "list model providers and manage custom ones and their keys",
+    "ask": "stream one answer from a model",
+    "run": "run profiles x models x cases headless and save the results into the file",
+    "eval": "grade the cases' assertions over the variants; exit 1 on regression or low pass rate",
+    "seed": "propose assertions from 👍/👎 ratings, notes and behavior specs; review, then write",
+    "report": "print human win rates: 👍 rate, pairwise win rate, Bradley-Terry score with 95%% CI",
+    "export": "write the prototype as a promptfoo config, openai/evals registry, or DPO pairs",
+    "import": "read a promptfoo config into a new prototype file",
+}
+"""One line per subcommand for `protostudio --help`, so listing them imports none of their modules
+(those pull in pydantic, openai, numpy: about a second). A command missing here is imported."""
+
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; with `only`, just that subcommand is imported (fast start-up)."""
+    """The argument parser; with `only`, just that subcommand is imported, and the others are listed
+    from `SUMMARIES` (fast start-up)."""
     parser = argparse.ArgumentParser(
         prog="protostudio",
         description="Prototype model behavior. With no command, opens the desktop app "
         "(`protostudio FILE.yaml` opens that file).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
-        if only is None or name == only:
+        if name == only or (only is None and name not in SUMMARIES):
             importlib.import_module(module_name).register(sub)
+        elif only is None:
+            sub.add_parser(name, help=SUMMARIES[name], add_help=False)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, looked up only when asked for (importlib.metadata costs ~60 ms at start-up)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

@@ -1,50 +1,43 @@
-"""Bundled model speed: llama-cpp-python in-process versus the app's path, from one run.
+"""Bundled model speed, from one run: the app's path against xllamacpp in-process, four columns at
+once, and the thread count and poll level under a quiet and a loaded machine.
 
-  (a) direct: llama_cpp.Llama in this process, create_chat_completion(stream=True), the app's
-      load parameters (same n_ctx, threads, use_extra_bufts=False) via `local_server.load_llama`;
-  (b) app:    the child process + HTTP + SSE + openai SDK + ProviderHub.stream() (the path every
-      run in the app takes), falling back to the openai SDK alone if the hub cannot be used;
-  (c) sdk:    the child + openai SDK without the hub, to show where any overhead sits.
+  (a) direct: `xllamacpp.Server` in this process with the app's own parameters
+      (`local_server.server_params`), streamed with the openai SDK;
+  (b) app:    the child process (`LocalModel`) + `ProviderHub.stream()`, the path every run takes.
+      Interleaved with (a); same prompt, temperature 0 and seed, so both generate the same tokens.
+      Throughput = (tokens - 1) / (last token - first token); TTFT apart. Ratio app / direct.
+  (c) columns: 4 concurrent streams through the hub on one process with 4 slots: wall time,
+      aggregate tokens/s, and the time until all four streams show text (what a designer sees).
+  (d) threads x poll: (a)'s single stream with 1 or 2 threads and poll 0 (the app's) or 50
+      (llama.cpp's default), on the machine as it is and with --burn N busy processes beside it.
 
-Same prompt, temperature 0 and seed, so every path generates the same tokens. Runs are
-interleaved (a, b, c, a, b, c, ...) so machine noise hits all paths alike. Throughput is decode
-speed: tokens after the first, divided by the time from first to last token. TTFT is separate.
-
-Then (d) side by side: 4 concurrent streams through ProviderHub (max_tokens --side-tokens, 64 by
-default, temperature 0), with a pool of 1 child versus 2 (`LocalModel(workers=N)`, each with
-its default threads), interleaved over --side-reps rounds. Per round: total wall time, aggregate
-tokens/s (all tokens of the 4 answers / wall time) and the time until every one of the 4 streams
-has shown its first token, which is what a designer sees as "side by side".
-
-    python bench/bench_local_model.py [--reps 7] [--max-tokens 128] [--threads N] [--no-hub]
-                                      [--side-reps 3] [--side-tokens 64] [--only-side]
-
-OMP_* variables in the environment apply to all paths too.
+    python bench/bench_local_model.py [--reps 5] [--max-tokens 128] [--side-tokens 64] [--burn 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime
+import multiprocessing
 import os
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import openai
+
+from app.core.prototype import Message, ModelParams, ModelTarget
+from app.providers.events import Finished, TextDelta, UsageReport
+from app.providers.hub import ProviderHub
 from app.providers.local_model import LOCAL_MODEL_ID, LocalModel
-from app.providers.local_server import (
-    DEFAULT_N_CTX,
-    GENERATION_DEFAULTS,
-    THREADS_ENV,
-    default_threads,
-    load_llama,
-)
+from app.providers.local_server import default_threads, server_params
 from app.providers.model_files import bundled_model_path
 
 PROMPT = "Write a long, detailed essay about why people keep paper notebooks, with many examples."
@@ -56,261 +49,178 @@ class Sample:
     ttft_s: float
     tokens: int
     decode_s: float
-    text: str
 
     @property
-    def tokens_per_s(self) -> float:
-        return (self.tokens - 1) / self.decode_s if self.decode_s > 0 else float("nan")
+    def tok_s(self) -> float:
+        return (self.tokens - 1) / self.decode_s if self.decode_s > 0 and self.tokens > 1 else 0.0
 
 
-def timed(deltas: Iterator[str], start: float, count_tokens: callable) -> Sample:  # type: ignore[valid-type]
-    first = last = None
-    parts = []
-    for delta in deltas:
-        if not delta:
-            continue
-        now = time.perf_counter()
-        first = first or now
-        last = now
-        parts.append(delta)
-    text = "".join(parts)
-    assert first is not None and last is not None, "no tokens were generated"
-    return Sample(first - start, count_tokens(text), last - first, text)
+def _burn() -> None:
+    while True:
+        pass
 
 
-async def atimed(deltas: AsyncIterator[str], start: float, count_tokens: callable) -> Sample:  # type: ignore[valid-type]
-    collected: list[tuple[float, str]] = []
-    async for delta in deltas:
-        if delta:
-            collected.append((time.perf_counter(), delta))
-    assert collected, "no tokens were generated"
-    text = "".join(d for _, d in collected)
-    return Sample(collected[0][0] - start, count_tokens(text), collected[-1][0] - collected[0][0], text)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--no-hub", action="store_true", help="skip ProviderHub; (b) uses the openai SDK")
-    parser.add_argument("--side-reps", type=int, default=3, help="rounds of (d), 4 streams each; 0 skips it")
-    parser.add_argument("--side-tokens", type=int, default=64)
-    parser.add_argument("--only-side", action="store_true", help="run (d) only")
-    parser.add_argument("--threads", type=int, default=None, help=f"llama.cpp threads for all paths "
-                        f"(sets {THREADS_ENV}; default: the app's default, {default_threads()})")
-    args = parser.parse_args()
-    if args.threads:
-        os.environ[THREADS_ENV] = str(args.threads)  # the child inherits it
-    os.environ.setdefault("PROTOSTUDIO_HOME", tempfile.mkdtemp(prefix="protostudio-bench-"))
-
-    if args.only_side:
-        return side_by_side(args.side_reps, args.side_tokens)
-
-    import openai
-
-    model_path = bundled_model_path()
-    messages = [{"role": "user", "content": PROMPT}]
-    params = {"max_tokens": args.max_tokens, "temperature": 0.0, "seed": SEED}
-
-    llm = load_llama(model_path)
-
-    def count_tokens(text: str) -> int:
-        return len(llm.tokenize(text.encode(), add_bos=False, special=True))
-
-    def direct() -> Sample:
-        start = time.perf_counter()
-        chunks = llm.create_chat_completion(messages=messages, stream=True, **GENERATION_DEFAULTS, **params)
-        return timed((c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]),
-                     start, count_tokens)
-
-    local = LocalModel()
-    base_url = local.ensure_started_sync()
-    client = openai.AsyncOpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=300)
-
-    async def sdk() -> Sample:
-        start = time.perf_counter()
-        stream = await client.chat.completions.create(model=LOCAL_MODEL_ID, messages=messages, stream=True,
-                                                      stream_options={"include_usage": True}, **params)
-
-        async def deltas() -> AsyncIterator[str]:
-            async for chunk in stream:
-                for choice in chunk.choices:
-                    yield choice.delta.content or ""
-
-        return await atimed(deltas(), start, count_tokens)
-
-    hub_factory = None if args.no_hub else _hub_factory(local)
-    app_label = ("app  (child + HTTP + openai SDK + ProviderHub)" if hub_factory
-                 else "app  (child + openai SDK)")
-
-    async def run_all() -> dict[str, list[Sample]]:
-        hub = hub_factory() if hub_factory else None
-        app_path = _hub_stream(hub, params) if hub else sdk
-        results: dict[str, list[Sample]] = {"direct": [], "app": [], "sdk": []}
-        for rep in range(args.reps + 1):  # the first round warms up and is not counted
-            round_ = {"direct": direct(), "app": await app_path(count_tokens), "sdk": await sdk()}
-            if rep:
-                for name, sample in round_.items():
-                    results[name].append(sample)
-        if hub is not None:
-            await hub.aclose()
-        await client.close()
-        return results
-
+@contextlib.contextmanager
+def burners(n: int) -> Iterator[None]:
+    """`n` busy processes for the duration: a loaded machine on demand."""
+    procs = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(n)]
+    for proc in procs:
+        proc.start()
     try:
-        results = asyncio.run(run_all())
+        yield
     finally:
-        local.shutdown()
-
-    texts = {s.text for samples in results.values() for s in samples}
-    print(f"bundled model: {model_path.name}, {default_threads()} threads, "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, n_ctx {DEFAULT_N_CTX}, "
-          f"max_tokens {args.max_tokens}, temperature 0, {args.reps} reps (+1 warm-up), interleaved")
-    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"all runs generated the same text: {len(texts) == 1}")
-    labels = {"direct": "direct (llama-cpp-python in-process)", "app": app_label,
-              "sdk": "sdk  (child + openai SDK, no hub)"}
-    medians = {}
-    for name, samples in results.items():
-        tps = statistics.median(s.tokens_per_s for s in samples)
-        ttft = statistics.median(s.ttft_s for s in samples)
-        medians[name] = tps
-        print(f"{labels[name]:<48} median {tps:6.1f} tokens/s  TTFT {ttft * 1000:6.1f} ms  "
-              f"({samples[0].tokens} tokens; tokens/s range {min(s.tokens_per_s for s in samples):.1f}"
-              f"-{max(s.tokens_per_s for s in samples):.1f})")
-    ratio = medians["app"] / medians["direct"]
-    verdict = "met" if ratio >= 0.9 else "NOT met"
-    print(f"ratio app / direct throughput: {ratio:.3f}  (goal >= 0.90: {verdict})")
-    print(f"ratio sdk / direct throughput: {medians['sdk'] / medians['direct']:.3f}")
-    return side_by_side(args.side_reps, args.side_tokens) if args.side_reps > 0 else 0
+        for proc in procs:
+            proc.kill()
+            proc.join()
 
 
-SIDE_PROMPTS = ["Describe a good onboarding screen.", "List ideas for a coffee shop name.",
-                "Explain what a prototype is to a child.", "Write a short product update for users."]
+class Direct:
+    """xllamacpp's server in this process, with the app's parameters."""
+
+    def __init__(self, threads: int, poll: int = 0) -> None:
+        import xllamacpp
+
+        self.server = xllamacpp.Server(server_params(str(bundled_model_path()), slots=4, threads=threads,
+                                                     poll=poll))
+        self.client = openai.OpenAI(base_url=self.server.listening_address + "/v1", api_key="none",
+                                    max_retries=0, timeout=600)
+
+    def stream(self, max_tokens: int) -> Sample:
+        started = time.perf_counter()
+        first = last = 0.0
+        tokens = 0
+        stream = self.client.chat.completions.create(
+            model=LOCAL_MODEL_ID, messages=[{"role": "user", "content": PROMPT}], stream=True, temperature=0,
+            seed=SEED, max_tokens=max_tokens, stream_options={"include_usage": True})
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                last = time.perf_counter()
+                first = first or last
+            if chunk.usage:
+                tokens = chunk.usage.completion_tokens
+        return Sample(first - started, tokens, last - first)
+
+    def close(self) -> None:
+        self.client.close()
+        del self.server
 
 
-@dataclass
-class SideRound:
-    wall_s: float
-    tokens: int
-    all_first_s: float
-    """Until the last of the 4 streams showed its first token."""
-    first_s: list[float]
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.tokens / self.wall_s
+def target(max_tokens: int) -> ModelTarget:
+    return ModelTarget(id="local", provider="local", model=LOCAL_MODEL_ID,
+                       params=ModelParams(temperature=0, seed=SEED, max_tokens=max_tokens))
 
 
-def side_by_side(reps: int, max_tokens: int) -> int:
-    """(d): 4 concurrent hub streams, a pool of 1 child versus 2."""
-    from app.core.prototype import Message, ModelParams, ModelTarget
-    from app.providers.events import Finished, StreamFailed, TextDelta
-    from app.providers.hub import ProviderHub
-    from app.providers.local_model import threads_per_child
-    from app.providers.local_server import cpu_cores
+async def app_stream(hub: ProviderHub, max_tokens: int, prompt: str = PROMPT) -> tuple[Sample, float, float]:
+    """One stream through the hub: the sample, and its first-text and end times (perf_counter)."""
+    started = time.perf_counter()
+    first = last = 0.0
+    tokens = 0
+    messages = [Message(role="user", content=prompt)]
+    async for event in hub.stream(target(max_tokens), messages, use_cache=False):
+        if isinstance(event, TextDelta) and event.text:
+            last = time.perf_counter()
+            first = first or last
+        elif isinstance(event, UsageReport):
+            tokens = event.completion_tokens or 0
+        elif isinstance(event, Finished):
+            tokens = event.completion_tokens or tokens
+        else:
+            assert type(event).__name__ != "StreamFailed", event
+    return Sample(first - started, tokens, last - first), first, last
 
-    target = ModelTarget(id="bench", provider="local", model=LOCAL_MODEL_ID,
-                         params=ModelParams(max_tokens=max_tokens, temperature=0.0, seed=SEED))
-    cores = cpu_cores()
-    # (workers, threads per child): the defaults for 1 and 2 workers, and 1 child on every core.
-    configs = list(dict.fromkeys([(1, threads_per_child(1)), (2, threads_per_child(2)), (1, cores)]))
-    pools = {config: LocalModel(workers=config[0], threads=config[1]) for config in configs}
 
-    async def one(hub: ProviderHub, prompt: str, start: float) -> tuple[float, int]:
-        first = None
-        async for event in hub.stream(target, [Message(role="user", content=prompt)], use_cache=False):
-            if isinstance(event, TextDelta) and first is None:
-                first = time.perf_counter() - start
-            if isinstance(event, StreamFailed):
-                raise RuntimeError(f"hub stream failed: {event.kind}: {event.message}")
-            if isinstance(event, Finished):
-                assert first is not None and event.completion_tokens, "no tokens were generated"
-                return first, event.completion_tokens
-        raise RuntimeError("the stream ended without Finished")
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
 
-    async def round_(hub: ProviderHub) -> SideRound:
-        start = time.perf_counter()
-        results = await asyncio.gather(*(one(hub, prompt, start) for prompt in SIDE_PROMPTS))
-        wall = time.perf_counter() - start
-        firsts = [first for first, _ in results]
-        return SideRound(wall, sum(tokens for _, tokens in results), max(firsts), sorted(firsts))
 
-    async def run_all() -> dict[tuple[int, int], list[SideRound]]:
-        hubs = {config: ProviderHub(local=pool) for config, pool in pools.items()}
-        results: dict[tuple[int, int], list[SideRound]] = {config: [] for config in pools}
+def part_ab(reps: int, max_tokens: int, threads: int) -> None:
+    direct = Direct(threads)
+    local = LocalModel(slots=4, threads=threads)
+
+    async def app_once() -> Sample:
+        hub = ProviderHub(local=local)
         try:
-            for hub in hubs.values():  # warm-up: starts every child, not counted
-                await round_(hub)
-            for _ in range(reps):
-                for config, hub in hubs.items():
-                    results[config].append(await round_(hub))
+            return (await app_stream(hub, max_tokens))[0]
         finally:
-            for hub in hubs.values():
-                await hub.aclose()
-        return results
+            await hub.aclose()
 
-    try:
-        results = asyncio.run(run_all())
-    finally:
-        for pool in pools.values():
-            pool.shutdown()
-
-    print(f"\n(d) side by side: 4 concurrent streams through ProviderHub, max_tokens {max_tokens}, "
-          f"temperature 0, {reps} rounds (+1 warm-up) per pool size, interleaved")
-    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    med: dict[tuple[int, int], dict[str, float]] = {}
-    for (workers, threads), rounds in results.items():
-        m = med[workers, threads] = {"wall": statistics.median(r.wall_s for r in rounds),
-                                     "tps": statistics.median(r.tokens_per_s for r in rounds),
-                                     "all_first": statistics.median(r.all_first_s for r in rounds)}
-        firsts = statistics.median(r.first_s[0] for r in rounds)
-        print(f"workers={workers} x {threads} thread(s): median wall {m['wall']:5.2f} s  "
-              f"aggregate {m['tps']:5.1f} tokens/s  all 4 first tokens after {m['all_first']:5.2f} s "
-              f"(first one {firsts:4.2f} s; {rounds[0].tokens} tokens per round; "
-              f"wall range {min(r.wall_s for r in rounds):.2f}-{max(r.wall_s for r in rounds):.2f} s)")
-    one_, two = med[configs[0]], med[configs[1]]
-    print(f"ratio wall time 2 / 1 workers (default threads): {two['wall'] / one_['wall']:.2f}")
-    print(f"ratio aggregate tokens/s 2 / 1 workers: {two['tps'] / one_['tps']:.2f}")
-    print(f"ratio time to all 4 first tokens 2 / 1 workers: {two['all_first'] / one_['all_first']:.2f}")
-    if len(configs) > 2:
-        alone = med[configs[2]]
-        print(f"ratio aggregate tokens/s 2 workers / 1 worker x {cores} threads: "
-              f"{two['tps'] / alone['tps']:.2f}; time to all 4 first tokens: "
-              f"{two['all_first'] / alone['all_first']:.2f}")
-    return 0
+    direct.stream(8)
+    asyncio.run(app_once())  # warm both
+    ds: list[Sample] = []
+    aps: list[Sample] = []
+    for _ in range(reps):
+        ds.append(direct.stream(max_tokens))
+        aps.append(asyncio.run(app_once()))
+    direct.close()
+    local.shutdown()
+    d, a = median([s.tok_s for s in ds]), median([s.tok_s for s in aps])
+    print(f"(a) direct in-process   {d:6.1f} tok/s  TTFT {median([s.ttft_s for s in ds]) * 1000:5.0f} ms "
+          f"(tokens {ds[0].tokens})")
+    print(f"(b) app (child + hub)   {a:6.1f} tok/s  TTFT {median([s.ttft_s for s in aps]) * 1000:5.0f} ms "
+          f"(tokens {aps[0].tokens})")
+    print(f"    ratio app / direct  {a / d:6.2f}   (goal >= 0.90)")
 
 
-def _hub_factory(local: LocalModel) -> callable | None:  # type: ignore[valid-type]
-    try:
-        from app.providers.hub import ProviderHub
-    except Exception as exc:  # the hub is optional for this benchmark
-        print(f"(ProviderHub unavailable: {type(exc).__name__}: {exc}; (b) uses the openai SDK)")
-        return None
-    return lambda: ProviderHub(local=local)
+def part_c(reps: int, tokens: int, threads: int) -> None:
+    local = LocalModel(slots=4, threads=threads)
+    prompts = [f"Write a short poem about cat number {i}, who likes {food}." for i, food in
+               enumerate(["fish", "milk", "yarn", "naps"])]
+
+    async def round_() -> tuple[float, float, float]:
+        hub = ProviderHub(local=local)
+        try:
+            started = time.perf_counter()
+            results = await asyncio.gather(*(app_stream(hub, tokens, p) for p in prompts))
+            wall = time.perf_counter() - started
+            all_text = max(first for _, first, _ in results) - started
+            first_done = min(last for _, _, last in results) - started
+            total = sum(sample.tokens for sample, _, _ in results)
+            return wall, total / wall, all_text if all_text < first_done else float("inf")
+        finally:
+            await hub.aclose()
+
+    asyncio.run(round_())  # warm
+    rounds = [asyncio.run(round_()) for _ in range(reps)]
+    local.shutdown()
+    together = sum(r[2] != float("inf") for r in rounds)
+    print(f"(c) 4 columns, {threads} thread(s): wall {median([r[0] for r in rounds]):5.1f} s, "
+          f"{median([r[1] for r in rounds]):5.1f} tok/s in total, all four showing text after "
+          f"{median([r[2] for r in rounds]):4.2f} s (before any finished in {together}/{reps} rounds)")
 
 
-def _hub_stream(hub: object, params: dict[str, object]) -> callable:  # type: ignore[valid-type]
-    from app.core.prototype import Message, ModelParams, ModelTarget
-    from app.providers.events import StreamFailed, TextDelta
+def part_d(reps: int, max_tokens: int, burn: int) -> None:
+    for load in sorted({0, burn}):
+        with burners(load):
+            for threads in (1, 2):
+                for poll in (0, 50):
+                    direct = Direct(threads, poll)
+                    direct.stream(8)
+                    rates = [direct.stream(max_tokens).tok_s for _ in range(reps)]
+                    direct.close()
+                    print(f"(d) +{load} busy, {threads} thread(s), poll {poll:2d}: "
+                          f"{median(rates):6.1f} tok/s (min {min(rates):5.1f}, max {max(rates):5.1f})")
 
-    target = ModelTarget(id="bench", provider="local", model=LOCAL_MODEL_ID, params=ModelParams(**params))
-    messages = [Message(role="user", content=PROMPT)]
 
-    async def run(count_tokens: callable) -> Sample:  # type: ignore[valid-type]
-        start = time.perf_counter()
-
-        async def deltas() -> AsyncIterator[str]:
-            async for event in hub.stream(target, messages, use_cache=False):  # type: ignore[attr-defined]
-                if isinstance(event, StreamFailed):
-                    raise RuntimeError(f"hub stream failed: {event.kind}: {event.message}")
-                if isinstance(event, TextDelta):
-                    yield event.text
-
-        return await atimed(deltas(), start, count_tokens)
-
-    return run
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--side-tokens", type=int, default=64)
+    parser.add_argument("--burn", type=int, default=2, help="busy processes for the loaded half of (d)")
+    parser.add_argument("--threads", type=int, default=default_threads())
+    parser.add_argument("--skip", default="", help="parts to skip, e.g. 'd'")
+    args = parser.parse_args()
+    print(f"date {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()[0]:.1f}, "
+          f"{os.cpu_count()} cores, threads {args.threads}, reps {args.reps}")
+    if "a" not in args.skip:
+        part_ab(args.reps, args.max_tokens, args.threads)
+    if "c" not in args.skip:
+        for threads in sorted({1, args.threads}):
+            part_c(args.reps, args.side_tokens, threads)
+    if "d" not in args.skip:
+        part_d(args.reps, args.max_tokens // 2, args.burn)
+    print(f"load at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

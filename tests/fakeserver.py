@@ -102,6 +102,8 @@ class FakeOpenAI:
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.tokens_sent = 0
+        """Streamed content chunks written so far: tests wait on it instead of sleeping."""
         self._queues: dict[str | None, deque[Reply]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -150,6 +152,7 @@ class FakeOpenAI:
             self.requests.clear()
             self.in_flight = 0
             self.max_in_flight = 0
+            self.tokens_sent = 0
             self.default = Reply()
             self.responder = None
 
@@ -357,6 +360,8 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     if delay > 0:
                         time.sleep(delay)
                 event({"content": token})
+                with server._lock:
+                    server.tokens_sent += 1
             self._leave_once()
             event({}, finish=reply.finish_reason)
             if reply.fault == "cut_after_finish":

@@ -10,6 +10,7 @@ import asyncio
 import sys
 from typing import Any
 
+from app.core.costs import format_cost
 from app.core.prototype import Message, ModelParams, ModelTarget
 from app.providers.events import ErrorKind, Finished, ProviderError, StreamFailed, TextDelta
 from app.providers.registry import LOCAL_ID, validate_base_url
@@ -115,6 +116,6 @@ async def _ask(args: argparse.Namespace, target: ModelTarget, messages: list[Mes
 def _summary(done: Finished) -> str:
     tokens = "? tokens" if done.completion_tokens is None else f"{done.completion_tokens} tokens"
     ttft = "?" if done.ttft_s is None else f"{done.ttft_s:.2f} s"
-    cost = "cost unknown" if done.cost_usd is None else f"${done.cost_usd:.6f}"
+    cost = format_cost(done.cost_usd)
     extra = " (cached)" if done.cached else ""
     return f"ttft {ttft} · {tokens} · latency {done.latency_s:.2f} s · {cost} · {done.finish_reason}{extra}"

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.commands import batch_mode
 from app.commands.common import add_limit_arguments, provider_limits, save_or_report
 from app.core.atomic import write_atomic
 from app.core.errors import PrototypeError
@@ -79,6 +80,7 @@ def register(sub: Any) -> None:
         help="embedding model for similar: a model target id or provider:model "
         "(default: the bundled local model)",
     )
+    batch_mode.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -121,13 +123,40 @@ def run(args: argparse.Namespace) -> int:
         embedder=args.embedder,
         compare_to=args.compare_to,
     )
+    if args.batch:
+        code = _batch_phase(proto, path, options, args)
+        if code is not None:
+            return code
     return asyncio.run(_eval(proto, path, options, args))
+
+
+def _batch_phase(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int | None:
+    """Get the outputs through the provider's Batch API first; grading then reuses them from the file.
+    Returns an exit code when there is nothing to grade yet (a batch still pending, or it could not run)."""
+    from app.core.batch import pending_jobs
+    from app.engine.plan import RunPlan
+
+    graded = [c.id for c in proto.cases if proto.default_assert or c.assert_]
+    if not graded:
+        return None
+    plan = RunPlan(profiles=options.profiles, models=options.models, cases=graded,
+                   use_cache=options.use_cache)
+    try:
+        code = asyncio.run(batch_mode.run_batch(proto, path, plan, "eval", args))
+    except KeyboardInterrupt:
+        print(f"stopped waiting; run `protostudio eval {path} --batch` again to collect the batch",
+              file=sys.stderr)
+        return 130
+    if code == 130 or pending_jobs(proto.batches, "eval"):
+        return code or 1
+    return None
 
 
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
     from app.core.evals.report import format_table, junit_xml, results_json
+    from app.core.results import record_eval
     from app.engine.engine import Engine
-    from app.engine.evals import EvalError, EvalRunner, apply_outcome
+    from app.engine.evals import EvalError, EvalRunner
     from app.providers.hub import ProviderHub
 
     hub = ProviderHub()
@@ -141,7 +170,7 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
     finally:
         progress.close()
         await hub.aclose()
-    apply_outcome(proto, outcome)
+    record_eval(proto, outcome.new_runs, outcome.eval_run)
     if not save_or_report("eval", proto, path):
         return EXIT_USAGE
     run, summary = outcome.eval_run, outcome.summary

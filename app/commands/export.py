@@ -111,7 +111,7 @@ def _base_urls(items: list[str]) -> dict[str, str]:
 
 def engine_messages(profile: Profile, case: Case) -> list[Message]:
     """The engine's own message builder, so exports hold exactly what a run sends."""
-    from app.engine.messages import build_messages
+    from app.core.messages import build_messages
 
     return build_messages(None, profile, case)
 

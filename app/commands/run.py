@@ -18,7 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.commands import batch_mode
 from app.commands.common import add_limit_arguments, load_or_report, provider_limits
+from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
 from app.engine.events import CellFailed, EngineEvent, Progress
 from app.engine.plan import PlanError, RunPlan, expand
@@ -47,6 +49,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="re-run: do not answer from the response cache")
     parser.add_argument("--json", action="store_true", help="print machine-readable results on stdout")
+    batch_mode.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -71,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as exc:
         print(f"protostudio run: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.batch:
+        try:
+            return asyncio.run(batch_mode.run_batch(proto, Path(args.file), plan, "run", args))
+        except KeyboardInterrupt:
+            print(f"stopped waiting; run `protostudio run {args.file} --batch` again to collect the batch",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
     try:
         return asyncio.run(_run(proto, Path(args.file), plan, total, args))
     except OSError as exc:  # the results could not be saved into FILE; it keeps its last good version
@@ -185,7 +195,7 @@ class ProgressBar:
             return
         self._printed = now
         filled = int(self.width * p.done / p.total) if p.total else self.width
-        cost = "$?" if p.cost_usd is None else f"${p.cost_usd:.4f}" + ("+?" if p.cost_unknown else "")
+        cost = format_cost(p.cost_usd, partial=p.cost_unknown > 0)
         bar = "#" * filled + "." * (self.width - filled)
         line = f"[{bar}] {p.done}/{p.total} cells, {p.tokens} tokens, {cost}"
         for count, label in ((p.failed, "failed"), (p.cancelled, "cancelled")):
@@ -239,8 +249,8 @@ def _latency(run: Run) -> str:
 
 def _cost(run: Run) -> str:
     if run.cached:
-        return "$0 (cached)"
-    return "?" if run.cost_usd is None else f"${run.cost_usd:.5f}"
+        return "free (cached)"
+    return format_cost(run.cost_usd)
 
 
 def _fit(text: str, width: int) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.errors import Problem, PrototypeError
+from app.core.prompts import factor_prompts, migrate_v1_to_v2, resolve_prompts
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
 
@@ -21,8 +22,9 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 """Files larger than this are refused before parsing: a prototype is text, not a data dump."""
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
-"""`MIGRATIONS[n]` turns a version-n document into version n+1. Add one per format bump."""
+MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2}
+"""`MIGRATIONS[n]` turns a version-n document into version n+1. Add one per format bump.
+1 -> 2: each run's inline `messages` move to the shared `prompts:` table (`app/core/prompts.py`)."""
 
 _ID_LISTS = ("profiles", "models", "cases", "runs", "preferences", "evals")
 
@@ -109,8 +111,19 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
         raise PrototypeError(_problems_from_validation(exc, located, filename, data)) from None
     except RecursionError:
         raise PrototypeError.single(filename, 1, 1, "YAML is nested too deeply") from None
+    _check_prompts(proto, located, filename)
     _check_references(proto, located, filename)
     return proto
+
+
+def _check_prompts(proto: Prototype, located: Located, filename: str) -> None:
+    """Resolve `prompt:` references into each run's messages, or say which run points nowhere."""
+    problems = []
+    for index, message in resolve_prompts(proto):
+        mark = located.mark_for(("runs", index, "prompt"))
+        problems.append(Problem(filename, mark.line, mark.col, message))
+    if problems:
+        raise PrototypeError(problems)
 
 
 def _migrate(data: dict[str, Any], located: Located, filename: str) -> dict[str, Any]:
@@ -295,6 +308,7 @@ def to_data(proto: Prototype) -> dict[str, Any]:
     """Plain data for YAML, in field order: defaults left out so files stay short, except ALWAYS_WRITTEN."""
     data = _plain(proto)
     assert isinstance(data, dict)
+    factor_prompts(proto, data)
     return data
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.core.prototype import FORMAT_VERSION, Prototype, Run
+from app.core.results import record_runs
 
 
 def journal_path(path: str | os.PathLike[str]) -> Path:
@@ -127,9 +128,8 @@ def fold(proto: Prototype, runs: Iterable[Run]) -> int:
             continue
         if run.parent is not None and run.parent not in ids:
             continue
-        proto.runs.append(run)
+        added += len(record_runs(proto, [run]).added)  # the one storing policy (core/results.py)
         ids.add(run.id)
-        added += 1
     return added
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from app.core.endpoints import url_problem
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """The newest `protostudio:` format version this app reads and writes."""
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
@@ -78,6 +78,11 @@ class Profile(Strict):
     system_prompt: str = ""
     custom_instructions: str = Field("", description="User-level instructions, sent after the system prompt.")
     behavior_spec: list[Rule] = Field(default_factory=list)
+    turns: list[Turn] = Field(
+        default_factory=list,
+        description="This profile's own conversation (e.g. an imported promptfoo prompt with user messages): "
+        "sent instead of each case's turns, with the case's vars filled. Empty: the case's turns.",
+    )
 
     @property
     def label(self) -> str:
@@ -116,6 +121,11 @@ class ModelTarget(Strict):
         None, description="Overrides the provider's endpoint. A stored key is not sent to a new host unasked."
     )
     params: ModelParams = Field(default_factory=ModelParams)
+    key_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The env var another tool reads this target's key from (promptfoo's `apiKeyEnvar`); "
+        "kept for exports. Protostudio itself reads keys from the keychain or the provider's env var.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -167,6 +177,26 @@ class Assertion(Strict):
     threshold: float | None = None
     judge: str | None = Field(None, description="Model target id that grades `llm-rubric`.")
     description: str = Field("", description="Why this check exists, e.g. where it was seeded from.")
+    profiles: list[Id] = Field(
+        default_factory=list, description="Profile ids this check applies to; empty means every profile."
+    )
+    metric: str = Field("", description="A named metric to group results under (promptfoo's `metric`).")
+    transform: str | None = Field(
+        None, description="A known output transform applied before checking, e.g. `output.trim()` "
+        "(see `app/core/evals/transforms.py`).",
+    )
+    rubric_prompt: str | None = Field(
+        None, description="The judge prompt for `llm-rubric`, with `{{output}}` and `{{rubric}}` "
+        "(promptfoo's `rubricPrompt`); unset: Protostudio's own.",
+    )
+    disabled: bool = Field(
+        False, description="Kept but not graded: a check Protostudio cannot run (e.g. an imported "
+        "promptfoo `javascript` or `python` assert, `value` holding its source), written back by exports.",
+    )
+
+    def applies_to(self, profile_id: str) -> bool:
+        """Whether this check grades answers of that profile."""
+        return not self.profiles or profile_id in self.profiles
 
 
 class Case(Strict):
@@ -219,6 +249,10 @@ class Run(Strict):
     provider: str = ""
     model_name: str = ""
     params: ModelParams = Field(default_factory=ModelParams)
+    prompt: Id | None = Field(
+        None, description="Id of the messages sent, in the file's `prompts` table (each distinct list is "
+        "stored once). Saving always writes this; `messages` inline is read too."
+    )
     messages: list[Message] = Field(default_factory=list)
     output: str = ""
     status: RunStatus = "ok"
@@ -279,6 +313,45 @@ class EvalRun(Strict):
     results: list[EvalResult] = Field(default_factory=list)
 
 
+# -- provider batches -------------------------------------------------------------------------------
+
+
+class BatchCell(Strict):
+    """One request of a provider batch: which cell it answers (`custom_id` in the batch files)."""
+
+    custom_id: str
+    case: Id
+    profile: Id
+    model: Id
+    sample: int = Field(0, ge=0)
+
+
+class BatchJob(Strict):
+    """A batch submitted to a provider's Batch API, recorded before anything else so that a killed
+    process resumes it (and never submits it twice) instead of starting over."""
+
+    id: Id
+    created: str
+    kind: Literal["run", "eval"] = "run"
+    model: Id = Field(description="The model target every request of this batch goes to.")
+    input_file_id: str | None = None
+    batch_id: str | None = Field(None, description="The provider's id; unset until the batch is created.")
+    status: str = Field("submitting", description="The provider's status, e.g. validating, in_progress, "
+                        "completed, failed, expired, cancelled; `collected` once its runs are in the file.")
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    cells: list[BatchCell] = Field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        return self.status not in TERMINAL_BATCH_STATUSES
+
+
+TERMINAL_BATCH_STATUSES = frozenset({"collected", "failed"})
+"""A batch in one of these has nothing more to wait for or collect (a cancelled or expired one still
+has the answers that finished before it stopped)."""
+
+
 _T = TypeVar("_T", "Profile", "ModelTarget", "Case", "Run")
 
 
@@ -301,6 +374,14 @@ class Prototype(Strict):
     runs: list[Run] = Field(default_factory=list)
     preferences: list[Preference] = Field(default_factory=list)
     evals: list[EvalRun] = Field(default_factory=list)
+    batches: list[BatchJob] = Field(
+        default_factory=list, description="Provider batches (`--batch`) submitted from this file."
+    )
+    prompts: dict[Id, list[Message]] = Field(
+        default_factory=dict,
+        description="Each distinct message list sent by a run, stored once and named by a hash of its "
+        "content; runs refer to it with `prompt:`. Written by the app; loading resolves it into the runs.",
+    )
 
     # -- lookups ------------------------------------------------------------------------------------
 

@@ -23,12 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, NamedTuple
 
 from app.core.prototype import Prototype, Verdict
+from app.core.ratings import thumb_of
 
 ELO_BASE = 1000.0
 """The score of a variant of average strength (the geometric mean of those compared)."""
@@ -127,9 +125,10 @@ def collect(proto: Prototype, *, blind_only: bool = False) -> Tally:
         variant = Variant(run.profile, run.model)
         seen.setdefault(variant, None)
         up, down = thumbs.get(variant, (0, 0))
-        if run.rating.thumb == "up":
+        thumb = thumb_of(run)
+        if thumb == "up":
             up += 1
-        elif run.rating.thumb == "down":
+        elif thumb == "down":
             down += 1
         thumbs[variant] = (up, down)
     votes: list[Vote] = []
@@ -275,6 +274,7 @@ def _games(tally: Tally) -> list[tuple[Variant, Variant, float]]:
 def _row(
     tally: Tally, variant: Variant, c: _Counts, score: float | None, interval: tuple[float, float] | None
 ) -> VariantScore:
+
     up, down = tally.thumbs.get(variant, (0, 0))
     games = c.wins + c.losses + c.ties
     return VariantScore(
@@ -301,7 +301,11 @@ def _row(
 # resample at a time in pure Python that took seconds per leaderboard; drawn as one multinomial and
 # refitted as one batch it takes tens of milliseconds (bench/scoring.py).
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 
 def bradley_terry(
@@ -326,6 +330,8 @@ def bradley_terry(
     plain maximum likelihood estimate, which exists only when the comparison graph is strongly
     connected; a player with no win or no loss is refused.
     """
+    import numpy as np  # here, not at import time: start-up need not pay ~0.3 s for it
+
     if prior < 0:
         raise ValueError("prior must be 0 or more")
     if n == 0:
@@ -341,6 +347,8 @@ def _tables(
     n: int, games: Sequence[tuple[int, int, float]], prior: float
 ) -> tuple[FloatArray, FloatArray]:
     """Points per player and the symmetric matrix of games played between each pair, prior included."""
+    import numpy as np  # here, not at import time: start-up need not pay ~0.3 s for it
+
     points = np.full(n, prior * (n - 1) / 2)
     played = np.full((n, n), prior) - np.diag(np.full(n, prior))
     for i, j, p in games:
@@ -357,6 +365,8 @@ def _mm(
     points: FloatArray, played: FloatArray, start: FloatArray, tol: float, max_iter: int
 ) -> FloatArray:
     """Hunter's MM iteration on a batch: points (S, k), played (S, k, k) -> strengths (S, k)."""
+    import numpy as np  # here, not at import time: start-up need not pay ~0.3 s for it
+
     strength = np.tile(start, (points.shape[0], 1))
     for _ in range(max_iter):
         denom = (played / (strength[:, :, None] + strength[:, None, :])).sum(axis=2)
@@ -371,6 +381,8 @@ def _mm(
 
 def elo_scores(strength: Sequence[float]) -> list[float]:
     """Strengths on the Elo scale, centred so the geometric-mean player scores `ELO_BASE`."""
+    import numpy as np  # here, not at import time: start-up need not pay ~0.3 s for it
+
     logs = np.log(np.asarray(strength, dtype=np.float64))
     return [float(x) for x in ELO_BASE + ELO_SCALE * (logs - logs.mean())]
 
@@ -389,6 +401,8 @@ def _bootstrap(
     Resampling V votes with replacement is a multinomial draw over the distinct outcomes
     (i, j, points), so all resamples are drawn at once and refitted as one batch.
     """
+    import numpy as np  # here, not at import time: start-up need not pay ~0.3 s for it
+
     kinds = sorted(set(games))
     index = {kind: t for t, kind in enumerate(kinds)}
     freq = np.zeros(len(kinds))

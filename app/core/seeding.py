@@ -3,8 +3,9 @@
 - a thumbs-up output becomes a reference answer for its case (`similar`);
 - a thumbs-down output becomes a negative reference for its case (`not-similar`);
 - the note on a thumbs-down becomes a draft `llm-rubric` for its case;
-- each behavior-spec rule becomes an `llm-rubric` for every case (`default_assert`), and its
-  good/bad examples become `similar` / `not-similar` references there too.
+- each behavior-spec rule becomes an `llm-rubric` for every case (`default_assert`) scoped to
+  its profile (`profiles: [id]`: another profile's rules do not bind it), and its good/bad
+  examples become `similar` / `not-similar` references there too, scoped the same way.
 
 Proposals that already exist in the file (same type and value where they would go) are skipped.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from app.core.evals.textchecks import one_line
 from app.core.prototype import Assertion, Prototype
+from app.core.ratings import rating_of
 
 DEFAULT_TARGET = "default_assert"
 """`Proposal.target` for assertions that apply to every case."""
@@ -40,41 +42,45 @@ class Proposal:
 def propose(proto: Prototype) -> list[Proposal]:
     """Every assertion the ratings and behavior specs suggest that the file does not already have."""
     proposals: list[Proposal] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, tuple[str, ...]]] = set()
 
-    def add(target: str, type_: str, value: str, origin: str) -> None:
-        key = (target, type_, value.strip())
+    def add(target: str, type_: str, value: str, origin: str, profiles: tuple[str, ...] = ()) -> None:
+        key = (target, type_, value.strip(), profiles)
         if key in seen or not value.strip():
             return
         seen.add(key)
-        proposals.append(Proposal(target, Assertion(type=type_, value=value, description=origin), origin))
+        assertion = Assertion(type=type_, value=value, description=origin, profiles=list(profiles))
+        proposals.append(Proposal(target, assertion, origin))
 
     for target, assertion in _existing(proto):
-        seen.add((target, assertion.type, str(assertion.value).strip()))
+        seen.add((target, assertion.type, str(assertion.value).strip(), tuple(assertion.profiles)))
     case_ids = {c.id for c in proto.cases}
     for run in proto.runs:
         if run.case not in case_ids or run.status != "ok" or run.parent is not None or not run.output.strip():
             continue
         where = f"{run.id} ({run.profile} × {run.model})"
-        if run.rating.thumb == "up":
+        rating = rating_of(run)
+        if rating.thumb == "up":
             add(run.case, "similar", run.output, f"seeded from a thumbs-up on {where}")
-        elif run.rating.thumb == "down":
+        elif rating.thumb == "down":
             add(run.case, "not-similar", run.output, f"seeded from a thumbs-down on {where}")
-            if run.rating.note.strip():
+            if rating.note.strip():
                 add(
                     run.case,
                     "llm-rubric",
-                    rubric_from_note(run.rating.note),
-                    f"drafted from the note on a thumbs-down on {where}: {one_line(run.rating.note, 80)}",
+                    rubric_from_note(rating.note),
+                    f"drafted from the note on a thumbs-down on {where}: {one_line(rating.note, 80)}",
                 )
     for profile in proto.profiles:
         for rule in profile.behavior_spec:
             origin = f"rule {rule.id!r} of profile {profile.id!r}"
-            add(DEFAULT_TARGET, "llm-rubric", rule.rule.strip(), f"seeded from the behavior spec: {origin}")
+            scope = (profile.id,)
+            rubric = f"seeded from the behavior spec: {origin}"
+            add(DEFAULT_TARGET, "llm-rubric", rule.rule.strip(), rubric, scope)
             for example in rule.good:
-                add(DEFAULT_TARGET, "similar", example, f"good example of {origin}")
+                add(DEFAULT_TARGET, "similar", example, f"good example of {origin}", scope)
             for example in rule.bad:
-                add(DEFAULT_TARGET, "not-similar", example, f"bad example of {origin}")
+                add(DEFAULT_TARGET, "not-similar", example, f"bad example of {origin}", scope)
     return proposals
 
 

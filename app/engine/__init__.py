@@ -1,7 +1,8 @@
 """Running a prototype's matrix of profiles x models x cases: concurrent, ordered, cancellable. No Qt."""
 
-from app.engine.engine import Engine, EventSink, latest_run
-from app.engine.messages import build_messages, continue_messages, render_vars, system_text
+from app.core.messages import build_messages, continue_messages, system_text
+from app.core.placeholders import render_vars
+from app.engine.engine import Engine, EventSink
 from app.engine.plan import PlanError, RunPlan
 from app.engine.thread import EngineThread
 from app.engine.writer import ResultWriter
@@ -15,7 +16,6 @@ __all__ = [
     "RunPlan",
     "build_messages",
     "continue_messages",
-    "latest_run",
     "render_vars",
     "system_text",
 ]

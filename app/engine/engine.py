@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
+from app.core.messages import continue_messages
 from app.core.prototype import Message, ModelTarget, Prototype, Run, RunStatus
+from app.core.threads import answer_for_continuation
 from app.engine.events import (
     Cell,
     CellCancelled,
@@ -42,7 +44,6 @@ from app.engine.events import (
     Progress,
 )
 from app.engine.limits import AdaptiveLimit, provider_key, target_key
-from app.engine.messages import continue_messages
 from app.engine.plan import PlanError, PlannedCell, RunPlan, expand, select
 from app.engine.runs import Attempt, make_run
 from app.providers import retry
@@ -71,9 +72,9 @@ DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
 
 
 def default_provider_caps(hub: object) -> Mapping[str, int]:
-    """{"local": the bundled model's worker count} when the hub knows it, else DEFAULT_PROVIDER_CAPS."""
-    workers = getattr(hub, "local_workers", None)
-    return {"local": max(1, workers)} if isinstance(workers, int) else DEFAULT_PROVIDER_CAPS
+    """{"local": the bundled model's slot count} when the hub knows it, else DEFAULT_PROVIDER_CAPS."""
+    slots = getattr(hub, "local_slots", None)
+    return {"local": max(1, slots)} if isinstance(slots, int) else DEFAULT_PROVIDER_CAPS
 
 
 class StreamingHub(Protocol):
@@ -160,9 +161,8 @@ class Engine:
 
     `provider_limits` sets the limit of named endpoints (provider id, or `id|base_url` for an
     overridden one) instead of `per_provider`; `provider_caps` lowers it further.
-    By default the bundled model gets as many slots as it has children
-    (`hub.local_workers`): each child answers one request at a time, and sending more only
-    queues them there, where they time out.
+    By default the bundled model gets as many as it has decoding slots
+    (`hub.local_slots`): llama.cpp would only queue more, and queued requests can time out.
     `start_together=False` drops the wait that lets a case's columns start in the same tick:
     cells then take any free slot in plan order (for headless runs nobody watches race).
     `stall_after`: seconds without an answer after which a request counts as hung and gives back
@@ -227,9 +227,9 @@ class Engine:
     ) -> list[Run]:
         """Send `user_message` as the next turn of each column's latest thread on this case.
 
-        A column is a (profile id, model id) pair. Each continues its own latest run of the case
-        (the last one in `proto.runs`); the new Run has `parent` set to it. A column with no run
-        to continue fails at once with a message saying so; the other columns go ahead.
+        A column is a (profile id, model id) pair. Each continues the newest answered reply of its
+        current thread (`app.core.threads`, the one the grid shows); the new Run has `parent` set to
+        it. A column with no run to continue fails at once with a message saying so; the others go ahead.
         """
         select(proto.cases, [case_id], "case")
         columns = list(dict.fromkeys(columns))
@@ -240,7 +240,7 @@ class Engine:
         planned: list[PlannedCell] = []
         for profile_id, model_id in columns:
             target = proto.model(model_id)
-            previous = latest_run(proto, case_id, profile_id, model_id)
+            previous = answer_for_continuation(proto, case_id, profile_id, model_id)
             if previous is None:
                 cell = Cell(case_id, profile_id, model_id)
                 planned.append(PlannedCell(cell, target, (), (case_id, 0), use_cache=use_cache,
@@ -561,11 +561,3 @@ class Engine:
         if batch.done == len(batch.jobs):
             batch.finished.set()
 
-
-def latest_run(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> Run | None:
-    """The last answered run of this cell in the file: the tip of its newest thread."""
-    for run in reversed(proto.runs):
-        same_cell = (run.case, run.profile, run.model) == (case_id, profile_id, model_id)
-        if same_cell and run.status in ("ok", "cut"):
-            return run
-    return None

@@ -8,7 +8,7 @@ default the bundled model) and a judge for `llm-rubric` (the assertion's `judge`
 the run's default judge, else the bundled model).
 
 The runner never mutates the prototype: `EvalOutcome` carries the new runs and the `EvalRun`,
-and `apply_outcome` adds them (on the caller's thread, e.g. the GUI's).
+and `app.core.results.record_eval` stores them (on the caller's thread, e.g. the GUI's), as the CLI does.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from app.core.evals.assertions import Graders, GradingError, grade_case
+from app.core.evals.assertions import Graders, GradingError, RunMetrics, grade_case
+from app.core.evals.rubric import VERDICT_FORMAT
 from app.core.evals.summary import (
     EvalSummary,
     Regression,
@@ -40,9 +41,9 @@ from app.core.prototype import (
     new_id,
     utc_now,
 )
+from app.core.threads import cell_states, reusable
 from app.engine.engine import Engine
 from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
-from app.engine.messages import build_messages
 from app.engine.plan import PlanError, RunPlan, select
 from app.providers.events import Finished, ProviderError
 from app.providers.model_files import LOCAL_MODEL_ID
@@ -204,10 +205,11 @@ class EvalRunner:
     ) -> tuple[dict[_Cell, Run], list[Run]]:
         outputs: dict[_Cell, Run] = {}
         missing: dict[tuple[str, str], list[str]] = {}
+        states = cell_states(proto) if options.use_cache else {}
         for case in cases:
             for profile in profiles:
                 for target in models:
-                    existing = _reusable(proto, case.id, profile, target) if options.use_cache else None
+                    existing = reusable(states.get((case.id, profile.id, target.id, 0)))
                     if existing is not None:
                         outputs[_Cell(case.id, profile.id, target.id)] = existing
                     else:
@@ -282,10 +284,12 @@ class EvalRunner:
                 score=0.0,
                 error=error,
             )
-        keyed = case_assertions(proto, cell.case)
+        keyed = case_assertions(proto, cell.case, cell.profile)
         prompt = next((m.content for m in reversed(run.messages) if m.role == "user"), "")
+        metrics = RunMetrics(latency_ms=run.latency_ms, cost_usd=run.cost_usd)
         graded = await grade_case(
-            keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars
+            keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars,
+            metrics=metrics,
         )
         return EvalResult(
             case=cell.case,
@@ -299,18 +303,19 @@ class EvalRunner:
         )
 
 
-def case_assertions(proto: Prototype, case_id: str) -> list[tuple[str, Assertion]]:
-    """A case's assertions with their keys: the file's defaults first, then the case's own."""
+def case_assertions(
+    proto: Prototype, case_id: str, profile_id: str | None = None
+) -> list[tuple[str, Assertion]]:
+    """A case's assertions with their keys: the file's defaults first, then the case's own.
+
+    With `profile_id`, only those that apply to that profile (`Assertion.profiles`); keys keep
+    their index in the file either way.
+    """
     case = proto.case(case_id)
-    return [(f"default_assert[{i}]", a) for i, a in enumerate(proto.default_assert)] + [
+    keyed = [(f"default_assert[{i}]", a) for i, a in enumerate(proto.default_assert)] + [
         (f"assert[{i}]", a) for i, a in enumerate(case.assert_)
     ]
-
-
-def apply_outcome(proto: Prototype, outcome: EvalOutcome) -> None:
-    """Store the new runs and the eval run in the prototype (in place)."""
-    proto.runs.extend(outcome.new_runs)
-    proto.evals.append(outcome.eval_run)
+    return [(k, a) for k, a in keyed if profile_id is None or a.applies_to(profile_id)]
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -325,19 +330,6 @@ def _order(proto: Prototype, cell: _Cell) -> tuple[int, int, int]:
         index(proto.profiles, cell.profile),
         index(proto.models, cell.model),
     )
-
-
-def _reusable(proto: Prototype, case_id: str, profile: Any, target: ModelTarget) -> Run | None:
-    """The newest ok top-level run of this cell whose messages and params match what would be sent now."""
-    wanted = build_messages(proto, profile, proto.case(case_id))
-    for run in reversed(proto.runs):
-        if (run.case, run.profile, run.model, run.sample) != (case_id, profile.id, target.id, 0):
-            continue
-        if run.parent is not None or run.status != "ok":
-            continue
-        if run.messages == wanted and run.params == target.params and run.model_name == target.model:
-            return run
-    return None
 
 
 def _previous(proto: Prototype, spec: str | None, cells: list[tuple[str, str, str]]) -> EvalRun | None:
@@ -398,8 +390,14 @@ JUDGE_MAX_TOKENS = 256
 
 
 def judge_target(target: ModelTarget) -> ModelTarget:
-    """The target as a judge: temperature 0 and at most JUDGE_MAX_TOKENS, unless the target sets them."""
+    """The target as a judge: temperature 0 and at most JUDGE_MAX_TOKENS, unless the target sets them.
+
+    The bundled model also gets the verdict's JSON schema as `response_format`: its server decodes
+    under that grammar, so its answer always parses. Hosted judges get it when their target sets it
+    (not every OpenAI-compatible endpoint accepts `json_schema`)."""
     update: dict[str, Any] = {}
+    if target.provider == LOCAL_ID and target.base_url is None and target.params.response_format is None:
+        update["response_format"] = VERDICT_FORMAT
     if target.params.temperature is None:
         update["temperature"] = 0.0
     if target.params.max_tokens is None:

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from app.core.messages import build_messages
 from app.core.prototype import Case, Message, ModelTarget, Profile, Prototype
 from app.engine.events import Cell
-from app.engine.messages import build_messages
 
 _T = TypeVar("_T", Profile, ModelTarget, Case)
 

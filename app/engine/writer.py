@@ -1,11 +1,13 @@
 """Saving results of a headless run as they come in, so an interrupted run loses no finished cell.
 
-The writer appends each ended cell's Run to the prototype, first to the file's append-only
-journal (one fsync'd line, `app/core/journal.py`: that is what makes a finished cell survive a
-SIGKILL), then saves the file atomically, debounced: at most one save per `interval`, stretched
-to 8x the last save's duration so that saving a big file never dominates a run. Saves run in a
-worker thread on a snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after
-a cancel: once the file holds every run, the journal is deleted.
+The writer stores each ended cell's Run by the core's policy (`app.core.results.record_runs`, the
+one the GUI uses: no empty cancelled cells, no baseline answers, no repeat of a cached answer),
+appends each stored run to the file's append-only journal (one fsync'd line, `app/core/journal.py`:
+that is what makes a finished cell survive a SIGKILL), and saves the file atomically,
+debounced: at most one save per `interval`, stretched to 8x the last save's
+duration so that saving a big file never dominates a run. Saves run in a worker thread on a
+snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after a cancel: once the
+file holds every run, the journal is deleted.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from app.core.document import save_prototype
 from app.core.journal import Journal
 from app.core.prototype import Prototype, Run
+from app.core.results import record_runs
 from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
 
 log = logging.getLogger(__name__)
@@ -28,11 +31,12 @@ class ResultWriter:
     """Appends runs to `proto` (which it then owns for the run's duration) and saves it to `path`."""
 
     def __init__(self, proto: Prototype, path: str | os.PathLike[str], *, interval: float = 1.0,
-                 keep_baseline: bool = False, journal: bool = True) -> None:
+                 journal: bool = True) -> None:
         self.proto = proto
         self.path = Path(path)
         self.interval = interval
-        self.keep_baseline = keep_baseline
+        self.stored: dict[str, Run] = {}
+        """Engine run id -> the run in the file for it (itself, or the stored answer a cache hit repeats)."""
         self.saved = 0
         """How many saves were written, for tests and the CLI's summary."""
         self._dirty = False
@@ -44,25 +48,25 @@ class ResultWriter:
         self._journaled = False
 
     def on_event(self, event: EngineEvent) -> None:
-        """An engine event sink: keeps ended cells worth keeping, then schedules a save."""
+        """An engine event sink: stores ended cells by the core policy, then schedules a save."""
         if not isinstance(event, CellFinished | CellFailed | CellCancelled):
             return
-        if event.cell.baseline and not self.keep_baseline:
-            return
-        if isinstance(event, CellCancelled) and not event.run.output:
-            return  # a cell cancelled before any text says nothing worth a line in the file
-        self.add(event.run)
+        self.add(event.run, baseline=event.cell.baseline)
 
-    def add(self, run: Run) -> None:
-        if self._journal is not None:
-            try:
-                self._journal.append(run)  # durable before anyone is told the cell finished
-                self._journaled = True
-            except OSError:  # a full disk: the debounced save below still keeps it unless killed
-                log.warning("could not journal run %s", run.id, exc_info=True)
-        self.proto.runs.append(run)
-        self._dirty = True
-        self._schedule()
+    def add(self, run: Run, *, baseline: bool = False) -> None:
+        recorded = record_runs(self.proto, [run], baseline=baseline)
+        stored = recorded.stored(run)
+        if stored is not None:
+            self.stored[run.id] = stored
+        if recorded.added:
+            if self._journal is not None:
+                try:
+                    self._journal.append_many(recorded.added)  # durable before anyone is told
+                    self._journaled = True
+                except OSError:  # a full disk: the debounced save below still keeps it unless killed
+                    log.warning("could not journal run %s", run.id, exc_info=True)
+            self._dirty = True
+            self._schedule()
 
     async def flush(self) -> None:
         """Write everything added so far, now; returns once it is on disk."""

@@ -24,7 +24,7 @@ import openai
 from app.core.endpoints import hostname_of
 from app.core.prototype import Message, ModelTarget
 
-from . import retry
+from . import retry, sse
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .errors import Failure, classify, stream_options_rejected
 from .events import (
@@ -49,25 +49,11 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 _CRASH_KINDS = (ErrorKind.UNREACHABLE, ErrorKind.CUT, ErrorKind.SERVER, ErrorKind.TIMEOUT, ErrorKind.UNKNOWN)
 
 
-class LocalModel(Protocol):
-    """What the hub needs from the bundled model's process manager (see `local_model.py`).
-
-    A manager with a pool also has `async acquire() -> LocalLease`; the hub then spreads requests
-    over its children and judges a crash per child. Without it, every request goes to
-    `ensure_started()`'s URL and a crash is judged by `crashed()`.
-    """
-
-    async def ensure_started(self) -> str: ...
-
-    def crashed(self) -> bool: ...
-
-    def last_exit_description(self) -> str | None: ...
-
-
 class LocalLease(Protocol):
-    """One request's hold on one child of the bundled model."""
+    """One request's hold on the process of the bundled model that serves it (see `local_model.py`)."""
 
     base_url: str
+    api_key: str
 
     def crashed(self) -> bool: ...
 
@@ -76,21 +62,12 @@ class LocalLease(Protocol):
     def release(self) -> None: ...
 
 
-@dataclass
-class _WholeModelLease:
-    """A lease on a manager without a pool: its one URL, its own crash state."""
+class LocalModel(Protocol):
+    """What the hub needs from the bundled model's process manager (see `local_model.py`)."""
 
-    local: LocalModel
-    base_url: str
+    slots: int
 
-    def crashed(self) -> bool:
-        return self.local.crashed()
-
-    def last_exit_description(self) -> str | None:
-        return self.local.last_exit_description()
-
-    def release(self) -> None:
-        pass
+    async def acquire(self, *, embedding: bool = False) -> LocalLease: ...
 
 
 @dataclass(frozen=True)
@@ -147,13 +124,13 @@ class ProviderHub:
         self._access_version = 0
 
     @property
-    def local_workers(self) -> int:
-        """How many requests the bundled model serves at once (its pool size); does not start it."""
+    def local_slots(self) -> int:
+        """How many requests the bundled model decodes at once; does not start it."""
         if self._local is None:
-            from app.providers.local_model import default_workers
+            from app.providers.local_model import default_slots
 
-            return default_workers()
-        return max(1, int(getattr(self._local, "workers", 1)))
+            return default_slots()
+        return max(1, self._local.slots)
 
     @property
     def local(self) -> LocalModel:
@@ -209,9 +186,10 @@ class ProviderHub:
             return self.keys.lookup(spec.id, spec.host, spec.key_env)
         return None, "none"
 
-    async def _prepare(self, target: ModelTarget) -> tuple[ResolvedEndpoint, str, str, LocalLease | None]:
-        """Endpoint, the URL to call, the key to send, and for the bundled model a lease on one of its
-        children (started if needed), which the caller must release.
+    async def _prepare(self, target: ModelTarget, *, embedding: bool = False,
+                       ) -> tuple[ResolvedEndpoint, str, str, LocalLease | None]:
+        """Endpoint, the URL to call, the key to send, and for the bundled model a lease on the process
+        serving it (started if needed; its own session key), which the caller must release.
 
         The endpoint and key are looked up once per target (then reused for `ACCESS_TTL_S`, or
         until a key or a host confirmation changes), in a worker thread: an OS keyring can block.
@@ -224,8 +202,8 @@ class ProviderHub:
         assert access.endpoint is not None
         endpoint = access.endpoint
         if endpoint.is_local:
-            lease = await self._lease_local()
-            return endpoint, lease.base_url, access.key or NO_KEY, lease
+            lease = await self._lease_local(embedding=embedding)
+            return endpoint, lease.base_url, lease.api_key, lease
         return endpoint, endpoint.base_url, access.key or NO_KEY, None
 
     def _access_stamp(self) -> int:
@@ -279,15 +257,31 @@ class ProviderHub:
             return f"local:{target.model}"
         return target.base_url or self._spec(target.provider).base_url
 
-    async def _lease_local(self) -> LocalLease:
-        """The least busy child of the bundled model, started if needed."""
-        local = self.local
+    def cache_key_for(self, target: ModelTarget, messages: list[Message]) -> str:
+        """The response-cache key `stream()` uses for this request (batch answers are stored under it)."""
+        wire = [{"role": m.role, "content": m.content} for m in messages]
+        endpoint = self.resolve(target)
+        ident = f"local:{target.model}" if endpoint.is_local else endpoint.base_url
+        return cache_key(ident, target.model, target.params.model_dump(exclude_none=True), wire)
+
+    def cost_of(self, target: ModelTarget, prompt_tokens: int | None,
+                completion_tokens: int | None) -> float | None:
+        """The interactive price of an answer to `target`, as `stream()` reports it."""
+        return self.prices.cost(self.resolve(target).spec.id, target.model, prompt_tokens, completion_tokens)
+
+    async def sdk_client(self, target: ModelTarget) -> tuple[openai.AsyncOpenAI, ResolvedEndpoint, str]:
+        """An SDK client for the target's endpoint with its key (host-bound as for streaming), for APIs the
+        hub does not wrap (files, batches). Raises ProviderError. Not for the bundled model."""
+        endpoint = self.resolve(target)
+        if endpoint.is_local:
+            raise ProviderError(ErrorKind.BAD_REQUEST, "The bundled local model has no batch API.")
+        endpoint, base_url, key, _ = await self._prepare(target)
+        return self._client(base_url, key), endpoint, key
+
+    async def _lease_local(self, *, embedding: bool = False) -> LocalLease:
+        """The bundled model's chat (or embedding) process, started if needed."""
         try:
-            acquire = getattr(local, "acquire", None)
-            if acquire is not None:
-                lease: LocalLease = await acquire()
-                return lease
-            return _WholeModelLease(local, await local.ensure_started())
+            return await self.local.acquire(embedding=embedding)
         except ProviderError:
             raise
         except Exception as exc:
@@ -370,8 +364,9 @@ class ProviderHub:
         while True:
             sent = perf_counter()
             failure: Failure | None = None
-            try:
-                stream = await client.chat.completions.create(**kwargs)
+            try:  # the SDK sends; `sse.chunks` reads (no pydantic object per chunk)
+                raw = await client.chat.completions.with_raw_response.create(**kwargs)
+                stream = raw.http_response
             except Exception as exc:
                 if "stream_options" in kwargs and stream_options_rejected(exc):
                     self._no_stream_options.add(base_url)
@@ -392,20 +387,21 @@ class ProviderHub:
         finish: str | None = None
         usage: tuple[int | None, int | None] | None = None
         try:
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    usage = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                for choice in chunk.choices:
-                    if choice.index != 0:
+            async for chunk in sse.chunks(stream):
+                reported = chunk.get("usage")
+                if isinstance(reported, dict):
+                    usage = (reported.get("prompt_tokens"), reported.get("completion_tokens"))
+                for choice in chunk.get("choices") or ():
+                    if choice.get("index", 0) != 0:
                         continue
-                    delta = choice.delta.content if choice.delta is not None else None
+                    delta = (choice.get("delta") or {}).get("content")
                     if delta:
                         if ttft is None:
                             ttft = perf_counter() - sent
                         parts.append(delta)
                         yield TextDelta(delta)
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
         except Exception as exc:
             if finish is None:  # after the finish reason only usage and [DONE] were lost: keep the answer
                 failure = await self._classify(exc, endpoint, target, api_key, lease, mid_stream=True)
@@ -413,7 +409,7 @@ class ProviderHub:
                 return
         finally:
             with contextlib.suppress(Exception):
-                await stream.close()  # also on cancellation: drops the connection instead of draining it
+                await stream.aclose()  # also on cancellation: drops the connection instead of draining it
         latency = perf_counter() - sent
         text = "".join(parts)
         if finish is None:
@@ -508,7 +504,7 @@ class ProviderHub:
                     base_url: str | None = None) -> list[list[float]]:
         """One vector per text, from the endpoint's `POST /embeddings`."""
         target = ModelTarget(id="embed", provider=provider_id, model=model, base_url=base_url)
-        endpoint, url, api_key, lease = await self._prepare(target)
+        endpoint, url, api_key, lease = await self._prepare(target, embedding=True)
         try:
             result = await self._client(url, api_key, local=lease is not None).embeddings.create(
                 model=model, input=texts, encoding_format="float")

@@ -1,14 +1,20 @@
 """The parent side of the bundled local model: start, watch, restart and stop its child processes.
 
-The model runs in `app.providers.local_server`, never in the app's process: llama.cpp is native code
-and a crash there (a segfault has been seen on this machine class) must not take the app down. This
-module imports no llama_cpp.
+The model runs in `app.providers.local_server` (llama.cpp's own server through `xllamacpp`), never in
+the app's process: llama.cpp is native code, and a crash there must not take the app down. This
+module imports no native code.
 
-A child answers one request at a time, so a run with four columns would stream one cell while three
-wait. `LocalModel` is therefore a small pool: `workers` children (default
-$PROTOSTUDIO_LOCAL_WORKERS, else min(2, cores)), each on its own loopback port, each started lazily
-the first time a request is leased to it. `acquire()` leases the least busy child; a crash ends only
-the requests on that child, and that child restarts on its next lease. Everything stops at exit.
+One child serves chat with `slots` parallel slots (continuous batching, one copy of the weights), so
+four columns stream at once. A second child, started only when something asks for embeddings,
+serves `/v1/embeddings` (llama.cpp serves embeddings only from a server started for them).
+
+Faults, each reported to the requests on the process that had them and no others:
+- a crash (e.g. SIGSEGV): the lease sees its process gone and names the signal; the child restarts
+  on the next request;
+- a hang (e.g. SIGSTOP, a deadlock): a watchdog polls llama.cpp's `/health`; after `hang_after`
+  seconds without an answer it kills the child and records why;
+- the app exits: every child is stopped at exit, closes itself when its stdin closes, and the
+  kernel kills it if the app dies abruptly (PR_SET_PDEATHSIG in the child).
 """
 
 from __future__ import annotations
@@ -16,26 +22,67 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import http.client
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
-from typing import IO
+from queue import SimpleQueue
+from typing import IO, Any
 
 from app.providers.events import ErrorKind, ProviderError
-from app.providers.local_server import READY_PREFIX, THREADS_ENV, cpu_cores
+from app.providers.local_server import READY_PREFIX, cpu_cores, default_threads
 from app.providers.model_files import LOCAL_MODEL_ID, bundled_model_path, check_model_file
 
-__all__ = ["LOCAL_MODEL_ID", "WORKERS_ENV", "LocalLease", "LocalModel", "default_workers",
-           "shared_local_model", "threads_per_child"]
+__all__ = ["LOCAL_MODEL_ID", "SLOTS_ENV", "LocalLease", "LocalModel", "cpu_cores", "default_slots",
+           "shared_local_model"]
 
-WORKERS_ENV = "PROTOSTUDIO_LOCAL_WORKERS"
+SLOTS_ENV = "PROTOSTUDIO_LOCAL_SLOTS"
+HANG_AFTER_S = 10.0
 _STDERR_LINES = 30
 _SHOWN_STDERR_LINES = 8
+_CHILD_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP", "TZ",
+              "SYSTEMROOT", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "PROTOSTUDIO_LOCAL_THREADS")
+
+
+class _Spawner:
+    """Starts every child from one daemon thread that lives as long as the app.
+
+    The kernel's PR_SET_PDEATHSIG (which the child sets) fires when the *thread* that started the
+    child ends, not the process; a child started from a short-lived worker thread would die with it.
+    """
+
+    def __init__(self) -> None:
+        self._requests: SimpleQueue[tuple[Future[subprocess.Popen[bytes]], list[str], dict[str, Any]]]
+        self._requests = SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def popen(self, command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="local-model-spawner", daemon=True)
+                self._thread.start()
+        future: Future[subprocess.Popen[bytes]] = Future()
+        self._requests.put((future, command, kwargs))
+        return future.result()
+
+    def _serve(self) -> None:
+        while True:
+            future, command, kwargs = self._requests.get()
+            try:
+                future.set_result(subprocess.Popen(command, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+_SPAWNER = _Spawner()
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -53,54 +100,50 @@ def describe_exit(returncode: int | None) -> str:
     return f"exited with status {returncode}"
 
 
-def default_workers() -> int:
-    """Children in the pool: $PROTOSTUDIO_LOCAL_WORKERS, else min(2, cores).
+def default_slots() -> int:
+    """Requests the bundled model decodes at once: $PROTOSTUDIO_LOCAL_SLOTS, else 4.
 
-    Two children on two cores let two columns stream at once; each loads its own copy of the
-    ~100 MB model. More than two is rarely worth the memory for a 135M model on a laptop.
+    Four is the common number of profiles in a prototype, so a first run streams every column at
+    once. Slots cost only KV cache (2,048 tokens each, a few MB for a 135M model), not weights.
     """
     try:
-        return max(1, int(os.environ.get(WORKERS_ENV, "")))
+        return max(1, int(os.environ.get(SLOTS_ENV, "")))
     except ValueError:
-        return max(1, min(2, cpu_cores()))
+        return 4
 
 
-def threads_per_child(workers: int) -> int:
-    """llama.cpp threads per child: $PROTOSTUDIO_LOCAL_THREADS, else the half of the cores that one
-    child would use alone (see `local_server.default_threads`), shared out among the children."""
-    try:
-        return max(1, int(os.environ.get(THREADS_ENV, "")))
-    except ValueError:
-        return max(1, (cpu_cores() // 2) // max(1, workers))
-
-
-def _child_env() -> dict[str, str]:
-    """The child's environment: can import `app` from wherever it lives, and sees no provider keys."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+def child_env() -> dict[str, str]:
+    """The child's environment: an allow-list, so no provider key (whatever its variable's name)
+    reaches native code; plus what it needs to import `app` from wherever it lives."""
+    env = {k: v for k, v in os.environ.items() if k in _CHILD_ENV or k.startswith("LC_")}
     root = str(Path(__file__).resolve().parents[2])  # the folder holding `app/`
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = root
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
 class _Child:
-    """One child process serving the bundled model; started lazily, restarted after a crash.
+    """One child process serving the bundled model; started lazily, restarted after a crash or hang.
 
-    Thread-safe: concurrent `ensure_started_sync()` callers share one start.
+    Thread-safe: concurrent `start()` callers share one start.
     """
 
-    def __init__(self, *, model_path: Path | None = None, startup_timeout: float = 120.0,
-                 python: str = sys.executable, threads: int | None = None) -> None:
-        self._model_path = model_path
+    def __init__(self, *, role: str, slots: int, threads: int, model_path: Path | None,
+                 startup_timeout: float, python: str, hang_after: float) -> None:
+        self.role = role
+        self.slots = slots
         self._threads = threads
+        self._model_path = model_path
         self._startup_timeout = startup_timeout
         self._python = python
+        self._hang_after = hang_after
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._base_url: str | None = None
-        self._stopped_on_purpose = False
+        self._api_key = ""
+        self._on_purpose: set[int] = set()  # pids we stopped ourselves
+        self._causes: dict[int, str] = {}  # pid -> why we killed it (a hang)
         self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
-        self._last_returncode: int | None = None
 
     # -- state --------------------------------------------------------------------------------------
 
@@ -118,56 +161,35 @@ class _Child:
         proc = self._proc
         return proc is not None and proc.poll() is None
 
-    def crashed(self, grace: float = 0.0) -> bool:
-        """The child exited unexpectedly since it was started (not by `shutdown()`).
-
-        A client usually sees the dropped connection a moment before the process is reaped; pass a
-        `grace` of a second or so when asking right after a failed request.
-        """
-        proc = self._proc
-        if proc is None or self._stopped_on_purpose:
-            return False
-        if grace > 0:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=grace)
-        return proc.poll() is not None
-
-    def last_exit_description(self) -> str:
-        """How the child last ended, e.g. 'killed by signal SIGSEGV (11)'; '' if it never ended."""
-        proc = self._proc
-        code = proc.poll() if proc is not None else None
-        if code is None:
-            code = self._last_returncode
-        return describe_exit(code) if code is not None else ""
-
     def stderr_tail(self) -> list[str]:
-        """The child's last stderr lines (llama.cpp and Python diagnostics; it never sees keys)."""
+        """The child's last stderr lines (llama.cpp diagnostics; it never sees keys)."""
         return list(self._stderr)
 
     def ended_on_purpose(self, proc: subprocess.Popen[bytes]) -> bool:
-        """`proc` was stopped by `shutdown()` (or a start timeout), not by a crash."""
-        return proc is self._proc and self._stopped_on_purpose
+        return proc.pid in self._on_purpose
+
+    def exit_description(self, proc: subprocess.Popen[bytes]) -> str:
+        """How `proc` ended: the watchdog's reason for a hang, else its exit status in words."""
+        cause = self._causes.get(proc.pid)
+        if cause:
+            return cause
+        code = proc.poll()
+        return describe_exit(code) if code is not None else ""
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
-    def ensure_started_sync(self) -> str:
-        """Start the child if it is not running (first use, or after a crash); its base URL."""
-        return self.start_for_lease()[0]
-
-    def start_for_lease(self) -> tuple[str, subprocess.Popen[bytes]]:
-        """The base URL and the very process behind it: a lease judges a crash by that process,
-        not by whatever runs in this slot after a restart."""
+    def start(self) -> tuple[str, str, subprocess.Popen[bytes]]:
+        """Start the child if it is not running; its base URL, its session key and the very process
+        behind them (a lease judges a crash by that process, not by whatever runs after a restart)."""
         with self._lock:
             proc = self._proc
             if proc is not None and proc.poll() is None and self._base_url is not None:
-                return self._base_url, proc
-            if proc is not None:
-                self._last_returncode = proc.poll()
+                return self._base_url, self._api_key, proc
             model_path = self._model_path or bundled_model_path()
             check_model_file(model_path)
-            self._base_url = self._start(model_path)
-            assert self._proc is not None
-            return self._base_url, self._proc
+            self._start(model_path)
+            assert self._proc is not None and self._base_url is not None
+            return self._base_url, self._api_key, self._proc
 
     def shutdown(self) -> None:
         """Stop the child: close its stdin (it exits on EOF), then terminate, then kill. Idempotent."""
@@ -175,7 +197,7 @@ class _Child:
             proc = self._proc
             if proc is None:
                 return
-            self._stopped_on_purpose = True
+            self._on_purpose.add(proc.pid)
             self._base_url = None
             if proc.poll() is None:
                 self._close_stdin(proc)
@@ -188,66 +210,84 @@ class _Child:
                         break
                     except subprocess.TimeoutExpired:
                         continue
-            self._last_returncode = proc.poll()
             self._close_stdin(proc)
 
     # -- internals ----------------------------------------------------------------------------------
 
-    def _start(self, model_path: Path) -> str:
+    def _start(self, model_path: Path) -> None:
         if self._proc is not None:
             self._close_stdin(self._proc)
         self._stderr.clear()
-        self._stopped_on_purpose = False
-        command = [self._python, "-m", "app.providers.local_server", "--port", "0",
-                   "--model", str(model_path)]
-        if self._threads:
-            command += ["--threads", str(self._threads)]
+        self._api_key = secrets.token_urlsafe(24)
+        command = [self._python, "-m", "app.providers.local_server", "--model", str(model_path),
+                   "--slots", str(self.slots), "--threads", str(self._threads), "--parent", str(os.getpid())]
+        if self.role == "embedding":
+            command.append("--embedding")
         try:
-            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=_child_env(), start_new_session=True)
+            proc = _SPAWNER.popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=child_env(), start_new_session=True)
         except OSError as exc:
             raise ProviderError(ErrorKind.LOCAL_CRASH,
                                 f"Could not start the local model process ({self._python}): {exc}") from exc
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         self._proc = proc
-        port_found = threading.Event()
-        port: list[int] = []
-        assert proc.stdout is not None and proc.stderr is not None
-        threading.Thread(target=self._read_stdout, args=(proc.stdout, port, port_found),
-                         name=f"local-model-stdout-{proc.pid}", daemon=True).start()
+        try:
+            proc.stdin.write(self._api_key.encode() + b"\n")
+            proc.stdin.flush()
+        except OSError:
+            pass  # it died at once: reported below with its stderr
+        found = threading.Event()
+        url: list[str] = []
+        threading.Thread(target=self._read_stdout, args=(proc.stdout, url, found),
+                         name=f"local-{self.role}-stdout-{proc.pid}", daemon=True).start()
         threading.Thread(target=self._read_stderr, args=(proc.stderr,),
-                         name=f"local-model-stderr-{proc.pid}", daemon=True).start()
+                         name=f"local-{self.role}-stderr-{proc.pid}", daemon=True).start()
 
         deadline = time.monotonic() + self._startup_timeout
-        while not port_found.wait(0.05):
+        while not found.wait(0.05):
             if proc.poll() is not None:
-                time.sleep(0.1)  # let the stderr reader catch the last lines
-                self._last_returncode = proc.returncode
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(0.2)  # let the stderr reader catch the last lines
                 raise ProviderError(ErrorKind.LOCAL_CRASH, self._failure(
                     f"The local model process failed to start ({describe_exit(proc.returncode)})."))
             if time.monotonic() > deadline:
-                self._stopped_on_purpose = True
+                self._on_purpose.add(proc.pid)
                 proc.kill()
                 proc.wait()
                 raise ProviderError(ErrorKind.LOCAL_CRASH, self._failure(
                     f"The local model did not become ready within {self._startup_timeout:g} s."))
-        return f"http://127.0.0.1:{port[0]}/v1"
+        self._base_url = url[0].rstrip("/") + "/v1"
+        threading.Thread(target=self._watch, args=(proc, url[0]), daemon=True,
+                         name=f"local-{self.role}-watchdog-{proc.pid}").start()
+
+    def _watch(self, proc: subprocess.Popen[bytes], url: str) -> None:
+        """Kill `proc` when llama.cpp's /health has not answered for `hang_after` seconds."""
+        host, port = url.split("//", 1)[1].rsplit(":", 1)
+        interval = min(1.0, self._hang_after / 4)
+        last_ok = time.monotonic()
+        while proc.poll() is None:
+            if _healthy(host, int(port), timeout=interval):
+                last_ok = time.monotonic()
+            elif time.monotonic() - last_ok > self._hang_after and proc.poll() is None:
+                self._causes[proc.pid] = (f"stopped responding for {self._hang_after:g} s and was stopped; "
+                                          "it restarts on the next request")
+                with contextlib.suppress(OSError):
+                    proc.kill()
+                return
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(interval)
 
     def _failure(self, headline: str) -> str:
         lines = [line for line in self._stderr if line.strip()][-_SHOWN_STDERR_LINES:]
         return headline + ("\nLast output of the model process:\n" + "\n".join(lines) if lines else "")
 
     @staticmethod
-    def _read_stdout(stream: IO[bytes], port: list[int], found: threading.Event) -> None:
+    def _read_stdout(stream: IO[bytes], url: list[str], found: threading.Event) -> None:
         with stream:
-            _Child._scan_for_port(stream, port, found)
-
-    @staticmethod
-    def _scan_for_port(stream: IO[bytes], port: list[int], found: threading.Event) -> None:
-        for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", "replace").strip()
-            if line.startswith(READY_PREFIX) and not found.is_set():
-                with contextlib.suppress(ValueError, IndexError):
-                    port.append(int(line.split("port=", 1)[1].split()[0]))
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", "replace").strip()
+                if line.startswith(READY_PREFIX) and "url=" in line and not found.is_set():
+                    url.append(line.split("url=", 1)[1].split()[0])
                     found.set()
 
     def _read_stderr(self, stream: IO[bytes]) -> None:
@@ -263,160 +303,101 @@ class _Child:
                 proc.stdin.close()
 
 
-class LocalLease:
-    """One request's hold on one child. Judges a crash by the process it was given, so a restart of
-    the same slot by another request in the meantime does not hide (or fake) this request's crash."""
+def _healthy(host: str, port: int, *, timeout: float) -> bool:
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("GET", "/health")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
 
-    def __init__(self, pool: LocalModel, index: int, child: _Child, base_url: str,
-                 proc: subprocess.Popen[bytes]) -> None:
-        self.index = index
+
+class LocalLease:
+    """One request's hold on the process serving it. Judges a crash by that very process, so a
+    restart by another request in the meantime does not hide (or fake) this request's crash."""
+
+    def __init__(self, child: _Child, base_url: str, api_key: str, proc: subprocess.Popen[bytes]) -> None:
         self.base_url = base_url
+        self.api_key = api_key
         self.pid = proc.pid
-        self._pool = pool
         self._child = child
         self._proc = proc
-        self._released = False
 
     def crashed(self, grace: float = 0.0) -> bool:
-        """The leased process exited, and not because the pool was shut down."""
+        """The leased process exited, and not because the app stopped it."""
         if grace > 0:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=grace)
         return self._proc.poll() is not None and not self._child.ended_on_purpose(self._proc)
 
     def last_exit_description(self) -> str:
-        code = self._proc.poll()
-        return describe_exit(code) if code is not None else ""
-
-    def crash_message(self) -> str:
-        return _crash_message(self.last_exit_description())
+        return self._child.exit_description(self._proc)
 
     def release(self) -> None:
-        """Give the slot back. Idempotent."""
-        if not self._released:
-            self._released = True
-            self._pool._release(self.index)
-
-
-def _crash_message(how: str) -> str:
-    return (f"The bundled local model crashed ({how or 'stopped'}). It restarts on the next request; "
-            "if this keeps happening, use another provider.")
+        """Nothing to give back: llama.cpp queues requests beyond its slots itself."""
 
 
 class LocalModel:
-    """A pool of `workers` children serving the bundled model; each started lazily, restarted after
-    a crash. Thread-safe.
+    """The bundled model's processes: chat (`slots` parallel slots) and, on demand, embeddings.
 
-    `acquire()` leases the least busy child for one request (the hub uses it). The older single-child
-    API still works and means child 0: `ensure_started()` / `ensure_started_sync()` return its base
-    URL, `pid` and `base_url` are its own; `crashed()` and `last_exit_description()` look at every child.
+    Thread-safe. `acquire()` returns a lease on the chat process (started if needed); the hub
+    sends the request to `lease.base_url` with `lease.api_key`.
     """
 
     def __init__(self, *, model_path: Path | None = None, startup_timeout: float = 120.0,
-                 python: str = sys.executable, threads: int | None = None,
-                 workers: int | None = None) -> None:
-        self.workers = max(1, workers if workers is not None else default_workers())
-        self.threads = threads or threads_per_child(self.workers)
-        self._children = [_Child(model_path=model_path, startup_timeout=startup_timeout, python=python,
-                                 threads=self.threads) for _ in range(self.workers)]
-        self._busy = [0] * self.workers
-        self._busy_lock = threading.Lock()
+                 python: str = sys.executable, threads: int | None = None, slots: int | None = None,
+                 hang_after: float = HANG_AFTER_S) -> None:
+        self.slots = max(1, slots if slots is not None else default_slots())
+        self.threads = threads or default_threads()
+        common = {"model_path": model_path, "startup_timeout": startup_timeout, "python": python,
+                  "hang_after": hang_after, "threads": self.threads}
+        self._chat = _Child(role="chat", slots=self.slots, **common)  # type: ignore[arg-type]
+        self._embedding = _Child(role="embedding", slots=1, **common)  # type: ignore[arg-type]
 
-    # -- the pool -----------------------------------------------------------------------------------
+    async def acquire(self, *, embedding: bool = False) -> LocalLease:
+        """A lease on the chat (or embedding) process, started in a thread if needed.
 
-    async def acquire(self) -> LocalLease:
-        """Lease the least busy child (a running one on a tie), starting it if needed.
+        Raises ProviderError(LOCAL_CRASH) if it cannot start."""
+        child = self._embedding if embedding else self._chat
+        base_url, api_key, proc = await asyncio.to_thread(child.start)
+        return LocalLease(child, base_url, api_key, proc)
 
-        The slot is counted before the start, so requests arriving together spread over the children.
-        Raises ProviderError(LOCAL_CRASH) if that child cannot start. `release()` the lease when done.
-        """
-        with self._busy_lock:
-            index = min(range(self.workers),
-                        key=lambda i: (self._busy[i], not self._children[i].is_running(), i))
-            self._busy[index] += 1
-        child = self._children[index]
-        try:
-            base_url, proc = await asyncio.to_thread(child.start_for_lease)
-        except BaseException:
-            self._release(index)
-            raise
-        return LocalLease(self, index, child, base_url, proc)
+    def warm_up(self) -> None:
+        """Start the chat process now, in a background thread, so the first run finds it loaded."""
+        def start() -> None:
+            with contextlib.suppress(ProviderError):
+                self._chat.start()
 
-    def _release(self, index: int) -> None:
-        with self._busy_lock:
-            self._busy[index] = max(0, self._busy[index] - 1)
+        threading.Thread(target=start, name="local-model-warm-up", daemon=True).start()
 
-    def busy(self) -> list[int]:
-        """Requests leased to each child right now."""
-        with self._busy_lock:
-            return list(self._busy)
-
-    @property
-    def base_urls(self) -> list[str]:
-        """The URLs of the running children; starts none."""
-        return [url for child in self._children if (url := child.base_url) is not None]
+    # -- state --------------------------------------------------------------------------------------
 
     @property
     def pids(self) -> list[int]:
-        """The pids of the running children."""
-        return [pid for child in self._children if (pid := child.pid) is not None]
-
-    # -- state (child 0, or the whole pool) ---------------------------------------------------------
+        """The pids of the running processes."""
+        return [pid for child in (self._chat, self._embedding) if (pid := child.pid) is not None]
 
     @property
-    def pid(self) -> int | None:
-        return self._children[0].pid
+    def chat_pid(self) -> int | None:
+        return self._chat.pid
 
     @property
     def base_url(self) -> str | None:
-        """The URL of child 0 if it runs, or None; does not start it."""
-        return self._children[0].base_url
+        """The chat process's URL if it runs; does not start it."""
+        return self._chat.base_url
 
     def is_running(self) -> bool:
-        """Any child runs."""
-        return any(child.is_running() for child in self._children)
-
-    def crashed(self, grace: float = 0.0) -> bool:
-        """Some child exited unexpectedly since it was started (not by `shutdown()`).
-
-        A client usually sees the dropped connection a moment before the process is reaped; pass a
-        `grace` of a second or so when asking right after a failed request.
-        """
-        deadline = time.monotonic() + grace
-        while True:
-            if any(child.crashed() for child in self._children):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.02)
-
-    def last_exit_description(self) -> str:
-        """How a child last ended, e.g. 'killed by signal SIGSEGV (11)' (a crashed one first)."""
-        ordered = sorted(self._children, key=lambda child: not child.crashed())
-        return next((how for child in ordered if (how := child.last_exit_description())), "")
+        return self._chat.is_running() or self._embedding.is_running()
 
     def stderr_tail(self) -> list[str]:
-        """The last stderr lines of the children (llama.cpp and Python diagnostics; they never see keys)."""
-        return [line for child in self._children for line in child.stderr_tail()]
-
-    def crash_message(self) -> str:
-        """A user-facing sentence for a request that failed because a child died."""
-        return _crash_message(self.last_exit_description())
-
-    # -- lifecycle ----------------------------------------------------------------------------------
-
-    async def ensure_started(self) -> str:
-        """Start child 0 if needed (in a thread, so the event loop keeps going); its base URL."""
-        return await asyncio.to_thread(self.ensure_started_sync)
-
-    def ensure_started_sync(self) -> str:
-        """Start child 0 if it is not running (first use, or after a crash); its base URL."""
-        return self._children[0].ensure_started_sync()
+        return self._chat.stderr_tail() + self._embedding.stderr_tail()
 
     def shutdown(self) -> None:
-        """Stop every child. Idempotent."""
-        for child in self._children:
-            child.shutdown()
+        """Stop every process. Idempotent."""
+        self._chat.shutdown()
+        self._embedding.shutdown()
 
 
 _shared: LocalModel | None = None
@@ -431,3 +412,4 @@ def shared_local_model() -> LocalModel:
             _shared = LocalModel()
             atexit.register(_shared.shutdown)
         return _shared
+

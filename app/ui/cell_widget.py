@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
+from app.core.ratings import NO_RATING, rating_of, thumb_of
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.resources import icon
@@ -73,10 +75,7 @@ def status_line(run: Run, model_label: str) -> str:
         parts.append(f"TTFT {run.ttft_ms / 1000:.2f} s")
     if run.latency_ms is not None:
         parts.append(f"{run.latency_ms / 1000:.1f} s")
-    if run.cost_usd is None:
-        parts.append("cost ?")
-    else:
-        parts.append("free" if run.cost_usd == 0 else f"${run.cost_usd:.4f}")
+    parts.append(format_cost(run.cost_usd))
     return " · ".join(parts)
 
 
@@ -88,6 +87,9 @@ def thread_markdown(thread: list[Run]) -> str:
             users = [m.content for m in run.messages if m.role == "user"]
             parts.append(quote_user(users[-1] if users else ""))
         parts.append(run.output or ("*(no text)*" if run.status == "ok" else ""))
+        thumb = thumb_of(run)
+        if index < len(thread) - 1 and thumb is not None:  # the bar rates the newest; earlier replies: here
+            parts.append(f"*(rated {'👍' if thumb == 'up' else '👎'})*")
     return "\n\n".join(p for p in parts if p)
 
 
@@ -101,6 +103,8 @@ class CellWidget(QFrame):
     sig_stop = Signal()
     sig_rate = Signal(str, object)
     """(run id, Rating): the person changed the rating."""
+    sig_pick = Signal(int)
+    """-1 / +1: show the cell's previous / next answer ("2 of 3")."""
 
     def __init__(self, key: tuple[str, str, str], model_label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +112,8 @@ class CellWidget(QFrame):
         self.model_label = model_label
         self.run: Run | None = None
         self.streaming = False
+        self.stale = False
+        """The shown answer came from messages or params the cell no longer sends."""
         self.setObjectName("cell")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -128,8 +134,12 @@ class CellWidget(QFrame):
         )
         self.stop_button = self._tool("stop", "Stop this cell (Esc stops everything)", self.sig_stop.emit)
         self.stop_button.hide()
+        self.older = self._arrow(Qt.ArrowType.LeftArrow, "Show the previous answer of this cell", -1)
+        self.newer = self._arrow(Qt.ArrowType.RightArrow, "Show the next answer of this cell", 1)
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.older)
+        head.addWidget(self.newer)
         head.addWidget(self.status, 1)
         for button in (self.run_button, self.rerun_button, self.stop_button):
             head.addWidget(button)
@@ -195,24 +205,55 @@ class CellWidget(QFrame):
         button.clicked.connect(slot)
         return button
 
+    def _arrow(self, arrow: Qt.ArrowType, tip: str, step: int) -> QToolButton:
+        button = QToolButton(self)
+        button.setArrowType(arrow)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setObjectName("cell-older" if step < 0 else "cell-newer")
+        button.clicked.connect(lambda: self.sig_pick.emit(step))
+        button.hide()
+        return button
+
     # -- showing -----------------------------------------------------------------------------------
 
-    def show_thread(self, thread: list[Run]) -> None:
-        """Show a finished thread (or nothing). The rating belongs to its newest run."""
+    def show_thread(self, thread: list[Run] | tuple[Run, ...], *, stale: bool = False,
+                    position: int = 0, count: int = 0) -> None:
+        """Show a finished thread (or nothing). The rating belongs to its newest run.
+
+        `stale`, `position` and `count` come from the core's cell state: whether the answer is
+        out of date, and which of the cell's answers it is ("2 of 3").
+        """
         self.streaming = False
         self._show_running(False)
         self.view.setPlaceholderText(EMPTY_TEXT)
         self.run = thread[-1] if thread else None
+        self.stale = bool(thread) and stale
+        several = count > 1 and position > 0
+        for button in (self.older, self.newer):
+            button.setVisible(several)
+        self.older.setEnabled(several and position > 1)
+        self.newer.setEnabled(several and position < count)
         if not thread:
             self.view.clear()
             self.status.setText("")
             self.error.hide()
         else:
-            self.view.show_markdown(thread_markdown(thread))
+            self.view.show_markdown(thread_markdown(list(thread)))
             status = status_line(thread[-1], self.model_label)
             if len(thread) > 1:  # the rating bar rates this newest reply
                 status = f"reply {len(thread)} · {status}"
+            if several:
+                status = f"{position} of {count} · {status}"
+            if self.stale:
+                status = f"out of date · {status}"
             self.status.setText(status)
+            if self.stale:
+                self.status.setToolTip(plain_tip(
+                    f"{status}\n\nOut of date: the profile, model target or case changed since this "
+                    "answer. Run the cell again for a current one."
+                ))
             self._show_error(thread[-1])
         self.show_rating()
 
@@ -268,7 +309,7 @@ class CellWidget(QFrame):
     def show_rating(self) -> None:
         run = self.run
         self._set_rating_enabled(run is not None and not self.streaming)
-        rating = run.rating if run is not None else Rating()
+        rating = rating_of(run) if run is not None else NO_RATING
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(rating.thumb == "up")
             self.down.setChecked(rating.thumb == "down")
@@ -284,7 +325,7 @@ class CellWidget(QFrame):
     def _thumb(self, which: str) -> None:
         if self.run is None or self.streaming:
             return
-        current = self.run.rating.thumb
+        current = thumb_of(self.run)
         new = None if current == which else which
         with QSignalBlocker(self.up), QSignalBlocker(self.down):
             self.up.setChecked(new == "up")
@@ -294,7 +335,7 @@ class CellWidget(QFrame):
     def _commit_text(self) -> None:
         if self.run is not None and not self.streaming:
             rating = self.current_rating()
-            if rating != self.run.rating:
+            if rating != rating_of(self.run):
                 self.sig_rate.emit(self.run.id, rating)
         for edit in (self.note, self.tags):
             if not edit.hasFocus():

@@ -22,34 +22,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.prototype import Prototype, Rating, Run
+from app.core.structure import label
+from app.core.threads import CellState, threads_by_variant
 from app.engine.events import Cell
 from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
-from app.ui.structure import label
 
 ROW_HEADER_WIDTH = 160
-
-
-def thread_index(proto: Prototype) -> dict[CellKey, list[Run]]:
-    """For every (case, profile, model): its newest thread, oldest run first."""
-    latest: dict[CellKey, Run] = {}
-    by_id: dict[str, Run] = {}
-    for run in proto.runs:
-        by_id[run.id] = run
-        latest[(run.case, run.profile, run.model)] = run
-    threads: dict[CellKey, list[Run]] = {}
-    for key, run in latest.items():
-        chain = [run]
-        seen = {run.id}
-        while chain[0].parent is not None and chain[0].parent in by_id and chain[0].parent not in seen:
-            chain.insert(0, by_id[chain[0].parent])
-            seen.add(chain[0].id)
-        threads[key] = chain
-    return threads
 
 
 class _ContinueBox(QWidget):
@@ -92,6 +75,8 @@ class CompareGrid(QWidget):
         self.selection = selection
         self.controller = controller
         self.cells: dict[CellKey, CellWidget] = {}
+        self._shown: dict[CellKey, object] = {}
+        """What each cell shows (thread ids, stale, n of m, label), so a refresh repaints only changes."""
         self._order: list[list[CellWidget]] = []
         self._columns: list[tuple[str, str]] = []
         self._cell_width = CELL_WIDTH
@@ -135,6 +120,7 @@ class CompareGrid(QWidget):
         focused = next((k for k, c in self.cells.items() if c.hasFocus()), None)
         self.canvas = QWidget()
         self.cells = {}
+        self._shown = {}
         self._order = []
         self._grid = QGridLayout(self.canvas)
         self._grid.setHorizontalSpacing(6)
@@ -194,6 +180,7 @@ class CompareGrid(QWidget):
                 )
                 cell.sig_stop.connect(lambda k=key: self.controller.stop_cell(Cell(*k)))
                 cell.sig_rate.connect(self.on_rate)
+                cell.sig_pick.connect(lambda step, k=key: self.pick_answer(k, step))
                 self.cells[key] = cell
                 row_cells.append(cell)
                 self._grid.addWidget(cell, grid_row, col)
@@ -265,6 +252,11 @@ class CompareGrid(QWidget):
 
     def refresh_labels(self) -> None:
         proto = self.document.proto
+        for key, cell in self.cells.items():
+            try:
+                cell.model_label = label(proto.model(key[2]))  # a renamed target shows at once
+            except KeyError:
+                continue
         for header in self._headers:
             profile_id, model_id = header.property("variant")
             try:
@@ -291,23 +283,48 @@ class CompareGrid(QWidget):
 
     # -- content -----------------------------------------------------------------------------------
 
+    def states(self) -> dict[CellKey, CellState]:
+        """The core's cell states (sample 0) under the grid's (case, profile, model) keys."""
+        return threads_by_variant(self.document.cell_states().values())
+
     def refresh(self) -> None:
-        """Show every cell's newest thread, except cells that are streaming right now."""
-        threads = thread_index(self.document.proto)
+        """Show every cell's current thread (from the core), except cells that are streaming right now."""
+        states = self.states()
         for key, cell in self.cells.items():
             if cell.streaming or self.controller.is_running(key):
                 continue
-            thread = threads.get(key, [])
-            newest = thread[-1] if thread else None
-            if cell.run is newest and cell.run is not None:
-                continue
-            cell.show_thread(thread)
+            self._show(cell, states.get(key))
+
+    def _show(self, cell: CellWidget, state: CellState | None) -> None:
+        """Show the core's state of the cell; skipped when the cell already shows exactly that."""
+        shown = None if state is None else (
+            tuple(r.id for r in state.thread), state.stale, state.position, len(state.answers),
+            cell.model_label,
+        )
+        if shown is not None and self._shown.get(cell.key) == shown:
+            return
+        self._shown[cell.key] = shown
+        if state is None:
+            cell.show_thread([])
+            return
+        cell.show_thread(state.thread, stale=state.stale, position=state.position, count=len(state.answers))
 
     def thread_for(self, key: CellKey) -> list[Run]:
-        return thread_index(self.document.proto).get(key, [])
+        state = self.states().get(key)
+        return list(state.thread) if state is not None else []
+
+    def pick_answer(self, key: CellKey, step: int) -> None:
+        """Show the cell's previous (-1) or next (+1) answer; the newest is the default again."""
+        state = self.states().get(key)
+        if state is None or state.position == 0:
+            return
+        index = state.position - 1 + step
+        if 0 <= index < len(state.answers):
+            self.document.choose_answer((*key, 0), state.answers[index].id)
 
     def on_cell_queued(self, cell: Cell) -> None:
         key = key_of(cell)
+        self._shown.pop(key, None)
         widget = self.cells.get(key)
         if widget is not None and not widget.streaming:
             follow_up = self.controller.continuation_of(key)
@@ -315,6 +332,7 @@ class CompareGrid(QWidget):
 
     def on_cell_started(self, cell: Cell, cached: bool) -> None:
         key = key_of(cell)
+        self._shown.pop(key, None)
         widget = self.cells.get(key)
         if widget is not None:
             follow_up = self.controller.continuation_of(key)
@@ -329,7 +347,8 @@ class CompareGrid(QWidget):
         key = key_of(cell)
         widget = self.cells.get(key)
         if widget is not None:
-            widget.show_thread(self.thread_for(key))
+            self.document.choose_answer((*key, 0), None)  # a new answer: show the current one
+            self._show(widget, self.states().get(key))
 
     def on_busy_changed(self, busy: bool) -> None:
         for button in self._row_stops:
@@ -347,8 +366,8 @@ class CompareGrid(QWidget):
         message = box.edit.text().strip()
         if not message:
             return
-        threads = thread_index(self.document.proto)
-        columns = [(p, m) for (p, m) in self._columns if (case_id, p, m) in threads]
+        states = self.states()
+        columns = [(p, m) for (p, m) in self._columns if (case_id, p, m) in states]
         if not columns:
             self.sig_message.emit("Run this row first: there is no answer to continue yet.")
             return

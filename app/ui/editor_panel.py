@@ -5,12 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QWidget
 
+from app.core.structure import Kind
 from app.ui.case_editor import CaseEditor
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.model_editor import ModelEditor
 from app.ui.profile_editor import ProfileEditor
 from app.ui.services import Services
-from app.ui.structure import Kind
 
 HINT = (
     "Pick a profile, model or case on the left to edit it here.\n\n"

@@ -2,15 +2,14 @@
 
 The panel drives `app.engine.evals.EvalRunner` on the app's engine thread (`Services`) and
 never grades anything itself. It reads `document.proto` and writes through the document
-(`evals_edited`, `add_runs`), so every other view hears about the changes.
+(`evals_edited`, `record_eval`), so every other view hears about the changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,8 +30,7 @@ from app.core.evals.editing import value_from_text, value_to_text
 from app.core.prototype import Assertion, Prototype
 from app.core.seeding import DEFAULT_TARGET, apply, propose
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
-from app.ui.async_result import deliver
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.evals_proposals import ProposalsDialog
 from app.ui.evals_results import (
     FAIL_COLOR,
@@ -43,21 +41,17 @@ from app.ui.evals_results import (
     failures_text,
     latest_summary,
 )
+from app.ui.jobs import GuiRelay, deliver
 from app.ui.plain import plain_label, plain_tip
+from app.ui.selection import Selection
 from app.ui.services import Services
 
-RunnerFactory = Callable[[], EvalRunner]
 COLUMNS = ("Type", "Value", "Weight", "Threshold", "Description")
 BUNDLED = "Bundled local model"
 EMPTY_ASSERTIONS = (
     "No checks here yet. Press Add to write one (e.g. contains, max-words, llm-rubric), "
     "or rate answers in the Grid with thumbs and notes, then press “Propose from ratings…”."
 )
-
-
-class _ProgressRelay(QObject):
-    sig_progress = Signal(object)
-    """An EvalProgress from the engine thread, delivered on the GUI thread."""
 
 
 class AssertionEditor(QWidget):
@@ -221,24 +215,20 @@ class EvalsPanel(QWidget):
     def __init__(
         self,
         document: Document,
-        services: Services | QWidget | None = None,
+        services: Services | None = None,
+        selection: Selection | None = None,
         parent: QWidget | None = None,
-        *,
-        runner_factory: RunnerFactory | None = None,
     ) -> None:
-        if isinstance(services, QWidget) and parent is None:  # EvalsPanel(document, parent)
-            services, parent = None, services
+        """`selection`: the grid's ticks; evals run only the ticked variants (all without one)."""
         super().__init__(parent)
         self.document = document
+        self.selection = selection
         self._own_services = services is None
-        self.services: Services = services if isinstance(services, Services) else Services()
-        self._custom_runner = runner_factory is not None
+        self.services: Services = services if services is not None else Services()
         self._starting = False
-        self._runner_factory = runner_factory or (lambda: EvalRunner(self.services.hub, self.services.engine))
         self._runner: EvalRunner | None = None
         self._source: object = None
-        self._relay = _ProgressRelay()
-        self._relay.sig_progress.connect(self.on_progress)
+        self._relay = GuiRelay(self)
         self.dialog: ProposalsDialog | None = None
         self._build()
         document.sig_evals_changed.connect(self.on_evals_changed)
@@ -293,6 +283,10 @@ class EvalsPanel(QWidget):
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(bar)
         lower_layout.addWidget(self.status)
+        from app.ui.batch_status import BatchStatus
+
+        self.batches = BatchStatus(self.document, self.services)
+        lower_layout.addWidget(self.batches)
         lower_layout.addWidget(results, 1)
         lower_layout.addWidget(self.failures)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -374,7 +368,15 @@ class EvalsPanel(QWidget):
         return self._runner is not None or self._starting
 
     def options(self) -> EvalOptions:
+        """What to evaluate: the ticked profiles and models (an empty list would mean all of them)."""
+        profiles: list[str] = []
+        models: list[str] = []
+        if self.selection is not None:
+            profiles = self.selection.shown(self.document.proto, "profiles")
+            models = self.selection.shown(self.document.proto, "models")
         return EvalOptions(
+            profiles=profiles,
+            models=models,
             baseline=self.baseline.isChecked(),
             judge=self.judge.currentData(),
             embedder=self.embedder.currentData(),
@@ -386,10 +388,11 @@ class EvalsPanel(QWidget):
         if self._runner is not None or self._starting:
             return
         source = self.document.proto
-        proto = source.model_copy(deep=True)
-        if self._custom_runner:
-            self._start(proto, source)
+        if self.selection is not None and not self.selection.columns(source):
+            self._fail("Tick at least one profile and one model on the left: evals run the ticked variants.")
             return
+        proto = source.model_copy(deep=True)
+        models = [m for m in proto.models if m.id in (self.options().models or [m.id for m in proto.models])]
         from app.ui.host_confirm import confirm_hosts, dialog_asker
 
         self._starting = True
@@ -397,18 +400,18 @@ class EvalsPanel(QWidget):
         self.status.setText("Starting…")
         # key look-ups run off the GUI thread; the eval starts once they (and any question) are done
         ask = dialog_asker(self)
-        confirm_hosts(self.services.hub, proto.models, ask, lambda: self._start(proto, source), owner=self)
+        confirm_hosts(self.services.hub, models, ask, lambda: self._start(proto, source), owner=self)
 
     def _start(self, proto: Prototype, source: Prototype) -> None:
         self._starting = False
-        runner = self._runner_factory()
+        runner = EvalRunner(self.services.hub, self.services.engine)
         self._runner = runner
         self._source = source
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Starting…")
         try:
-            future = self.services.submit(runner.run(proto, self.options(), self._relay.sig_progress.emit))
+            future = self.services.submit(runner.run(proto, self.options(), self._post_progress))
         except RuntimeError as exc:
             self._done()
             self._fail(str(exc))
@@ -420,6 +423,10 @@ class EvalsPanel(QWidget):
         if self._runner is not None:
             self.services.call(self._runner.cancel)
             self.status.setText("Cancelling…")
+
+    def _post_progress(self, progress: EvalProgress) -> None:
+        """Called on the engine thread: shown on the GUI thread."""
+        self._relay.post(self.on_progress, progress)
 
     @Slot(object)
     def on_progress(self, progress: EvalProgress) -> None:
@@ -433,9 +440,7 @@ class EvalsPanel(QWidget):
         if self.document.proto is not self._source:  # another file was opened meanwhile
             self.status.setText("Eval finished for a file that is no longer open; results dropped")
             return
-        self.document.add_runs(outcome.new_runs)
-        self.document.proto.evals.append(outcome.eval_run)
-        self.document.evals_edited()
+        self.document.record_eval(outcome.new_runs, outcome.eval_run)
         text = f"Pass rate {outcome.summary.pass_rate * 100:.0f}%"
         if outcome.summary.baseline_pass_rate is not None:
             text += f", baseline {outcome.summary.baseline_pass_rate * 100:.0f}%"

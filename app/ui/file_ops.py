@@ -24,12 +24,12 @@ from app.core.errors import PrototypeError
 from app.core.journal import load_recovering
 from app.core.paths import state_dir
 from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
+from app.core.structure import LOCAL_MODEL, LOCAL_PROVIDER
 from app.core.yamlio import dump
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
 from app.ui.resources import copy_suggestion, is_example
-from app.ui.structure import LOCAL_MODEL, LOCAL_PROVIDER
 from app.ui.ui_state import UiState
 
 AUTOSAVE_MS = 2000

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.core.prototype import ModelTarget
 from app.providers.events import ProviderError
-from app.providers.hub import ProviderHub
 from app.ui.jobs import Job
+
+if TYPE_CHECKING:  # the hub imports the openai SDK (~1 s); the window is built before anyone needs it
+    from app.providers.hub import ProviderHub
 
 Asker = Callable[[str, str, str], bool]
 """(provider name, its own host, the new host) -> may the key go there?"""

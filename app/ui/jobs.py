@@ -1,51 +1,64 @@
-"""One-shot background jobs (load, save, score) that deliver their result on the GUI thread.
+"""Handing work and results between threads: the one way, `GuiRelay`, and what is built on it.
 
-Modelled on Anki's `QueryOp`: `Job(fn).success(cb).failure(cb).start()`. `fn` runs in Qt's
-global thread pool; the callbacks run on the main thread through a queued signal, so they
-may touch widgets. A job never touches widgets itself.
+- `GuiRelay.post(fn, arg)`, from any thread, runs `fn(arg)` on the GUI thread (a queued signal).
+  The run controller's finished futures and the Evals tab's progress use it directly.
+- `Job(fn).success(cb).failure(cb).start()` (Anki's `QueryOp`): `fn` runs in Qt's global thread
+  pool, the callbacks on the GUI thread, so they may touch widgets. A job never touches widgets.
+- `deliver(future, owner, ok, failed)`: the same for a future of the engine thread.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-_live: set[Job] = set()
-"""Jobs in flight, kept alive until they deliver."""
+_live: set[object] = set()
+"""Jobs and deliveries in flight, kept alive until they deliver."""
 
 
-class _Relay(QObject):
-    """Lives on the main thread; its own slot receives the worker's signal through a queued connection."""
+class GuiRelay(QObject):
+    """Create on the GUI thread; `post(fn, arg)` from any thread then runs `fn(arg)` there."""
 
-    sig_done = Signal(object, object)
-    """(result, exception): emitted from the worker, received on the main thread."""
+    sig_call = Signal(object, object)
+    """(fn, arg): emitted from any thread, received on the GUI thread (queued connection)."""
 
-    def __init__(self, deliver: Callable[[Any, BaseException | None], None]) -> None:
-        super().__init__()
-        self._deliver = deliver
-        self.sig_done.connect(self.on_done)
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.sig_call.connect(self._on_call)
+
+    def post(self, fn: Callable[[Any], None], arg: Any) -> None:
+        """Thread-safe: call `fn(arg)` on the GUI thread soon."""
+        self.sig_call.emit(fn, arg)
 
     @Slot(object, object)
-    def on_done(self, result: Any, exc: BaseException | None) -> None:
-        self._deliver(result, exc)
+    def _on_call(self, fn: Callable[[Any], None], arg: Any) -> None:
+        fn(arg)
+
+
+def _release_later(item: object) -> None:
+    """Drop a finished job after its slot returned: deleting a QObject inside its own slot is a
+    use-after-free."""
+    QTimer.singleShot(0, lambda: _live.discard(item))
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, fn: Callable[[], Any], relay: GuiRelay, done: Callable[[Any], None]) -> None:
         super().__init__()
         self._fn = fn
         self._relay = relay
+        self._done = done
 
     def run(self) -> None:
         try:
             result = self._fn()
         except BaseException as exc:  # delivered to the failure callback, never lost
-            self._relay.sig_done.emit(None, exc)
+            self._relay.post(self._done, (None, exc))
         else:
-            self._relay.sig_done.emit(result, None)
+            self._relay.post(self._done, (result, None))
 
 
 class Job:
@@ -56,7 +69,7 @@ class Job:
         self._on_success: Callable[[Any], None] = lambda _result: None
         self._on_failure: Callable[[BaseException], None] | None = None
         self._owner: QObject | None = None
-        self._relay = _Relay(self._deliver)
+        self._relay = GuiRelay()
 
     def owned_by(self, owner: QObject | None) -> Job:
         """Drop the result if `owner` (say, a closed dialog) was deleted before the job finished."""
@@ -73,10 +86,11 @@ class Job:
 
     def start(self) -> Job:
         _live.add(self)
-        QThreadPool.globalInstance().start(_Runnable(self._fn, self._relay))
+        QThreadPool.globalInstance().start(_Runnable(self._fn, self._relay, self._deliver))
         return self
 
-    def _deliver(self, result: Any, exc: BaseException | None) -> None:
+    def _deliver(self, outcome: tuple[Any, BaseException | None]) -> None:
+        result, exc = outcome
         try:
             if self._owner is not None and not shiboken6.isValid(self._owner):
                 return
@@ -87,9 +101,33 @@ class Job:
             else:
                 raise exc
         finally:
-            # Release the job (and so its relay QObject) only after this slot has returned:
-            # deleting a QObject from inside its own queued slot is a use-after-free.
-            QTimer.singleShot(0, lambda: _live.discard(self))
+            _release_later(self)
+
+
+def deliver(
+    future: concurrent.futures.Future[Any],
+    owner: QObject,
+    ok: Callable[[Any], None],
+    failed: Callable[[BaseException], None],
+) -> None:
+    """Call `ok(result)` or `failed(exc)` on the GUI thread, unless `owner` was destroyed first."""
+    relay = GuiRelay()
+    _live.add(relay)
+
+    def on_done(done: concurrent.futures.Future[Any]) -> None:
+        _release_later(relay)
+        if not shiboken6.isValid(owner):
+            return
+        if done.cancelled():
+            failed(RuntimeError("cancelled"))
+            return
+        exc = done.exception()
+        if exc is not None:
+            failed(exc)
+        else:
+            ok(done.result())
+
+    future.add_done_callback(lambda done: relay.post(on_done, done))
 
 
 def wait_for_jobs(timeout_ms: int = 10_000) -> bool:

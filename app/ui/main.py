@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
+
+STARTUP_PROBE_ENV = "PROTOSTUDIO_STARTUP_PROBE"
+"""Set to 1 to print `first-paint` when the window has painted once, then quit (bench/bench_startup.py)."""
 
 SWITCH_INTERVAL_S = 0.001
 """How long a thread may hold the GIL before another is let in (Python's default is 5 ms).
@@ -53,5 +58,26 @@ def launch(argv: list[str]) -> int:
     tune_interpreter()
     args = [a for a in argv if not a.startswith("-")]
     window = create_window(args)
+    _after_first_paint(window, probe=os.environ.get(STARTUP_PROBE_ENV) == "1")
     window.show()
     return int(app.exec())
+
+
+def _after_first_paint(window: Any, *, probe: bool) -> None:
+    """Once the window has painted: warm up the back end in the background, or, for the start-up
+    benchmark, print `first-paint` and quit. Nothing heavy happens before the user sees the window."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                if probe:
+                    print("first-paint", flush=True)
+                    QTimer.singleShot(0, QApplication.quit)
+                else:
+                    QTimer.singleShot(0, window.warm_up)
+            return False
+
+    window.installEventFilter(FirstPaint(window))

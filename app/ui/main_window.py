@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QTabWidget,
@@ -20,18 +20,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.costs import format_cost
 from app.core.prototype import Prototype
 from app.engine.events import Progress
 from app.engine.plan import RunPlan
 from app.ui.compare_grid import CompareGrid
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.editor_panel import EditorPanel
+from app.ui.evals_panel import EvalsPanel
 from app.ui.file_ops import FileOps, new_prototype
 from app.ui.host_confirm import Asker, confirm_hosts, dialog_asker
 from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
 from app.ui.navigator import Navigator
+from app.ui.pairwise import PairwiseView
 from app.ui.resources import icon, is_example
+from app.ui.results_panel import ResultsPanel
 from app.ui.run_controller import RunController
 from app.ui.selection import Selection
 from app.ui.services import Services
@@ -50,13 +54,6 @@ SHORTCUTS_HELP = """<h3>Keyboard</h3><table cellpadding=3>
 
 STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags"
 
-EXTRA_TABS = (
-    ("Compare A/B", "app.ui.pairwise", "PairwiseView"),
-    ("Results", "app.ui.results_panel", "ResultsPanel"),
-    ("Evals", "app.ui.evals_panel", "EvalsPanel"),
-)
-
-
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -73,7 +70,7 @@ class MainWindow(QMainWindow):
         self.services = services or Services()
         self.document = Document(proto or new_prototype(), path, self)
         self.selection = Selection(self)
-        self.selection.reset_for(self.document.proto)
+        self.selection.reset_for(self.document.proto, self.state.selection_for(path))
         self.controller = RunController(self.document, self.services, self)
         self.ask_host: Asker = dialog_asker(self)
         self.starting = 0
@@ -113,26 +110,28 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_layout()
         self.update_title()
+
+    def warm_up(self) -> None:
+        """Build the back end in the background (the SDK import, prices; the bundled model when the
+        file uses it), so the first Run starts at once. Called once the window has painted."""
         Job(self.services.warm_up).failure(lambda _exc: None).start()  # errors surface on first use
+        from app.providers.registry import LOCAL_ID
+
+        if any(m.provider == LOCAL_ID and m.base_url is None for m in self.document.proto.models):
+            from app.providers.local_model import shared_local_model
+
+            shared_local_model().warm_up()
 
     # -- building ----------------------------------------------------------------------------------
 
     def _add_extra_tabs(self) -> None:
-        """Pairwise, results and evals live in their own modules; the window works without them."""
-        for title, module_name, class_name in EXTRA_TABS:
-            try:
-                cls = getattr(importlib.import_module(module_name), class_name)
-            except (ImportError, AttributeError):
-                continue
-            try:
-                if class_name == "EvalsPanel":
-                    widget = cls(self.document, self.services, self)
-                else:
-                    widget = cls(self.document, self)
-            except Exception as exc:  # a broken panel must not take the window down
-                widget = QLabel(f"{title} is not available: {exc}")
-                widget.setTextFormat(Qt.TextFormat.PlainText)
-                widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        """Pairwise, results and evals: imported like any module, so a broken tab fails loudly."""
+        tabs: list[tuple[str, QWidget]] = [
+            ("Compare A/B", PairwiseView(self.document, self)),
+            ("Results", ResultsPanel(self.document, self)),
+            ("Evals", EvalsPanel(self.document, self.services, self.selection, self)),
+        ]
+        for title, widget in tabs:
             self.extra[title] = widget
             self.tabs.addTab(widget, title)
 
@@ -194,6 +193,8 @@ class MainWindow(QMainWindow):
         for action in (self.act_save, self.act_save_as):
             menu.addAction(action)
         menu.addSeparator()
+        self._add_interop_menus(menu)
+        menu.addSeparator()
         menu.addAction(self.act_settings)
         menu.addSeparator()
         menu.addAction(self.act_quit)
@@ -233,7 +234,8 @@ class MainWindow(QMainWindow):
         self.document.sig_path_changed.connect(self.update_title)
         self.document.sig_structure_changed.connect(self.update_title)
         self.file_ops.sig_opened.connect(self.controller.abandon)
-        self.file_ops.sig_opened.connect(lambda: self.selection.reset_for(self.document.proto))
+        self.file_ops.sig_opened.connect(self._restore_selection)
+        self.selection.sig_changed.connect(self._remember_selection)
         self.file_ops.sig_opened.connect(self.progress.clear)  # "Last run: …" was about the old file
         self.file_ops.sig_recent_changed.connect(self._fill_recent)
         self.navigator.sig_item_selected.connect(self.editor.show_item)
@@ -270,11 +272,34 @@ class MainWindow(QMainWindow):
             sizes, self._pending_sizes = self._pending_sizes, None
             self.splitter.setSizes(sizes)
 
+    def _restore_selection(self) -> None:
+        """What this person ticked in the newly opened file last time, else the defaults."""
+        self.selection.reset_for(self.document.proto, self.state.selection_for(self.document.path))
+
+    def _remember_selection(self) -> None:
+        """Keep this person's ticks for this file (written with the rest of the UI state)."""
+        self.state.set_selection(self.document.path, self.selection.hidden())
+
     def _save_layout(self) -> None:
+        self._remember_selection()  # also covers a Save As since the last tick
         self.state.set("geometry", base64.b64encode(bytes(self.saveGeometry().data())).decode("ascii"))
         self.state.set("splitter", self.splitter.sizes())
         with contextlib.suppress(OSError):
             self.state.save()
+
+    def _add_interop_menus(self, menu: QMenu) -> None:
+        """File › Import / Export (promptfoo, openai/evals, DPO); see `interop_ops.py`."""
+        from app.ui.interop_ops import EXPORTS, InteropOps
+
+        self.interop = InteropOps(self, self.document, self.file_ops, self.bar)
+        self.act_import_promptfoo = menu.addAction("Import promptfoo config…")
+        self.act_import_promptfoo.triggered.connect(self.interop.import_dialog)
+        export_menu = menu.addMenu("Export")
+        self.export_actions: dict[str, QAction] = {}
+        for fmt, title in EXPORTS.items():
+            action = export_menu.addAction(title)
+            action.triggered.connect(lambda _checked=False, f=fmt: self.interop.export_dialog(f))
+            self.export_actions[fmt] = action
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -325,10 +350,7 @@ class MainWindow(QMainWindow):
             self.progress.setText(self.progress.text().replace("Running:", "Last run:"))
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.cost_usd is None:
-            cost = "cost ?"
-        else:
-            cost = "free" if progress.cost_usd == 0 else f"${progress.cost_usd:.4f}"
+        cost = format_cost(progress.cost_usd, partial=progress.cost_unknown > 0)
         failed = getattr(progress, "failed", 0)
         extra = f" · {failed} failed" if failed else ""
         self.progress.setText(

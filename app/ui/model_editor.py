@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.prototype import ModelParams, ModelTarget
-from app.ui.async_result import deliver
+from app.ui.jobs import deliver
 from app.ui.services import Services
 
 UNSET = "default"
@@ -106,7 +106,7 @@ class ModelEditor(QWidget):
 
     def _provider_ids(self) -> list[tuple[str, str]]:
         try:
-            return [(spec.id, spec.name) for spec in self.services.hub.registry.all()]
+            return [(spec.id, spec.name) for spec in self.services.registry.all()]
         except Exception:  # a broken custom-providers file: still show the target's own provider
             return []
 
@@ -156,7 +156,7 @@ class ModelEditor(QWidget):
             if self.model.currentText().strip():
                 target.model = self.model.currentText().strip()
             target.base_url = self.base_url.text().strip() or None
-            # re-validating the merged dict keeps the params this editor has no field for (stop, response_format, tools)
+            # merging into the old params keeps those this editor has no field for (stop, tools, ...)
             target.params = ModelParams.model_validate({
                 **target.params.model_dump(),
                 "temperature": None if self.temperature.value() < 0 else round(self.temperature.value(), 2),

@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui import structure
-from app.ui.document import Document
+from app.core import structure
+from app.core.structure import Kind
+from app.ui.document_model import Document
 from app.ui.plain import plain_tip
 from app.ui.resources import icon
 from app.ui.selection import Selection
-from app.ui.structure import Kind
 
 TITLES: dict[Kind, tuple[str, str]] = {
     "profiles": ("Profiles", "Behavior variants. Ticked profiles become columns of the grid."),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
@@ -27,10 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.prototype import Preference, Run, Verdict, new_id, utc_now
+from app.core.matchups import (
+    Matchup,
+    all_voted,
+    first_unvoted,
+    make_preference,
+    matchups,
+    variants_with_answers,
+)
+from app.core.prototype import Run, Verdict
 from app.core.scoring import Variant, variant_label
+from app.core.threads import thread_from
 from app.ui.cell_widget import thread_markdown
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.markdown_view import SafeTextBrowser
 
 EMPTY_NO_VARIANTS = (
@@ -53,22 +61,6 @@ KEYS: tuple[tuple[str, Verdict, str], ...] = (
     ("4", "both_bad", "Both bad"),
 )
 """(key, verdict as seen on screen, button text)."""
-
-
-@dataclass(frozen=True)
-class Matchup:
-    """One case where both variants have an answer. `first`/`second` follow the combo boxes."""
-
-    case: str
-    first: Run
-    second: Run
-
-
-def unshuffle(on_screen: Verdict, swapped: bool) -> Verdict:
-    """Translate a verdict about the screen's A/B into one about (first, second)."""
-    if not swapped or on_screen in ("tie", "both_bad"):
-        return on_screen
-    return "b" if on_screen == "a" else "a"
 
 
 class PairwiseView(QWidget):
@@ -271,15 +263,7 @@ class PairwiseView(QWidget):
         matchup = self.current()
         if matchup is None or self._revealing or self.stack.currentIndex() != 0:
             return
-        verdict = unshuffle(on_screen, self._swapped)
-        preference = Preference(
-            id=new_id("pref"),
-            created=utc_now(),
-            a=matchup.first.id,
-            b=matchup.second.id,
-            verdict=verdict,
-            blind=self.blind,
-        )
+        preference = make_preference(matchup, on_screen, swapped=self._swapped, blind=self.blind)
         self.document.add_preference(preference)
         self.sig_voted.emit(preference.id)
         self._reveal(on_screen)
@@ -308,10 +292,7 @@ class PairwiseView(QWidget):
     # -- internals -----------------------------------------------------------------------------------
 
     def _variants_with_runs(self) -> list[Variant]:
-        proto = self.document.proto
-        found = {Variant(r.profile, r.model) for r in proto.runs if r.parent is None and r.status != "error"}
-        order = [Variant(p.id, m.id) for p in proto.profiles for m in proto.models]
-        return [v for v in order if v in found] + sorted(found - set(order))
+        return variants_with_answers(self.document.proto)
 
     @staticmethod
     def _combo_variant(combo: QComboBox) -> Variant | None:
@@ -324,12 +305,8 @@ class PairwiseView(QWidget):
         keep_case = current.case if current else None
         first, second = self._combo_variant(self.first_combo), self._combo_variant(self.second_combo)
         self._matchups = []
-        if first is not None and second is not None and first != second:
-            for case in self.document.proto.cases:
-                a = self.document.latest_run(case.id, first.profile, first.model)
-                b = self.document.latest_run(case.id, second.profile, second.model)
-                if a is not None and b is not None and a.status != "error" and b.status != "error":
-                    self._matchups.append(Matchup(case.id, a, b))
+        if first is not None and second is not None:
+            self._matchups = matchups(self.document.proto, first, second)
         cases = [m.case for m in self._matchups]
         kept = keep_case in cases
         if kept:
@@ -343,17 +320,10 @@ class PairwiseView(QWidget):
         self._show_case(keep_reveal=background and kept)
 
     def _first_unvoted(self) -> int:
-        voted = {(p.a, p.b) for p in self.document.proto.preferences}
-        for index, m in enumerate(self._matchups):
-            if (m.first.id, m.second.id) not in voted and (m.second.id, m.first.id) not in voted:
-                return index
-        return 0
+        return first_unvoted(self.document.proto, self._matchups)
 
     def _all_voted(self) -> bool:
-        voted = {(p.a, p.b) for p in self.document.proto.preferences}
-        return all(
-            (m.first.id, m.second.id) in voted or (m.second.id, m.first.id) in voted for m in self._matchups
-        )
+        return all_voted(self.document.proto, self._matchups)
 
     def _go(self, index: int) -> None:
         if self._revealing or not self._matchups:
@@ -407,8 +377,8 @@ class PairwiseView(QWidget):
         self.prompt_label.setText(f"User: {_one_line(prompt)}")
         self._swapped = self.blind and random.Random(f"{self.seed}/{matchup.case}").random() < 0.5
         left, right = (matchup.second, matchup.first) if self._swapped else (matchup.first, matchup.second)
-        self.left_view.show_markdown(thread_markdown(self.document.conversation(left)))
-        self.right_view.show_markdown(thread_markdown(self.document.conversation(right)))
+        self.left_view.show_markdown(thread_markdown(thread_from(self.document.proto, left)))
+        self.right_view.show_markdown(thread_markdown(thread_from(self.document.proto, right)))
         if self.blind:
             self.left_title.setText("A")
             self.right_title.setText("B")

@@ -37,7 +37,7 @@ from app.core.scoring import (
     head_to_head,
     rank,
 )
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.jobs import Job
 from app.ui.leaderboard_chart import LeaderboardChart, describe
 from app.ui.plain import plain_label, plain_tip
@@ -203,7 +203,13 @@ class ResultsPanel(QWidget):
         blind = sum(1 for v in tally.votes if v.blind)
         count = len(tally.votes)
         votes = f"{count} blind votes" if tally.blind_only else f"{count} votes ({blind} blind)"
-        self.status_label.setText(f"{votes} · {rated} thumbs · {len(self.scores)} variants")
+        stale = sum(1 for state in self.document.cell_states().values() if state.stale)
+        outdated = f" · {stale} answers out of date" if stale else ""
+        self.status_label.setText(f"{votes} · {rated} thumbs · {len(self.scores)} variants{outdated}")
+        self.status_label.setToolTip(
+            "Out of date: the profile, model target or case changed since those answers; their ratings "
+            "and votes still count here. Run the cells again for current answers." if stale else ""
+        )
         self.chart.set_empty_text(
             "No blind votes yet. Vote with Blind checked in Compare A/B, or untick “Blind votes only”."
             if tally.blind_only

@@ -28,7 +28,8 @@ from app.engine.events import (
     Progress,
 )
 from app.engine.plan import RunPlan
-from app.ui.document import Document
+from app.ui.document_model import Document
+from app.ui.jobs import GuiRelay
 from app.ui.services import Services
 
 FRAME_MS = 33
@@ -59,7 +60,6 @@ class RunController(QObject):
     """Whether any run or continuation is going on."""
     sig_error = Signal(str)
     """A whole request could not start (e.g. a plan naming nothing); a user-facing sentence."""
-    _sig_future_done = Signal(object)
 
     def __init__(self, document: Document, services: Services, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,7 +75,7 @@ class RunController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._drain)
-        self._sig_future_done.connect(self._on_future_done)
+        self._relay = GuiRelay(self)
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -132,7 +132,7 @@ class RunController(QObject):
             return
         was_busy = self.busy
         self._futures.add(future)
-        future.add_done_callback(self._sig_future_done.emit)  # on the engine thread: queued to us
+        future.add_done_callback(lambda done: self._relay.post(self._on_future_done, done))
         if not self._timer.isActive():
             self._timer.start()
         if not was_busy:

@@ -1,11 +1,15 @@
-"""Which profiles, model targets and cases the compare grid shows (UI state, not saved in the file)."""
+"""Which profiles, model targets and cases the compare grid shows.
+
+UI state, not saved in the prototype: each person's ticks are kept per file in `UiState`
+(`hidden()` / `reset_for(proto, hidden)`), so opening a shared file shows what you ticked last.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
 from app.core.prototype import Prototype
-from app.ui.structure import KINDS, Kind, default_models
+from app.core.structure import KINDS, Kind, default_models
 
 
 class Selection(QObject):
@@ -18,12 +22,21 @@ class Selection(QObject):
         super().__init__(parent)
         self._hidden: dict[Kind, set[str]] = {kind: set() for kind in KINDS}
 
-    def reset_for(self, proto: Prototype) -> None:
-        """Defaults for a newly opened file: every profile and case, and the local model."""
+    def reset_for(self, proto: Prototype, hidden: dict[str, list[str]] | None = None) -> None:
+        """For a newly opened file: what was unticked there last time (`hidden`), else the defaults
+        (every profile and case, and the local model)."""
         self._hidden = {kind: set() for kind in KINDS}
-        shown = set(default_models(proto))
-        self._hidden["models"] = {m.id for m in proto.models if m.id not in shown}
+        if hidden is None:
+            shown = set(default_models(proto))
+            self._hidden["models"] = {m.id for m in proto.models if m.id not in shown}
+        else:
+            for kind in KINDS:
+                self._hidden[kind] = set(hidden.get(kind, ()))
         self.sig_changed.emit()
+
+    def hidden(self) -> dict[str, list[str]]:
+        """What is unticked, per kind, sorted (for `UiState`)."""
+        return {kind: sorted(ids) for kind, ids in self._hidden.items()}
 
     def is_shown(self, kind: Kind, item_id: str) -> bool:
         return item_id not in self._hidden[kind]

@@ -10,12 +10,14 @@ import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.engine.engine import Engine
 from app.engine.thread import EngineThread
-from app.providers.hub import ProviderHub
-from app.providers.registry import concurrency_settings
+from app.providers.registry import Registry, concurrency_settings
+
+if TYPE_CHECKING:  # imported when first needed: the SDK takes ~1 s to import, the window must not wait
+    from app.providers.hub import ProviderHub
 
 
 class Services:
@@ -25,6 +27,7 @@ class Services:
         self, hub: ProviderHub | None = None, *, concurrency: int = 8, per_provider: int = 4
     ) -> None:
         self._hub = hub
+        self._registry: Registry | None = None
         self._concurrency = concurrency
         self._per_provider = per_provider
         self._engine: Engine | None = None
@@ -36,8 +39,20 @@ class Services:
     def hub(self) -> ProviderHub:
         with self._lock:  # warm_up may be building it on a pool thread
             if self._hub is None:
-                self._hub = ProviderHub()
+                from app.providers.hub import ProviderHub
+
+                self._hub = ProviderHub(registry=self._registry)
             return self._hub
+
+    @property
+    def registry(self) -> Registry:
+        """The providers, without building the hub (editors list them while the window opens)."""
+        with self._lock:
+            if self._hub is not None:
+                return self._hub.registry
+            if self._registry is None:
+                self._registry = Registry()
+            return self._registry
 
     def warm_up(self) -> None:
         """Build the hub (imports the SDK, reads prices) off the GUI thread, so the first Run is instant."""

@@ -25,8 +25,7 @@ from app.core.prototype import Prototype
 from app.providers.keys import KeyStore, NoKeyringError
 from app.providers.pricing import PriceError
 from app.providers.registry import ProviderSpec
-from app.ui.async_result import deliver
-from app.ui.jobs import Job
+from app.ui.jobs import Job, deliver
 from app.ui.services import Services
 
 CHECKING = "checking…"
@@ -88,7 +87,7 @@ class ProvidersTab(QWidget):
 
     def specs(self) -> list[ProviderSpec]:
         try:
-            return self.services.hub.registry.all()
+            return self.services.registry.all()
         except ValueError as exc:
             self.result.setText(str(exc))
             from app.providers.registry import BUILTINS

@@ -1,4 +1,5 @@
-"""Small UI memory kept between sessions: recent files, window geometry, splitter positions.
+"""Small UI memory kept between sessions: recent files, window geometry, splitter positions, and
+which profiles, models and cases are ticked in each file (per user: shared prototypes stay clean).
 
 Stored as JSON under `settings_dir()` and written atomically. Never holds a key or prototype data.
 """
@@ -14,6 +15,8 @@ from app.core.paths import settings_dir
 
 FILE_NAME = "ui-state.json"
 MAX_RECENT = 10
+MAX_SELECTIONS = 50
+"""Files whose ticked items are remembered; the least recently used are forgotten first."""
 
 
 class UiState:
@@ -59,3 +62,35 @@ class UiState:
             if path.is_file():
                 return path
         return None
+
+    # -- ticked items per file ---------------------------------------------------------------------
+
+    def selection_for(self, path: Path | None) -> dict[str, list[str]] | None:
+        """The items unticked in that file last time ({kind: [ids]}), or None when never opened here."""
+        if path is None:
+            return None
+        saved = self.data.get("selections", {})
+        entry = saved.get(_file_key(path)) if isinstance(saved, dict) else None
+        if not isinstance(entry, dict):
+            return None
+        return {kind: [i for i in ids if isinstance(i, str)] for kind, ids in entry.items()
+                if isinstance(kind, str) and isinstance(ids, list)}
+
+    def set_selection(self, path: Path | None, hidden: dict[str, list[str]]) -> None:
+        """Remember what is unticked in that file (most recent last; older files are dropped)."""
+        if path is None:
+            return
+        saved = self.data.get("selections")
+        if not isinstance(saved, dict):
+            saved = {}
+        key = _file_key(path)
+        saved.pop(key, None)
+        saved[key] = hidden
+        while len(saved) > MAX_SELECTIONS:
+            saved.pop(next(iter(saved)))
+        self.data["selections"] = saved
+
+
+def _file_key(path: Path) -> str:
+    return str(path.resolve())
+

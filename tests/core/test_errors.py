@@ -119,7 +119,7 @@ def test_duplicate_yaml_keys_are_refused_not_overwritten() -> None:
 def test_version_newer_than_known() -> None:
     message = only_problem(VALID.replace("protostudio: 1", "protostudio: 7"))
     assert message == (
-        "demo.yaml:1:14: this file uses format version 7, but this app reads up to version 1; "
+        "demo.yaml:1:14: this file uses format version 7, but this app reads up to version 2; "
         "update Protostudio to open it"
     )
 

@@ -80,7 +80,7 @@ def test_multi_line_text_is_a_block_literal_and_unicode_is_kept() -> None:
 
 def test_key_order_is_field_order_and_version_comes_first() -> None:
     text = dumps_prototype(Prototype(name="x", tags=["a"], description="d"))
-    assert text == "protostudio: 1\nname: x\ndescription: d\ntags:\n  - a\n"
+    assert text == "protostudio: 2\nname: x\ndescription: d\ntags:\n  - a\n"
 
 
 def test_role_and_form_factor_are_always_written() -> None:
@@ -103,5 +103,5 @@ def test_python_objects_never_reach_the_file() -> None:
 def test_whole_numbers_stay_whole(tmp_path: Path) -> None:
     """`weight: 2` must not turn into `weight: 2.0` on the first save (a pointless diff)."""
     source = "name: x\ndefault_assert:\n  - type: max-words\n    value: 40\n    weight: 2\n"
-    proto = parse_prototype("protostudio: 1\n" + source)
-    assert dumps_prototype(proto) == "protostudio: 1\n" + source
+    proto = parse_prototype("protostudio: 2\n" + source)
+    assert dumps_prototype(proto) == "protostudio: 2\n" + source

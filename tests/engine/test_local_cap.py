@@ -1,4 +1,4 @@
-"""The engine sends the bundled model as many requests at once as its pool has children, no more."""
+"""The engine sends the bundled model as many requests at once as it has decoding slots, no more."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ from app.engine.plan import RunPlan
 from app.providers.hub import ProviderHub
 
 
-class FakePool:
-    """The bundled model's manager, as the hub sees it, with its "children" all on the fake server."""
+class FakeSlots:
+    """The bundled model's manager, as the hub sees it, served by the fake server."""
 
-    def __init__(self, base_url: str, workers: int) -> None:
+    def __init__(self, base_url: str, slots: int) -> None:
         self.base_url = base_url
-        self.workers = workers
+        self.api_key = "session-key"
+        self.slots = slots
 
-    async def ensure_started(self) -> str:
-        return self.base_url
+    async def acquire(self, *, embedding: bool = False) -> FakeSlots:
+        return self
 
     def crashed(self) -> bool:
         return False
@@ -30,15 +31,18 @@ class FakePool:
     def last_exit_description(self) -> str:
         return ""
 
+    def release(self) -> None:
+        pass
 
-@pytest.mark.parametrize("workers", [1, 2, 3])
-def test_the_local_cap_is_the_pool_size(fake_server: FakeOpenAI, workers: int) -> None:
+
+@pytest.mark.parametrize("slots", [1, 2, 4])
+def test_the_local_cap_is_the_slot_count(fake_server: FakeOpenAI, slots: int) -> None:
     proto = make_proto(profiles=4, models=[("local", "local", "smollm2-135m-instruct")], cases=2)
     fake_server.default = Reply(ttft=0.1)
 
     async def main() -> list[str]:
-        hub = ProviderHub(local=FakePool(fake_server.base_url, workers), timeout=10.0)
-        assert hub.local_workers == workers
+        hub = ProviderHub(local=FakeSlots(fake_server.base_url, slots), timeout=10.0)
+        assert hub.local_slots == slots
         events: list[EngineEvent] = []
         try:
             runs = await Engine(hub).run(proto, RunPlan(use_cache=False), events.append)
@@ -47,4 +51,4 @@ def test_the_local_cap_is_the_pool_size(fake_server: FakeOpenAI, workers: int) -
         return [run.status for run in runs]
 
     assert asyncio.run(main()) == ["ok"] * 8
-    assert fake_server.max_in_flight == workers
+    assert fake_server.max_in_flight == slots

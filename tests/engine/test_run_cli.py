@@ -101,9 +101,9 @@ def test_ctrl_c_keeps_every_finished_cell(proto_file: Path, fake_server: FakeOpe
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        while len(fake_server.chat_requests()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.6)  # let the slow cell stream a few words
+        # the two quick cells sent one word each; wait until the slow cell has streamed a few words
+        while fake_server.tokens_sent < 2 + 6 and time.monotonic() < deadline:
+            time.sleep(0.02)  # polling a condition, with a deadline
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:

@@ -9,11 +9,11 @@ from fakeserver import FakeOpenAI, Reply
 from test_runner import evaluate, load
 
 from app.core.evals.assertions import Graders, grade, grade_case, render_assertion
+from app.core.messages import build_messages
+from app.core.messages import render_vars as engine_render_vars
 from app.core.placeholders import render_vars
 from app.core.prototype import Assertion, Case, Message, Profile, Turn
 from app.engine.evals import EvalOptions
-from app.engine.messages import build_messages
-from app.engine.messages import render_vars as engine_render_vars
 
 NAME = {"user_name": "Priya"}
 

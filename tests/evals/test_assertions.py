@@ -50,7 +50,7 @@ CASES: list[tuple[str, Any, str, str]] = [
 
 
 def test_every_type_is_covered() -> None:
-    covered = {c[0] for c in CASES} | {"similar", "llm-rubric"}
+    covered = {c[0] for c in CASES} | {"similar", "llm-rubric", "latency", "cost"}
     assert covered == set(TYPES)
 
 

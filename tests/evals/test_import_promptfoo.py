@@ -91,17 +91,20 @@ def test_common_subset_comes_in(tmp_path: Path) -> None:
     result = import_promptfoo(_write(tmp_path), endpoints())
     proto = result.prototype
     assert proto.name == "Support bot checks"
-    assert [(p.id, p.system_prompt) for p in proto.profiles] == [
-        ("support", "You are a {{tone}} support agent."),
-        ("extra-1", ""),
+    assert [(p.id, p.system_prompt, [t.content for t in p.turns]) for p in proto.profiles] == [
+        ("support", "You are a {{tone}} support agent.", []),
+        ("extra-1", "", []),
+        ("extra-2", "", ["Answer briefly: {{question}}"]),
     ]
-    assert [(m.id, m.provider, m.model, m.base_url) for m in proto.models] == [
-        ("gpt-4o-mini", "openai", "gpt-4o-mini", None),
-        ("local-llama", "ollama", "llama3.1", None),
-        ("gpt-4o", "openai", "gpt-4o", None),
+    assert [(m.id, m.provider, m.model, m.base_url, m.name) for m in proto.models] == [
+        ("gpt-4o-mini", "openai", "gpt-4o-mini", None, ""),
+        ("local-llama", "ollama", "llama3.1", None, "Local llama"),
+        ("gpt-4o", "openai", "gpt-4o", None, ""),
+        ("claude-3-5-haiku-latest", "anthropic", "claude-3-5-haiku-latest", None, ""),
     ]
     assert proto.models[1].params.temperature == 0.2
-    first, second = proto.cases
+    assert proto.models[1].params.response_format == {"type": "json_object"}
+    first, second, third = proto.cases
     assert first.description == "Where is my order"
     assert first.vars == {
         "tone": "friendly",
@@ -110,34 +113,33 @@ def test_common_subset_comes_in(tmp_path: Path) -> None:
         "rush": "true",
     }
     assert [(t.role, t.content) for t in first.turns] == [("user", "{{question}}")]
-    assert [(a.type, a.value) for a in first.assert_] == [
-        ("icontains-any", ["order", "shipment"]),
-        ("min-words", 3),
-        ("max-words", 80),
-        ("llm-rubric", "Says when the order ships."),
+    assert [(a.type, a.value, a.disabled) for a in first.assert_] == [
+        ("icontains-any", ["order", "shipment"], False),
+        ("min-words", 3, False),
+        ("max-words", 80, False),
+        ("llm-rubric", "Says when the order ships.", False),
+        ("factuality", "It ships Monday.", True),
+        ("javascript", "output.length > 3", True),
     ]
     assert first.assert_[3].judge == "gpt-4o-mini"
-    assert second.vars == {"tone": "friendly", "other": "hello"}
+    # an array var expands into one case per value, as promptfoo does
+    assert second.vars == {"tone": "friendly", "other": "hello", "question": "a"}
+    assert third.vars == {"tone": "friendly", "other": "hello", "question": "b"}
     assert second.assert_[0].value == {"type": "object", "required": ["answer"]}
+    assert (second.assert_[1].type, second.assert_[1].transform) == ("contains", "output.toUpperCase()")
     assert second.threshold == 0.8
-    assert [(a.type, a.value) for a in proto.default_assert] == [("not-icontains", "as an AI")]
+    assert [(a.type, a.value) for a in proto.default_assert] == [
+        ("not-icontains", "as an AI"), ("cost", 0.01)
+    ]
 
 
 def test_every_dropped_item_is_named(tmp_path: Path) -> None:
     dropped = import_promptfoo(_write(tmp_path), endpoints()).dropped
     expected = [
-        "top-level `scenarios` dropped",
-        "prompt file://prompts/builder.js: only text prompt files are read",
-        "prompt extra-2: its user messages differ",
-        "provider openai:chat:llama3.1: config `response_format` dropped",
+        "prompt file://prompts/builder.js: builder.js is a prompt function; Protostudio cannot run scripts",
         "provider openai:chat:gpt-4o: `apiKey` dropped",
-        "provider anthropic:messages:claude-3-5-haiku-latest: only OpenAI-compatible chat providers",
-        "defaultTest: assertion cost: no Protostudio equivalent",
-        "test 1: assertion factuality: no Protostudio equivalent",
-        "test 1: assertion javascript: custom JavaScript has no Protostudio equivalent",
-        "test 2: var 'question' is a list or mapping",
-        "test 2: assertion contains: uses `transform`",
-        "test 2: option `provider` dropped",
+        "test 1: assertion factuality: kept disabled (Protostudio has no such check)",
+        "test 1: assertion javascript: kept disabled (custom JavaScript cannot run in Protostudio)",
     ]
     for line in expected:
         assert any(d.startswith(line) for d in dropped), f"missing: {line}\n" + "\n".join(dropped)
@@ -178,8 +180,8 @@ def test_cli_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "imported.yaml"
     assert main(["import", "promptfoo", str(config), "--out", str(out)]) == 0
     stdout, stderr = capsys.readouterr()
-    assert f"wrote {out}: 2 profiles, 3 model targets, 2 cases; 12 items dropped" in stdout
-    assert stderr.count("dropped: ") == 12
+    assert f"wrote {out}: 3 profiles, 4 model targets, 3 cases; 4 items dropped" in stdout
+    assert stderr.count("dropped: ") == 4
     assert "sk-inline-never-copy" not in out.read_text(encoding="utf-8") + stdout + stderr
     assert load_prototype(out).cases[0].description == "Where is my order"
     assert main(["import", "promptfoo", str(config), "--out", str(out)]) == 2
@@ -195,7 +197,7 @@ def test_cli_import_default_output_sits_beside_the_config(tmp_path: Path) -> Non
 
 def test_cli_import_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", "promptfoo", str(tmp_path / "nope.yaml")]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert f"file not found: {tmp_path / 'nope.yaml'}" in capsys.readouterr().err
 
 
 def test_files_outside_the_config_folder_are_not_read(tmp_path: Path) -> None:
@@ -212,7 +214,9 @@ def test_files_outside_the_config_folder_are_not_read(tmp_path: Path) -> None:
     result = import_promptfoo(path, endpoints())
     assert "private text" not in str(result.prototype.model_dump())
     assert sum("outside the config's folder" in line for line in result.dropped) == 2
-    assert len(result.dropped) == 2
+    refused = "prompt file://../secret.txt: secret.txt could not be read"
+    assert any(line.startswith(refused) for line in result.dropped)
+    assert len(result.dropped) == 3
 
 
 def test_vars_in_assertion_values_are_kept_for_the_grader(tmp_path: Path) -> None:

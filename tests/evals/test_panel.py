@@ -11,7 +11,7 @@ from fakeserver import FakeOpenAI
 
 from app.core.document import parse_prototype
 from app.core.prototype import Rating, Run
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.evals_panel import EvalsPanel
 from app.ui.services import Services
 
@@ -131,3 +131,21 @@ def test_main_window_signature_with_shared_services(qtbot, document: Document) -
     assert "no case has assertions" in blocker.args[0]
     widget.shutdown()
     services.close()
+
+
+def test_the_evals_tab_runs_only_the_ticked_variants(qtbot, document: Document) -> None:
+    from app.ui.selection import Selection
+
+    selection = Selection()
+    selection.reset_for(document.proto, {"profiles": ["plain"], "models": ["judge"]})
+    widget = EvalsPanel(document, None, selection)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.sig_finished, timeout=60_000) as blocker:
+        widget.run_button.click()
+    results = blocker.args[0].eval_run.results
+    assert results and {(r.profile, r.model) for r in results} == {("bullets", "fake")}
+    selection.set_shown("profiles", "bullets", False)
+    with qtbot.waitSignal(widget.sig_failed, timeout=10_000) as failed:
+        widget.run_button.click()
+    assert "Tick at least one profile" in failed.args[0]
+    widget.shutdown()

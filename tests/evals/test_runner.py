@@ -10,7 +10,8 @@ from fakeserver import FakeOpenAI, Reply
 
 from app.core.document import load_prototype, parse_prototype
 from app.core.prototype import Assertion, Prototype
-from app.engine.evals import EvalOptions, EvalOutcome, EvalRunner, apply_outcome
+from app.core.results import record_eval
+from app.engine.evals import EvalOptions, EvalOutcome, EvalRunner
 from app.providers.hub import ProviderHub
 
 
@@ -82,14 +83,14 @@ def test_runner_leaves_the_prototype_alone_until_applied(scripted: FakeOpenAI) -
     before = proto.model_dump()
     outcome = evaluate(proto, EvalOptions(models=["fake"]))
     assert proto.model_dump() == before
-    apply_outcome(proto, outcome)
+    record_eval(proto, outcome.new_runs, outcome.eval_run)
     assert proto.evals == [outcome.eval_run] and len(proto.runs) == 4
     assert {r.run for r in outcome.eval_run.results} == {r.id for r in proto.runs}
 
 
 def test_an_edited_prompt_invalidates_stored_runs(scripted: FakeOpenAI) -> None:
     proto = load(scripted)
-    apply_outcome(proto, evaluate(proto, EvalOptions(profiles=["bullets"], models=["fake"])))
+    _apply(proto, evaluate(proto, EvalOptions(profiles=["bullets"], models=["fake"])))
     calls = len(scripted.chat_requests())
     again = evaluate(proto, EvalOptions(profiles=["bullets"], models=["fake"]))
     assert again.new_runs == [] and len(scripted.chat_requests()) == calls
@@ -112,9 +113,9 @@ def test_compare_to_last_finds_the_run_over_the_same_variant(scripted: FakeOpenA
     proto = load(scripted)
     bullets = EvalOptions(profiles=["bullets"], models=["fake"])
     first = evaluate(proto, bullets)
-    apply_outcome(proto, first)
+    record_eval(proto, first.new_runs, first.eval_run)
     assert first.eval_run.pass_rate == 1.0
-    apply_outcome(proto, evaluate(proto, EvalOptions(profiles=["plain"], models=["fake"])))
+    _apply(proto, evaluate(proto, EvalOptions(profiles=["plain"], models=["fake"])))
     scripted.responder = lambda rec: Reply(text="- red\n- green")
     again = EvalOptions(profiles=["bullets"], models=["fake"], use_cache=False, compare_to="last")
     outcome = evaluate(proto, again)
@@ -124,3 +125,7 @@ def test_compare_to_last_finds_the_run_over_the_same_variant(scripted: FakeOpenA
     pinned = EvalOptions(profiles=["bullets"], models=["fake"], compare_to=plain_run)
     nothing = evaluate(proto, pinned)
     assert nothing.compared_to == plain_run and nothing.compared_cells == 0 and not nothing.regressions
+
+
+def _apply(proto: Prototype, outcome: EvalOutcome) -> None:
+    record_eval(proto, outcome.new_runs, outcome.eval_run)

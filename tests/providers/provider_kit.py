@@ -59,23 +59,38 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 
 class FakeLocal:
-    """Stands in for the bundled model's process manager: its "child" is the fake server."""
+    """Stands in for the bundled model's process manager: its "process" is the fake server."""
+
+    slots = 4
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.started = 0
         self.dead = False
+        self.api_key = "session-key-for-test"
 
-    async def ensure_started(self) -> str:
+    async def acquire(self, *, embedding: bool = False) -> FakeLease:
         self.started += 1
         self.dead = False
-        return self.base_url
+        return FakeLease(self)
+
+
+class FakeLease:
+    """A lease whose "process" is dead when its manager says so."""
+
+    def __init__(self, local: FakeLocal) -> None:
+        self.local = local
+        self.base_url = local.base_url
+        self.api_key = local.api_key
 
     def crashed(self) -> bool:
-        return self.dead
+        return self.local.dead
 
     def last_exit_description(self) -> str:
-        return "killed by signal SIGSEGV (11)" if self.dead else ""
+        return "killed by signal SIGSEGV (11)" if self.local.dead else ""
+
+    def release(self) -> None:
+        pass
 
 
 async def aiter_to_list(it: AsyncIterator[T]) -> list[T]:

@@ -57,7 +57,7 @@ def test_ask_streams_the_answer_with_timings_on_stderr(fake_server: FakeOpenAI) 
                  "--temperature", "0", "How are you?", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Echo: How are you?\n"
-    assert "ttft" in result.stderr and "4 tokens" in result.stderr and "cost unknown" in result.stderr
+    assert "ttft" in result.stderr and "4 tokens" in result.stderr and "cost ?" in result.stderr
     body = fake_server.chat_requests()[0].body
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
     assert body["temperature"] == 0
@@ -94,7 +94,7 @@ def test_ask_the_bundled_model_offline() -> None:
     result = cli("ask", "--provider", "local", "--model", "smollm2-135m-instruct", "--max-tokens", "24",
                  "How are you doing?", env={"NO_PROXY": "*"}, timeout=240)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() and "tokens" in result.stderr and "$0.000000" in result.stderr
+    assert result.stdout.strip() and "tokens" in result.stderr and "free" in result.stderr
 
 
 def test_set_key_with_a_keyring_stores_it_per_host(memory_keyring, monkeypatch, capsys) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 from fakeserver import FakeOpenAI, Reply
-from provider_kit import FakeLocal, stream_events, target, user, wait_until
+from provider_kit import FakeLease, FakeLocal, stream_events, target, user, wait_until
 
 from app.core.prototype import ModelTarget
 from app.providers.events import ErrorKind, Finished, Started, StreamFailed, TextDelta, UsageReport
@@ -218,19 +218,19 @@ def test_local_provider_uses_the_injected_model_and_maps_a_crash(fake_server: Fa
     done = _last(stream_events(hub, target("local", "smollm2-135m-instruct")))
     assert isinstance(done, Finished) and done.text == "hi from local"
     assert done.cost_usd == 0.0  # the bundled model is free, and known to be
-    assert fake_server.chat_requests()[0].authorization == "Bearer no-key"
+    assert fake_server.chat_requests()[0].authorization == "Bearer session-key-for-test"
 
     local.dead = True  # the child "died": the cut connection is reported as a crash, not retried
     fake_server.enqueue(Reply(text="one two three four", fault="cut", cut_after=2))
     hub = ProviderHub(local=local)
-    local_ensure = local.ensure_started
+    local_acquire = local.acquire
 
-    async def keep_dead() -> str:
-        url = await local_ensure()
+    async def keep_dead(*, embedding: bool = False) -> FakeLease:
+        lease = await local_acquire(embedding=embedding)
         local.dead = True
-        return url
+        return lease
 
-    local.ensure_started = keep_dead  # type: ignore[method-assign]
+    local.acquire = keep_dead  # type: ignore[method-assign]
     done = _last(stream_events(hub, target("local", "smollm2-135m-instruct"), use_cache=False))
     assert isinstance(done, StreamFailed) and done.kind is ErrorKind.LOCAL_CRASH
     assert "SIGSEGV" in done.message and "restarts on the next run" in done.message

@@ -56,7 +56,7 @@ def test_closing_with_changes_to_the_example_saves_a_copy(
     from PySide6.QtWidgets import QWidget
 
     from app.core.document import parse_prototype
-    from app.ui.document import Document
+    from app.ui.document_model import Document
     from app.ui.message_bar import MessageBar
     from app.ui.ui_state import UiState
 

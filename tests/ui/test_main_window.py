@@ -304,9 +304,12 @@ def test_run_a_row_a_cell_and_rerun_past_the_cache(
     qtbot.mouseClick(cell.run_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
     assert len(fake_server.chat_requests()) == 3 and "live" in cell.status.text()
+    first = cell.run
     qtbot.mouseClick(cell.run_button, Qt.MouseButton.LeftButton)  # same prompt: answered from the cache
     wait_idle(qtbot, window)
-    assert len(fake_server.chat_requests()) == 3 and "cached" in cell.status.text()
+    assert len(fake_server.chat_requests()) == 3  # the cache answered; the file gains nothing,
+    assert len(window.document.proto.runs) == 3 and cell.run is first  # the stored answer stays shown
     qtbot.mouseClick(cell.rerun_button, Qt.MouseButton.LeftButton)  # re-run bypasses the cache
     wait_idle(qtbot, window)
     assert len(fake_server.chat_requests()) == 4 and "live" in cell.status.text()
+    assert cell.run is not first and cell.status.text().startswith("2 of 2 · ")

@@ -6,10 +6,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from app.core.matchups import unshuffle
 from app.core.prototype import Case, ModelTarget, Preference, Profile, Prototype, Run, Turn
 from app.core.scoring import Variant
-from app.ui.document import Document
-from app.ui.pairwise import EMPTY_NO_SHARED_CASES, EMPTY_NO_VARIANTS, PairwiseView, unshuffle
+from app.ui.document_model import Document
+from app.ui.pairwise import EMPTY_NO_SHARED_CASES, EMPTY_NO_VARIANTS, PairwiseView
 
 FIRST, SECOND = Variant("p1", "m"), Variant("p2", "m")
 KEY = {"a": Qt.Key.Key_1, "b": Qt.Key.Key_2, "tie": Qt.Key.Key_3, "both_bad": Qt.Key.Key_4}

@@ -13,7 +13,7 @@ from test_pairwise import scoring_document
 from app.core.prototype import Preference, Rating
 from app.core.scoring import Variant, leaderboard
 from app.ui import results_panel
-from app.ui.document import Document
+from app.ui.document_model import Document
 from app.ui.leaderboard_chart import ROW_HEIGHT, LeaderboardChart, nice_step
 from app.ui.pairwise import PairwiseView
 from app.ui.results_panel import ResultsPanel

@@ -182,7 +182,7 @@ def test_a_queued_follow_up_keeps_the_conversation_on_screen(
 
 def test_a_run_finishing_while_voting_keeps_the_reveal_and_the_place(qtbot) -> None:
     from app.core.prototype import Case, ModelTarget, Profile, Prototype, Run, Turn
-    from app.ui.document import Document
+    from app.ui.document_model import Document
     from app.ui.pairwise import PairwiseView
 
     def run(profile: str, case: str, tag: str = "") -> Run:

@@ -21,10 +21,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jsonschema
-
 from app.core.evals import textchecks as tc
-from app.core.evals.rubric import parse_verdict, rubric_messages
+from app.core.evals import transforms
+from app.core.evals.rubric import custom_rubric_messages, parse_verdict, rubric_messages
 from app.core.placeholders import render_vars
 from app.core.prototype import Assertion, AssertionResult, Message
 
@@ -36,7 +35,7 @@ Judge = Callable[[str | None, list[Message]], Awaitable[str]]
 DEFAULT_SIMILARITY = 0.8
 """`similar` passes at cosine >= this unless the assertion sets `threshold`."""
 
-ValueKind = Literal["none", "text", "texts", "count", "pattern", "schema"]
+ValueKind = Literal["none", "text", "texts", "count", "pattern", "schema", "number"]
 
 
 class AssertionSpecError(ValueError):
@@ -53,6 +52,14 @@ class Graders:
 
     embed: Embedder | None = None
     judge: Judge | None = None
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """What a run measured, for `latency` and `cost`; None when unknown."""
+
+    latency_ms: float | None = None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,8 @@ TYPES: dict[str, TypeSpec] = {
             f">= threshold (default {DEFAULT_SIMILARITY})",
         ),
         TypeSpec("llm-rubric", "text", "a judge model says the output satisfies the rubric text"),
+        TypeSpec("latency", "number", "the answer took at most N ms (cached answers replay theirs)"),
+        TypeSpec("cost", "number", "the answer cost at most N US dollars (fails when the price is unknown)"),
     )
 }
 """Every assertion type. Any of them also works with a `not-` prefix."""
@@ -130,7 +139,10 @@ def split_type(type_name: str) -> tuple[str, bool]:
 
 
 def check_assertion(assertion: Assertion) -> None:
-    """Raise AssertionSpecError when the assertion cannot be graded as written."""
+    """Raise AssertionSpecError when the assertion cannot be graded as written (a disabled one is never
+    graded, so anything goes)."""
+    if assertion.disabled:
+        return
     base, _ = split_type(assertion.type)
     kind = TYPES[base].value
     value = assertion.value
@@ -147,6 +159,14 @@ def check_assertion(assertion: Assertion) -> None:
             raise AssertionSpecError(f"{where} needs a text or a list of non-empty texts")
     if kind == "count" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise AssertionSpecError(f"{where} needs a whole number of 0 or more (got {value!r})")
+    if kind == "number" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0
+    ):
+        raise AssertionSpecError(f"{where} needs a number of 0 or more (got {value!r})")
+    if assertion.transform is not None and transforms.known(assertion.transform) is None:
+        raise AssertionSpecError(
+            f"{where} unknown transform {assertion.transform!r}; known: {', '.join(transforms.TRANSFORMS)}"
+        )
     if kind == "pattern":
         try:
             re.compile(str(value))
@@ -156,6 +176,8 @@ def check_assertion(assertion: Assertion) -> None:
         if not isinstance(value, dict):
             raise AssertionSpecError(f"{where} the value must be a JSON Schema (a mapping) or nothing")
         try:
+            import jsonschema  # here: ~0.2 s that start-up need not pay for a check few files use
+
             jsonschema.validators.validator_for(value).check_schema(value)
         except jsonschema.SchemaError as exc:
             raise AssertionSpecError(f"{where} invalid JSON Schema: {exc.message}") from None
@@ -219,8 +241,10 @@ async def grade(
     prompt: str = "",
     key: str = "",
     vars: Mapping[str, str] | None = None,
+    metrics: RunMetrics | None = None,
 ) -> AssertionResult:
     """Grade one output, with `vars` (the case's) rendered into the assertion's texts first.
+    `metrics` (latency, cost) are the run's, for `latency` and `cost`.
 
     Never raises for a bad output or an unreachable grader: that is a failed result.
     """
@@ -228,7 +252,11 @@ async def grade(
     try:
         check_assertion(assertion)
         base, negated = split_type(assertion.type)
-        check = await _check(base, assertion, output, graders, prompt)
+        if base in _METRIC_CHECKS:
+            check = _METRIC_CHECKS[base](assertion.value, metrics or RunMetrics())
+        else:
+            output = transforms.apply(assertion.transform, output)
+            check = await _check(base, assertion, output, graders, prompt)
     except (AssertionSpecError, GradingError) as exc:
         return AssertionResult(type=assertion.type, passed=False, score=0.0, reason=str(exc), key=key)
     passed = check.passed != negated
@@ -262,14 +290,18 @@ async def grade_case(
     threshold: float | None = None,
     prompt: str = "",
     vars: Mapping[str, str] | None = None,
+    metrics: RunMetrics | None = None,
 ) -> CaseGrade:
     """Grade every (key, assertion) of a case on one output, concurrently, and combine them.
 
     `vars` are the case's: rendered into each assertion's texts before it is checked.
+    Disabled assertions are kept in the file but left out here entirely.
     """
+    assertions = [(k, a) for k, a in assertions if not a.disabled]
     results = list(
         await asyncio.gather(
-            *(grade(a, output, graders, prompt=prompt, key=k, vars=vars) for k, a in assertions)
+            *(grade(a, output, graders, prompt=prompt, key=k, vars=vars, metrics=metrics)
+              for k, a in assertions)
         )
     )
     weights = [a.weight for _, a in assertions]
@@ -368,6 +400,8 @@ def _is_json(value: Any, output: str) -> Check:
         return Check(False, 0.0, f"is not JSON: {exc}", expected)
     where = " inside a ```json fence" if fenced else ""
     if value is not None:
+        import jsonschema
+
         error = jsonschema.exceptions.best_match(
             jsonschema.validators.validator_for(value)(value).iter_errors(data)
         )
@@ -470,7 +504,9 @@ async def _similar(a: Assertion, output: str, graders: Graders) -> Check:
 async def _rubric(a: Assertion, output: str, graders: Graders, prompt: str) -> Check:
     if graders.judge is None:
         raise GradingError("no judge model is configured for `llm-rubric`")
-    answer = await graders.judge(a.judge, rubric_messages(str(a.value), output, prompt))
+    messages = (custom_rubric_messages(a.rubric_prompt, str(a.value), output) if a.rubric_prompt
+                else rubric_messages(str(a.value), output, prompt))
+    answer = await graders.judge(a.judge, messages)
     try:
         verdict = parse_verdict(answer)
     except ValueError as exc:
@@ -481,3 +517,24 @@ async def _rubric(a: Assertion, output: str, graders: Graders, prompt: str) -> C
         passed = verdict.score >= a.threshold
     why = verdict.reason or "no reason given"
     return Check(passed, score, f"judge: {why}", "the rubric to pass", "the rubric to fail")
+
+
+def _latency(value: Any, metrics: RunMetrics) -> Check:
+    limit = float(value)
+    if metrics.latency_ms is None:
+        return Check(False, 0.0, "latency unknown", f"at most {limit:g} ms")
+    ok = metrics.latency_ms <= limit
+    return Check(ok, float(ok), f"took {metrics.latency_ms:.0f} ms", f"at most {limit:g} ms",
+                 f"more than {limit:g} ms")
+
+
+def _cost(value: Any, metrics: RunMetrics) -> Check:
+    limit = float(value)
+    if metrics.cost_usd is None:
+        return Check(False, 0.0, "cost unknown (no price for this model)", f"at most ${limit:g}")
+    ok = metrics.cost_usd <= limit
+    fact = f"cost ${metrics.cost_usd:.6f}"
+    return Check(ok, float(ok), fact, f"at most ${limit:g}", f"more than ${limit:g}")
+
+
+_METRIC_CHECKS: dict[str, Callable[[Any, RunMetrics], Check]] = {"latency": _latency, "cost": _cost}

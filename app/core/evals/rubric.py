@@ -1,8 +1,10 @@
-"""`llm-rubric`: the prompt a judge model gets, and a forgiving reader for its answer.
+"""`llm-rubric`: the prompt a judge model gets, the schema of its verdict, and a forgiving reader.
 
-Judges are asked for `{"pass": true|false, "reason": "..."}`. Small local models often wrap
-it in prose or a code fence, or just say "PASS: ..." so the reader accepts any of those:
-the first JSON object with a pass-like key, else a first word of pass/fail/yes/no.
+Judges are asked for `{"reason": "...", "pass": true|false}`. Where the judge's endpoint enforces a
+JSON schema (the bundled model always does, by grammar-constrained decoding), `VERDICT_FORMAT` makes
+any other answer impossible. Other judges may wrap it in prose or a code fence, or just say
+"PASS: ..." so the reader accepts any of those: the first JSON object with a pass-like key, else a
+first word of pass/fail/yes/no.
 """
 
 from __future__ import annotations
@@ -13,12 +15,31 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.evals.textchecks import one_line
+from app.core.placeholders import render_vars
 from app.core.prototype import Message
 
 JUDGE_SYSTEM = (
     "You are a strict grader. You check one response from an AI assistant against a rubric. "
-    'Reply with only a JSON object: {"pass": true or false, "reason": "one short sentence"}.'
+    'Reply with only a JSON object: {"reason": "one short sentence", "pass": true or false}.'
 )
+
+REASON_MAX_CHARS = 200
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    # the reason comes first, so a judge that writes left to right decides after saying why
+    "properties": {
+        "reason": {"type": "string", "minLength": 1, "maxLength": REASON_MAX_CHARS},
+        "pass": {"type": "boolean"},
+    },
+    "required": ["reason", "pass"],
+    "additionalProperties": False,
+}
+"""A verdict. `maxLength` keeps a complete verdict well inside the judge's token cap."""
+VERDICT_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "verdict", "schema": VERDICT_SCHEMA, "strict": True},
+}
+"""The OpenAI `response_format` that asks for a `VERDICT_SCHEMA` object."""
 
 _TRUE = {"true", "pass", "passed", "yes", "y", "1", "ok"}
 _FALSE = {"false", "fail", "failed", "no", "n", "0"}
@@ -42,10 +63,28 @@ def rubric_messages(rubric: str, output: str, prompt: str = "") -> list[Message]
         parts.append(f"The user said:\n{prompt.strip()}")
     parts.append(f"The response to grade:\n{output.strip() or '(empty response)'}")
     parts.append(
-        'Does the response satisfy the rubric? Answer with the JSON object only: "pass" is true or false, '
-        '"reason" says why in one short sentence.'
+        'Does the response satisfy the rubric? Answer with the JSON object only: "reason" says why in one '
+        'short sentence, "pass" is true or false.'
     )
     return [Message(role="system", content=JUDGE_SYSTEM), Message(role="user", content="\n\n".join(parts))]
+
+
+def custom_rubric_messages(template: str, rubric: str, output: str) -> list[Message]:
+    """The judge conversation from a user's own rubric prompt (promptfoo's `rubricPrompt`): `{{output}}`
+    and `{{rubric}}` filled in; a JSON list of chat messages is sent as those messages, other text as
+    one user message."""
+    values = {"output": output, "rubric": rubric}
+    try:
+        data = json.loads(template)
+    except ValueError:
+        data = None
+    if isinstance(data, list) and data and all(
+        isinstance(m, dict) and m.get("role") in ("system", "user", "assistant")
+        and isinstance(m.get("content"), str)
+        for m in data
+    ):
+        return [Message(role=m["role"], content=render_vars(m["content"], values)) for m in data]
+    return [Message(role="user", content=render_vars(template, values))]
 
 
 def parse_verdict(text: str) -> Verdict:

@@ -12,8 +12,11 @@ def assertion_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], st
     """(YAML path, message) for each assertion that cannot be graded as written."""
     found: list[tuple[tuple[str | int, ...], str]] = []
     models = {m.id for m in proto.models}
+    profiles = {p.id for p in proto.profiles}
 
     def visit(path: tuple[str | int, ...], assertion: Assertion) -> None:
+        if assertion.disabled:
+            return
         try:
             split_type(assertion.type)
         except AssertionSpecError as exc:
@@ -31,6 +34,10 @@ def assertion_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], st
                     f"(known: {', '.join(sorted(models)) or 'none'})",
                 )
             )
+        for index, profile_id in enumerate(assertion.profiles):
+            if profile_id not in profiles:
+                found.append(((*path, "profiles", index), f"profile {profile_id!r} is not in this file "
+                              f"(known: {', '.join(sorted(profiles)) or 'none'})"))
 
     for index, assertion in enumerate(proto.default_assert):
         visit(("default_assert", index), assertion)

@@ -6,7 +6,7 @@ Nothing here imports the engine or the provider layer (app/core is the bottom la
 the two things an export needs from above are passed in:
 
 - `build_messages(profile, case)`: the exact messages Protostudio sends, from the engine
-  (`app.engine.messages.build_messages`), so an exported prompt is what a run would send;
+  (`app.core.messages.build_messages`), so an exported prompt is what a run would send;
 - `endpoints`: provider id -> `Endpoint` (base URL and key env var), from the provider registry.
 """
 

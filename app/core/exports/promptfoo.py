@@ -132,15 +132,18 @@ def _providers(
             config["apiKeyRequired"] = False
             comments.append("keyless endpoint: `no-key` is a placeholder so promptfoo does not send "
                             "OPENAI_API_KEY here")
-        elif endpoint is not None and endpoint.key_env and _foreign(base_url, endpoint, target, base_urls):
+        elif endpoint is not None and _foreign(base_url, endpoint, target, base_urls):
             host = key_host(base_url)
+            env = target.key_env or endpoint.key_env or "OPENAI_API_KEY"
             config["apiKey"] = "no-key"
             config["apiKeyRequired"] = False
             comments.append(f"base_url points {target.provider} at {host}, not its own endpoint: no key is "
                             f"sent there; set apiKeyEnvar yourself if you trust {host}")
             result.warnings.append(f"model target {target.id!r} points {target.provider} at {host}, not "
-                                   f"{key_host(endpoint.base_url)}: exported without ${endpoint.key_env} "
+                                   f"{key_host(endpoint.base_url)}: exported without ${env} "
                                    f"(pass --base-url {target.id}=URL to send it there)")
+        elif target.key_env:
+            config["apiKeyEnvar"] = target.key_env
         elif endpoint is not None and endpoint.key_env:
             config["apiKeyEnvar"] = endpoint.key_env
             if key_host(base_url) != key_host(endpoint.base_url):
@@ -201,7 +204,7 @@ def _prompts(
         messages = build_messages(profile, probe)
         system = "\n\n".join(m.content for m in messages if m.role == "system")
         systems[profile.id] = system
-        template, unfillable = build_template(system)
+        template, unfillable = build_template(system, [(t.role, t.content) for t in profile.turns])
         comments = [profile.name] if profile.name else []
         for name in unfillable:
             note = (f"profile {profile.id!r}: placeholder {{{{{name}}}}} cannot be a Nunjucks variable, so "

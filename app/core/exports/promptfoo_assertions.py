@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from app.core.evals import textchecks
+from app.core.evals import textchecks, transforms
 from app.core.evals.assertions import (
     DEFAULT_SIMILARITY,
     AssertionSpecError,
@@ -71,10 +71,15 @@ class Grading:
 
 def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
     """The promptfoo form of an assertion, or None when its type is unknown."""
+    if assertion.disabled:
+        return _disabled(assertion)
     try:
         base, negated = split_type(assertion.type)
     except AssertionSpecError:
         return None
+    if base in ("latency", "cost"):
+        metric: dict[str, Any] = {"type": assertion.type, "threshold": assertion.value}
+        return Mapped(_extras(metric, assertion), [assertion.description] if assertion.description else [])
     prefix = "not-" if negated else ""
     comments = [assertion.description] if assertion.description else []
     value = assertion.value
@@ -129,7 +134,32 @@ def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
         data["provider"] = grading.embedder
         comments = [c for c in comments if c != CAVEATS["similar"]]
         comments.append(f"embedded with {grading.embedder_label}")
-    return Mapped(data, comments)
+    return Mapped(_extras(data, assertion), comments)
+
+
+def _extras(data: dict[str, Any], assertion: Assertion) -> dict[str, Any]:
+    """promptfoo's own fields an assertion kept from an import: `metric`, `transform`, `rubricPrompt`."""
+    if assertion.metric:
+        data["metric"] = assertion.metric
+    if assertion.transform is not None:
+        data["transform"] = assertion.transform
+    if assertion.rubric_prompt is not None:
+        data["rubricPrompt"] = assertion.rubric_prompt
+    return data
+
+
+def _disabled(assertion: Assertion) -> Mapped:
+    """A check Protostudio keeps but cannot run (imported `javascript`/`python`): written back as it came."""
+    data: dict[str, Any] = {"type": assertion.type}
+    if assertion.value is not None:
+        data["value"] = assertion.value
+    if assertion.threshold is not None:
+        data["threshold"] = assertion.threshold
+    if assertion.weight != 1.0:
+        data["weight"] = assertion.weight
+    comments = [assertion.description] if assertion.description else []
+    comments.append(f"kept from the imported config; Protostudio does not run `{assertion.type}` checks")
+    return Mapped(_extras(data, assertion), comments)
 
 
 def _as_templates(data: dict[str, Any]) -> list[str]:
@@ -230,41 +260,62 @@ JudgeOf = Callable[[Any], str | None]
 """A promptfoo grading provider (string or object) -> the model target id it matches, if any."""
 
 
+KEPT_KEYS = ("type", "value", "threshold", "weight", "metric", "transform", "rubricPrompt", "provider")
+"""Assertion keys the import keeps; any other is named as dropped."""
+
+
 def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[str]]:
-    """Protostudio assertions for one promptfoo assertion, and what was dropped (one line each)."""
+    """Protostudio assertions for one promptfoo assertion, and what was dropped or kept disabled
+    (one line each). Checks Protostudio cannot run (`javascript`, `python`, model-graded types it lacks,
+    unknown transforms) are kept as disabled assertions with their source, so exporting writes them back."""
     if not isinstance(item, dict) or not isinstance(item.get("type"), str):
         return [], [f"assertion {_short(item)}: not a mapping with a `type`"]
     kind: str = item["type"]
     negated = kind.startswith("not-")
     base = kind[4:] if negated else kind
     prefix = "not-" if negated else ""
-    dropped: list[str] = []
-    for key in ("transform", "contextTransform"):
-        if key in item:
-            return [], [f"assertion {kind}: uses `{key}`, which Protostudio cannot apply"]
-    for key in ("metric", "rubricPrompt", "config"):
-        if key in item:
-            dropped.append(f"assertion {kind}: `{key}` dropped (no Protostudio equivalent)")
+    dropped: list[str] = [f"assertion {kind}: `{key}` dropped (no Protostudio equivalent)"
+                          for key in item if key not in KEPT_KEYS]
     common: dict[str, Any] = {}
-    if isinstance(item.get("weight"), int | float):
+    if isinstance(item.get("weight"), int | float) and not isinstance(item.get("weight"), bool):
         common["weight"] = float(item["weight"])
+    if isinstance(item.get("metric"), str):
+        common["metric"] = item["metric"]
+    rubric_prompt = item.get("rubricPrompt")
+    if rubric_prompt is not None:
+        common["rubric_prompt"] = (rubric_prompt if isinstance(rubric_prompt, str)
+                                   else json.dumps(rubric_prompt, ensure_ascii=False))
     threshold = item.get("threshold")
+    transform = item.get("transform")
+    if transform is not None:
+        known = transforms.known(transform) if isinstance(transform, str) else None
+        if known is None:
+            return _kept_disabled(item, common, f"uses `transform: {_short(transform)}`, which is not one of "
+                                  "the simple forms Protostudio applies", dropped)
+        common["transform"] = transform
     value = _from_templates(item.get("value"))
     made: list[dict[str, Any]] = []
     if base == "javascript":
         original = _unmark(value)
         if original is None:
-            return [], [f"assertion {kind}: custom JavaScript has no Protostudio equivalent"]
+            return _kept_disabled(item, common, "custom JavaScript cannot run in Protostudio", dropped)
         made.append({"type": prefix + original["type"], "value": original.get("value")})
+    elif base == "python":
+        return _kept_disabled(item, common, "custom Python cannot run in Protostudio", dropped)
+    elif base in ("latency", "cost"):
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            return [], [*dropped, f"assertion {kind}: needs a numeric `threshold`"]
+        made.append({"type": kind, "value": threshold})
+        threshold = None
     elif base == "word-count":
         made, problem = _word_count(value, negated)
         if problem:
-            return [], [f"assertion {kind}: {problem}"]
+            return _kept_disabled(item, common, problem, dropped)
     elif base in SAME_NAME or base == "similar:cosine":
         base = "similar" if base == "similar:cosine" else base
         converted, problem = _value_for(base, value)
         if problem:
-            return [], [f"assertion {kind}: {problem}"]
+            return _kept_disabled(item, common, problem, dropped)
         entry: dict[str, Any] = {"type": prefix + base, "value": converted}
         if base == "similar" and "provider" in item:
             dropped.append(f"assertion {kind}: embedding provider dropped (pick one per eval run with "
@@ -277,7 +328,7 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
             entry["judge"] = judge
         made.append(entry)
     else:
-        return [], [f"assertion {kind}: no Protostudio equivalent"]
+        return _kept_disabled(item, common, "Protostudio has no such check", dropped)
     result: list[Assertion] = []
     for entry in made:
         if isinstance(threshold, int | float) and not isinstance(threshold, bool):
@@ -286,9 +337,26 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
             assertion = Assertion.model_validate({**entry, **common})
             check_assertion(assertion)
         except (ValueError, AssertionSpecError) as exc:
-            return [], [f"assertion {kind}: {_first_line(str(exc))}"]
+            return _kept_disabled(item, common, _first_line(str(exc)), dropped)
         result.append(assertion)
     return result, dropped
+
+
+def _kept_disabled(item: dict[str, Any], common: dict[str, Any], why: str,
+                   dropped: list[str]) -> tuple[list[Assertion], list[str]]:
+    """The assertion as written (type, value, threshold, transform...), disabled, and a line saying so."""
+    data: dict[str, Any] = {"type": item["type"], "value": item.get("value"), "disabled": True,
+                            **{k: v for k, v in common.items() if k != "transform"}}
+    if isinstance(item.get("transform"), str):
+        data["transform"] = item["transform"]
+    threshold = item.get("threshold")
+    if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+        data["threshold"] = float(threshold)
+    note = f"assertion {item['type']}: kept disabled ({why}); exported back to promptfoo unchanged"
+    try:
+        return [Assertion.model_validate(data)], [*dropped, note]
+    except ValueError:
+        return [], [*dropped, f"assertion {item['type']}: {why}; dropped"]
 
 
 def _unmark(value: Any) -> dict[str, Any] | None:

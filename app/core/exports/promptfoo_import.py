@@ -1,23 +1,33 @@
-"""Read the common subset of a promptfoo config into a prototype, listing everything left behind.
+"""Read a promptfoo config into a prototype, keeping what its author wrote, and naming what is left behind.
 
-What maps: prompts (text, chat JSON/YAML, `file://` text files) become profiles, their leading
-system messages the system prompt; `openai:` (and `ollama:`) chat providers become model
-targets; tests become cases with their vars and the assertions Protostudio has; `defaultTest`
-assertions become `default_assert` and its vars are merged into every case. Conversation turns
-come from a test's `messages` var (as `protostudio export` writes them) or, for ordinary
-configs, from the prompt's own user/assistant messages, which must then be the same for all prompts.
+What maps (details in each helper module):
+- prompts (inline, `file://` files and globs, bare `prompts.txt` paths; `.txt` with `---`,
+  chat `.json`/`.yaml`/`.jsonl`, `.md`) become one profile each, labels kept as names
+  (`promptfoo_prompts.py`). Their leading system messages are the system prompt; the user and
+  assistant messages are the cases' turns, or the profile's own turns when prompts differ.
+  A loop over a test var of messages maps to each case's turns; other Nunjucks refuses that prompt.
+- providers we ship (`openai`, `anthropic`, `groq`, `mistral`, `deepseek`, `openrouter`,
+  `togetherai`, `ollama`, `google`/`vertex` Gemini) become model targets with their params,
+  `apiBaseUrl`/`apiHost` and `apiKeyEnvar` (`promptfoo_providers.py`); others become notes.
+- tests (inline, YAML/JSON/CSV files, array vars expanded as promptfoo does, scenarios) become
+  cases; assertions map by `promptfoo_assertions.py`; `defaultTest` gives `default_assert`, vars
+  merged into every case, and its grader `provider` and `rubricPrompt` for every `llm-rubric`.
+  `javascript`/`python` and other checks Protostudio cannot run are kept disabled, with their source.
 
 A config written by `protostudio export --to promptfoo` carries a `metadata.protostudio`
 block; with it, profiles and targets come back exactly as they were, unless the prompt was
-edited since. Everything else that does not fit is dropped and named, one line per item.
-Only `yaml.safe_load` reads YAML; referenced files are read only if they are text.
+edited since. Only `yaml.safe_load` reads YAML; referenced files are read only inside the config's folder.
 """
 
 from __future__ import annotations
 
+import csv
 import glob
+import io
+import itertools
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,20 +38,27 @@ from pydantic import ValidationError
 
 from app.core.document import dumps_prototype, parse_prototype
 from app.core.errors import PrototypeError
+from app.core.evals import transforms
 from app.core.exports import Endpoint, slug
 from app.core.exports.promptfoo import METADATA_KEY, text_digest
 from app.core.exports.promptfoo_assertions import from_promptfoo
-from app.core.exports.promptfoo_template import MESSAGES_VAR, parse_template
-from app.core.placeholders import VAR_RE
+from app.core.exports.promptfoo_prompts import (
+    Prompt,
+    PromptRefused,
+    expand_file,
+    history_turns,
+    is_file_reference,
+    parse_prompt,
+)
+from app.core.exports.promptfoo_providers import map_provider
+from app.core.exports.promptfoo_template import MESSAGES_VAR
 from app.core.prototype import Assertion, ModelParams, ModelTarget, Profile, Prototype, Turn
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
-TEXT_PROMPT_SUFFIXES = (".txt", ".md", ".j2", ".prompt")
+TEXT_VAR_SUFFIXES = (".txt", ".md", ".j2", ".prompt", ".csv", "")
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
-_PARAMS = ("temperature", "max_tokens", "top_p", "seed")
-_HANDLED_CONFIG = ("apiBaseUrl", "apiHost", "apiKeyEnvar", "apiKey", "apiKeyRequired")
-_OPENAI_KINDS = ("chat", "completion", "embedding", "embeddings", "responses", "assistant", "image",
-                 "realtime", "moderation", "transcription", "audio")
+MAX_EXPANDED = 500
+"""Cases one test may expand into (promptfoo multiplies out array vars)."""
 
 
 class ImportFailed(ValueError):
@@ -54,14 +71,6 @@ class ImportResult:
     dropped: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Prompt:
-    label: str
-    system: str
-    tail: list[Turn] | None
-    """The prompt's own conversation turns, or None when turns come from each test's `messages` var."""
-
-
 def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpoint]) -> ImportResult:
     """Read a promptfoo config file. `endpoints` (provider id -> endpoint) maps URLs and key env vars back."""
     config_path = Path(path)
@@ -69,6 +78,8 @@ def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpo
         if config_path.stat().st_size > MAX_CONFIG_BYTES:
             raise ImportFailed(f"{config_path} is larger than {MAX_CONFIG_BYTES // 2**20} MiB")
         text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ImportFailed(f"file not found: {config_path}") from None
     except OSError as exc:
         raise ImportFailed(f"cannot read {config_path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -95,6 +106,7 @@ class _Importer:
         self.base_dir = base_dir
         self.endpoints = endpoints
         self.dropped: list[str] = []
+        self.refused_prompts: list[str] = []
         meta = config.get("metadata")
         ours = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
         self.meta: dict[str, Any] = ours if isinstance(ours, dict) else {}
@@ -104,17 +116,28 @@ class _Importer:
         self.dropped.append(line)
 
     def run(self, name_hint: str) -> ImportResult:
-        known = {"description", "prompts", "providers", "targets", "tests", "defaultTest", "metadata"}
+        known = {
+            "description",
+            "prompts",
+            "providers",
+            "targets",
+            "tests",
+            "defaultTest",
+            "metadata",
+            "scenarios",
+        }
         for key in self.config:
             if key not in known:
                 self.drop(f"top-level `{key}` dropped (no Protostudio equivalent)")
         prompts = self._prompts()
         if not prompts:
-            raise ImportFailed("no prompt could be imported")
-        profiles, template_tail = self._profiles(prompts)
+            why = "; ".join(self.refused_prompts) or "the config lists no prompts"
+            raise ImportFailed(f"no prompt could be imported: {why}")
+        profiles, shared_tail, history_var = self._profiles(prompts)
         self.targets = self._providers()
-        default_assert, default_vars = self._default_test()
-        cases = self._cases(template_tail, default_vars)
+        default_assert, default_vars, default_options = self._default_test()
+        cases = self._cases(shared_tail, history_var, default_vars)
+        default_assert, cases = self._apply_default_options(default_options, default_assert, cases)
         name = str(self.meta.get("name") or self.config.get("description") or name_hint or "").strip()
         data = {
             "name": name or "Imported",
@@ -132,62 +155,51 @@ class _Importer:
 
     # -- prompts ------------------------------------------------------------------------------------
 
-    def _prompts(self) -> list[_Prompt]:
+    def _prompts(self) -> list[Prompt]:
         raw = self.config.get("prompts")
-        items: list[tuple[str, str | None]] = []  # (text or file:// path, label)
+        items: list[tuple[str, str | None]] = []  # (text or file path, label)
         if isinstance(raw, str):
             items = [(raw, None)]
         elif isinstance(raw, dict):
-            items = [(str(k), str(v)) for k, v in raw.items()]
+            items = [(str(k), _opt_str(v)) for k, v in raw.items()]
         elif isinstance(raw, list):
             for entry in raw:
                 if isinstance(entry, str):
                     items.append((entry, None))
-                elif isinstance(entry, dict) and isinstance(entry.get("raw"), str):
-                    items.append((entry["raw"], _opt_str(entry.get("label"))))
-                elif isinstance(entry, dict) and isinstance(entry.get("id"), str):
-                    items.append((entry["id"], _opt_str(entry.get("label"))))
+                elif isinstance(entry, dict) and isinstance(entry.get("raw") or entry.get("id"), str):
+                    items.append((entry.get("raw") or entry["id"], _opt_str(entry.get("label"))))
+                    for key in entry:
+                        if key not in ("raw", "id", "label"):
+                            what = _label(str(entry.get("label") or entry.get("raw") or entry["id"]))
+                            self.drop(f"prompt {what}: `{key}` dropped")
                 else:
-                    self.drop(f"prompt {_short(entry)}: not a string or a mapping with `raw` or `id`")
+                    self.refused_prompts.append(
+                        f"prompt {_short(entry)}: not a string or a mapping with `raw` or `id`"
+                    )
         else:
             raise ImportFailed("`prompts` is missing or not a list")
-        prompts: list[_Prompt] = []
+        prompts: list[Prompt] = []
         for text, label in items:
-            for raw_text, file_label in self._expand_prompt(text):
-                parsed = self._parse_prompt(raw_text, label or file_label or raw_text)
-                if parsed is not None:
-                    prompts.append(parsed)
+            if not is_file_reference(text):
+                short = "\n" not in text.strip() and len(text) <= 60
+                self._add_prompt(prompts, text, label or (text if short else f"prompt-{len(prompts) + 1}"))
+                continue
+            try:
+                parts = expand_file(text, self.base_dir, self._read_text)
+            except PromptRefused as exc:
+                self.refused_prompts.append(f"prompt {text}: {exc}")
+                continue
+            for number, (part, file_label) in enumerate(parts, start=1):
+                name = (label if len(parts) == 1 else f"{label}-{number}") if label else file_label
+                self._add_prompt(prompts, part, name)
+        self.dropped.extend(f"{line}; not imported" for line in self.refused_prompts)
         return prompts
 
-    def _expand_prompt(self, text: str) -> list[tuple[str, str | None]]:
-        if not text.startswith("file://"):
-            return [(text, None)]
-        spec = text[len("file://"):]
-        paths = sorted(glob.glob(str(self.base_dir / spec))) if any(c in spec for c in "*?[") else [
-            str(self.base_dir / spec)]
-        if not paths:
-            self.drop(f"prompt {text}: no file matches")
-        out: list[tuple[str, str | None]] = []
-        for name in paths:
-            path = Path(name)
-            suffix = path.suffix.lower()
-            if suffix not in TEXT_PROMPT_SUFFIXES + DATA_SUFFIXES:
-                self.drop(f"prompt {text}: only text prompt files are read ({path.name} is not one)")
-                continue
-            content = self._read_text(path, f"prompt {text}")
-            if content is None:
-                continue
-            if suffix in (".yaml", ".yml"):
-                try:
-                    loaded = yaml.safe_load(content)
-                except yaml.YAMLError:
-                    self.drop(f"prompt {text}: {path.name} is not valid YAML")
-                    continue
-                content = json.dumps(loaded)
-            parts = [content] if suffix in DATA_SUFFIXES else [p.strip() for p in content.split("\n---\n")]
-            out.extend((part, path.stem if len(parts) == 1 else f"{path.stem}-{i + 1}")
-                       for i, part in enumerate(parts) if part)
-        return out
+    def _add_prompt(self, prompts: list[Prompt], raw: str, label: str) -> None:
+        try:
+            prompts.append(parse_prompt(raw, label))
+        except PromptRefused as exc:
+            self.refused_prompts.append(f"prompt {_label(label)}: {exc}")
 
     def _read_text(self, path: Path, what: str) -> str | None:
         """A referenced file's text, only from inside the config's folder (a config cannot pull in ~/.ssh)."""
@@ -196,53 +208,45 @@ class _Importer:
         except ValueError:
             self.drop(f"{what}: {path} is outside the config's folder; not read")
             return None
+        if not path.exists():
+            self.drop(f"{what}: file not found: {path}")
+            return None
         try:
             if path.stat().st_size > MAX_CONFIG_BYTES:
                 self.drop(f"{what}: {path.name} is too large")
                 return None
             return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            self.drop(f"{what}: cannot read {path} as UTF-8 text")
+        except UnicodeDecodeError:
+            self.drop(f"{what}: {path} is not UTF-8 text")
+            return None
+        except OSError as exc:
+            self.drop(f"{what}: cannot read {path}: {exc.strerror or exc}")
             return None
 
-    def _parse_prompt(self, raw: str, label: str) -> _Prompt | None:
-        system = parse_template(raw)
-        if system is not None:
-            return _Prompt(label, system, None)
-        messages = _chat_messages(raw)
-        if messages is None:
-            self._check_nunjucks(raw, label)
-            return _Prompt(label, "", [Turn(role="user", content=raw)])
-        systems: list[str] = []
-        tail: list[Turn] = []
-        for message in messages:
-            role, content = message["role"], message["content"]
-            if role == "system" and not tail:
-                systems.append(content)
-            elif role in ("user", "assistant"):
-                tail.append(Turn(role=role, content=content))
-            else:
-                self.drop(f"prompt {_label(label)}: a {role!r} message cannot be imported; prompt dropped")
-                return None
-            self._check_nunjucks(content, label)
-        return _Prompt(label, "\n\n".join(systems), tail or None)
-
-    def _check_nunjucks(self, text: str, label: str) -> None:
-        rest = VAR_RE.sub("", text)
-        if any(s in rest for s in ("{{", "{%", "{#")):
-            self.drop(f"prompt {_label(label)}: Nunjucks tags or filters are not rendered by Protostudio "
-                      "(kept as plain text)")
-
-    def _profiles(self, prompts: list[_Prompt]) -> tuple[list[Profile], list[Turn] | None]:
+    def _profiles(self, prompts: list[Prompt]) -> tuple[list[Profile], list[Turn] | None, str | None]:
+        """Profiles, the turns every case gets (the first prompt's), and the test var holding a history."""
         stored = {p.get("id"): p for p in self.meta.get("profiles", []) if isinstance(p, dict)}
-        template_tail = next((p.tail for p in prompts if p.tail is not None), None)
+        first = next((p for p in prompts if p.tail is not None or p.history_var), None)
+        shared_tail = first.tail if first else None
+        history_var = first.history_var if first else None
         profiles: list[Profile] = []
         used: set[str] = set()
         for index, prompt in enumerate(prompts):
-            if prompt.tail is not None and prompt.tail != template_tail:
-                self.drop(f"prompt {_label(prompt.label)}: its user messages differ from the first prompt's; "
-                          "Protostudio keeps conversation turns per case, so this prompt was dropped")
+            own_turns: list[Turn] = []
+            if history_var is not None and (prompt.history_var, prompt.tail) != (history_var, shared_tail):
+                self.drop(
+                    f"prompt {_label(prompt.label)}: its conversation differs from prompt "
+                    f"{_label(first.label if first else '')}, which takes its history from var "
+                    f"`{history_var}`; Protostudio keeps one history per case, so it was not imported"
+                )
                 continue
+            if prompt.tail is not None and prompt.tail != shared_tail:
+                own_turns = prompt.tail
+            if prompt.tail is None and shared_tail and not self.meta:
+                self.drop(
+                    f"prompt {_label(prompt.label)}: has no user message, so in Protostudio it is "
+                    "followed by each case's turns"
+                )
             profile_id = _id_for(prompt.label, f"prompt-{index + 1}", used)
             entry = stored.get(prompt.label)
             if entry is not None and entry.get("system_sha256") == text_digest(prompt.system):
@@ -253,10 +257,15 @@ class _Importer:
                 except ValidationError:
                     pass
             if entry is not None:
-                self.drop(f"profile {profile_id!r}: the prompt changed since export, so its whole system "
-                          "message became the system prompt (custom instructions and spec folded in)")
-            profiles.append(Profile(id=profile_id, system_prompt=prompt.system))
-        return profiles, template_tail
+                self.drop(
+                    f"profile {profile_id!r}: the prompt changed since export, so its whole system "
+                    "message became the system prompt (custom instructions and spec folded in)"
+                )
+            name = prompt.label if prompt.label != profile_id and "\n" not in prompt.label else ""
+            profiles.append(
+                Profile(id=profile_id, name=name[:200], system_prompt=prompt.system, turns=own_turns)
+            )
+        return profiles, shared_tail, history_var
 
     # -- providers ----------------------------------------------------------------------------------
 
@@ -272,11 +281,13 @@ class _Importer:
                     if key not in ("id", "label", "config"):
                         self.drop(f"provider {item['id']}: `{key}` dropped")
             elif isinstance(item, dict) and len(item) == 1:
-                (pid, options), = item.items()
+                ((pid, options),) = item.items()
                 options = _dict(options)
                 entries.append((str(pid), _opt_str(options.get("label")), _dict(options.get("config"))))
             else:
-                self.drop(f"provider {_short(item)}: not understood")
+                self.drop(f"provider {_short(item)}: not understood; not imported")
+        if not entries:
+            self.drop("providers: none listed; add a model target before running")
         stored = {m.get("id"): m for m in self.meta.get("models", []) if isinstance(m, dict)}
         targets: list[ModelTarget] = []
         used: set[str] = set()
@@ -286,99 +297,141 @@ class _Importer:
                 targets.append(target)
         return targets
 
-    def _target(self, pid: str, label: str | None, config: dict[str, Any], stored: dict[Any, Any],
-                used: set[str]) -> ModelTarget | None:
-        parts = pid.split(":")
-        family = parts[0]
-        if family not in ("openai", "ollama") or len(parts) < 2:
-            self.drop(f"provider {pid}: only OpenAI-compatible chat providers (openai:chat:..., "
-                      "ollama:chat:...) are imported")
+    def _target(
+        self, pid: str, label: str | None, config: dict[str, Any], stored: dict[Any, Any], used: set[str]
+    ) -> ModelTarget | None:
+        mapped = map_provider(pid, config, self.endpoints)
+        self.dropped.extend(mapped.notes)
+        if mapped.target is None:
             return None
-        if len(parts) >= 3 and parts[1] != "chat":
-            self.drop(f"provider {pid}: only chat providers are imported")
-            return None
-        model = _model_of(pid)
-        if len(parts) == 2 and model in _OPENAI_KINDS:
-            self.drop(f"provider {pid}: names no model")
-            return None
-        host = config.get("apiHost")
-        base_url = config.get("apiBaseUrl") or (f"https://{host}/v1" if host else None)
-        provider_id = self._provider_for(family, base_url, config.get("apiKeyEnvar"))
-        if config.get("apiKey") and config.get("apiKey") != "no-key":
-            self.drop(f"provider {pid}: `apiKey` dropped (keys never go in a prototype; store it with "
-                      "`protostudio providers set-key`)")
-        for key in config:
-            if key not in _HANDLED_CONFIG and key not in _PARAMS:
-                self.drop(f"provider {pid}: config `{key}` dropped")
-        params = {k: config[k] for k in _PARAMS if k in config}
+        fields = dict(mapped.target)
         try:
-            model_params = ModelParams.model_validate(params)
-        except ValidationError:
-            self.drop(f"provider {pid}: sampling parameters out of range, dropped")
-            model_params = ModelParams()
-        endpoint = self.endpoints.get(provider_id)
-        if base_url and endpoint and _same_url(base_url, endpoint.base_url):
-            base_url = None
-        target_id = _id_for(label or model, "model", used)
+            fields["params"] = ModelParams.model_validate(fields["params"])
+        except ValidationError as exc:
+            self.drop(f"provider {pid}: parameters dropped ({_first_error(exc)})")
+            fields["params"] = ModelParams()
+        target_id = _id_for(label or fields["model"], "model", used)
         entry = stored.get(label) if label else None
-        name = ""
-        if isinstance(entry, dict) and entry.get("model") == model:
-            provider_id = str(entry.get("provider") or provider_id)
+        name = label if label and label != target_id else ""
+        if isinstance(entry, dict) and entry.get("model") == fields["model"]:
+            fields["provider"] = str(entry.get("provider") or fields["provider"])
             name = str(entry.get("name") or "")
-        return ModelTarget(id=target_id, provider=provider_id, model=model, name=name, base_url=base_url,
-                           params=model_params)
-
-    def _provider_for(self, family: str, base_url: Any, key_env: Any) -> str:
-        if family == "ollama":
-            return "ollama"
-        if isinstance(key_env, str):
-            for pid, endpoint in self.endpoints.items():
-                if endpoint.key_env == key_env:
-                    return pid
-        if isinstance(base_url, str):
-            for pid, endpoint in self.endpoints.items():
-                if _same_url(base_url, endpoint.base_url):
-                    return pid
-        return "openai"
+        try:
+            return ModelTarget(id=target_id, name=name, **fields)
+        except ValidationError as exc:
+            self.drop(f"provider {pid}: {_first_error(exc)}; not imported")
+            return None
 
     def _judge_of(self, provider: Any) -> str | None:
+        """The model target a promptfoo grading provider (id, {id, config}, or {text: ...}) names, if any."""
+        if (
+            isinstance(provider, dict)
+            and "id" not in provider
+            and isinstance(provider.get("text"), str | dict)
+        ):
+            provider = provider["text"]
         pid = provider.get("id") if isinstance(provider, dict) else provider
-        config = provider.get("config") if isinstance(provider, dict) else None
-        base = config.get("apiBaseUrl") if isinstance(config, dict) else None
+        config = _dict(provider.get("config")) if isinstance(provider, dict) else {}
         if not isinstance(pid, str):
             return None
-        model = _model_of(pid)
+        mapped = map_provider(pid, config, self.endpoints)
+        if mapped.target is None:
+            return None
         for target in self.targets:
-            if target.model != model:
-                continue
-            endpoint = self.endpoints.get(target.provider)
-            target_url = target.base_url or (endpoint.base_url if endpoint else None)
-            if base is None or (target_url and _same_url(str(base), target_url)):
+            if (target.provider, target.model, target.base_url) == (
+                mapped.target["provider"],
+                mapped.target["model"],
+                mapped.target.get("base_url"),
+            ):
                 return target.id
         return None
 
     # -- tests --------------------------------------------------------------------------------------
 
-    def _default_test(self) -> tuple[list[Assertion], dict[str, str]]:
+    def _default_test(self) -> tuple[list[Assertion], dict[str, str], dict[str, Any]]:
         raw = self.config.get("defaultTest")
+        if isinstance(raw, str) and raw.startswith("file://"):
+            loaded = self._load_data(raw, "defaultTest")
+            raw = loaded if isinstance(loaded, dict) else None
         if raw is None:
-            return [], {}
+            return [], {}, {}
         if not isinstance(raw, dict):
-            self.drop("defaultTest: only an inline mapping is read; dropped")
-            return [], {}
+            self.drop("defaultTest: not a mapping; dropped")
+            return [], {}, {}
         for key in raw:
-            if key not in ("assert", "vars", "options"):
+            if key not in ("assert", "vars", "options", "metadata"):
                 self.drop(f"defaultTest: `{key}` dropped")
-        self._options(raw.get("options"), "defaultTest")
-        vars_ = self._vars(raw.get("vars"), "defaultTest")[0]
+        options = self._options(raw.get("options"), "defaultTest")
+        vars_, lists, _ = self._vars(raw.get("vars"), "defaultTest", None)
+        for name in lists:
+            self.drop(f"defaultTest: var {name!r} is a list; dropped")
         descriptions = self.meta.get("default_assert_descriptions")
-        return self._asserts(raw.get("assert"), "defaultTest", descriptions), vars_
+        return self._asserts(raw.get("assert"), "defaultTest", descriptions), vars_, options
 
-    def _options(self, options: Any, where: str) -> None:
-        if isinstance(options, dict):
-            for key in options:
-                if key != "disableVarExpansion":
-                    self.drop(f"{where}: option `{key}` dropped")
+    def _options(self, options: Any, where: str) -> dict[str, Any]:
+        """The options Protostudio maps (grader `provider`, `rubricPrompt`, `transform`); the rest named."""
+        kept: dict[str, Any] = {}
+        if not isinstance(options, dict):
+            return kept
+        for key, value in options.items():
+            if key in ("disableVarExpansion",):
+                kept[key] = value
+            elif key == "provider":
+                judge = self._judge_of(value)
+                if judge is None:
+                    self.drop(
+                        f"{where}: grading provider {_short(value)} matches no model target; "
+                        "the default judge (or --judge) grades its llm-rubric checks"
+                    )
+                else:
+                    kept["judge"] = judge
+            elif key == "rubricPrompt":
+                kept["rubric_prompt"] = (
+                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                )
+            elif key == "transform":
+                if isinstance(value, str) and transforms.known(value):
+                    kept["transform"] = value
+                else:
+                    self.drop(
+                        f"{where}: option `transform` {_short(value)} is not a simple form Protostudio "
+                        "applies; dropped"
+                    )
+            else:
+                self.drop(f"{where}: option `{key}` dropped")
+        return kept
+
+    def _apply_options(
+        self, assertions: list[Assertion], options: Mapping[str, Any], where: str
+    ) -> list[Assertion]:
+        out: list[Assertion] = []
+        for assertion in assertions:
+            update: dict[str, Any] = {}
+            rubric = assertion.type.endswith("llm-rubric") and not assertion.disabled
+            if rubric and assertion.judge is None and options.get("judge"):
+                update["judge"] = options["judge"]
+            if rubric and assertion.rubric_prompt is None and options.get("rubric_prompt"):
+                update["rubric_prompt"] = options["rubric_prompt"]
+            if options.get("transform") and not assertion.disabled:
+                if assertion.transform is None:
+                    update["transform"] = options["transform"]
+                else:
+                    self.drop(
+                        f"{where}: {assertion.type} has its own transform, so the test's "
+                        f"`{options['transform']}` is not chained before it"
+                    )
+            out.append(assertion.model_copy(update=update) if update else assertion)
+        return out
+
+    def _apply_default_options(
+        self, options: dict[str, Any], default_assert: list[Assertion], cases: list[dict[str, Any]]
+    ) -> tuple[list[Assertion], list[dict[str, Any]]]:
+        if not options:
+            return default_assert, cases
+        default_assert = self._apply_options(default_assert, options, "defaultTest")
+        for case in cases:
+            case["assert"] = self._apply_options(case["assert"], options, f"case {case['id']!r}")
+        return default_assert, cases
 
     def _asserts(self, raw: Any, where: str, descriptions: Any = None) -> list[Assertion]:
         if raw is None:
@@ -397,134 +450,342 @@ class _Importer:
             self.dropped.extend(f"{where}: {note}" for note in notes)
         return out
 
-    def _test_items(self) -> list[Any]:
+    def _test_items(self) -> list[tuple[str, Any]]:
+        """(where, test) for every test: inline, from files (YAML, JSON, JSONL, CSV), and from scenarios."""
         raw = self.config.get("tests")
         items = raw if isinstance(raw, list) else [raw] if raw is not None else []
-        out: list[Any] = []
+        out: list[tuple[str, Any]] = []
         for item in items:
-            if isinstance(item, str) and item.startswith("file://"):
-                out.extend(self._load_tests_file(item))
+            if isinstance(item, str):
+                loaded = self._load_tests(item)
+                out.extend((f"test {len(out) + i + 1} ({item})", t) for i, t in enumerate(loaded))
             else:
-                out.append(item)
+                out.append((f"test {len(out) + 1}", item))
+        scenarios = self.config.get("scenarios")
+        for s_index, scenario in enumerate(scenarios if isinstance(scenarios, list) else []):
+            if not isinstance(scenario, dict):
+                self.drop(f"scenario {s_index + 1}: not a mapping; dropped")
+                continue
+            configs = [c for c in scenario.get("config") or [{}] if isinstance(c, dict)]
+            tests = [t for t in scenario.get("tests") or [] if isinstance(t, dict)]
+            for c_index, conf in enumerate(configs):
+                for test in tests:
+                    merged = {**test, "vars": {**_dict(conf.get("vars")), **_dict(test.get("vars"))}}
+                    label = scenario.get("description") or f"scenario {s_index + 1}"
+                    merged["description"] = f"{label} {c_index + 1}: {test.get('description') or ''}".strip(
+                        ": "
+                    )
+                    merged["assert"] = [*(conf.get("assert") or []), *(test.get("assert") or [])]
+                    out.append((f"scenario {s_index + 1} config {c_index + 1}", merged))
         return out
 
-    def _load_tests_file(self, ref: str) -> list[Any]:
-        path = self.base_dir / ref[len("file://"):]
-        if path.suffix.lower() not in DATA_SUFFIXES:
-            self.drop(f"tests {ref}: only YAML or JSON test files are read")
+    def _load_tests(self, ref: str) -> list[Any]:
+        spec = ref[len("file://") :] if ref.startswith("file://") else ref
+        paths = (
+            sorted(glob.glob(str(self.base_dir / spec)))
+            if any(c in spec for c in "*?[")
+            else [str(self.base_dir / spec)]
+        )
+        if not paths or not Path(paths[0]).exists():
+            self.drop(f"tests {ref}: file not found: {spec}; no tests read from it")
             return []
-        text = self._read_text(path, f"tests {ref}")
-        try:
-            loaded = yaml.safe_load(text) if text is not None else None
-        except yaml.YAMLError:
-            self.drop(f"tests {ref}: not valid YAML")
-            return []
-        if not isinstance(loaded, list):
-            self.drop(f"tests {ref}: not a list of tests")
-            return []
-        return loaded
+        out: list[Any] = []
+        for name in paths:
+            path = Path(name)
+            suffix = path.suffix.lower()
+            if suffix == ".csv":
+                text = self._read_text(path, f"tests {ref}")
+                out.extend(self._csv_tests(text, f"tests {path.name}") if text is not None else [])
+            elif suffix == ".jsonl":
+                text = self._read_text(path, f"tests {ref}")
+                for number, line in enumerate((text or "").splitlines(), start=1):
+                    if line.strip():
+                        try:
+                            out.append(json.loads(line))
+                        except ValueError:
+                            self.drop(f"tests {path.name}:{number}: not valid JSON; dropped")
+            elif suffix in DATA_SUFFIXES:
+                loaded = self._load_data(str(path.relative_to(self.base_dir)), f"tests {ref}")
+                out.extend(
+                    loaded if isinstance(loaded, list) else [loaded] if isinstance(loaded, dict) else []
+                )
+            else:
+                self.drop(f"tests {ref}: {path.name} is a test generator or unknown file type; not read")
+        return out
 
-    def _cases(self, template_tail: list[Turn] | None, default_vars: dict[str, str]) -> list[dict[str, Any]]:
+    def _load_data(self, ref: str, what: str) -> Any:
+        path = self.base_dir / (ref[len("file://") :] if ref.startswith("file://") else ref)
+        text = self._read_text(path, what)
+        if text is None:
+            return None
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            self.drop(f"{what}: {path.name} is not valid YAML or JSON: {str(exc).splitlines()[0]}")
+            return None
+
+    def _csv_tests(self, text: str, where: str) -> list[dict[str, Any]]:
+        tests: list[dict[str, Any]] = []
+        reader = csv.DictReader(io.StringIO(text))
+        unknown: set[str] = set()
+        for row in reader:
+            test: dict[str, Any] = {"vars": {}, "assert": []}
+            for column, value in row.items():
+                if column is None or value is None:
+                    continue
+                name = column.strip()
+                if name.startswith("__expected"):
+                    if value.strip():
+                        test["assert"].append(csv_assertion(value.strip()))
+                elif name == "__description":
+                    test["description"] = value
+                elif name == "__threshold" and value.strip():
+                    try:
+                        test["threshold"] = float(value)
+                    except ValueError:
+                        self.drop(f"{where}: __threshold {value!r} is not a number; dropped")
+                elif name.startswith("__"):
+                    unknown.add(name)
+                else:
+                    test["vars"][name] = value
+            tests.append(test)
+        for name in sorted(unknown):
+            self.drop(f"{where}: column `{name}` dropped")
+        return tests
+
+    def _cases(
+        self, shared_tail: list[Turn] | None, history_var: str | None, default_vars: dict[str, str]
+    ) -> list[dict[str, Any]]:
         cases: list[dict[str, Any]] = []
         used: set[str] = set()
-        for index, test in enumerate(self._test_items()):
-            where = f"test {index + 1}"
+        for index, (where, test) in enumerate(self._test_items()):
             if not isinstance(test, dict):
                 self.drop(f"{where}: not a mapping; dropped")
                 continue
-            case = self._case(test, where, template_tail=template_tail, default_vars=default_vars, used=used,
-                              index=index)
-            if case is not None:
-                cases.append(case)
+            cases.extend(
+                self._case(
+                    test,
+                    where,
+                    shared_tail=shared_tail,
+                    history_var=history_var,
+                    default_vars=default_vars,
+                    used=used,
+                    index=index,
+                )
+            )
         return cases
 
-    def _case(self, test: dict[str, Any], where: str, *, template_tail: list[Turn] | None,
-              default_vars: dict[str, str], used: set[str], index: int) -> dict[str, Any] | None:
+    def _case(
+        self,
+        test: dict[str, Any],
+        where: str,
+        *,
+        shared_tail: list[Turn] | None,
+        history_var: str | None,
+        default_vars: dict[str, str],
+        used: set[str],
+        index: int,
+    ) -> list[dict[str, Any]]:
         known = ("description", "vars", "assert", "options", "metadata", "threshold")
         for key in test:
             if key not in known:
                 self.drop(f"{where}: `{key}` dropped")
-        self._options(test.get("options"), where)
-        vars_, messages = self._vars(test.get("vars"), where)
+        options = self._options(test.get("options"), where)
+        raw_vars = test.get("vars")
+        if isinstance(raw_vars, str) and raw_vars.startswith("file://"):
+            raw_vars = self._load_data(raw_vars, f"{where}: vars")
+        vars_, lists, special = self._vars(raw_vars, where, history_var)
+        if options.get("disableVarExpansion"):
+            for name in lists:
+                self.drop(f"{where}: var {name!r} is a list and expansion is off; dropped")
+            lists = {}
         meta = _dict(test.get("metadata"))
-        turns = _turns(meta.get("turns")) if meta else None
-        if turns is None or (messages is not None and len(turns) != len(messages)):
-            turns = messages if messages is not None else template_tail
+        turns = self._turns_for(where, special, history_var, shared_tail, meta)
         if not turns:
-            self.drop(f"{where}: no conversation (no `{MESSAGES_VAR}` var and no user message in the "
-                      "prompts); dropped")
-            return None
+            return []
         description = str(test.get("description") or "")
-        wanted = meta.get("case") if isinstance(meta.get("case"), str) else None
-        case_id = _id_for(wanted or description, f"case-{index + 1}", used)
-        if wanted and case_id == wanted and description == wanted:
-            description = ""
-        case: dict[str, Any] = {
-            "id": case_id, "description": description, "vars": {**default_vars, **vars_},
-            "turns": turns,
-            "assert": self._asserts(test.get("assert"), where, meta.get("assert_descriptions")),
-        }
-        threshold = test.get("threshold")
-        if isinstance(threshold, int | float) and not isinstance(threshold, bool):
-            if 0 <= threshold <= 1:
-                case["threshold"] = float(threshold)
-            else:
-                self.drop(f"{where}: threshold {threshold} is outside 0..1; dropped")
-        return case
+        asserts = self._asserts(test.get("assert"), where, meta.get("assert_descriptions"))
+        asserts = self._apply_options(asserts, options, where)
+        combos = (
+            list(itertools.islice(itertools.product(*lists.values()), MAX_EXPANDED + 1)) if lists else [()]
+        )
+        if len(combos) > MAX_EXPANDED:
+            self.drop(
+                f"{where}: its array vars expand into more than {MAX_EXPANDED} cases; only the first "
+                f"{MAX_EXPANDED} were imported"
+            )
+            combos = combos[:MAX_EXPANDED]
+        out: list[dict[str, Any]] = []
+        for number, combo in enumerate(combos, start=1):
+            values = {**default_vars, **vars_, **dict(zip(lists, combo, strict=True))}
+            wanted = meta.get("case") if isinstance(meta.get("case"), str) else None
+            base = wanted or description or f"case-{index + 1}"
+            if len(combos) > 1:
+                base = f"{slug(base, 'case')[:50]}-{number}"
+            case_id = _id_for(base, f"case-{index + 1}", used)
+            text = description if not (wanted and case_id == wanted and description == wanted) else ""
+            case: dict[str, Any] = {
+                "id": case_id,
+                "description": text,
+                "vars": values,
+                "turns": turns,
+                "assert": list(asserts),
+            }
+            threshold = test.get("threshold")
+            if isinstance(threshold, int | float) and not isinstance(threshold, bool):
+                if 0 <= threshold <= 1:
+                    case["threshold"] = float(threshold)
+                elif number == 1:
+                    self.drop(f"{where}: threshold {threshold} is outside 0..1; dropped")
+            out.append(case)
+        return out
 
-    def _vars(self, raw: Any, where: str) -> tuple[dict[str, str], list[Turn] | None]:
+    def _turns_for(
+        self,
+        where: str,
+        special: dict[str, Any],
+        history_var: str | None,
+        shared_tail: list[Turn] | None,
+        meta: dict[str, Any],
+    ) -> list[Turn] | None:
+        messages = special.get(MESSAGES_VAR)
+        stored = _turns(meta.get("turns")) if meta else None
+        if stored is not None and (messages is None or len(stored) == len(messages)):
+            return stored
+        if messages is not None:
+            return list(messages)
+        if history_var is not None:
+            history = special.get(history_var)
+            if history is None:
+                self.drop(
+                    f"{where}: var `{history_var}` is missing or not a list of user/assistant messages, "
+                    "so it has no conversation; dropped"
+                )
+                return None
+            return [*history, *(shared_tail or [])] or None
+        if not shared_tail:
+            self.drop(
+                f"{where}: no conversation (no `{MESSAGES_VAR}` var and no user message in the "
+                "prompts); dropped"
+            )
+            return None
+        return shared_tail
+
+    def _vars(
+        self, raw: Any, where: str, history_var: str | None
+    ) -> tuple[dict[str, str], dict[str, list[str]], dict[str, list[Turn]]]:
+        """(text vars, array vars to expand, conversation vars: `messages` and the history var)."""
         if raw is None:
-            return {}, None
+            return {}, {}, {}
         if not isinstance(raw, dict):
-            self.drop(f"{where}: vars from a file or list are not read; dropped")
-            return {}, None
+            self.drop(f"{where}: vars are not a mapping; dropped")
+            return {}, {}, {}
         out: dict[str, str] = {}
-        messages: list[Turn] | None = None
+        lists: dict[str, list[str]] = {}
+        special: dict[str, list[Turn]] = {}
         for key, value in raw.items():
             name = str(key)
-            if name == MESSAGES_VAR and isinstance(value, list):
-                messages = _turns(value)
-                if messages is None:
-                    self.drop(f"{where}: `{MESSAGES_VAR}` is not a list of user/assistant messages; dropped")
-            elif isinstance(value, bool):
-                out[name] = "true" if value else "false"
-            elif isinstance(value, int | float):
-                out[name] = str(value)
-            elif isinstance(value, str) and value.startswith("file://"):
-                path = self.base_dir / value[len("file://"):]
-                if path.suffix.lower() not in (*TEXT_PROMPT_SUFFIXES, ".csv", ""):
-                    self.drop(f"{where}: var {name!r} from {value} is not a text file; dropped")
+            if name in (MESSAGES_VAR, history_var) and isinstance(value, list | str):
+                turns = history_turns(value)
+                if turns is not None:
+                    special[name] = turns
                     continue
-                text = self._read_text(path, f"{where}: var {name!r}")
-                if text is not None:
-                    out[name] = text.strip()
-            elif isinstance(value, str):
-                out[name] = value
+                if name != MESSAGES_VAR or isinstance(value, list):
+                    self.drop(f"{where}: `{name}` is not a list of user/assistant messages; dropped")
+                    continue
+            text = _scalar(value)
+            if text is not None:
+                if text.startswith("file://"):
+                    loaded = self._var_file(text, name, where)
+                    if loaded is not None:
+                        out[name] = loaded
+                else:
+                    out[name] = text
+            elif isinstance(value, list) and value and all(_scalar(v) is not None for v in value):
+                lists[name] = [str(_scalar(v)) for v in value]
             else:
-                self.drop(f"{where}: var {name!r} is a list or mapping (promptfoo expands or passes "
-                          "those); dropped")
-        return out, messages
+                self.drop(
+                    f"{where}: var {name!r} is a mapping or nested list (promptfoo passes objects to "
+                    "templates; Protostudio vars are text); dropped"
+                )
+        return out, lists, special
+
+    def _var_file(self, ref: str, name: str, where: str) -> str | None:
+        path = self.base_dir / ref[len("file://") :]
+        if path.suffix.lower() not in TEXT_VAR_SUFFIXES:
+            self.drop(f"{where}: var {name!r} from {ref} is not a text file; dropped")
+            return None
+        text = self._read_text(path, f"{where}: var {name!r}")
+        return text.strip() if text is not None else None
 
 
-def _chat_messages(raw: str) -> list[dict[str, str]] | None:
-    text = raw.strip()
-    data: Any = None
-    if text.startswith("["):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return None
-    elif text.startswith("- role:"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError:
-            return None
-    if not isinstance(data, list) or not data:
-        return None
-    if not all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
-               for m in data):
-        return None
-    return [{"role": m["role"], "content": m["content"]} for m in data]
+_CSV_TYPES = frozenset(
+    {
+        "equals",
+        "contains",
+        "icontains",
+        "contains-any",
+        "contains-all",
+        "icontains-any",
+        "icontains-all",
+        "starts-with",
+        "regex",
+        "is-json",
+        "contains-json",
+        "javascript",
+        "python",
+        "llm-rubric",
+        "similar",
+        "levenshtein",
+        "rouge-n",
+        "bleu",
+        "factuality",
+        "model-graded-closedqa",
+        "answer-relevance",
+        "latency",
+        "cost",
+        "perplexity",
+        "is-refusal",
+        "word-count",
+        "is-valid-openai-tools-call",
+        "g-eval",
+        "meteor",
+    }
+)
+_CSV_ALIASES = {"fn": "javascript", "eval": "javascript", "grade": "llm-rubric", "rubric": "llm-rubric"}
+_CSV_RE = re.compile(r"^(not-)?([a-z][a-z0-9-]*)(?:\(([0-9.]+)\))?:\s?(.*)$", re.DOTALL)
+
+
+def csv_assertion(text: str) -> dict[str, Any]:
+    """A CSV `__expected` cell as promptfoo reads it: `type: value`, `similar(0.8): value`, else `equals`."""
+    match = _CSV_RE.match(text)
+    if match:
+        kind = _CSV_ALIASES.get(match.group(2), match.group(2))
+        if kind in _CSV_TYPES:
+            item: dict[str, Any] = {"type": (match.group(1) or "") + kind}
+            value = match.group(4).strip()
+            if value:
+                item["value"] = value
+            if match.group(3):
+                item["threshold"] = float(match.group(3))
+            return item
+    if text in ("is-json", "is-refusal", "not-is-refusal", "contains-json"):
+        return {"type": text}
+    return {"type": "equals", "value": text}
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    return None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error.get("loc", ()))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
 
 
 def _turns(value: Any) -> list[Turn] | None:
@@ -534,16 +795,6 @@ def _turns(value: Any) -> list[Turn] | None:
         return [Turn.model_validate(v) for v in value]
     except ValidationError:
         return None
-
-
-def _model_of(provider_id: str) -> str:
-    """`openai:chat:llama3.2:3b` -> `llama3.2:3b`; `openai:gpt-4o` -> `gpt-4o` (as promptfoo splits them)."""
-    parts = provider_id.split(":")
-    return ":".join(parts[2:]) if len(parts) >= 3 else parts[-1]
-
-
-def _same_url(a: str, b: str) -> bool:
-    return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
 def _id_for(text: str, fallback: str, used: set[str]) -> str:

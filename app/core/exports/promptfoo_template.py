@@ -45,12 +45,71 @@ WITH_SYSTEM_TAIL = (
 NO_SYSTEM = "[" + _LOOP + "{% if not loop.first %}, {% endif %}{{ m | dump }}{% endfor %}]"
 
 
-def build_template(system_text: str) -> tuple[str, list[str]]:
-    """The prompt template for a system text, and the placeholder names it could not make Nunjucks fill."""
+def build_template(system_text: str, turns: list[tuple[str, str]] | None = None) -> tuple[str, list[str]]:
+    """The prompt template for a system text, and the placeholder names it could not make Nunjucks fill.
+
+    `turns` (role, text) is a profile's own conversation: then the prompt holds those messages
+    (each `{{var}}` filled by promptfoo) instead of looping over the test's `messages` var.
+    """
+    if turns:
+        return _build_with_turns(system_text, turns)
     if not system_text:
         return NO_SYSTEM, []
     body, unfillable = text_template(system_text)
     return SYSTEM_OPEN + body + SYSTEM_CLOSE + WITH_SYSTEM_TAIL, unfillable
+
+
+_TURN_NAME = "protostudio_turn_"
+_TURN_ITEM = '{{"role": "{role}", "content": {{{{ {name} | dump }}}}}}'
+_SYSTEM_ITEM = '{"role": "system", "content": {{ system | dump }}}'
+_TURN_ITEM_RE = re.compile(
+    r'\{"role": "(user|assistant)", "content": \{\{ ' + _TURN_NAME + r"(\d+) \| dump \}\}\}"
+)
+
+
+def _build_with_turns(system_text: str, turns: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    sets: list[str] = []
+    items: list[str] = []
+    unfillable: list[str] = []
+    if system_text:
+        body, names = text_template(system_text)
+        unfillable.extend(names)
+        sets.append(SYSTEM_OPEN + body + SYSTEM_CLOSE)
+        items.append(_SYSTEM_ITEM)
+    for number, (role, text) in enumerate(turns, start=1):
+        name = f"{_TURN_NAME}{number}"
+        body, names = text_template(text)
+        unfillable.extend(names)
+        sets.append("{% set " + name + " %}" + body + SYSTEM_CLOSE)
+        items.append(_TURN_ITEM.format(role=role, name=name))
+    return "".join(sets) + "[" + ", ".join(items) + "]", unfillable
+
+
+def parse_template_turns(raw: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """(system text, turns) of a template `build_template` wrote with turns; None for any other prompt."""
+    bodies: dict[str, str] = {}
+    pos = 0
+    set_re = re.compile(r"\{% set (system|" + _TURN_NAME + r"\d+) %\}")
+    while True:
+        match = set_re.match(raw, pos)
+        if not match:
+            break
+        end = raw.find(SYSTEM_CLOSE, match.end())
+        if end < 0:
+            return None
+        try:
+            bodies[match.group(1)] = _unescape_body(raw[match.end():end])
+        except ValueError:
+            return None
+        pos = end + len(SYSTEM_CLOSE)
+    rest = raw[pos:]
+    turns = [(m.group(1), bodies.get(f"{_TURN_NAME}{m.group(2)}")) for m in _TURN_ITEM_RE.finditer(rest)]
+    if not turns or any(text is None for _, text in turns):
+        return None
+    system = bodies.get("system", "")
+    found = [(role, text) for role, text in turns if text is not None]
+    rebuilt, _ = _build_with_turns(system, found)
+    return (system, found) if rebuilt == raw else None
 
 
 def text_template(text: str) -> tuple[str, list[str]]:

@@ -1,0 +1,110 @@
+"""The exact messages a variant sends for a case, built deterministically so any output can be reproduced.
+
+The system message is the profile's system prompt, then its custom instructions, then its
+behavior spec as numbered rules with good and bad examples, then a note on the form factor
+(how the answer will be presented). `{{var}}` placeholders are filled from the case's vars
+by `app.core.placeholders.render_vars` (the graders use it too); unknown ones are left as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.core.placeholders import render_vars
+from app.core.prototype import Case, FormFactor, Message, Profile, Prototype, Rule, Run
+
+FORM_FACTOR_NOTES: dict[FormFactor, str] = {
+    "chat": "",
+    "canvas": (
+        "Your answer is shown in a canvas beside the chat, as a document the user can edit. "
+        "Write the complete piece, well structured with headings and lists where they help, "
+        "not a conversational reply about it."
+    ),
+    "voice": (
+        "Your answer is spoken aloud by a voice assistant. Use short, plain spoken sentences. "
+        "No markdown, lists, tables, links, emoji or code."
+    ),
+    "notification": (
+        "Your answer is shown as a phone notification. One or two short sentences, "
+        "under 140 characters, plain text only."
+    ),
+}
+"""What the model is told about each form factor. Chat needs no note."""
+
+def system_text(profile: Profile, values: Mapping[str, str] | None = None) -> str:
+    """The whole system message for a profile, or "" when the profile says nothing."""
+    values = values or {}
+    parts: list[str] = []
+    if profile.system_prompt.strip():
+        parts.append(profile.system_prompt.strip())
+    if profile.custom_instructions.strip():
+        parts.append("Custom instructions from the user:\n" + profile.custom_instructions.strip())
+    if profile.behavior_spec:
+        parts.append(_rules_text(profile.behavior_spec))
+    note = FORM_FACTOR_NOTES[profile.form_factor]
+    if note:
+        parts.append(f"Form factor ({profile.form_factor}): {note}")
+    return render_vars("\n\n".join(parts), values)
+
+
+def _rules_text(rules: list[Rule]) -> str:
+    lines = ["Follow these rules:"]
+    for number, rule in enumerate(rules, start=1):
+        lines.append(f"{number}. {rule.rule.strip()}")
+        lines.extend(f"   Good example: {_quoted(example)}" for example in rule.good)
+        lines.extend(f"   Bad example (do not answer like this): {_quoted(example)}" for example in rule.bad)
+    return "\n".join(lines)
+
+
+def _quoted(example: str) -> str:
+    return '"' + " ".join(example.split()) + '"'
+
+
+def build_messages(
+    proto: Prototype | None,
+    profile: Profile,
+    case: Case,
+    *,
+    history: Run | None = None,
+    user_message: str | None = None,
+    baseline: bool = False,
+) -> list[Message]:
+    """The messages for one cell: system message (unless `baseline`), then the case's turns (or the
+    profile's own turns, when it has some).
+
+    With `history` (the previous run of this thread) and `user_message`, the next turn of
+    that thread instead: see `continue_messages`. `baseline=True` is the prompted baseline
+    of evals: the same conversation with no system prompt, no custom instructions and no
+    spec, so a check that it also passes is not measuring the profile. `proto` is accepted
+    for symmetry with the engine's callers; nothing in it changes the messages today.
+    """
+    del proto
+    if history is not None:
+        if user_message is None:
+            raise ValueError("continuing a thread needs the next user message")
+        return continue_messages(history, user_message)
+    messages: list[Message] = []
+    if not baseline:
+        system = system_text(profile, case.vars)
+        if system:
+            messages.append(Message(role="system", content=system))
+    turns = profile.turns or case.turns  # a profile with its own conversation (imported prompts) sends that
+    messages.extend(
+        Message(role=turn.role, content=render_vars(turn.content, case.vars)) for turn in turns
+    )
+    return messages
+
+
+def continue_messages(previous: Run, user_message: str) -> list[Message]:
+    """The next turn of a thread: what `previous` sent, its answer as the assistant, then the new message.
+
+    The new message is sent as typed: a person's live message is not a template.
+    """
+    return [
+        *previous.messages,
+        Message(role="assistant", content=previous.output),
+        Message(role="user", content=user_message),
+    ]
+
+
+__all__ = ["FORM_FACTOR_NOTES", "build_messages", "continue_messages", "render_vars", "system_text"]

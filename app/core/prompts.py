@@ -1,0 +1,108 @@
+"""Messages stored once: the `prompts:` table of a file, and its references from runs.
+
+In memory every run holds its own `messages`. In the file (format 2) each distinct message list
+is written once under `prompts:`, named by a hash of its content, and a run says `prompt: p-…`.
+Re-runs of the same cell then add a few lines each instead of a full copy of the conversation,
+and the ids are stable, so saving twice gives the same text and diffs stay small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.prototype import Message, Prototype
+
+
+def prompt_id(pairs: Sequence[tuple[str, str]]) -> str:
+    """`p-` and 10 hex digits of a hash of the (role, content) pairs: same messages, same id."""
+    text = json.dumps([list(pair) for pair in pairs], ensure_ascii=False, separators=(",", ":"))
+    return "p-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+def factor_prompts(proto: Prototype, data: dict[str, Any]) -> None:
+    """Rewrite plain data for saving: each run's `messages` becomes `prompt:`, the table goes last."""
+    table: dict[str, list[dict[str, str]]] = {}
+    ids: dict[tuple[tuple[str, str], ...], str] = {}
+    runs_data = data.get("runs", [])
+    for run, run_data in zip(proto.runs, runs_data, strict=True):
+        if not run.messages:
+            run_data.pop("prompt", None)
+            continue
+        pairs = tuple((m.role, m.content) for m in run.messages)
+        ident = ids.get(pairs)
+        if ident is None:
+            ident = ids[pairs] = prompt_id(pairs)
+            table[ident] = [{"role": role, "content": content} for role, content in pairs]
+        rebuilt: dict[str, Any] = {}
+        for key, value in run_data.items():
+            if key == "messages":
+                rebuilt["prompt"] = ident
+            elif key != "prompt":
+                rebuilt[key] = value
+        run_data.clear()
+        run_data.update(rebuilt)
+    data.pop("prompts", None)
+    if table:
+        data["prompts"] = table
+
+
+def resolve_prompts(proto: Prototype) -> list[tuple[int, str]]:
+    """Fill each run's `messages` from the table and empty the table; returns (run index, problem)."""
+    problems: list[tuple[int, str]] = []
+    for index, run in enumerate(proto.runs):
+        if run.prompt is None:
+            continue
+        if run.messages:
+            problems.append((index, "a run has either `prompt:` or `messages:`, not both"))
+            continue
+        messages = proto.prompts.get(run.prompt)
+        if messages is None:
+            problems.append((index, f"run refers to unknown prompt {run.prompt!r} (not in `prompts:`)"))
+            continue
+        run.messages = [Message(role=m.role, content=m.content) for m in messages]
+        run.prompt = None
+    if not problems:
+        proto.prompts = {}
+    return problems
+
+
+def migrate_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 kept every run's messages inline; format 2 keeps each distinct list once in `prompts:`."""
+    runs = data.get("runs")
+    if not isinstance(runs, list):
+        return data
+    table: dict[str, Any] = dict(data["prompts"]) if isinstance(data.get("prompts"), dict) else {}
+    for run in runs:
+        messages = run.get("messages") if isinstance(run, dict) else None
+        pairs = _pairs(messages)
+        if pairs is None or not pairs:
+            continue  # left inline: validation will say what is wrong with it
+        ident = prompt_id(pairs)
+        table.setdefault(ident, messages)
+        rebuilt = {("prompt" if key == "messages" else key): (ident if key == "messages" else value)
+                   for key, value in run.items()}
+        run.clear()
+        run.update(rebuilt)
+    if table:
+        data["prompts"] = table
+    return data
+
+
+def _pairs(messages: Any) -> tuple[tuple[str, str], ...] | None:
+    if not isinstance(messages, list):
+        return None
+    pairs: list[tuple[str, str]] = []
+    for message in messages:
+        if not isinstance(message, dict) or set(message) != {"role", "content"}:
+            return None
+        role, content = message["role"], message["content"]
+        if not isinstance(role, str) or not isinstance(content, str):
+            return None
+        pairs.append((role, content))
+    return tuple(pairs)
+
+
+__all__ = ["factor_prompts", "migrate_v1_to_v2", "prompt_id", "resolve_prompts"]

@@ -1,0 +1,2 @@
+def build_prompt(context):
+    return 'hi'
