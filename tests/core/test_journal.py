@@ -88,3 +88,14 @@ def test_a_broken_file_keeps_its_journal(tmp_path: Path) -> None:
 def test_prototype_type_is_unchanged_by_fold(tmp_path: Path) -> None:
     proto, _ = load_recovering(_file(tmp_path))
     assert isinstance(proto, Prototype)
+
+
+def test_status_and_run_fold_a_left_over_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    path = _file(tmp_path)
+    Journal(path).append(_run("run-1"))
+    assert main(["status", str(path)]) == 0
+    assert "recovered 1 finished cell(s)" in capsys.readouterr().err
+    assert [r.id for r in load_prototype(path).runs] == ["run-1"]
+    assert not journal_path(path).exists()
