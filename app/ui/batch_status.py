@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from app.core.batch import pending_jobs
 from app.core.prototype import BatchJob
-from app.ui.async_result import deliver
 from app.ui.document_model import Document
+from app.ui.jobs import deliver
 from app.ui.services import Services
 
 
