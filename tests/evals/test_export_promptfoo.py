@@ -307,3 +307,12 @@ def test_export_command_prints_the_warning(tmp_path: Path, capsys: pytest.Captur
     err = capsys.readouterr().err
     assert "warning:" in err and "10.0.0.9:9" in err
     assert "apiKeyEnvar: OPENAI_API_KEY" not in (tmp_path / "out" / CONFIG_FILE).read_text(encoding="utf-8")
+
+
+def test_a_providers_env_var_named_as_the_targets_own_is_still_withheld() -> None:
+    proto = sample_prototype("https://evil.example/v1")
+    proto.models[0] = proto.models[0].model_copy(update={"key_env": "ANTHROPIC_API_KEY"})
+    result = export_promptfoo(proto, messages, endpoints())
+    providers = {p["label"]: p for p in yaml.safe_load(result.files[CONFIG_FILE])["providers"]}
+    assert "apiKeyEnvar" not in providers[proto.models[0].id]["config"]
+    assert result.warnings

@@ -116,6 +116,7 @@ def _providers(
 ) -> tuple[list[tuple[dict[str, Any], list[str]]], dict[str, dict[str, Any]]]:
     providers: list[tuple[dict[str, Any], list[str]]] = []
     judges: dict[str, dict[str, Any]] = {}
+    provider_envs = {e.key_env for e in endpoints.values() if e.key_env}
     for target in targets:
         endpoint = endpoints.get(target.provider)
         base_url = base_urls.get(target.id) or target.base_url or (endpoint.base_url if endpoint else None)
@@ -132,6 +133,15 @@ def _providers(
             config["apiKeyRequired"] = False
             comments.append("keyless endpoint: `no-key` is a placeholder so promptfoo does not send "
                             "OPENAI_API_KEY here")
+        elif (endpoint is not None and _foreign(base_url, endpoint, target, base_urls)
+              and target.key_env and target.key_env not in provider_envs):
+            # an env var the file dedicates to this endpoint (kept from a promptfoo import), not a
+            # provider's key: kept, but said out loud
+            config["apiKeyEnvar"] = target.key_env
+            host = key_host(base_url)
+            comments.append(f"promptfoo sends ${target.key_env} to {host}")
+            result.warnings.append(f"model target {target.id!r} sends ${target.key_env} (named in the file) "
+                                   f"to {host}; check that is the key meant for that host")
         elif endpoint is not None and _foreign(base_url, endpoint, target, base_urls):
             host = key_host(base_url)
             env = target.key_env or endpoint.key_env or "OPENAI_API_KEY"
