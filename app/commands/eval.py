@@ -2,7 +2,9 @@
 
 Exit codes: 0 passed; 1 the pass rate is under `--fail-under`, or `--compare-to` found a
 regression (each one is named); 2 bad input (a malformed file, unknown ids, bad assertions,
-nothing to grade); 130 interrupted.
+nothing to grade); 3 a model call failed (no output to grade: a failed call is not a pass;
+`--allow-errors` counts such cases as failed instead, then 0 or 1 as above); 130 interrupted.
+When several apply, the lowest-numbered non-zero reason other than 1 wins: 2, then 3, then 1.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.commands import batch_mode
-from app.commands.common import save_or_report
+from app.commands.common import add_limit_arguments, provider_limits, save_or_report
 from app.core.atomic import write_atomic
-from app.core.document import load_prototype
 from app.core.errors import PrototypeError
+from app.core.journal import load_recovering
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CALLS_FAILED = 3
 
 
 def register(sub: Any) -> None:
@@ -59,6 +62,12 @@ def register(sub: Any) -> None:
         help="exit 1 when a case that passed in that eval run fails now",
     )
     parser.add_argument("--no-cache", action="store_true", help="re-run every cell and judge; reuse nothing")
+    add_limit_arguments(parser)
+    parser.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="a failed model call counts as a failed case instead of exiting 3",
+    )
     parser.add_argument(
         "--judge",
         metavar="MODEL",
@@ -92,11 +101,18 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        proto = load_prototype(path)
+        proto, recovered = load_recovering(path)
+        if recovered:
+            print(f"recovered {recovered} finished cell(s) from an interrupted run into {path}",
+                  file=sys.stderr)
         check_prototype_assertions(proto, str(path), path.read_text(encoding="utf-8"))
     except PrototypeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"protostudio eval: cannot save recovered cells into {path}: {exc.strerror or exc}",
+              file=sys.stderr)
         return EXIT_USAGE
     options = EvalOptions(
         profiles=args.profile,
@@ -139,13 +155,15 @@ def _batch_phase(proto: Any, path: Path, options: Any, args: argparse.Namespace)
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
     from app.core.evals.report import format_table, junit_xml, results_json
     from app.core.results import record_eval
+    from app.engine.engine import Engine
     from app.engine.evals import EvalError, EvalRunner
     from app.providers.hub import ProviderHub
 
     hub = ProviderHub()
+    engine = Engine(hub, per_provider=args.per_provider, provider_limits=provider_limits(args, hub.registry))
     progress = Progress(sys.stderr)
     try:
-        outcome = await EvalRunner(hub).run(proto, options, progress.on_progress)
+        outcome = await EvalRunner(hub, engine).run(proto, options, progress.on_progress)
     except EvalError as exc:
         print(f"protostudio eval: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -192,6 +210,11 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
             file=sys.stderr,
         )
         code = EXIT_FAILED
+    failed_calls = [r for r in run.results if r.error]
+    if failed_calls and not args.allow_errors:
+        print(f"{len(failed_calls)} of {len(run.results)} model calls failed, so their cases could not be "
+              "graded (exit 3; --allow-errors counts them as failed cases instead)", file=sys.stderr)
+        code = EXIT_CALLS_FAILED
     return code
 
 

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         written = _write(result, target)
     except OSError as exc:

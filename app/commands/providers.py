@@ -37,6 +37,8 @@ def register(sub: Any) -> None:
     add.add_argument("id")
     add.add_argument("--base-url", required=True, help="e.g. https://example.com/v1")
     add.add_argument("--name", default="", help="display name")
+    add.add_argument("--concurrency", type=int, metavar="N",
+                     help="requests at once to this endpoint (default: the run's --per-provider)")
     group = add.add_mutually_exclusive_group()
     group.add_argument("--key-env", help="environment variable holding the key")
     group.add_argument("--no-key", action="store_true", help="the endpoint needs no key")
@@ -94,7 +96,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     try:
         spec = Registry().add(args.id, args.base_url, name=args.name, key_env=args.key_env,
-                              needs_key=not args.no_key)
+                              needs_key=not args.no_key, concurrency=args.concurrency)
     except RegistryError as exc:
         return _fail(str(exc), 2)
     print(f"added {spec.id} -> {spec.base_url}")

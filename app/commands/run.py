@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.commands import batch_mode
-from app.commands.common import load_or_report
+from app.commands.common import add_limit_arguments, load_or_report, provider_limits
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
 from app.engine.events import CellFailed, EngineEvent, Progress
@@ -44,8 +44,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
                         help="samples per cell (default 1)")
     parser.add_argument("--concurrency", type=_positive, default=8, metavar="N",
-                        help="requests at once, overall (default 8; at most 4 per provider, "
-                        "1 for the bundled model)")
+                        help="requests at once, overall (default 8; see --per-provider)")
+    add_limit_arguments(parser)
     parser.add_argument("--no-cache", action="store_true",
                         help="re-run: do not answer from the response cache")
     parser.add_argument("--json", action="store_true", help="print machine-readable results on stdout")
@@ -95,7 +95,8 @@ async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: ar
     from app.providers.hub import ProviderHub
 
     hub = ProviderHub()
-    engine = Engine(hub, concurrency=args.concurrency)
+    engine = Engine(hub, concurrency=args.concurrency, per_provider=args.per_provider,
+                    provider_limits=provider_limits(args, hub.registry))
     writer = ResultWriter(proto, path)
     bar = ProgressBar(sys.stderr, total)
     interrupted = _on_interrupt(engine.cancel_all, bar)

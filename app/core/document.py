@@ -6,12 +6,13 @@ import copy
 import difflib
 import functools
 import os
+import stat
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
 from app.core.prompts import factor_prompts, migrate_v1_to_v2, resolve_prompts
@@ -34,12 +35,9 @@ def load_prototype(path: str | os.PathLike[str]) -> Prototype:
     """Read a prototype file. Raises PrototypeError (never anything else) on bad input."""
     name = str(path)
     limit = f"prototype files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+    remove_stale_temps(path)  # left by a process killed mid-save; never a save in progress
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise PrototypeError.single(name, 1, 1, f"file is {size / 1e6:.0f} MB; {limit}")
-        with open(path, "rb") as handle:  # bounded: a device or a growing file cannot exhaust memory
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = _read_regular_file(path, name, limit)
     except OSError as exc:
         raise PrototypeError.single(name, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
@@ -54,6 +52,37 @@ def load_prototype(path: str | os.PathLike[str]) -> Prototype:
         col = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         raise PrototypeError.single(name, line, col, "file is not UTF-8 text") from None
     return parse_prototype(text, name)
+
+
+def _read_regular_file(path: str | os.PathLike[str], name: str, limit: str) -> bytes:
+    """The file's bytes, refusing anything that is not a regular file before reading a byte.
+
+    Opened non-blocking, so a FIFO with no writer cannot hang us on `open()`; `fstat` on the open
+    handle (not the path) decides, so the check and the read see the same file."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PrototypeError.single(name, 1, 1, f"cannot read file: it is {_file_kind(info.st_mode)}, "
+                                        "not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise PrototypeError.single(name, 1, 1, f"file is {info.st_size / 1e6:.0f} MB; {limit}")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)  # bounded: a growing file cannot exhaust memory
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
 
 
 def parse_prototype(text: str, filename: str = "<text>") -> Prototype:

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
+from app.core.endpoints import url_problem
+
 FORMAT_VERSION = 3
 """The newest `protostudio:` format version this app reads and writes."""
 
@@ -131,6 +133,9 @@ class ModelTarget(Strict):
         """A URL is the one field a key could sneak into (`https://user:sk-...@host`, `?api_key=`)."""
         if value is None:
             return value
+        problem = url_problem(value)
+        if problem is not None:
+            raise ValueError(f"base_url {problem}")
         try:
             parts = urlsplit(value)
             port_ok = parts.port is None or parts.port > 0

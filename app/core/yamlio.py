@@ -29,6 +29,9 @@ MAX_EXPANSION = 10
 """Aliases may make the built data at most this many times larger than the node graph (plus a margin)."""
 
 _EXPANSION_MARGIN = 10_000
+MAX_DEPTH = 100
+"""Lists and mappings may nest this deep. A prototype needs about 10 levels (a JSON schema in
+`response_format` a few dozen); deeper is a mistake or an attack, reported where it crosses the limit."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ def load_located(text: str) -> Located:
     """Parse YAML text safely. Raises YamlSyntaxError with a position on any problem."""
     try:
         root = yaml.compose(text, Loader=_ParserClass)
+    except RecursionError:  # the composer recursed past Python's limit: find where nesting got too deep
+        raise _too_deep(depth_mark(text) or Mark(1, 1)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
@@ -142,6 +147,27 @@ def load_located(text: str) -> Located:
     if root is None:
         return Located(None, {}, {})
     return _Builder(root, text_length=len(text), may_alias="&" in text).located()
+
+
+def _too_deep(mark: Mark) -> YamlSyntaxError:
+    return YamlSyntaxError(f"lists and mappings are nested more than {MAX_DEPTH} levels deep here", mark)
+
+
+def depth_mark(text: str, limit: int = MAX_DEPTH) -> Mark | None:
+    """Where the nesting first goes deeper than `limit`, from the parser's events (no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_ParserClass):
+            if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                depth += 1
+                if depth > limit:
+                    mark = event.start_mark
+                    return Mark(mark.line + 1, mark.column + 1) if mark is not None else Mark(1, 1)
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        return None
+    return None
 
 
 def _char_at(text: str, mark: Mark) -> str:
@@ -211,6 +237,8 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path_) -> Any:
         if path not in self.marks:
             self.marks[path] = node.start_mark
+        if len(path) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+            raise _too_deep(_mark(node))
         if not self.may_alias:
             return self.scalar(node) if isinstance(node, yaml.ScalarNode) else self.collection(node, path)
         self.budget -= 1

@@ -2,10 +2,15 @@
 
 One asyncio scheduler serves every `run()` and `continue_case()` call, so all of them share
 the global limit and the per-provider limits. The scheduler walks queued cells in plan order
-and starts each one whose provider has a free slot. The variants of one case and sample (a
-*group*) start in the same tick, once there is room for all of them, so side-by-side columns
-race fairly. A 429 halves that provider's limit, pauses it for Retry-After (bounded) and puts
-the cell back in its place; successes grow the limit back.
+and starts each one whose provider and model target have a free slot. The variants of one case
+and sample (a *group*) start in the same tick, once there is room for all of them, so
+side-by-side columns race fairly.
+
+One fault stays in one target (endpoint + model): a 429 halves that target's limit, pauses it
+for Retry-After (bounded) and puts the cell back in its place; successes grow the limit back. A
+request that has produced nothing for `stall_after` seconds (hung) gives back its global and
+provider slots, keeping only its target's, and a column whose target is paused or hung no longer
+makes the other columns of its case wait: a sibling's fault never delays a healthy target.
 
 The engine never mutates the prototype: finished, failed and cancelled cells are reported as
 complete `Run` objects, and the caller decides where they go (the UI's document, or
@@ -38,9 +43,10 @@ from app.engine.events import (
     EngineEvent,
     Progress,
 )
-from app.engine.limits import AdaptiveLimit, provider_key
+from app.engine.limits import AdaptiveLimit, provider_key, target_key
 from app.engine.plan import PlanError, PlannedCell, RunPlan, expand, select
 from app.engine.runs import Attempt, make_run
+from app.providers import retry
 from app.providers.events import (
     ErrorKind,
     Finished,
@@ -55,8 +61,12 @@ log = logging.getLogger(__name__)
 EventSink = Callable[[EngineEvent], None]
 """Receives every event of one run, on the engine's loop thread. It must not block."""
 
-RETRYABLE = frozenset({ErrorKind.SERVER, ErrorKind.UNREACHABLE})
-"""Failures worth one more try when no text arrived yet. Rate limits have their own path."""
+RETRYABLE = retry.TRANSIENT
+"""Failures worth one more try when no text arrived yet (`app/providers/retry.py`, shared with
+the hub). Rate limits have their own path."""
+_TARGET_FAULTS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.TIMEOUT, ErrorKind.SERVER,
+                            ErrorKind.UNREACHABLE})
+"""Failures that say the target itself is in trouble: its columns stop holding back their siblings."""
 DEFAULT_PROVIDER_CAPS: Mapping[str, int] = MappingProxyType({"local": 1})
 """The caps for a hub that does not say how many requests the bundled model serves at once."""
 
@@ -121,10 +131,22 @@ class _Job:
     retried: int = 0
     task: asyncio.Task[None] | None = None
     run: Run | None = None
+    shared: bool = False
+    """Holds a global and a provider slot (running and not stalled)."""
+    answering: bool = False
+    stall_timer: asyncio.TimerHandle | None = None
 
     @property
     def cell(self) -> Cell:
         return self.planned.cell
+
+    @property
+    def pkey(self) -> str:
+        return provider_key(self.planned.target)
+
+    @property
+    def tkey(self) -> str:
+        return target_key(self.planned.target)
 
 
 @dataclass(eq=False)
@@ -137,11 +159,15 @@ class _Group:
 class Engine:
     """Runs cells through a hub. `concurrency` is the global limit, `per_provider` each endpoint's.
 
-    `provider_caps` lowers the limit of named endpoints (provider id, or `id|base_url` for an
-    overridden one). By default the bundled model gets as many as it has decoding slots
+    `provider_limits` sets the limit of named endpoints (provider id, or `id|base_url` for an
+    overridden one) instead of `per_provider`; `provider_caps` lowers it further.
+    By default the bundled model gets as many as it has decoding slots
     (`hub.local_slots`): llama.cpp would only queue more, and queued requests can time out.
     `start_together=False` drops the wait that lets a case's columns start in the same tick:
     cells then take any free slot in plan order (for headless runs nobody watches race).
+    `stall_after`: seconds without an answer after which a request counts as hung and gives back
+    its global and provider slots (None: never); capped endpoints such as the bundled model queue
+    requests themselves, so theirs never count as hung.
     """
 
     def __init__(
@@ -155,10 +181,18 @@ class Engine:
         max_retry_wait: float = 30.0,
         retries: int = 2,
         provider_caps: Mapping[str, int] | None = None,
+        provider_limits: Mapping[str, int] | None = None,
         start_together: bool = True,
+        stall_after: float | None = 10.0,
     ) -> None:
         self._hub = hub
         self._caps = dict(default_provider_caps(hub) if provider_caps is None else provider_caps)
+        self._provider_limits = {k: max(1, v) for k, v in (provider_limits or {}).items()}
+        self._stall_after = stall_after
+        self._provider_in_flight: Counter[str] = Counter()
+        self._stalled: Counter[str] = Counter()
+        self._faulty: set[str] = set()
+        """Targets whose last request failed (429, hang, timeout, 5xx) and none has answered since."""
         self._concurrency = max(1, concurrency)
         self._per_provider = max(1, per_provider)
         self._recover_after = recover_after
@@ -228,18 +262,30 @@ class Engine:
     def cancel_cell(self, cell: Cell) -> None:
         self._cancel(lambda c: c == cell)
 
-    def configure(self, *, concurrency: int | None = None, per_provider: int | None = None) -> None:
+    def configure(self, *, concurrency: int | None = None, per_provider: int | None = None,
+                  provider_limits: Mapping[str, int] | None = None) -> None:
         """Change the limits; running cells keep their slots, new starts follow the new limits."""
         if concurrency is not None:
             self._concurrency = max(1, concurrency)
         if per_provider is not None:
             self._per_provider = max(1, per_provider)
-            for key, limit in self._limits.items():
-                limit.set_ceiling(self._ceiling(key))
+        if provider_limits is not None:
+            self._provider_limits = {k: max(1, v) for k, v in provider_limits.items()}
+        for key, limit in self._limits.items():
+            limit.set_ceiling(self._ceiling(key.split("#", 1)[0]))
         self._pump()
 
     def provider_limits(self) -> dict[str, tuple[int, int]]:
-        """Each provider endpoint's (current limit, ceiling), to show or to test backoff."""
+        """Each provider endpoint's (current limit of its most limited target, ceiling)."""
+        result: dict[str, tuple[int, int]] = {}
+        for key, limit in self._limits.items():
+            pkey = key.split("#", 1)[0]
+            low = min(limit.limit, result[pkey][0]) if pkey in result else limit.limit
+            result[pkey] = (low, self._ceiling(pkey))
+        return result
+
+    def target_limits(self) -> dict[str, tuple[int, int]]:
+        """Each model target's (current limit, ceiling): where 429s are accounted."""
         return {key: (limit.limit, limit.ceiling) for key, limit in self._limits.items()}
 
     @property
@@ -291,14 +337,19 @@ class Engine:
     # -- scheduling ---------------------------------------------------------------------------------
 
     def _limit(self, target: ModelTarget) -> AdaptiveLimit:
-        key = provider_key(target)
+        key = target_key(target)
         limit = self._limits.get(key)
         if limit is None:
-            limit = self._limits[key] = AdaptiveLimit(self._ceiling(key), self._recover_after)
+            ceiling = self._ceiling(provider_key(target))
+            limit = self._limits[key] = AdaptiveLimit(ceiling, self._recover_after)
         return limit
 
     def _ceiling(self, key: str) -> int:
-        return min(self._per_provider, self._caps.get(key, self._per_provider))
+        base = self._provider_limits.get(key, self._per_provider)
+        return min(base, self._caps.get(key, base))
+
+    def _provider_free(self, pkey: str) -> int:
+        return self._ceiling(pkey) - self._provider_in_flight[pkey]
 
     def _pump(self) -> None:
         """Start every queued cell that may start now, in plan order."""
@@ -309,11 +360,13 @@ class Engine:
         now = loop.time()
         self._groups = [g for g in self._groups if any(job.state != "done" for job in g.jobs)]
         wake: float | None = None
-        blocked: set[str] = set()
+        paused: set[str] = set()
         for key, until in self._paused_until.items():
             if until > now:
-                blocked.add(key)
+                paused.add(key)
                 wake = until if wake is None else min(wake, until)
+        blocked = set(paused)
+        """Target keys that may start nothing more in this pass (strict plan order per target)."""
         for group in self._groups:
             ready: list[_Job] = []
             for job in group.jobs:
@@ -326,21 +379,30 @@ class Engine:
             if not ready:
                 continue
             if group.fresh and self._start_together:
-                counts = Counter(provider_key(job.planned.target) for job in ready)
-                limits = {key: self._limit(job.planned.target) for job in ready
-                          for key in [provider_key(job.planned.target)]}
-                need = min(self._concurrency, sum(min(n, limits[k].limit) for k, n in counts.items()))
+                # A column whose target is paused (429) or hung does not hold back its healthy siblings.
+                healthy = [job for job in ready if job.tkey not in paused and job.tkey not in self._faulty
+                           and not self._stalled[job.tkey]]
+                counts = Counter(job.tkey for job in healthy)
+                limits = {job.tkey: self._limit(job.planned.target) for job in healthy}
+                pkeys = {job.tkey: job.pkey for job in healthy}
+                want = {k: min(n, limits[k].limit, self._ceiling(pkeys[k])) for k, n in counts.items()}
+                need = min(self._concurrency, sum(want.values()))
                 if self._concurrency - self._running < need:
                     break  # strict order: nothing later may take the slots this group waits for
-                if any(k in blocked or limits[k].free < min(n, limits[k].limit) for k, n in counts.items()):
+                per_provider = Counter[str]()
+                for k, n in want.items():
+                    per_provider[pkeys[k]] += n
+                if any(k in blocked or limits[k].free < n for k, n in want.items()) or any(
+                        self._provider_free(p) < n for p, n in per_provider.items()):
                     blocked.update(counts)
                     continue
                 group.fresh = False
             for job in ready:
                 if self._running >= self._concurrency:
                     break
-                key = provider_key(job.planned.target)
-                if key in blocked or self._limit(job.planned.target).free <= 0:
+                key = job.tkey
+                full = self._limit(job.planned.target).free <= 0 or self._provider_free(job.pkey) <= 0
+                if key in blocked or full:
                     blocked.add(key)
                     continue
                 self._start(job)
@@ -357,11 +419,36 @@ class Engine:
 
     def _start(self, job: _Job) -> None:
         job.state = "running"
+        job.answering = False
         self._running += 1
+        self._provider_in_flight[job.pkey] += 1
+        job.shared = True
         epoch = self._limit(job.planned.target).acquire()
-        task = asyncio.get_running_loop().create_task(self._drive(job, epoch), name=f"cell {job.cell.key}")
+        loop = asyncio.get_running_loop()
+        if self._stall_after is not None and job.pkey not in self._caps:  # a capped endpoint (the
+            # bundled model) queues requests itself: a wait there is a queue, not a hang
+            job.stall_timer = loop.call_later(self._stall_after, self._stall, job)
+        task = loop.create_task(self._drive(job, epoch), name=f"cell {job.cell.key}")
         task.add_done_callback(lambda t: self._task_done(job, t))
         job.task = task
+
+    def _stall(self, job: _Job) -> None:
+        """A request with no answer yet after `stall_after`: give its global and provider slots to others."""
+        job.stall_timer = None
+        if job.state != "running" or job.answering or not job.shared:
+            return
+        job.shared = False
+        self._running -= 1
+        self._provider_in_flight[job.pkey] -= 1
+        self._stalled[job.tkey] += 1
+        self._faulty.add(job.tkey)
+        self._pump()
+
+    def _answering(self, job: _Job) -> None:
+        job.answering = True
+        if job.stall_timer is not None:
+            job.stall_timer.cancel()
+            job.stall_timer = None
 
     def _task_done(self, job: _Job, task: asyncio.Task[None]) -> None:
         """Cleanup for a task cancelled before its first step, which never ran `_drive`'s handlers."""
@@ -389,6 +476,8 @@ class Engine:
                         announced = True
                         job.batch.emit(CellStarted(job.cell, planned.messages, event.cached))
                     elif isinstance(event, TextDelta):
+                        if not job.answering:
+                            self._answering(job)
                         if not announced:
                             announced = True
                             job.batch.emit(CellStarted(job.cell, planned.messages))
@@ -411,17 +500,30 @@ class Engine:
         attempt.ended(loop.time())
         if isinstance(outcome, Finished):
             limit.succeeded()
+            self._faulty.discard(job.tkey)
             self._finish(job, "ok", attempt.finished(outcome))
         elif outcome is None:
             self._finish(job, "error", attempt.failed(StreamFailed(
                 ErrorKind.UNKNOWN, "the stream ended without an answer")))
-        elif not self._requeued(job, limit, epoch, outcome, attempt):
-            self._finish(job, "cut" if outcome.kind == ErrorKind.CUT else "error", attempt.failed(outcome))
+        else:
+            if outcome.kind in _TARGET_FAULTS:
+                self._faulty.add(job.tkey)
+            if not self._requeued(job, limit, epoch, outcome, attempt):
+                status: RunStatus = "cut" if outcome.kind == ErrorKind.CUT else "error"
+                self._finish(job, status, attempt.failed(outcome))
         self._pump()
 
     def _release(self, job: _Job, limit: AdaptiveLimit) -> None:
         limit.release()
-        self._running -= 1
+        if job.stall_timer is not None:
+            job.stall_timer.cancel()
+            job.stall_timer = None
+        if job.shared:
+            self._running -= 1
+            self._provider_in_flight[job.pkey] -= 1
+            job.shared = False
+        else:
+            self._stalled[job.tkey] -= 1
         job.task = None
 
     def _requeued(self, job: _Job, limit: AdaptiveLimit, epoch: int, failure: StreamFailed,
@@ -431,14 +533,13 @@ class Engine:
         if failure.kind == ErrorKind.RATE_LIMITED and job.rate_limited < self._max_rate_limit_retries:
             job.rate_limited += 1
             limit.rate_limited(epoch)
-            wait = failure.retry_after if failure.retry_after is not None else 2.0 ** job.rate_limited
-            wait = min(max(wait, 0.0), self._max_retry_wait)
-            key = provider_key(job.planned.target)
+            wait = retry.rate_limit_wait(failure.retry_after, job.rate_limited, max_wait=self._max_retry_wait)
+            key = job.tkey  # only this target pauses: other models on the endpoint go on
             self._paused_until[key] = max(self._paused_until.get(key, 0.0), now + wait)
             reason = f"rate limited; retrying in {wait:.1f}s at {limit.limit} at a time"
         elif failure.kind in RETRYABLE and not attempt.text and job.retried < self._retries:
             job.retried += 1
-            wait = 0.5 * 2.0 ** (job.retried - 1)
+            wait = retry.backoff(job.retried - 1, max_wait=self._max_retry_wait)
             reason = f"{failure.message}; retrying in {wait:.1f}s"
         else:
             return False

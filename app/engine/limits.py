@@ -1,11 +1,13 @@
-"""Concurrency limits: one global slot count, and an adaptive one per provider endpoint.
+"""Concurrency limits: one global slot count, a fixed one per provider endpoint, and an adaptive
+one per model target (endpoint + model).
 
 These are counters, not semaphores: the engine's scheduler decides which queued cell takes a
 free slot (in plan order), so it needs to ask "is there room?" without waiting on anything.
 
-On a 429 the provider's limit is halved (minimum 1), once per burst: requests that were
-already in flight when the limit dropped do not halve it again. After `recover_after`
-successes in a row it grows back by one, up to its ceiling (AIMD, as TCP does).
+Faults are accounted per target: on a 429 that target's limit is halved (minimum 1), once per
+burst: requests that were already in flight when the limit dropped do not halve it again. After
+`recover_after` successes in a row it grows back by one, up to its ceiling (AIMD, as TCP does).
+Another model on the same endpoint keeps its own limit.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ def provider_key(target: ModelTarget) -> str:
     return f"{target.provider}|{target.base_url}" if target.base_url else target.provider
 
 
+def target_key(target: ModelTarget) -> str:
+    """Faults are accounted per model target: the provider endpoint plus the model."""
+    return f"{provider_key(target)}#{target.model}"
+
+
 @dataclass
 class AdaptiveLimit:
-    """Slots for one provider endpoint."""
+    """Slots for one model target (endpoint + model)."""
 
     ceiling: int
     recover_after: int = 5

@@ -1,30 +1,37 @@
 """Saving results of a headless run as they come in, so an interrupted run loses no finished cell.
 
 The writer stores each ended cell's Run by the core's policy (`app.core.results.record_runs`, the
-one the GUI uses: no empty cancelled cells, no baseline answers, no repeat of a cached answer)
-and saves the file atomically,
+one the GUI uses: no empty cancelled cells, no baseline answers, no repeat of a cached answer),
+appends each stored run to the file's append-only journal (one fsync'd line, `app/core/journal.py`:
+that is what makes a finished cell survive a SIGKILL), and saves the file atomically,
 debounced: at most one save per `interval`, stretched to 8x the last save's
 duration so that saving a big file never dominates a run. Saves run in a worker thread on a
-snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after a cancel.
+snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after a cancel: once the
+file holds every run, the journal is deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from pathlib import Path
 
 from app.core.document import save_prototype
+from app.core.journal import Journal
 from app.core.prototype import Prototype, Run
 from app.core.results import record_runs
 from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
+
+log = logging.getLogger(__name__)
 
 
 class ResultWriter:
     """Appends runs to `proto` (which it then owns for the run's duration) and saves it to `path`."""
 
-    def __init__(self, proto: Prototype, path: str | os.PathLike[str], *, interval: float = 1.0) -> None:
+    def __init__(self, proto: Prototype, path: str | os.PathLike[str], *, interval: float = 1.0,
+                 journal: bool = True) -> None:
         self.proto = proto
         self.path = Path(path)
         self.interval = interval
@@ -37,6 +44,8 @@ class ResultWriter:
         self._last_end = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._saving: asyncio.Task[None] | None = None
+        self._journal = Journal(self.path) if journal else None
+        self._journaled = False
 
     def on_event(self, event: EngineEvent) -> None:
         """An engine event sink: stores ended cells by the core policy, then schedules a save."""
@@ -50,6 +59,12 @@ class ResultWriter:
         if stored is not None:
             self.stored[run.id] = stored
         if recorded.added:
+            if self._journal is not None:
+                try:
+                    self._journal.append_many(recorded.added)  # durable before anyone is told
+                    self._journaled = True
+                except OSError:  # a full disk: the debounced save below still keeps it unless killed
+                    log.warning("could not journal run %s", run.id, exc_info=True)
             self._dirty = True
             self._schedule()
 
@@ -65,6 +80,9 @@ class ResultWriter:
             self._timer = None
         if self._dirty:
             await self._save()
+        if self._journal is not None and self._journaled and not self._dirty:
+            self._journal.discard()  # the file holds every run now
+            self._journaled = False
 
     # -- internals ----------------------------------------------------------------------------------
 

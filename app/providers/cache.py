@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps_in, write_atomic
 from app.core.paths import cache_dir
 
 ENTRY_VERSION = 1
@@ -45,6 +45,7 @@ class ResponseCache:
 
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
+        self._swept = False
 
     @property
     def root(self) -> Path:
@@ -72,6 +73,9 @@ class ResponseCache:
             return None
 
     def put(self, key: str, answer: CachedAnswer) -> None:
+        if not self._swept:  # once per process: temp files of a process killed mid-write
+            self._swept = True
+            remove_stale_temps_in(self.root, recursive=True)
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"version": ENTRY_VERSION, "answer": asdict(answer)}

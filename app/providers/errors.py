@@ -33,8 +33,9 @@ class Failure:
 
     @property
     def retryable(self) -> bool:
-        return self.kind in (ErrorKind.RATE_LIMITED, ErrorKind.SERVER, ErrorKind.UNREACHABLE,
-                             ErrorKind.TIMEOUT)
+        from .retry import retryable  # the one policy
+
+        return retryable(self.kind)
 
     def as_event(self, partial: str = "", *, ttft_s: float | None = None,
                  latency_s: float | None = None) -> StreamFailed:

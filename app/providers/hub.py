@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import threading
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from time import perf_counter
@@ -19,9 +21,10 @@ from typing import Any, Protocol
 
 import openai
 
+from app.core.endpoints import hostname_of
 from app.core.prototype import Message, ModelTarget
 
-from . import sse
+from . import retry, sse
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .errors import Failure, classify, stream_options_rejected
 from .events import (
@@ -83,6 +86,19 @@ class ResolvedEndpoint:
         return self.spec.local and not self.foreign
 
 
+@dataclass(frozen=True)
+class _Access:
+    """What sending to a target needs, looked up once (keyring included) and reused for a while."""
+
+    endpoint: ResolvedEndpoint | None
+    key: str | None
+    refusal: ProviderError | None
+
+
+ACCESS_TTL_S = 30.0
+"""How long a target's endpoint and key are reused before they are looked up again (off the loop)."""
+
+
 class ProviderHub:
     """Streams chat completions from any registered provider. Create one per app; `aclose()` at exit."""
 
@@ -103,6 +119,9 @@ class ProviderHub:
         self._allowed_hosts: set[tuple[str, str]] = set()
         self._clients: dict[tuple[int, str, str], openai.AsyncOpenAI] = {}
         self._no_stream_options: set[str] = set()
+        self._access: dict[tuple[str, str | None], tuple[float, int, _Access]] = {}
+        self._access_lock = threading.Lock()
+        self._access_version = 0
 
     @property
     def local_slots(self) -> int:
@@ -156,6 +175,7 @@ class ProviderHub:
     def allow_host(self, provider_id: str, host: str) -> None:
         """The user said yes: for this session, `provider_id`'s key may go to `host`."""
         self._allowed_hosts.add((provider_id, host.lower()))
+        self._access_version += 1
 
     def _key(self, spec: ProviderSpec, host: str) -> tuple[str | None, KeySource]:
         own_host = host == spec.host
@@ -169,26 +189,73 @@ class ProviderHub:
     async def _prepare(self, target: ModelTarget, *, embedding: bool = False,
                        ) -> tuple[ResolvedEndpoint, str, str, LocalLease | None]:
         """Endpoint, the URL to call, the key to send, and for the bundled model a lease on the process
-        serving it (started if needed; its own session key), which the caller must release."""
-        endpoint = self.resolve(target)
-        spec = endpoint.spec
-        foreign = self.needs_host_confirmation(target)
-        if foreign:
-            raise ProviderError(
-                ErrorKind.HOST_NOT_CONFIRMED,
-                f"This prototype points {spec.name} at {foreign}, not {spec.host}. Your stored key is not "
-                f"sent there unless you confirm (or store a key for {foreign}).")
-        key, _ = self._key(spec, endpoint.host)
-        if not key and spec.needs_key:
-            env = f", set {spec.key_env}" if spec.key_env and not endpoint.foreign else ""
-            raise ProviderError(
-                ErrorKind.AUTH,
-                f"No key for {spec.name} at {endpoint.host}. Add one in Settings > Providers "
-                f"(or `protostudio providers set-key {spec.id}`{env}).")
+        serving it (started if needed; its own session key), which the caller must release.
+
+        The endpoint and key are looked up once per target (then reused for `ACCESS_TTL_S`, or
+        until a key or a host confirmation changes), in a worker thread: an OS keyring can block.
+        """
+        access = self._cached_access(target)
+        if access is None:
+            access = await asyncio.to_thread(self._lookup_access, target)
+        if access.refusal is not None:  # a fresh exception each time: the cached one is shared
+            raise ProviderError(access.refusal.kind, access.refusal.message)
+        assert access.endpoint is not None
+        endpoint = access.endpoint
         if endpoint.is_local:
             lease = await self._lease_local(embedding=embedding)
             return endpoint, lease.base_url, lease.api_key, lease
-        return endpoint, endpoint.base_url, key or NO_KEY, None
+        return endpoint, endpoint.base_url, access.key or NO_KEY, None
+
+    def _access_stamp(self) -> int:
+        return self._access_version * 1_000_003 + getattr(self.keys, "generation", 0)
+
+    def _cached_access(self, target: ModelTarget) -> _Access | None:
+        hit = self._access.get((target.provider, target.base_url))
+        if hit is not None and hit[1] == self._access_stamp() and time.monotonic() - hit[0] < ACCESS_TTL_S:
+            return hit[2]
+        return None
+
+    def _lookup_access(self, target: ModelTarget) -> _Access:
+        """Resolve the endpoint, check the host binding and find the key: every keyring call is here."""
+        with self._access_lock:  # cells of one target starting together look up once
+            cached = self._cached_access(target)
+            if cached is not None:
+                return cached
+            stamp = self._access_stamp()
+            access = self._access_uncached(target)
+            self._access[(target.provider, target.base_url)] = (time.monotonic(), stamp, access)
+            return access
+
+    def _access_uncached(self, target: ModelTarget) -> _Access:
+        try:
+            endpoint = self.resolve(target)
+        except ProviderError as exc:
+            return _Access(None, None, exc)
+        spec = endpoint.spec
+        foreign = self.needs_host_confirmation(target)
+        if foreign:
+            return _Access(endpoint, None, ProviderError(
+                ErrorKind.HOST_NOT_CONFIRMED,
+                f"This prototype points {spec.name} at {foreign}, not {spec.host}. Your stored key is not "
+                f"sent there unless you confirm (or store a key for {foreign})."))
+        key, _ = self._key(spec, endpoint.host)
+        if not key and spec.needs_key:
+            env = f", set {spec.key_env}" if spec.key_env and not endpoint.foreign else ""
+            return _Access(endpoint, None, ProviderError(
+                ErrorKind.AUTH,
+                f"No key for {spec.name} at {endpoint.host}. Add one in Settings > Providers "
+                f"(or `protostudio providers set-key {spec.id}`{env})."))
+        return _Access(endpoint, key, None)
+
+    def _is_local(self, target: ModelTarget) -> bool:
+        spec = self._spec(target.provider)
+        return spec.local and host_of(target.base_url or spec.base_url) == spec.host
+
+    def _cache_ident(self, target: ModelTarget) -> str:
+        """The response cache's name for a target's endpoint; no keyring involved."""
+        if self._is_local(target):
+            return f"local:{target.model}"
+        return target.base_url or self._spec(target.provider).base_url
 
     def cache_key_for(self, target: ModelTarget, messages: list[Message]) -> str:
         """The response-cache key `stream()` uses for this request (batch answers are stored under it)."""
@@ -227,7 +294,7 @@ class ProviderHub:
         ident = (loop, base_url, hashlib.sha256(key.encode()).hexdigest())
         client = self._clients.get(ident)
         if client is None:
-            loopback = host_of(base_url).rsplit(":", 1)[0] in _LOOPBACK
+            loopback = hostname_of(base_url) in _LOOPBACK
             # A child of the bundled model queues concurrent requests: a long wait there is a queue.
             read = max(self.timeout, LOCAL_READ_TIMEOUT_S) if local else self.timeout
             client = openai.AsyncOpenAI(
@@ -251,18 +318,17 @@ class ProviderHub:
         wire = [{"role": m.role, "content": m.content} for m in messages]
         params = target.params.model_dump(exclude_none=True)
         try:
-            endpoint = self.resolve(target)
+            ident = self._cache_ident(target)
         except ProviderError as exc:
             yield Started()
             yield StreamFailed(exc.kind, exc.message)
             return
-        ident = f"local:{target.model}" if endpoint.is_local else endpoint.base_url
         key = cache_key(ident, target.model, params, wire)
         hit = await asyncio.to_thread(self.cache.get, key) if use_cache else None
         if hit is not None:
             yield Started(cached=True)
             yield TextDelta(hit.text)
-            yield self._finished(endpoint, target, hit, cached=True)
+            yield self._finished_cached(target, hit)
             return
         yield Started()
         async with contextlib.aclosing(self._request(target, wire, params, key, max_retries)) as events:
@@ -359,6 +425,11 @@ class ProviderHub:
             await asyncio.to_thread(self.cache.put, key, answer)  # fsync stays off the event loop
         yield self._finished(endpoint, target, answer, cached=False)
 
+    def _finished_cached(self, target: ModelTarget, answer: CachedAnswer) -> Finished:
+        cost = self.prices.cost(target.provider, target.model, answer.prompt_tokens, answer.completion_tokens)
+        return Finished(answer.text, answer.finish_reason, answer.ttft_s, answer.latency_s,
+                        answer.prompt_tokens, answer.completion_tokens, cost, True)
+
     def _finished(self, endpoint: ResolvedEndpoint, target: ModelTarget, answer: CachedAnswer, *,
                   cached: bool) -> Finished:
         cost = self.prices.cost(endpoint.spec.id, target.model, answer.prompt_tokens,
@@ -367,12 +438,13 @@ class ProviderHub:
                         answer.prompt_tokens, answer.completion_tokens, cost, cached)
 
     def _retry_wait(self, failure: Failure, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None when this failure should not be retried."""
-        if not failure.retryable:
+        """Seconds to wait before retrying, or None when this failure should not be retried
+        (the policy is `retry.py`'s, shared with the engine)."""
+        if not retry.retryable(failure.kind):
             return None
         if failure.retry_after is not None:  # 429, or a 503 that says when to come back
             return failure.retry_after if failure.retry_after <= self.max_retry_wait else None
-        return min(0.5 * 2.0**attempt, 8.0, self.max_retry_wait)
+        return retry.backoff(attempt, max_wait=self.max_retry_wait)
 
     async def _classify(self, exc: BaseException, endpoint: ResolvedEndpoint, target: ModelTarget,
                         api_key: str, lease: LocalLease | None = None, *,
@@ -417,8 +489,7 @@ class ProviderHub:
     async def list_models(self, provider_id: str, base_url: str | None = None) -> list[str]:
         """Model ids from the endpoint's `GET /models`, sorted."""
         target = ModelTarget(id="models", provider=provider_id, model="-", base_url=base_url)
-        endpoint = self.resolve(target)
-        if endpoint.is_local:
+        if self._is_local(target):
             from app.providers.local_model import LOCAL_MODEL_ID
 
             return [LOCAL_MODEL_ID]

@@ -45,6 +45,8 @@ class KeyStore:
         self._environ = environ
         self._session: dict[str, str] = {}
         self._recent: dict[tuple[int, str], tuple[float, str | None]] = {}
+        self.generation = 0
+        """Bumped by every store/forget, so callers that remember lookups know to look again."""
 
     def __repr__(self) -> str:  # never show session keys
         return f"KeyStore(session_keys={len(self._session)})"
@@ -112,6 +114,7 @@ class KeyStore:
             raise ValueError("the key is empty")
         name = username(provider_id, host)
         self._recent.clear()
+        self.generation += 1
         if session_only:
             self._session[name] = key
             return "session"
@@ -130,6 +133,7 @@ class KeyStore:
         name = username(provider_id, host)
         self._session.pop(name, None)
         self._recent.clear()
+        self.generation += 1
         if self.backend_problem():
             return
         with contextlib.suppress(keyring.errors.KeyringError):

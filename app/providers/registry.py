@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.core.atomic import write_atomic
+from app.core.endpoints import key_host, url_problem
 from app.core.paths import settings_dir
 
 from .events import ErrorKind, ProviderError
@@ -38,6 +39,8 @@ class ProviderSpec:
     needs_key: bool = True
     local: bool = False
     custom: bool = False
+    concurrency: int | None = None
+    """Requests at once to this endpoint (a custom provider's setting); None: the run's default."""
 
     @property
     def host(self) -> str:
@@ -62,18 +65,15 @@ BUILTINS: tuple[ProviderSpec, ...] = (
 
 
 def host_of(base_url: str) -> str:
-    """The host a key is bound to: `host[:port]`, lower-case. Different ports are different hosts, and
-    plain http without a port is `host:80`, so a key stored for https never goes out unencrypted."""
-    if base_url == LOCAL_BASE_URL:
-        return "local"
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    port = parts.port or (80 if parts.scheme == "http" else None)
-    return f"{host}:{port}" if port else host
+    """The endpoint a key is bound to (scheme + host + port): see `app.core.endpoints.key_host`."""
+    return key_host(base_url)
 
 
 def validate_base_url(base_url: str) -> str:
     """Return the URL if it is an http(s) URL with a host, else raise ValueError saying why."""
+    problem = url_problem(base_url.strip())
+    if problem is not None:
+        raise ValueError(f"base URL must look like https://host/v1 (it {problem})")
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base URL must look like https://host/v1 (got {base_url!r})")
@@ -82,6 +82,15 @@ def validate_base_url(base_url: str) -> str:
     if parts.query or parts.fragment:
         raise ValueError("base URL must not contain a query string or fragment")
     return base_url.strip()
+
+
+def concurrency_settings(registry: Registry) -> dict[str, int]:
+    """Provider id -> requests at once, for the providers that set one."""
+    try:
+        specs = registry.all()
+    except RegistryError:
+        specs = list(BUILTINS)
+    return {spec.id: spec.concurrency for spec in specs if spec.concurrency}
 
 
 class RegistryError(ValueError):
@@ -141,7 +150,7 @@ class Registry:
     # -- changing ----------------------------------------------------------------------------------
 
     def add(self, provider_id: str, base_url: str, *, name: str = "", key_env: str | None = None,
-            needs_key: bool = True) -> ProviderSpec:
+            needs_key: bool = True, concurrency: int | None = None) -> ProviderSpec:
         """Add or replace a custom provider. Built-in ids are reserved."""
         if not _ID_RE.match(provider_id):
             raise RegistryError(f"provider id {provider_id!r} must be lower-case letters, digits, '.', '_' "
@@ -154,7 +163,10 @@ class Registry:
             url = validate_base_url(base_url)
         except ValueError as exc:
             raise RegistryError(str(exc)) from None
-        spec = ProviderSpec(provider_id, name or provider_id, url, key_env, needs_key, custom=True)
+        if concurrency is not None and concurrency < 1:
+            raise RegistryError(f"concurrency must be at least 1, not {concurrency}")
+        spec = ProviderSpec(provider_id, name or provider_id, url, key_env, needs_key, custom=True,
+                            concurrency=concurrency)
         custom = [s for s in self._custom() if s.id != provider_id]
         self._write([*custom, spec])
         return spec
@@ -168,7 +180,8 @@ class Registry:
         self._write([s for s in custom if s.id != provider_id])
 
     def _write(self, custom: list[ProviderSpec]) -> None:
-        items = [{k: v for k, v in asdict(s).items() if k not in ("local", "custom")} for s in custom]
+        items = [{k: v for k, v in asdict(s).items()
+                  if k not in ("local", "custom") and not (k == "concurrency" and v is None)} for s in custom]
         payload = {"version": FILE_VERSION, "providers": items}
         write_atomic(self.path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
 
@@ -178,6 +191,10 @@ def _spec_from_dict(item: object) -> ProviderSpec:
         raise TypeError("each provider must be an object")
     provider_id = str(item["id"])
     key_env = item.get("key_env")
+    concurrency = item.get("concurrency")
+    if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)
+                                    or concurrency < 1):
+        raise TypeError(f"concurrency of {provider_id!r} must be a whole number of at least 1")
     return ProviderSpec(
         id=provider_id,
         name=str(item.get("name") or provider_id),
@@ -185,4 +202,5 @@ def _spec_from_dict(item: object) -> ProviderSpec:
         key_env=str(key_env) if key_env else None,
         needs_key=bool(item.get("needs_key", True)),
         custom=True,
+        concurrency=concurrency,
     )

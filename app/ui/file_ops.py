@@ -19,8 +19,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.core.atomic import write_atomic
-from app.core.document import load_prototype, parse_prototype, to_data
+from app.core.document import parse_prototype, to_data
 from app.core.errors import PrototypeError
+from app.core.journal import load_recovering
 from app.core.paths import state_dir
 from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
 from app.core.structure import LOCAL_MODEL, LOCAL_PROVIDER
@@ -107,7 +108,7 @@ class FileOps(QObject):
         nothing, so asking "save or discard?" first would be a question about nothing.
         """
         self.loading = True
-        Job(lambda: load_prototype(path)).success(lambda proto: self._loaded(proto, path, ask)).failure(
+        Job(lambda: load_recovering(path)[0]).success(lambda proto: self._loaded(proto, path, ask)).failure(
             lambda exc: self._open_failed(path, exc)
         ).start()
 
@@ -120,8 +121,8 @@ class FileOps(QObject):
     def open_sync(self, path: Path) -> bool:
         """Load at start-up before the window shows (a small file; the window is not up yet)."""
         try:
-            proto = load_prototype(path)
-        except PrototypeError as exc:
+            proto, _ = load_recovering(path)  # folds cells a killed `protostudio run` journaled
+        except (PrototypeError, OSError) as exc:
             self._open_failed(path, exc)
             return False
         self._opened(proto, path)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.engine.engine import Engine
 from app.engine.thread import EngineThread
-from app.providers.registry import Registry
+from app.providers.registry import Registry, concurrency_settings
 
 if TYPE_CHECKING:  # imported when first needed: the SDK takes ~1 s to import, the window must not wait
     from app.providers.hub import ProviderHub
@@ -61,7 +61,8 @@ class Services:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = Engine(self.hub, concurrency=self._concurrency, per_provider=self._per_provider)
+            self._engine = Engine(self.hub, concurrency=self._concurrency, per_provider=self._per_provider,
+                                  provider_limits=concurrency_settings(self.hub.registry))
         return self._engine
 
     @property

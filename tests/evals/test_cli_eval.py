@@ -168,7 +168,20 @@ def test_bad_input_exits_2(proto_file: Path, cli: CliRunner, tmp_path: Path) -> 
 
 def test_failed_model_calls_count_as_failures(proto_file: Path, cli: CliRunner, scripted: FakeOpenAI) -> None:
     scripted.responder = lambda rec: Reply(status=404, message="no such model")
-    done = cli("eval", str(proto_file), "--profile", "bullets", "--model", "fake", "--fail-under", "0.5")
+    done = cli("eval", str(proto_file), "--profile", "bullets", "--model", "fake", "--fail-under", "0.5",
+               "--allow-errors")
     assert done.returncode == 1
     assert "the model call failed" in done.stdout
     assert load_prototype(proto_file).evals[0].results[0].error
+
+
+def test_every_call_failing_exits_3_not_0(proto_file: Path, cli: CliRunner, scripted: FakeOpenAI) -> None:
+    """Before exit 3 existed, an eval whose every call failed exited 0 when no gate was set."""
+    scripted.responder = lambda rec: Reply(status=404, message="no such model")
+    done = cli("eval", str(proto_file), "--model", "fake")
+    assert done.returncode == 3, done.stderr
+    assert "model calls failed" in done.stderr
+    allowed = cli("eval", str(proto_file), "--model", "fake", "--allow-errors", "--no-cache")
+    assert allowed.returncode == 0, allowed.stderr
+    gated = cli("eval", str(proto_file), "--model", "fake", "--fail-under", "0.5", "--no-cache")
+    assert gated.returncode == 3  # a failed call outranks the pass-rate gate: the rate is meaningless

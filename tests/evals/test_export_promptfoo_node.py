@@ -53,7 +53,8 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
         server.responder = _responder
         proto = sample_prototype(server.base_url)
         proto = proto.model_copy(update={"models": [m for m in proto.models if m.id in ("fake", "judge")]})
-        result = export_promptfoo(proto, messages, endpoints(), judge="judge", embedder="judge")
+        result = export_promptfoo(proto, messages, endpoints(), judge="judge", embedder="judge",
+                                  base_urls={"fake": server.base_url, "judge": server.base_url})
         config = tmp_path / CONFIG_FILE
         config.write_text(result.files[CONFIG_FILE], encoding="utf-8")
         out = tmp_path / "out.json"

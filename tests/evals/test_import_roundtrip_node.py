@@ -73,7 +73,10 @@ def test_promptfoo_grades_the_round_trip_like_protostudio(tmp_path: Path) -> Non
         imported = import_promptfoo(source / "promptfooconfig.yaml", endpoints())
         proto = imported.prototype
         assert [p.id for p in proto.profiles] == ["chat", "say-this-back-phrase"]
-        exported = export_promptfoo(proto, messages, endpoints())
+        # the fake server is another host than OpenAI's: the exporter withholds the key env var unless
+        # the person exporting names the URL (`--base-url`), as they would for their own server
+        exported = export_promptfoo(proto, messages, endpoints(),
+                                    base_urls={m.id: server.base_url for m in proto.models})
         out_dir = tmp_path / "export"
         out_dir.mkdir()
         (out_dir / CONFIG_FILE).write_text(exported.files[CONFIG_FILE], encoding="utf-8")

@@ -18,7 +18,7 @@ def _plain_http_openai() -> ModelTarget:
 
 def test_plain_http_is_another_host_for_keys() -> None:
     assert host_of("http://api.openai.com/v1") != host_of("https://api.openai.com/v1")
-    assert host_of("http://localhost:11434/v1") == "localhost:11434"  # explicit ports are unchanged
+    assert host_of("http://localhost:11434/v1") != host_of("https://localhost:11434/v1")
 
 
 def test_stored_key_is_not_sent_over_plain_http(memory_keyring: object) -> None:

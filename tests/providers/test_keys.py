@@ -29,7 +29,7 @@ def _target(base_url: str | None = None) -> ModelTarget:
 
 def test_keyring_key_is_stored_per_provider_and_host_and_sent(keyed: str, fake_server: FakeOpenAI,
                                                              memory_keyring) -> None:
-    host = f"127.0.0.1:{fake_server.port}"
+    host = f"http://127.0.0.1:{fake_server.port}"
     assert KeyStore().store("keyed", host, FAKE_KEY + "\n") == "keyring"
     assert memory_keyring.store == {(SERVICE, f"keyed@{host}"): FAKE_KEY}
     hub = ProviderHub()
@@ -50,7 +50,7 @@ def test_env_var_is_the_fallback(keyed: str, fake_server: FakeOpenAI, monkeypatc
 
 def test_keyring_wins_over_env(keyed: str, fake_server: FakeOpenAI, monkeypatch) -> None:
     monkeypatch.setenv("KEYED_API_KEY", "sk-" "env-key-should-not-be-used")
-    KeyStore().store("keyed", f"127.0.0.1:{fake_server.port}", FAKE_KEY)
+    KeyStore().store("keyed", f"http://127.0.0.1:{fake_server.port}", FAKE_KEY)
     assert ProviderHub().key_status("keyed") == "keyring"
 
 
@@ -60,11 +60,12 @@ def test_no_backend_is_reported_and_a_session_key_works(keyed: str, fake_server:
     problem = keys.backend_problem()
     assert problem is not None and "environment variable" in problem and "this session" in problem
     with pytest.raises(NoKeyringError) as caught:
-        keys.store("keyed", f"127.0.0.1:{fake_server.port}", FAKE_KEY)
+        keys.store("keyed", f"http://127.0.0.1:{fake_server.port}", FAKE_KEY)
     assert FAKE_KEY not in str(caught.value)
     hub = ProviderHub(keys=keys)
     assert hub.key_status("keyed") == "none"  # lookups on a fail backend are a quiet "none"
-    assert keys.store("keyed", f"127.0.0.1:{fake_server.port}", FAKE_KEY, session_only=True) == "session"
+    host = f"http://127.0.0.1:{fake_server.port}"
+    assert keys.store("keyed", host, FAKE_KEY, session_only=True) == "session"
     assert hub.key_status("keyed") == "session"
     assert FAKE_KEY not in repr(keys)
     assert isinstance(stream_events(hub, _target())[-1], Finished)
@@ -74,24 +75,24 @@ def test_no_backend_is_reported_and_a_session_key_works(keyed: str, fake_server:
 def test_foreign_base_url_gets_no_stored_key_without_a_yes(keyed: str, fake_server: FakeOpenAI) -> None:
     """A shared file points `keyed` at another host: the key stored for the real host must not go there."""
     with FakeOpenAI() as foreign:
-        KeyStore().store("keyed", f"127.0.0.1:{fake_server.port}", FAKE_KEY)
+        KeyStore().store("keyed", f"http://127.0.0.1:{fake_server.port}", FAKE_KEY)
         hub = ProviderHub()
         tgt = _target(foreign.base_url.replace("127.0.0.1", "localhost"))
-        assert hub.needs_host_confirmation(tgt) == f"localhost:{foreign.port}"
+        assert hub.needs_host_confirmation(tgt) == f"http://localhost:{foreign.port}"
         assert hub.resolve(tgt).foreign and hub.resolve(tgt).key_source == "none"
         done = stream_events(hub, tgt)[-1]
         assert isinstance(done, StreamFailed) and done.kind is ErrorKind.HOST_NOT_CONFIRMED
-        assert f"localhost:{foreign.port}" in done.message
+        assert f"http://localhost:{foreign.port}" in done.message
         assert foreign.requests == []  # nothing was sent at all
 
         hub = ProviderHub()
-        hub.allow_host("keyed", f"localhost:{foreign.port}")
+        hub.allow_host("keyed", f"http://localhost:{foreign.port}")
         assert hub.needs_host_confirmation(tgt) is None
         assert isinstance(stream_events(hub, tgt)[-1], Finished)
         assert foreign.chat_requests()[0].authorization == f"Bearer {FAKE_KEY}"
 
         # a fresh session forgets the yes
-        assert ProviderHub().needs_host_confirmation(tgt) == f"localhost:{foreign.port}"
+        assert ProviderHub().needs_host_confirmation(tgt) == f"http://localhost:{foreign.port}"
 
 
 def test_env_key_is_not_sent_to_a_foreign_host_either(keyed: str, monkeypatch) -> None:
@@ -99,7 +100,7 @@ def test_env_key_is_not_sent_to_a_foreign_host_either(keyed: str, monkeypatch) -
     with FakeOpenAI() as foreign:
         hub = ProviderHub()
         tgt = _target(foreign.base_url.replace("127.0.0.1", "localhost"))
-        assert hub.needs_host_confirmation(tgt) == f"localhost:{foreign.port}"
+        assert hub.needs_host_confirmation(tgt) == f"http://localhost:{foreign.port}"
         assert isinstance(stream_events(hub, tgt)[-1], StreamFailed)
         assert foreign.requests == []
 
@@ -108,8 +109,8 @@ def test_keyless_provider_at_foreign_host_sends_only_a_dummy(fake_server: FakeOp
     monkeypatch.setenv("OLLAMA_API_KEY", FAKE_KEY)
     tgt = ModelTarget(id="t", provider="ollama", model="fake-model", base_url=fake_server.base_url)
     hub = ProviderHub()
-    assert hub.needs_host_confirmation(tgt) == f"127.0.0.1:{fake_server.port}"
-    KeyStore().store("ollama", f"127.0.0.1:{fake_server.port}", "sk-" "for-that-host-1234567")
+    assert hub.needs_host_confirmation(tgt) == f"http://127.0.0.1:{fake_server.port}"
+    KeyStore().store("ollama", f"http://127.0.0.1:{fake_server.port}", "sk-" "for-that-host-1234567")
     assert ProviderHub().needs_host_confirmation(tgt) is None  # a key stored for that very host is fine
     monkeypatch.delenv("OLLAMA_API_KEY")
     tgt2 = ModelTarget(id="t", provider="vllm", model="fake-model", base_url=fake_server.base_url)
@@ -120,7 +121,7 @@ def test_keyless_provider_at_foreign_host_sends_only_a_dummy(fake_server: FakeOp
 
 
 def test_list_models_and_embeddings(keyed: str, fake_server: FakeOpenAI) -> None:
-    KeyStore().store("keyed", f"127.0.0.1:{fake_server.port}", FAKE_KEY)
+    KeyStore().store("keyed", f"http://127.0.0.1:{fake_server.port}", FAKE_KEY)
 
     async def go() -> tuple[list[str], list[list[float]]]:
         hub = ProviderHub()
@@ -136,7 +137,7 @@ def test_list_models_and_embeddings(keyed: str, fake_server: FakeOpenAI) -> None
 
 
 def test_list_models_errors_are_provider_errors(keyed: str, fake_server: FakeOpenAI) -> None:
-    KeyStore().store("keyed", f"127.0.0.1:{fake_server.port}", "sk-wrong-000000000000")
+    KeyStore().store("keyed", f"http://127.0.0.1:{fake_server.port}", "sk-wrong-000000000000")
 
     async def go() -> None:
         hub = ProviderHub()

@@ -32,7 +32,7 @@ def test_custom_providers_round_trip_through_settings() -> None:
     registry.add("box", "http://10.0.0.5:8080/v1", needs_key=False)
     again = Registry()
     assert again.get("acme").name == "Acme" and again.get("acme").key_env == "ACME_KEY"
-    assert again.get("box").host == "10.0.0.5:8080" and not again.get("box").needs_key
+    assert again.get("box").host == "http://10.0.0.5:8080" and not again.get("box").needs_key
     data = json.loads((settings_dir() / "providers.json").read_text())
     assert data["version"] == 1 and [p["id"] for p in data["providers"]] == ["acme", "box"]
     again.remove("acme")
@@ -68,7 +68,7 @@ def test_unknown_provider_and_broken_settings_file() -> None:
 
 def test_host_binding_includes_the_port() -> None:
     assert host_of("https://API.OpenAI.com/v1") == "api.openai.com"
-    assert host_of("http://localhost:11434/v1") == "localhost:11434"
+    assert host_of("http://localhost:11434/v1") == "http://localhost:11434"
     assert host_of("http://localhost:1234/v1") != host_of("http://localhost:11434/v1")
 
 

@@ -109,7 +109,7 @@ def test_a_shared_file_asks_before_a_key_goes_to_another_host(
     window.ask_host = lambda *args: asked.append(args) or False
     window.run_grid(False)
     qtbot.waitUntil(lambda: not window.starting and not window.controller.busy, timeout=TIMEOUT)
-    assert asked == [("OpenAI", "api.openai.com", f"127.0.0.1:{fake_server.port}")]
+    assert asked == [("OpenAI", "api.openai.com", f"http://127.0.0.1:{fake_server.port}")]
     assert fake_server.chat_requests() == []
     cell = window.grid.cells[("c1", "p1", "shared")]
     assert cell.error.isVisible() and "127.0.0.1" in cell.error.text()
@@ -145,7 +145,8 @@ def test_settings_tests_a_connection_and_stores_keys(
     spec = hub.registry.get("fakehost")
     tab.store_key(spec, "right-key")
     qtbot.waitUntil(lambda: tab.table.item(row, 2).text() == "key in keyring", timeout=TIMEOUT)
-    assert memory_keyring.store[("protostudio", f"fakehost@127.0.0.1:{fake_server.port}")] == "right-key"
+    name = f"fakehost@http://127.0.0.1:{fake_server.port}"
+    assert memory_keyring.store[("protostudio", name)] == "right-key"
     assert tab.table.item(row, 2).text() == "key in keyring"
     qtbot.mouseClick(tab.test, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Connected" in tab.result.text(), timeout=TIMEOUT)

@@ -39,6 +39,8 @@ class ExportResult:
     notes: list[str] = field(default_factory=list)
     summary: str = ""
     """One line for the person who ran the export, e.g. how many pairs were written and skipped."""
+    warnings: list[str] = field(default_factory=list)
+    """Things the person must act on (printed as `warning:` lines), e.g. a key withheld from a host."""
 
 
 class ExportError(ValueError):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
+from app.core.endpoints import key_host
 from app.core.exports import BuildMessages, Endpoint, ExportError, ExportResult
 from app.core.exports.promptfoo_assertions import Grading, Mapped, to_promptfoo
 from app.core.exports.promptfoo_template import MESSAGES_VAR, build_template
@@ -116,6 +116,7 @@ def _providers(
 ) -> tuple[list[tuple[dict[str, Any], list[str]]], dict[str, dict[str, Any]]]:
     providers: list[tuple[dict[str, Any], list[str]]] = []
     judges: dict[str, dict[str, Any]] = {}
+    provider_envs = {e.key_env for e in endpoints.values() if e.key_env}
     for target in targets:
         endpoint = endpoints.get(target.provider)
         base_url = base_urls.get(target.id) or target.base_url or (endpoint.base_url if endpoint else None)
@@ -132,13 +133,32 @@ def _providers(
             config["apiKeyRequired"] = False
             comments.append("keyless endpoint: `no-key` is a placeholder so promptfoo does not send "
                             "OPENAI_API_KEY here")
+        elif (endpoint is not None and _foreign(base_url, endpoint, target, base_urls)
+              and target.key_env and target.key_env not in provider_envs):
+            # an env var the file dedicates to this endpoint (kept from a promptfoo import), not a
+            # provider's key: kept, but said out loud
+            config["apiKeyEnvar"] = target.key_env
+            host = key_host(base_url)
+            comments.append(f"promptfoo sends ${target.key_env} to {host}")
+            result.warnings.append(f"model target {target.id!r} sends ${target.key_env} (named in the file) "
+                                   f"to {host}; check that is the key meant for that host")
+        elif endpoint is not None and _foreign(base_url, endpoint, target, base_urls):
+            host = key_host(base_url)
+            env = target.key_env or endpoint.key_env or "OPENAI_API_KEY"
+            config["apiKey"] = "no-key"
+            config["apiKeyRequired"] = False
+            comments.append(f"base_url points {target.provider} at {host}, not its own endpoint: no key is "
+                            f"sent there; set apiKeyEnvar yourself if you trust {host}")
+            result.warnings.append(f"model target {target.id!r} points {target.provider} at {host}, not "
+                                   f"{key_host(endpoint.base_url)}: exported without ${env} "
+                                   f"(pass --base-url {target.id}=URL to send it there)")
         elif target.key_env:
             config["apiKeyEnvar"] = target.key_env
         elif endpoint is not None and endpoint.key_env:
             config["apiKeyEnvar"] = endpoint.key_env
-            if _host(base_url) != _host(endpoint.base_url):
-                comments.append(f"base_url overrides {target.provider}'s endpoint: promptfoo sends "
-                                f"${endpoint.key_env} to {_host(base_url)}")
+            if key_host(base_url) != key_host(endpoint.base_url):
+                comments.append(f"--base-url points {target.provider} elsewhere: promptfoo sends "
+                                f"${endpoint.key_env} to {key_host(base_url)}")
             if endpoint.key_env != "OPENAI_API_KEY":
                 comments.append(f"set {endpoint.key_env}; when it is unset promptfoo falls back to "
                                 "OPENAI_API_KEY")
@@ -151,6 +171,14 @@ def _providers(
         providers.append((entry, comments))
         judges[target.id] = {"id": entry["id"], "config": dict(config)}
     return providers, judges
+
+
+def _foreign(base_url: str, endpoint: Endpoint, target: ModelTarget, base_urls: Mapping[str, str]) -> bool:
+    """A file's base_url sends the provider's key to another endpoint (scheme + host + port).
+
+    A `--base-url` given on the command line is the exporter's own choice, like confirming a host in
+    the app; a base_url that came with a (possibly shared) file is not."""
+    return target.id not in base_urls and key_host(base_url) != key_host(endpoint.base_url)
 
 
 _ENDPOINT_KEYS = ("apiBaseUrl", "apiKeyEnvar", "apiKey", "apiKeyRequired")
@@ -171,9 +199,6 @@ def _grading(proto: Prototype, providers: dict[str, dict[str, Any]], judge: str 
     return Grading(providers=providers, default_judge=judge, embedder=embedding,
                    embedder_label=f"model target {embedder!r}")
 
-
-def _host(url: str) -> str:
-    return (urlsplit(url).netloc or url).lower()
 
 
 # -- prompts ----------------------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""An append-only journal of finished cells, so a SIGKILL loses none of them.
+
+A headless run saves the prototype file debounced (a big file takes a while to write), so a kill
+between two saves would lose the cells finished since the last one. Each finished cell is
+therefore also appended here at once, as one JSON line, and fsync'd before the run goes on.
+The next `run`, `eval`, status or open folds the journal into the file (`recover`), saves it
+atomically and then deletes the journal.
+
+The journal lives beside its file: `.NAME.journal.jsonl`. A record holds the Run as its dict
+(`{"protostudio": FORMAT_VERSION, "run": {...}}`), so a change to the Run format composes: records
+are validated against the current models when folded. A torn last line (the kill hit mid-write)
+and any unreadable line are skipped, never fatal; a run already in the file (same id) is not
+added twice, so a kill between "file saved" and "journal deleted" is harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.core.prototype import FORMAT_VERSION, Prototype, Run
+from app.core.results import record_runs
+
+
+def journal_path(path: str | os.PathLike[str]) -> Path:
+    """Where the journal of the prototype at `path` lives: a hidden file beside it."""
+    target = Path(path)
+    return target.with_name(f".{target.name}.journal.jsonl")
+
+
+class Journal:
+    """Appends finished runs to the journal of one prototype file. Not thread-safe: one writer."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = journal_path(path)
+        self._fd: int | None = None
+
+    def append(self, run: Run) -> None:
+        """Write one record and fsync it; when this returns, the run survives a SIGKILL."""
+        self.append_many([run])
+
+    def append_many(self, runs: Iterable[Run]) -> None:
+        lines = [_record(run) for run in runs]
+        if not lines:
+            return
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0),
+                               0o600)
+        data = "".join(lines).encode("utf-8")
+        while data:
+            written = os.write(self._fd, data)
+            data = data[written:]
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def discard(self) -> None:
+        """The file now holds every journaled run: close and delete the journal."""
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def _record(run: Run) -> str:
+    payload = {"protostudio": FORMAT_VERSION, "run": run.model_dump(mode="json", by_alias=True)}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+@dataclass
+class JournalRead:
+    """What a journal held: the runs that could be read, and how many lines could not."""
+
+    runs: list[Run] = field(default_factory=list)
+    skipped: int = 0
+    """Unreadable lines: a torn last line after a kill, or a record from another format version."""
+
+
+def read_journal(path: str | os.PathLike[str]) -> JournalRead:
+    """The runs in the journal of the prototype at `path` (none when there is no journal)."""
+    result = JournalRead()
+    try:
+        raw = journal_path(path).read_bytes()
+    except FileNotFoundError:
+        return result
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        run = _parse_line(line)
+        if run is None:
+            result.skipped += 1
+        else:
+            result.runs.append(run)
+    return result
+
+
+def _parse_line(line: bytes) -> Run | None:
+    try:
+        payload: Any = json.loads(line)
+        if not isinstance(payload, dict) or payload.get("protostudio") != FORMAT_VERSION:
+            return None
+        return Run.model_validate(payload["run"])
+    except (ValueError, KeyError, ValidationError):
+        return None
+
+
+def fold(proto: Prototype, runs: Iterable[Run]) -> int:
+    """Append the journaled runs the prototype does not have yet; returns how many were added.
+
+    Skipped: a run whose id is already there, and one whose case, profile or model is no longer in
+    the file, or that continues a run the file does not have (the file was edited since)."""
+    ids = {r.id for r in proto.runs}
+    cases = {c.id for c in proto.cases}
+    profiles = {p.id for p in proto.profiles}
+    models = {m.id for m in proto.models}
+    added = 0
+    for run in runs:
+        if run.id in ids or run.case not in cases or run.profile not in profiles or run.model not in models:
+            continue
+        if run.parent is not None and run.parent not in ids:
+            continue
+        added += len(record_runs(proto, [run]).added)  # the one storing policy (core/results.py)
+        ids.add(run.id)
+    return added
+
+
+def has_journal(path: str | os.PathLike[str]) -> bool:
+    return journal_path(path).exists()
+
+
+def load_recovering(path: str | os.PathLike[str]) -> tuple[Prototype, int]:
+    """Load the prototype at `path` with any left-over journal folded in (saved, then deleted).
+
+    Returns the prototype and how many runs were recovered. Raises PrototypeError when the file
+    cannot be loaded and OSError when the recovered file cannot be saved; either way the journal
+    is kept for a later try.
+    """
+    from app.core.document import load_prototype, save_prototype
+
+    proto = load_prototype(path)
+    if not has_journal(path):
+        return proto, 0
+    added = fold(proto, read_journal(path).runs)
+    if added:
+        save_prototype(proto, path)
+    Journal(path).discard()
+    return proto, added

@@ -1,0 +1,37 @@
+"""Too-deep nesting is reported where it crosses the limit, not at 1:1."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.document import parse_prototype
+from app.core.errors import PrototypeError
+from app.core.yamlio import MAX_DEPTH
+
+
+def _problem(text: str) -> str:
+    with pytest.raises(PrototypeError) as info:
+        parse_prototype(text, "t.yaml")
+    return str(info.value.problems[0])
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 500])
+def test_deep_block_sequence_is_reported_where_it_crosses_the_limit(depth: int) -> None:
+    text = "name: x\ntags:\n" + "".join(f"{'  ' * i}-\n" for i in range(depth)) + "  " * depth + "x\n"
+    # line 3 holds the tags list (depth 2 under the root mapping);
+    # depth MAX_DEPTH + 1 is MAX_DEPTH - 1 lines further on
+    line = 3 + MAX_DEPTH - 1
+    assert _problem(text) == (f"t.yaml:{line}:{2 * (MAX_DEPTH - 1) + 1}: lists and mappings are nested "
+                              f"more than {MAX_DEPTH} levels deep here")
+
+
+def test_deep_flow_sequence_is_reported_where_it_crosses_the_limit() -> None:
+    text = "name: x\ntags: " + "[" * 500 + "]" * 500 + "\n"
+    assert _problem(text).startswith(f"t.yaml:2:{len('tags: ') + MAX_DEPTH}: lists and mappings are nested")
+
+
+def test_depth_found_from_events_when_the_composer_gives_up() -> None:
+    from app.core.yamlio import Mark, depth_mark
+
+    text = "a:\n" + "".join(f"{'  ' * (i + 1)}- \n" for i in range(300))
+    assert depth_mark(text) == Mark(2 + MAX_DEPTH - 1, 2 * (MAX_DEPTH - 1) + 3)
