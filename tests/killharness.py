@@ -4,8 +4,10 @@ Run by `tests/engine/test_sigkill.py` (and `bench/bench_hardening.py`) as a chil
 forks below happen in a process with no threads. For each trial it forks a child that runs
 `protostudio run FILE` (against an OpenAI-compatible server at --server) with stderr on a pty, so
 the child draws its progress bar ("k/N cells") on every finished cell, as a person would see it.
-After a random delay the child gets SIGKILL. A cell counts as finished when the child said so on
-its progress line; the file is then opened the way the next `run` opens it (journal folded) and
+The child gets SIGKILL right after it reports its k-th finished cell, k drawn at random for each
+trial (`--kill-after`), or after a random delay (`--min-delay`/`--max-delay`, the older mode, which
+depends on how fast the machine is). A cell counts as finished when the child said so on its
+progress line; the file is then opened the way the next `run` opens it (journal folded) and
 every finished cell must be in it. `--lose-journal` deletes the journal before that: the control
 that shows this harness sees a loss when there is one.
 
@@ -51,8 +53,12 @@ def prototype_text(server: str, cases: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def one_trial(path: Path, delay: float, lose_journal: bool) -> tuple[bool, int, int]:
-    """(killed before the end, cells acknowledged, cells in the file afterwards)."""
+def one_trial(path: Path, delay: float, lose_journal: bool,
+              kill_at: int | None = None) -> tuple[bool, int, int]:
+    """(killed before the end, cells acknowledged, cells in the file afterwards).
+
+    With `kill_at`, the kill comes as soon as the progress line says `kill_at` cells are done (the
+    delay is then only an upper bound), so a trial is mid-run however fast the machine is."""
     pid, master = pty.fork()
     if pid == 0:  # the child: the real command, as `protostudio run` runs it
         code = 1
@@ -78,6 +84,9 @@ def one_trial(path: Path, delay: float, lose_journal: bool) -> tuple[bool, int, 
                 exited = True
                 break
             seen += chunk
+            if kill_at is not None and max((int(m.group(1)) for m in PROGRESS.finditer(seen)),
+                                           default=0) >= kill_at:
+                break
     if not exited:
         os.kill(pid, signal.SIGKILL)
     while True:  # what the child wrote before the kill is still in the pty
@@ -109,6 +118,8 @@ def main() -> None:
     parser.add_argument("--min-delay", type=float, default=0.15)
     parser.add_argument("--max-delay", type=float, default=1.2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kill-after", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
+                        help="kill after a random share (LOW..HIGH, 0..1) of the cells reported finished")
     parser.add_argument("--lose-journal", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -125,7 +136,12 @@ def main() -> None:
         path = work / f"trial{trial}.yaml"
         path.write_text(text, encoding="utf-8")
         delay = rng.uniform(args.min_delay, args.max_delay)
-        killed, acknowledged, kept = one_trial(path, delay, args.lose_journal)
+        kill_at = None
+        if args.kill_after:
+            cells = 2 * args.cases
+            kill_at = max(1, min(cells - 1, round(cells * rng.uniform(*args.kill_after))))
+            delay = 60.0  # an upper bound only
+        killed, acknowledged, kept = one_trial(path, delay, args.lose_journal, kill_at)
         lost = max(0, acknowledged - kept)
         result["trials"] += 1
         result["killed"] += killed

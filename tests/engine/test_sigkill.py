@@ -42,7 +42,7 @@ def steady_server(fake_server: FakeOpenAI) -> FakeOpenAI:
 @pytest.mark.timeout(900)
 def test_no_finished_cell_is_lost_in_200_sigkills(steady_server: FakeOpenAI, tmp_path: Path) -> None:
     result = _harness(steady_server, tmp_path, "--trials", "200", "--seed", "1",
-                      "--min-delay", "0.1", "--max-delay", "1.0")
+                      "--kill-after", "0.05", "0.95")
     assert result["killed"] >= 150, result  # most trials really were killed mid-run
     assert result["acknowledged"] >= 300, result  # and many cells had finished before the kills
     assert result["lost"] == 0, result
@@ -51,7 +51,7 @@ def test_no_finished_cell_is_lost_in_200_sigkills(steady_server: FakeOpenAI, tmp
 @pytest.mark.timeout(600)
 def test_control_the_harness_sees_a_loss_without_the_journal(steady_server: FakeOpenAI,
                                                              tmp_path: Path) -> None:
-    # kills a little later than above, so cells have finished since the last debounced save
+    # kills mid-run, after some cells have finished since the last debounced save
     result = _harness(steady_server, tmp_path, "--trials", "20", "--seed", "2", "--lose-journal",
-                      "--min-delay", "0.8", "--max-delay", "2.5")
+                      "--kill-after", "0.3", "0.95")
     assert result["lost"] > 0 and result["trials_with_loss"] >= 2, result
