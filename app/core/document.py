@@ -17,6 +17,7 @@ from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
 from app.core.prompts import factor_prompts, migrate_v1_to_v2, resolve_prompts
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
+from app.core.yamlcanon import NotCanonical, read_canonical
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -92,6 +93,9 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
     if text.startswith("\ufeff"):
         text = text[1:]
     _refuse_conflict_markers(text, filename)
+    fast = _parse_canonical(text)
+    if fast is not None:
+        return fast
     try:
         located = load_located(text)
     except YamlSyntaxError as exc:
@@ -116,6 +120,29 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
         raise PrototypeError.single(filename, 1, 1, "YAML is nested too deeply") from None
     _check_prompts(proto, located, filename)
     _check_references(proto, located, filename)
+    return proto
+
+
+def _parse_canonical(text: str) -> Prototype | None:
+    """The prototype read by the fast canonical reader, or None when anything at all needs the slow path.
+
+    Only a file that reads, migrates and validates without a single problem is accepted here; any
+    problem is found again by the positioned path, so every message keeps its `file:line:col`.
+    """
+    try:
+        data = read_canonical(text)
+    except NotCanonical:
+        return None
+    if not isinstance(data, dict):
+        return None
+    located = Located(data, {}, {})
+    try:
+        data = _migrate(data, located, "<fast>")
+        proto = Prototype.model_validate(data)
+        _check_prompts(proto, located, "<fast>")
+        _check_references(proto, located, "<fast>")
+    except Exception:  # PrototypeError, ValidationError, RecursionError: the slow path gives the position
+        return None
     return proto
 
 
