@@ -26,10 +26,11 @@ _LITERAL_HINTS = frozenset({"", "2", "-", "+", "2-", "2+"})
 _DQ_ESCAPE = re.compile(r"\\(x[0-9A-F]{2}|u[0-9A-F]{4}|U[0-9A-F]{8}|.)", re.DOTALL)
 _UNESCAPES: dict[str, str] = {value: key for key, value in yaml.emitter.Emitter.ESCAPE_REPLACEMENTS.items()}
 _CONSTRUCTOR = _PyLoader("")
-_SIMPLE_TEXT = re.compile(r"[A-EG-MP-SU-XZa-eg-mp-su-xz][A-Za-z0-9_-]*\Z")
-"""Text the writer always leaves plain: no indicator, and a first letter no implicit resolver
-(bool, null, numbers) looks at, so it cannot read as anything but a string (`run-00042`)."""
 _STR = "tag:yaml.org,2002:str"
+_SIMPLE_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+"""Text the writer leaves plain when it resolves to a string: no indicator, no space, no quote."""
+_RESOLVED_FIRST = frozenset(_PyLoader.yaml_implicit_resolvers)
+"""First characters some implicit resolver looks at (`true`, `null`, `off`, numbers): check those."""
 
 
 class NotCanonical(Exception):
@@ -162,7 +163,10 @@ class _Reader:
 
 def _inline_scalar_uncached(token: str) -> Any:
     """A one-line scalar, accepted only if the writer writes its value as exactly `token`."""
-    if _SIMPLE_TEXT.match(token):
+    if _SIMPLE_TEXT.match(token) and (
+        token[0] not in _RESOLVED_FIRST
+        or _CONSTRUCTOR.resolve(yaml.ScalarNode, token, (True, False)) == _STR  # type: ignore[no-untyped-call]
+    ):
         return token
     value = _scalar(token)
     if _written(value, 0) != " " + token + "\n":
