@@ -136,6 +136,27 @@ def _key_text(key: str) -> str | None:
     return None
 
 
+def _other_uncached(value: Any) -> str:
+    """A number, bool or null with its leading space and line break (checked against PyYAML's resolver)."""
+    if value is None:
+        text, tag = "null", "tag:yaml.org,2002:null"
+    elif isinstance(value, bool):
+        text, tag = ("true" if value else "false"), "tag:yaml.org,2002:bool"
+    elif isinstance(value, int):
+        text, tag = str(value), _INT_TAG
+    elif isinstance(value, float):
+        text, tag = _float_text(value)
+    else:
+        raise _Unsupported(type(value).__name__)
+    if _resolves_plain_to(text) != tag or not Analysis(text).allow_block_plain:
+        raise _Unsupported(text)
+    return " " + text + "\n"
+
+
+_other_scalar = functools.lru_cache(maxsize=8192, typed=True)(_other_uncached)
+"""Counts, flags and timings repeat across runs; `typed` keeps `1`, `1.0` and `True` apart."""
+
+
 class _Writer:
     def __init__(self) -> None:
         self.out: list[str] = []
@@ -148,19 +169,9 @@ class _Writer:
         if isinstance(value, str):
             self.string(value, indent)
             return
-        if value is None:
-            text, tag = "null", "tag:yaml.org,2002:null"
-        elif isinstance(value, bool):
-            text, tag = ("true" if value else "false"), "tag:yaml.org,2002:bool"
-        elif isinstance(value, int):
-            text, tag = str(value), _INT_TAG
-        elif isinstance(value, float):
-            text, tag = _float_text(value)
-        else:
-            raise _Unsupported(type(value).__name__)
-        if _resolves_plain_to(text) != tag or not Analysis(text).allow_block_plain:
-            raise _Unsupported(text)
-        self.out.append(" " + text + "\n")
+        kind = type(value)  # exact types only: hashable, and NaN (never equal to itself) is not cached
+        cacheable = kind is int or kind is bool or value is None or (kind is float and not math.isnan(value))
+        self.out.append(_other_scalar(value) if cacheable else _other_uncached(value))
         self.open_ended = False
 
     def string(self, value: str, indent: int) -> None:
@@ -191,11 +202,17 @@ class _Writer:
     # -- collections ------------------------------------------------------------------------------
 
     def mapping(self, data: dict[Any, Any], indent: int, inline_first: bool) -> None:
+        out = self.out
+        pad = " " * indent
         for index, (key, value) in enumerate(data.items()):
             if index or not inline_first:
-                self.out.append(" " * indent)
-            self.out.append(self.key(key) + ":")
-            self.after_indicator(value, indent, nested_indent=indent + 2, inline=False)
+                out.append(pad)
+            out.append(self.key(key) + ":")
+            if type(value) is str and len(value) <= 80 and "\n" not in value:  # most values: no dispatch
+                out.append(_short_string(value))
+                self.open_ended = False
+            else:
+                self.after_indicator(value, indent, nested_indent=indent + 2, inline=False)
 
     def sequence(self, items: list[Any], indent: int, inline_first: bool) -> None:
         for index, item in enumerate(items):

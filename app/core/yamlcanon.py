@@ -1,0 +1,307 @@
+"""A fast reader for the canonical YAML that `yamlfast` writes, and for nothing else.
+
+PyYAML's composer spends about 5 s on a 15 MB prototype with 10,000 runs. Files the app wrote
+itself follow one strict layout (two-space block indentation, one `key: value` per line, `|`
+blocks for multi-line text), so they can be read line by line at C string speed. Every scalar
+and key read here is checked by asking the writer how it would write the decoded value: only
+when that gives back exactly the text in the file is the value accepted. So the fast reader
+returns the data the positioned loader (`yamlio.load_located`) would return, or raises
+`NotCanonical` at once, and the caller takes the slow path, which reports problems with
+`file:line:col`. Tags, anchors, aliases, comments, flow collections, complex keys, duplicate keys,
+odd indentation: all `NotCanonical`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import yaml
+
+from app.core.yamlfast import _key_text, _Unsupported, _Writer
+from app.core.yamlio import MAX_DEPTH, _PyLoader
+
+_LITERAL_HINTS = frozenset({"", "2", "-", "+", "2-", "2+"})
+_DQ_ESCAPE = re.compile(r"\\(x[0-9A-F]{2}|u[0-9A-F]{4}|U[0-9A-F]{8}|.)", re.DOTALL)
+_UNESCAPES: dict[str, str] = {value: key for key, value in yaml.emitter.Emitter.ESCAPE_REPLACEMENTS.items()}
+_CONSTRUCTOR = _PyLoader("")
+_STR = "tag:yaml.org,2002:str"
+_SIMPLE_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+"""Text the writer leaves plain when it resolves to a string: no indicator, no space, no quote."""
+_RESOLVED_FIRST = frozenset(_PyLoader.yaml_implicit_resolvers)
+"""First characters some implicit resolver looks at (`true`, `null`, `off`, numbers): check those."""
+
+
+class NotCanonical(Exception):
+    """The text is not exactly what the canonical writer produces; read it with the slow loader."""
+
+
+def read_canonical(text: str) -> Any:
+    """The data in `text` if it is canonical (a non-empty top-level mapping), else NotCanonical."""
+    if not text.endswith("\n"):
+        raise NotCanonical("no final line break")
+    lines = text.split("\n")
+    lines.pop()  # the empty string after the final line break
+    if lines and lines[-1] == "...":  # the writer ends with `...` after a `|+` block
+        lines.pop()
+    reader = _Reader(lines)
+    data, index = reader.mapping(0, 0, None, 1)
+    if index != len(lines):
+        raise NotCanonical(f"line {index + 1}")
+    return data
+
+
+class _Reader:
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def mapping(self, index: int, indent: int, first: str | None, depth: int) -> tuple[dict[str, Any], int]:
+        """Keys at `indent`; `first` is the rest of the line after `- ` when the mapping starts inline."""
+        if depth >= MAX_DEPTH:
+            raise NotCanonical("deep")
+        lines = self.lines
+        pad = " " * indent
+        result: dict[str, Any] = {}
+        content = first
+        if content is None:
+            content = self.content_at(index, pad)
+        while True:
+            key, rest, done, value = _line(content) if len(content) <= 100 else _line_uncached(content)
+            if key in result:
+                raise NotCanonical("duplicate key")
+            index += 1
+            if done:
+                result[key] = value
+            elif rest:
+                result[key], index = self.inline_value(rest, index, indent, depth)
+            else:
+                result[key], index = self.block(index, indent + 2, depth + 1)
+            if index >= len(lines) or not lines[index].startswith(pad):
+                return result, index
+            content = lines[index][indent:]
+            if content.startswith(" "):
+                raise NotCanonical("indentation")
+            if content.startswith("-") and (len(content) == 1 or content[1] == " "):
+                return result, index  # the next item of the sequence this mapping sits in (same column)
+
+    def sequence(self, index: int, indent: int, first: str | None, depth: int) -> tuple[list[Any], int]:
+        if depth >= MAX_DEPTH:
+            raise NotCanonical("deep")
+        lines = self.lines
+        pad = " " * indent
+        result: list[Any] = []
+        item: Any
+        content = first
+        if content is None:
+            content = self.content_at(index, pad)
+        while True:
+            if not content.startswith("- "):
+                raise NotCanonical("sequence item")
+            rest = content[2:]
+            if rest.startswith("- "):
+                item, index = self.sequence(index, indent + 2, rest, depth + 1)
+            elif rest in ("{}", "[]") or (rest.startswith(("|", "'", '"')) and not _quoted_key(rest)):
+                item, index = self.inline_value(rest, index + 1, indent, depth)
+            elif _has_key(rest):
+                item, index = self.mapping(index, indent + 2, rest, depth + 1)
+            else:
+                item, index = self.inline_value(rest, index + 1, indent, depth)
+            result.append(item)
+            if index >= len(lines) or not lines[index].startswith(pad):
+                return result, index
+            content = lines[index][indent:]
+            if not content.startswith("-"):
+                raise NotCanonical("indentation")
+
+    def content_at(self, index: int, pad: str) -> str:
+        if index >= len(self.lines):
+            raise NotCanonical("end of text")
+        line = self.lines[index]
+        if not line.startswith(pad) or line[len(pad):len(pad) + 1] in ("", " "):
+            raise NotCanonical(f"indentation at line {index + 1}")
+        return line[len(pad):]
+
+    def block(self, index: int, indent: int, depth: int) -> tuple[Any, int]:
+        """A mapping or sequence on the lines after `key:`."""
+        content = self.content_at(index, " " * indent)
+        if content.startswith("- "):
+            return self.sequence(index, indent, content, depth)
+        return self.mapping(index, indent, content, depth)
+
+    def inline_value(self, rest: str, index: int, indent: int, depth: int) -> tuple[Any, int]:
+        """The value after `key: ` or `- `; `index` is the next line (a `|` block's first line)."""
+        if rest == "{}":
+            return {}, index
+        if rest == "[]":
+            return [], index
+        if rest.startswith("|"):
+            return self.literal(rest, index, indent)
+        value = _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
+        return value, index
+
+    def literal(self, header: str, index: int, indent: int) -> tuple[str, int]:
+        if header[1:] not in _LITERAL_HINTS:
+            raise NotCanonical("literal header")
+        lines = self.lines
+        pad = " " * (indent + 2)
+        start = index
+        while index < len(lines) and (lines[index].startswith(pad) or not lines[index]):
+            index += 1
+        if index == start:
+            raise NotCanonical("empty literal")
+        width = len(pad)
+        body = "\n".join([line[width:] for line in lines[start:index]])
+        value = body if "-" in header else body + "\n"
+        source = " " + header + "\n" + "\n".join(lines[start:index]) + "\n"
+        if _written(value, indent) != source:
+            raise NotCanonical("literal written differently")
+        return value, index
+
+
+def _inline_scalar_uncached(token: str) -> Any:
+    """A one-line scalar, accepted only if the writer writes its value as exactly `token`."""
+    if _SIMPLE_TEXT.match(token) and (
+        token[0] not in _RESOLVED_FIRST
+        or _CONSTRUCTOR.resolve(yaml.ScalarNode, token, (True, False)) == _STR  # type: ignore[no-untyped-call]
+    ):
+        return token
+    value = _scalar(token)
+    if _written(value, 0) != " " + token + "\n":
+        raise NotCanonical("scalar written differently")
+    return value
+
+
+_inline_scalar = functools.lru_cache(maxsize=16384)(_inline_scalar_uncached)
+"""Ids, roles, names, numbers repeat across thousands of runs: check each distinct one once."""
+
+
+def _written(value: Any, indent: int) -> str:
+    writer = _Writer()
+    try:
+        writer.scalar(value, indent)
+    except _Unsupported:
+        raise NotCanonical("unsupported value") from None
+    return "".join(writer.out)
+
+
+def _quoted_key(rest: str) -> bool:
+    """`'a b': value` (a quoted key) as opposed to `'a: b'` (a quoted value)."""
+    if not rest.startswith("'"):
+        return False
+    end = _single_quote_end(rest)
+    return end is not None and rest[end + 1:end + 2] == ":"
+
+
+def _has_key(rest: str) -> bool:
+    if rest.startswith("'"):
+        return _quoted_key(rest)
+    return _plain_key_end(rest) >= 0
+
+
+def _single_quote_end(text: str) -> int | None:
+    """Index of the quote closing a `'...'` that starts at 0 (`''` is an escaped quote)."""
+    pos = 1
+    while True:
+        pos = text.find("'", pos)
+        if pos < 0:
+            return None
+        if text[pos + 1:pos + 2] == "'":
+            pos += 2
+            continue
+        return pos
+
+
+def _plain_key_end(content: str) -> int:
+    pos = content.find(":")
+    while pos >= 0:
+        if pos + 1 == len(content) or content[pos + 1] == " ":
+            return pos
+        pos = content.find(":", pos + 1)
+    return -1
+
+
+def _line_uncached(content: str) -> tuple[str, str, bool, Any]:
+    """(key, rest, True, value) for `key: scalar`; (key, rest, False, None) when more reading is needed."""
+    key, rest = _split_key(content)
+    if rest and rest not in ("{}", "[]") and not rest.startswith("|"):
+        return key, rest, True, _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
+    return key, rest, False, None
+
+
+_line = functools.lru_cache(maxsize=16384)(_line_uncached)
+"""`    role: user`, `    thumb: up`: most lines of a long run history are repeats."""
+
+
+def _split_key(content: str) -> tuple[str, str]:
+    """`key: rest` -> (key, rest); `key:` -> (key, ""). The key must be written as the writer writes it."""
+    if content.startswith("'"):
+        end = _single_quote_end(content)
+        if end is None:
+            raise NotCanonical("quoted key")
+        end += 1
+    else:
+        end = _plain_key_end(content)
+        if end < 0:
+            raise NotCanonical("no key")
+    key = _checked_key(content[:end])
+    after = content[end:]
+    if after == ":":
+        return key, ""
+    if not after.startswith(": ") or len(after) == 2:
+        raise NotCanonical("after key")
+    return key, after[2:]
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_key(raw: str) -> str:
+    key = raw[1:-1].replace("''", "'") if raw.startswith("'") else raw
+    if _key_text(key) != raw:
+        raise NotCanonical("key written differently")
+    return key
+
+
+def _scalar(token: str) -> Any:
+    if token.startswith("'"):
+        if len(token) < 2 or not token.endswith("'") or "'" in token[1:-1].replace("''", ""):
+            raise NotCanonical("single quoted")
+        return token[1:-1].replace("''", "'")
+    if token.startswith('"'):
+        if len(token) < 2 or not token.endswith('"'):
+            raise NotCanonical("double quoted")
+        return _DQ_ESCAPE.sub(_unescape, token[1:-1])  # checked by re-encoding, so odd escapes fail there
+    return _plain(token) if len(token) <= 80 else _plain_uncached(token)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if len(code) > 1:
+        return chr(int(code[1:], 16))
+    if code not in _UNESCAPES:
+        raise NotCanonical("escape")
+    return _UNESCAPES[code]
+
+
+def _plain_uncached(token: str) -> Any:
+    """A plain scalar resolved and built exactly as the positioned loader does (no timestamps)."""
+    tag = _CONSTRUCTOR.resolve(yaml.ScalarNode, token, (True, False))  # type: ignore[no-untyped-call]
+    if tag == _STR:
+        return token
+    node = yaml.ScalarNode(tag, token)
+    try:
+        if tag == "tag:yaml.org,2002:int":
+            return _CONSTRUCTOR.construct_yaml_int(node)
+        if tag == "tag:yaml.org,2002:float":
+            return _CONSTRUCTOR.construct_yaml_float(node)
+        if tag == "tag:yaml.org,2002:bool":
+            return _CONSTRUCTOR.construct_yaml_bool(node)
+    except Exception:
+        raise NotCanonical("number") from None
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    raise NotCanonical(tag)
+
+
+_plain = functools.lru_cache(maxsize=8192)(_plain_uncached)
