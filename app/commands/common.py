@@ -49,7 +49,7 @@ DEFAULT_PER_PROVIDER = 4
 
 def add_limit_arguments(parser: Any) -> None:
     """`--per-provider N` and `--provider-limit ID=N`: how many requests at once per endpoint."""
-    parser.add_argument("--per-provider", type=_at_least_one, default=DEFAULT_PER_PROVIDER, metavar="N",
+    parser.add_argument("--per-provider", type=at_least_one, default=DEFAULT_PER_PROVIDER, metavar="N",
                         help=f"requests at once per provider endpoint (default {DEFAULT_PER_PROVIDER}; "
                         "halved per model on 429 and grown back; the bundled model is capped at its workers)")
     parser.add_argument("--provider-limit", action="append", default=[], type=_provider_limit,
@@ -66,7 +66,8 @@ def provider_limits(args: argparse.Namespace, registry: Any) -> dict[str, int]:
     return limits
 
 
-def _at_least_one(text: str) -> int:
+def at_least_one(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -80,4 +81,4 @@ def _provider_limit(text: str) -> tuple[str, int]:
     provider, sep, number = text.partition("=")
     if not sep or not provider:
         raise argparse.ArgumentTypeError(f"expected PROVIDER=N such as openai=2, got {text!r}")
-    return provider.strip(), _at_least_one(number)
+    return provider.strip(), at_least_one(number)

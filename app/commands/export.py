@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        written = _write(result, target)
+        written = write_files(result, target)
     except OSError as exc:
         print(f"protostudio export: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -89,7 +89,8 @@ def _export(proto: Prototype, args: argparse.Namespace) -> tuple[ExportResult, P
     return result, out
 
 
-def _write(result: ExportResult, folder: Path) -> list[Path]:
+def write_files(result: ExportResult, folder: Path) -> list[Path]:
+    """Write every file of an export under `folder`, atomically; the paths written. (CLI and app.)"""
     written: list[Path] = []
     for relative, text in result.files.items():
         path = folder / relative

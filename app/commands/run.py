@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from app.commands import batch_mode
-from app.commands.common import add_limit_arguments, load_or_report, provider_limits
+from app.commands.common import add_limit_arguments, at_least_one, load_or_report, provider_limits
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
 from app.engine.events import CellFailed, EngineEvent, Progress
@@ -41,9 +41,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--model", action="append", default=[], metavar="M",
                         help="model target id from the file, e.g. `local` (repeatable)")
     parser.add_argument("--case", action="append", default=[], metavar="C", help="case id (repeatable)")
-    parser.add_argument("--repeat", type=_positive, default=1, metavar="N",
+    parser.add_argument("--repeat", type=at_least_one, default=1, metavar="N",
                         help="samples per cell (default 1)")
-    parser.add_argument("--concurrency", type=_positive, default=8, metavar="N",
+    parser.add_argument("--concurrency", type=at_least_one, default=8, metavar="N",
                         help="requests at once, overall (default 8; see --per-provider)")
     add_limit_arguments(parser)
     parser.add_argument("--no-cache", action="store_true",
@@ -51,16 +51,6 @@ def register(sub: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable results on stdout")
     batch_mode.add_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.core.atomic import write_atomic
+from app.commands.export import write_files
 from app.core.exports import ExportResult
 from app.core.exports.promptfoo_import import ImportResult
 from app.core.prototype import Prototype
@@ -44,16 +44,6 @@ def export_files(proto: Prototype, fmt: str, source: str) -> ExportResult:
     from app.core.exports.dpo import export_dpo
 
     return export_dpo(proto, engine_messages)
-
-
-def write_export(result: ExportResult, folder: Path) -> list[Path]:
-    written: list[Path] = []
-    for relative, text in result.files.items():
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text.encode("utf-8"))
-        written.append(path)
-    return written
 
 
 def import_config(path: Path) -> ImportResult:
@@ -119,7 +109,7 @@ class InteropOps(QObject):
 
         def work() -> tuple[ExportResult, list[Path]]:
             result = export_files(proto, fmt, source)
-            return result, write_export(result, folder)
+            return result, write_files(result, folder)
 
         Job(work).success(self._exported).failure(
             lambda exc: self.bar.show_message(f"Export failed: {exc}", "error")
