@@ -78,6 +78,9 @@ class Profile(Strict):
     system_prompt: str = ""
     custom_instructions: str = Field("", description="User-level instructions, sent after the system prompt.")
     behavior_spec: list[Rule] = Field(default_factory=list)
+    tools: list[Id] = Field(
+        default_factory=list, description="Names of the prototype's `tools` this profile's requests offer."
+    )
     turns: list[Turn] = Field(
         default_factory=list,
         description="This profile's own conversation (e.g. an imported promptfoo prompt with user messages): "
@@ -161,11 +164,22 @@ _SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "api-key", "token", "acc
 # -- cases and assertions ---------------------------------------------------------------------------
 
 
+class ImageRef(Strict):
+    """An image attached to a turn: a path relative to the prototype file, plus its sha256 so a shared
+    file stays small and diffable and a changed image is noticed."""
+
+    path: str = Field(min_length=1)
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+
 class Turn(Strict):
     """One message of a case's conversation. Assistant turns are fixed history."""
 
     role: Role = "user"
     content: str
+    images: list[ImageRef] = Field(
+        default_factory=list, description="Images sent with this user turn, to models that accept them."
+    )
 
 
 class Assertion(Strict):
@@ -197,6 +211,28 @@ class Assertion(Strict):
     def applies_to(self, profile_id: str) -> bool:
         """Whether this check grades answers of that profile."""
         return not self.profiles or profile_id in self.profiles
+
+
+class ToolSpec(Strict):
+    """A function the model may call. The app answers a call with `mock`; the model then continues."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON schema of the arguments, as in OpenAI's function definitions.",
+    )
+    mock: Any = Field(None, description="What the app answers when the model calls this tool.")
+    required: bool = Field(False, description="Ask the model to call it (`tool_choice`) when offered.")
+
+
+class ToolCall(Strict):
+    """A tool call the model made, as streamed, with the mock result the app sent back."""
+
+    id: str = ""
+    name: str
+    arguments: str = Field("", description="The arguments JSON exactly as the model wrote it (may be invalid).")
+    result: str | None = Field(None, description="What the app answered (the tool's or the case's mock).")
 
 
 class Case(Strict):
@@ -268,6 +304,9 @@ class Run(Strict):
     latency_ms: float | None = None
     cost_usd: float | None = Field(None, description="Unknown when the model has no price.")
     cached: bool = False
+    tool_calls: list[ToolCall] = Field(
+        default_factory=list, description="Tool calls the model made while answering, in order."
+    )
     ratings: list[Rating] = Field(
         default_factory=list, description="One rating per rater; read and write them with app.core.ratings."
     )
@@ -374,6 +413,7 @@ class Prototype(Strict):
     name: str = Field(min_length=1)
     description: str = ""
     tags: list[str] = Field(default_factory=list)
+    tools: list[ToolSpec] = Field(default_factory=list, description="Functions profiles may offer the model.")
     profiles: list[Profile] = Field(default_factory=list)
     models: list[ModelTarget] = Field(default_factory=list)
     cases: list[Case] = Field(default_factory=list)
