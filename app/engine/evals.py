@@ -283,7 +283,8 @@ class EvalRunner:
         run = replies[-1]  # a simulated conversation is graded on its last reply (`turn: any/all`: on each)
         broken = next((r for r in replies if r.status != "ok"), None)
         if broken is not None:
-            error = broken.error or ("cancelled" if broken.status == "cancelled" else f"status {broken.status}")
+            error = broken.error or (
+                "cancelled" if broken.status == "cancelled" else f"status {broken.status}")
             if broken is not root:
                 error = f"turn {replies.index(broken) + 1}: {error}"
             return EvalResult(

@@ -82,7 +82,8 @@ def test_the_reader_takes_json_bare_fenced_or_in_prose() -> None:
     good = {"message": "and for 20%?", "done": False, "reason": "wants more"}
     for text in (json.dumps(good), f"```json\n{json.dumps(good)}\n```", f"Sure! {json.dumps(good)} ok"):
         assert parse_reply(text) == SimulatorReply("and for 20%?", False, "wants more")
-    assert parse_reply('{"message": "", "done": "true", "reason": "got it"}') == SimulatorReply("", True, "got it")
+    done = parse_reply('{"message": "", "done": "true", "reason": "got it"}')
+    assert done == SimulatorReply("", True, "got it")
 
 
 @pytest.mark.parametrize("text, why", [
