@@ -22,7 +22,7 @@ from app.commands import batch_mode
 from app.commands.common import add_limit_arguments, at_least_one, load_or_report, provider_limits
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
-from app.engine.events import CellFailed, EngineEvent, Progress
+from app.engine.events import CellFailed, ConversationEnded, EngineEvent, Progress
 from app.engine.plan import PlanError, RunPlan, expand
 
 EXIT_FAILED_CELLS = 1
@@ -164,6 +164,10 @@ class ProgressBar:
             self._draw()
         elif isinstance(event, CellFailed):
             self.note(f"{event.cell.case} / {event.cell.profile} / {event.cell.model}: {event.run.error}")
+        elif isinstance(event, ConversationEnded) and not event.failed:  # failures are noted above
+            cell = event.cell
+            self.note(f"{cell.case} / {cell.profile} / {cell.model}: simulated conversation ended after "
+                      f"{event.turns} user turn{'s' if event.turns != 1 else ''}: {event.reason}")
 
     def note(self, text: str) -> None:
         if self.tty and self._drawn:
@@ -203,12 +207,22 @@ class ProgressBar:
 
 
 def print_table(runs: list[Run], *, repeat: int = 1, out: TextIO | None = None) -> None:
-    """Case x variant: first line of the output (or the error), tokens, latency, cost."""
+    """Case x variant: first line of the output (or the error), tokens, latency, cost.
+
+    A simulated conversation's turns follow its first reply as `case +N` rows: who wrote the
+    user message (simulated or scripted), the message, then the reply."""
     out = out or sys.stdout
     rows = [("case", "variant", "output", "tokens", "latency", "cost")]
+    depth: dict[str, int] = {}
     for r in runs:
         variant = f"{r.profile}/{r.model}" + (f"#{r.sample}" if repeat > 1 else "")
-        rows.append((r.case, variant, _summary(r), _tokens(r), _latency(r), _cost(r)))
+        case, summary = r.case, _summary(r)
+        if r.parent is not None and r.user_turn is not None:
+            depth[r.id] = depth.get(r.parent, 0) + 1
+            case = f"{r.case} +{depth[r.id]}"
+            said = r.messages[-1].content if r.messages and r.messages[-1].role == "user" else ""
+            summary = f"[{r.user_turn}] {said} -> {summary}" if said else f"[{r.user_turn}] {summary}"
+        rows.append((case, variant, summary, _tokens(r), _latency(r), _cost(r)))
     fixed = [max(len(row[i]) for row in rows) for i in range(6)]
     room = shutil.get_terminal_size((120, 24)).columns - sum(fixed) + fixed[2] - 10
     fixed[2] = max(20, min(fixed[2], room))

@@ -199,11 +199,11 @@ class _Conversation:
                 if self.cancelled:
                     reason = "cancelled"
                     break
-                if self.turns >= sim.max_turns:
-                    reason = f"max_turns ({sim.max_turns}) reached"
-                    break
                 if sim.script and self.turns >= len(sim.script):
                     reason = "script finished"
+                    break
+                if self.turns >= sim.max_turns:
+                    reason = f"max_turns ({sim.max_turns}) reached"
                     break
                 turn = self.turns + 1
                 written = await self._next_message(previous, turn)
