@@ -55,8 +55,8 @@ SIMULATOR_SYSTEM = (
     "Persona: {persona}\n"
     "Goal: {goal}\n"
     "When the goal is reached, or the assistant clearly cannot help, set done to true and leave "
-    "message empty. Reply with only a JSON object: "
-    '{{"message": "the next user message", "done": true or false, "reason": "one short sentence"}}.'
+    "message empty. Reply with only a JSON object with three keys: message (what the user types next), "
+    "done (true or false) and reason (why, in a few words)."
 )
 
 _FENCE_RE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
