@@ -91,9 +91,13 @@ async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: ar
     bar = ProgressBar(sys.stderr, total)
     interrupted = _on_interrupt(engine.cancel_all, bar)
 
+    ended: list[ConversationEnded] = []
+
     def on_event(event: EngineEvent) -> None:
         writer.on_event(event)
         bar.on_event(event)
+        if isinstance(event, ConversationEnded):
+            ended.append(event)
 
     try:
         runs = await engine.run(proto, plan, on_event)
@@ -103,7 +107,7 @@ async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: ar
         await hub.aclose()
         _restore_interrupt()
     if args.json:
-        _print_json(path, runs, interrupted(), bar.last)
+        _print_json(path, runs, interrupted(), bar.last, ended)
     else:
         print_table(runs, repeat=plan.repeat)
     if interrupted():
@@ -262,7 +266,8 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progress) -> None:
+def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progress,
+                ended: list[ConversationEnded] | None = None) -> None:
     payload = {
         "file": str(path),
         "interrupted": interrupted,
@@ -275,6 +280,12 @@ def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progre
         "cost_unknown": progress.cost_unknown,
         "runs": [r.model_dump(mode="json", by_alias=True) for r in runs],
     }
+    if ended:  # only with simulated users: how each conversation ended
+        payload["conversations"] = [
+            {"case": e.cell.case, "profile": e.cell.profile, "model": e.cell.model, "sample": e.cell.sample,
+             "user_turns": e.turns, "reason": e.reason, "failed": e.failed}
+            for e in ended
+        ]
     json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 

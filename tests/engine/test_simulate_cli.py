@@ -66,6 +66,9 @@ def test_run_prints_and_saves_the_scripted_turns(
     payload = json.loads(again.stdout)
     assert [r["user_turn"] for r in payload["runs"]] == [None, "scripted", "scripted"]
     assert all(r["cached"] for r in payload["runs"])  # same turns, same requests: the cache answers
+    assert payload["conversations"] == [{"case": CASE, "profile": "canvas-for-documents", "model": "fake",
+                                         "sample": 0, "user_turns": 2, "reason": "script finished",
+                                         "failed": False}]
     assert len(load_prototype(path).runs) == 3  # a cache hit repeating a stored answer adds nothing
 
 
