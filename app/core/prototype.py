@@ -235,6 +235,18 @@ class ToolCall(Strict):
     result: str | None = Field(None, description="What the app answered (the tool's or the case's mock).")
 
 
+class CaseOrigin(Strict):
+    """Where a generated case came from, so it can be told apart from hand-written ones and redone."""
+
+    model: str = Field(min_length=1, description="The model target or `provider:model` that wrote it.")
+    seed: int | None = None
+    prompt_version: str = Field(
+        min_length=1, description="The generation prompt's version; `+custom-<hash>` when it was edited."
+    )
+    kind: str = Field("", description="The probe kind: typical, boundary, ambiguous, adversarial, ...")
+    persona: str = Field("", description="Who the generated user was meant to be.")
+
+
 class Case(Strict):
     """A conversation to run, with `{{var}}` values and optional assertions."""
 
@@ -246,6 +258,12 @@ class Case(Strict):
     threshold: float | None = Field(
         None, ge=0, le=1,
         description="Pass when the weighted assertion score reaches this; unset: all must pass.",
+    )
+    probes: list[Id] = Field(
+        default_factory=list, description="Ids of the behavior-spec rules this case tests (coverage)."
+    )
+    origin: CaseOrigin | None = Field(
+        None, description="Set on a case written by `protostudio generate`: which model wrote it and how."
     )
 
 

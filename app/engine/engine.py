@@ -252,6 +252,12 @@ class Engine:
                                        use_cache=use_cache))
         return await self._run_planned(planned, on_event)
 
+    async def run_cells(self, planned: Sequence[PlannedCell], on_event: EventSink) -> list[Run]:
+        """Run requests planned outside a prototype's matrix (generated cases) under the same limits.
+
+        Each `PlannedCell` names its own target and messages; cells of one `group` start together."""
+        return await self._run_planned(planned, on_event)
+
     def cancel_all(self) -> None:
         """Cancel every queued and running cell of every run."""
         self._cancel(lambda cell: True)
