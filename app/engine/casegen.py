@@ -28,7 +28,7 @@ from app.providers.registry import LOCAL_ID
 
 DEFAULT_MODEL = "local"
 """The bundled model: a file's target named `local`, else the bundled SmolLM2 itself."""
-GENERATE_MAX_TOKENS = 400
+GENERATE_MAX_TOKENS = 300
 """A proposal is one short JSON object; enough for the longest message the schema allows."""
 GENERATE_TEMPERATURE = 0.9
 """Varied on purpose (unless the target sets one): the grid asks for different cases, the seed fixes them."""
@@ -159,9 +159,10 @@ class CaseGenerator:
 
         Cancelling (`cancel()`) ends the generation normally with `result.cancelled` set; proposals
         received until then stay in the result."""
-        probes, target, _seed = self.plan(proto, request)
+        probes, target, seed = self.plan(proto, request)
         result = result if result is not None else GenerationResult()
         result.requested = len(probes)
+        result.seed = seed
         sink = on_event or (lambda _event: None)
         reader = _Reader(model_label(target, proto), request.template.version,
                          DuplicateFilter.for_cases(proto.cases), result, sink)

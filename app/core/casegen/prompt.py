@@ -28,9 +28,9 @@ PROMPT_VERSION = "gen-1"
 """Bump when the built-in template changes in a way that changes what models write."""
 
 DEFAULT_SYSTEM = (
-    "You write test cases for an AI assistant. A test case is one message a real user sends to the "
-    "assistant, chosen to check one rule of its behavior. Reply with only a JSON object: "
-    '{"description": "what this case checks, one sentence", "user_message": "the message"}.'
+    "You write test cases for an AI assistant. A test case is one message that a real user types to the "
+    "assistant, chosen to check one rule of its behavior. Reply with a JSON object with two keys: "
+    '"description" and "user_message".'
 )
 
 DEFAULT_USER = """\
@@ -46,15 +46,21 @@ Answers that follow the rule:
 Answers that break the rule:
 {{bad}}
 
-Write one test case of this kind: {{kind}}, that is {{kind_hint}}.
+Messages users already sent (write a different one):
+{{existing}}
+
+Write one new test case of this kind: {{kind}}, that is {{kind_hint}}.
 The user is {{persona}}.
-"user_message" is the user's message exactly as they would type it, with no quotes or commentary.
-"description" says in one sentence what the case checks and what a good answer does."""
+In "user_message", write only what the user types to the assistant, in their own words.
+In "description", say in one sentence what the case checks and what a good answer does."""
 
 PLACEHOLDERS = (
-    "description", "system_prompts", "rule_id", "rule", "good", "bad", "kind", "kind_hint", "persona",
+    "description", "system_prompts", "rule_id", "rule", "good", "bad", "existing", "kind", "kind_hint",
+    "persona",
 )
 """What a template may use; anything else is left as written."""
+EXISTING_SHOWN = 5
+"""How many existing cases the prompt shows: enough to show the style, few enough to stay short."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ def probe_values(proto: Prototype, probe: Probe) -> dict[str, str]:
         "rule": rule.rule.strip(),
         "good": _examples(rule.good),
         "bad": _examples(rule.bad),
+        "existing": _existing(proto, probe.rule.id),
         "kind": probe.kind,
         "kind_hint": PROBE_KINDS[probe.kind],
         "persona": probe.persona,
@@ -104,6 +111,16 @@ def generation_messages(
         Message(role="system", content=render_vars(template.system, values)),
         Message(role="user", content=render_vars(template.user, values)),
     ]
+
+
+def _existing(proto: Prototype, rule_id: str) -> str:
+    """The first user message of up to EXISTING_SHOWN cases, those probing this rule first."""
+    cases = sorted(proto.cases, key=lambda case: rule_id not in case.probes)[:EXISTING_SHOWN]
+    lines = []
+    for case in cases:
+        first = next((turn.content for turn in case.turns if turn.role == "user"), "")
+        lines.append("- " + " ".join(render_vars(first, case.vars).split())[:200])
+    return "\n".join(lines) or "(none yet)"
 
 
 def _examples(examples: list[str]) -> str:

@@ -76,6 +76,8 @@ class GenerationResult:
     Filled as replies arrive, so whatever came in before a cancel or a fault is still here."""
 
     requested: int = 0
+    seed: int | None = None
+    """The base seed: probe i was sent with seed + i. Generating again with it repeats the requests."""
     proposals: list[Proposal] = field(default_factory=list)
     duplicates: list[Proposal] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-MESSAGE_MAX_CHARS = 1200
-DESCRIPTION_MAX_CHARS = 300
+MESSAGE_MAX_CHARS = 600
+DESCRIPTION_MAX_CHARS = 200
 
 PROPOSAL_SCHEMA: dict[str, Any] = {
     "type": "object",
