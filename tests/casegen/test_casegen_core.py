@@ -10,7 +10,13 @@ import pytest
 
 from app.core.casegen.dedupe import DUPLICATE_THRESHOLD, DuplicateFilter, shingles, similarity
 from app.core.casegen.grid import PERSONAS, PROBE_KINDS, GridError, plan_probes, rules_of, unprobed
-from app.core.casegen.prompt import PROMPT_VERSION, PromptTemplate, generation_messages, load_template, save_template
+from app.core.casegen.prompt import (
+    PROMPT_VERSION,
+    PromptTemplate,
+    generation_messages,
+    load_template,
+    save_template,
+)
 from app.core.casegen.proposals import Proposal, accept
 from app.core.casegen.reply import PROPOSAL_SCHEMA, ProposedText, ReplyProblem, read_reply
 from app.core.document import dumps_prototype, load_prototype, parse_prototype
@@ -67,10 +73,16 @@ def test_the_prompt_carries_rule_examples_system_prompt_description_and_probe() 
     probe = plan_probes(doc, ["open-for-drafts"], count=2)[1]
     system, user = generation_messages(doc, probe)
     assert system.role == "system" and "JSON" in system.content
-    for text in ("A request for a full draft opens a canvas.", "[canvas: Blog post] ...",
-                 "Sure! Here is a blog post: ...", "Open a canvas for documents longer than {{words}} words.",
-                 "A writing assistant that opens a canvas", "boundary", probe.persona,
-                 "Write a launch blog post about offline mode"):
+    for text in (
+        "A request for a full draft opens a canvas.",
+        "[canvas: Blog post] ...",
+        "Sure! Here is a blog post: ...",
+        "Open a canvas for documents longer than {{words}} words.",
+        "A writing assistant that opens a canvas",
+        "boundary",
+        probe.persona,
+        "Write a launch blog post about offline mode",
+    ):
         assert text in user.content, text
     # only the profiles that state the rule give their system prompt
     assert "Answer in chat." not in user.content
@@ -100,13 +112,26 @@ def test_a_well_formed_reply_parses_and_matches_the_schema() -> None:
 
 
 def test_fenced_or_chatty_replies_from_hosted_models_parse() -> None:
-    fenced = 'Here you go:\n```json\n{"user_message": "\\"Fix my tone\\"", "description": "tone"}\n```\nEnjoy!'
+    fenced = (
+        'Here you go:\n```json\n{"user_message": "\\"Fix my tone\\"", "description": "tone"}\n```\nEnjoy!'
+    )
     assert read_reply(fenced) == ProposedText("Fix my tone", "tone")
     assert read_reply('{"message": "Hola, ¿me ayudas?"}') == ProposedText("Hola, ¿me ayudas?", "")
 
 
-@pytest.mark.parametrize("text", ["", "no json here", "{", '{"description": "x"}', '{"user_message": ""}',
-                                  '["a list"]', '{"user_message": 42}', '{"user_message": "' + "x" * 700 + '"}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "no json here",
+        "{",
+        '{"description": "x"}',
+        '{"user_message": ""}',
+        '["a list"]',
+        '{"user_message": 42}',
+        '{"user_message": "' + "x" * 700 + '"}',
+    ],
+)
 def test_a_reply_with_no_usable_proposal_is_a_problem_not_a_crash(text: str) -> None:
     assert isinstance(read_reply(text), ReplyProblem)
 
@@ -125,19 +150,28 @@ def test_mangled_replies_never_raise() -> None:
 # -- near-duplicates --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Write a cover letter for a designer job", "write a cover letter for a design job!"),
-    ("Can you draft a launch blog post about offline mode?", "Draft a launch blog post about offline mode."),
-    ("Is it 'fewer bugs' or 'less bugs'?", "is it fewer bugs or less bugs"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Write a cover letter for a designer job", "write a cover letter for a design job!"),
+        (
+            "Can you draft a launch blog post about offline mode?",
+            "Draft a launch blog post about offline mode.",
+        ),
+        ("Is it 'fewer bugs' or 'less bugs'?", "is it fewer bugs or less bugs"),
+    ],
+)
 def test_rewordings_are_duplicates(a: str, b: str) -> None:
     assert similarity(shingles(a), shingles(b)) >= DUPLICATE_THRESHOLD
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Write a launch blog post about offline mode", "Write a cover letter for a designer role"),
-    ("Make this friendlier: 'Shipment is scheduled for Friday.'", "Is it 'fewer bugs' or 'less bugs'?"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Write a launch blog post about offline mode", "Write a cover letter for a designer role"),
+        ("Make this friendlier: 'Shipment is scheduled for Friday.'", "Is it 'fewer bugs' or 'less bugs'?"),
+    ],
+)
 def test_different_requests_are_not(a: str, b: str) -> None:
     assert similarity(shingles(a), shingles(b)) < DUPLICATE_THRESHOLD
 
@@ -156,14 +190,20 @@ def test_the_filter_matches_existing_cases_and_earlier_proposals() -> None:
 
 
 def _proposal(index: int, rule: str, message: str) -> Proposal:
-    return Proposal(index, rule, "typical", PERSONAS[0], 40 + index, message, "checks it",
-                    "fake", PROMPT_VERSION)
+    return Proposal(
+        index, rule, "typical", PERSONAS[0], 40 + index, message, "checks it", "fake", PROMPT_VERSION
+    )
 
 
 def test_accepted_proposals_become_normal_cases_with_probes_origin_and_vars(tmp_path: Path) -> None:
     doc = proto()
-    added = accept(doc, [_proposal(0, "polite", "Be brutal about my code."),
-                         _proposal(1, "polite", "Roast my essay, no mercy.")])
+    added = accept(
+        doc,
+        [
+            _proposal(0, "polite", "Be brutal about my code."),
+            _proposal(1, "polite", "Roast my essay, no mercy."),
+        ],
+    )
     assert [c.id for c in added] == ["gen-polite-typical-1", "gen-polite-typical-2"]
     assert [c.id for c in doc.cases] == ["blog", "gen-polite-typical-1", "gen-polite-typical-2"]
     case = doc.cases[1]

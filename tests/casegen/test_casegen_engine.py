@@ -26,13 +26,13 @@ from app.providers.hub import ProviderHub
 from .kit import PROTO, proposal_reply, rule_of, seed_of
 
 
-
 def _proto(server: FakeOpenAI) -> Prototype:
     return parse_prototype(PROTO.format(base_url=server.base_url))
 
 
-def _generate(proto: Prototype, request: GenerationRequest, *, per_provider: int = 4,
-              cancel_after: int | None = None) -> tuple[GenerationResult, list[GenerationEvent]]:
+def _generate(
+    proto: Prototype, request: GenerationRequest, *, per_provider: int = 4, cancel_after: int | None = None
+) -> tuple[GenerationResult, list[GenerationEvent]]:
     """Generate on a fresh loop with a real hub; with `cancel_after`, cancel once that many proposals came."""
 
     async def main() -> tuple[GenerationResult, list[GenerationEvent]]:
@@ -77,14 +77,17 @@ def test_proposals_parse_and_carry_their_probe(fake_server: FakeOpenAI) -> None:
 def test_duplicates_of_cases_and_of_each_other_are_dropped(fake_server: FakeOpenAI) -> None:
     def replies(rec: Recorded) -> Reply:
         seed = seed_of(rec)
-        text = {0: "Write a launch blog post about offline mode for our notes app!",  # = case `blog`
-                1: "Explain the offside rule in football.",
-                2: "Explain the offside rule in football please"}.get(seed, f"Unrelated request {seed}")
+        text = {
+            0: "Write a launch blog post about offline mode for our notes app!",  # = case `blog`
+            1: "Explain the offside rule in football.",
+            2: "Explain the offside rule in football please",
+        }.get(seed, f"Unrelated request {seed}")
         return Reply(text=json.dumps({"description": "d", "user_message": text}))
 
     fake_server.responder = replies
-    result, events = _generate(_proto(fake_server), GenerationRequest(count=3, model="fake", seed=0),
-                               per_provider=1)
+    result, events = _generate(
+        _proto(fake_server), GenerationRequest(count=3, model="fake", seed=0), per_provider=1
+    )
     assert [p.user_message for p in result.proposals] == ["Explain the offside rule in football."]
     assert [(p.duplicate_of, p.seed) for p in result.duplicates] == [("blog", 0), ("proposal 2", 2)]
     assert result.duplicate_share == 2 / 3
@@ -103,7 +106,9 @@ def test_a_fault_mid_generation_keeps_the_proposals_so_far(fake_server: FakeOpen
         return proposal_reply(rec)
 
     fake_server.responder = replies
-    result, _ = _generate(_proto(fake_server), GenerationRequest(count=6, model="fake", seed=0), per_provider=1)
+    result, _ = _generate(
+        _proto(fake_server), GenerationRequest(count=6, model="fake", seed=0), per_provider=1
+    )
     assert sorted(p.seed for p in result.proposals) == [0, 1, 5]
     assert len(result.failures) == 3
     assert any("model call failed" in line for line in result.failures)
@@ -115,8 +120,9 @@ def test_cancel_keeps_what_arrived_and_stops_the_rest(fake_server: FakeOpenAI) -
         return proposal_reply(rec) if seed_of(rec) < 2 else Reply(fault="hang")
 
     fake_server.responder = replies
-    result, _ = _generate(_proto(fake_server), GenerationRequest(count=8, model="fake", seed=0),
-                          per_provider=2, cancel_after=2)
+    result, _ = _generate(
+        _proto(fake_server), GenerationRequest(count=8, model="fake", seed=0), per_provider=2, cancel_after=2
+    )
     assert result.cancelled
     assert sorted(p.seed for p in result.proposals) == [0, 1]
     assert not result.failures  # cancelled probes are not failures
@@ -130,7 +136,9 @@ def test_generation_obeys_the_engines_per_provider_limit(fake_server: FakeOpenAI
         return reply
 
     fake_server.responder = slow
-    result, _ = _generate(_proto(fake_server), GenerationRequest(count=6, model="fake", seed=0), per_provider=2)
+    result, _ = _generate(
+        _proto(fake_server), GenerationRequest(count=6, model="fake", seed=0), per_provider=2
+    )
     assert len(result.proposals) == 6
     assert fake_server.max_in_flight == 2
 
