@@ -79,8 +79,8 @@ async def main(files: list[Path], count: int, seed: int) -> None:
     share = total_dupes / total_received if total_received else 0.0
     rate = total_received / total_time * 60 if total_time else 0.0
     print(f"total: {total_received} proposals in {total_time:.0f} s = {rate:.1f} "
-          f"proposals/min; {total_dupes} dropped as near-duplicates ({share:.0%}); {total_bad} probes without "
-          f"a usable reply; {total_kept} kept")
+          f"proposals/min; {total_dupes} dropped as near-duplicates ({share:.0%}); "
+          f"{total_bad} probes without a usable reply; {total_kept} kept")
 
 
 if __name__ == "__main__":
