@@ -2,12 +2,13 @@
 
 Text is lower-cased, `{{var}}` placeholders and punctuation are dropped and whitespace collapsed;
 the similarity of two texts is the Jaccard index of their sets of character 3-grams (over words
-joined by single spaces). `DUPLICATE_THRESHOLD` = 0.6: measured on the example files, rewordings of
-one request ("Write a cover letter for a designer job" / "write a cover letter for a design job!")
-score 0.75-0.95, while different requests of the same kind ("Write a launch blog post about offline
-mode" / "Write a cover letter for a designer role") score below 0.3. Character grams rather than
-words, so plurals and small typos still match; sets rather than counts, so repeating a word does
-not make a text new.
+joined by single spaces). `DUPLICATE_THRESHOLD` = 0.6: rewordings of one request ("Write a cover
+letter for a designer job" / "write a cover letter for a design job!") score 0.8-1.0, different
+requests ("Write a launch blog post about offline mode" / "Write a cover letter for a designer
+role") below 0.1 (`tests/casegen/test_casegen_core.py`). Its limits: one swapped word in a long
+request still scores 0.8 (a duplicate), a short greeting reworded with other words 0.54 (kept).
+Character grams rather than words, so plurals and small typos still match; sets rather than
+counts, so repeating a word does not make a text new.
 """
 
 from __future__ import annotations
