@@ -72,6 +72,8 @@ class GenerateDialog(QDialog):
         self.services = services if services is not None else Services()
         self._relay = GuiRelay(self)
         self._generator: CaseGenerator | None = None
+        self._submitted = False
+        """The generation reached the engine thread (before that, Stop just drops it)."""
         self.result: GenerationResult | None = None
         self.pending: list[Proposal] = []
         """Proposals shown in the list, in list order (accepted and rejected ones leave it)."""
@@ -303,6 +305,7 @@ class GenerateDialog(QDialog):
         generator, result = self._generator, self.result
         if generator is None or result is None:  # stopped while hosts were being confirmed
             return
+        self._submitted = True
         try:
             future = self.services.submit(generator.generate(proto, request, self._post, result))
         except RuntimeError as exc:
@@ -328,11 +331,17 @@ class GenerateDialog(QDialog):
         generator = self._generator
         if generator is None:
             return
+        if not self._submitted:  # still asking about hosts: nothing was sent
+            if self.result is not None:
+                self.result.cancelled = True
+            self._ended(None)
+            return
         self.status.setText("Stopping…")
         self.services.call(generator.cancel)
 
     def _ended(self, error: str | None) -> None:
         self._generator = None
+        self._submitted = False
         self.stop_button.setEnabled(False)
         self.generate_button.setEnabled(bool(self.rules.count()))
         self._show_status(running=False, error=error)
