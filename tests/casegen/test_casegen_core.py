@@ -222,3 +222,15 @@ def test_accepted_proposals_become_normal_cases_with_probes_origin_and_vars(tmp_
 def test_files_without_generated_cases_save_unchanged(name: str) -> None:
     text = (ROOT / "prototypes" / name).read_text(encoding="utf-8")
     assert dumps_prototype(parse_prototype(text)) == text
+
+
+@pytest.mark.parametrize("name", ["canvas-trigger.yaml", "social-pleasantry.yaml"])
+def test_examples_have_generated_cases_probing_every_rule(name: str) -> None:
+    doc = load_prototype(ROOT / "prototypes" / name)
+    generated = [case for case in doc.cases if case.origin is not None]
+    assert unprobed(doc) == [] and generated
+    assert {rule for case in generated for rule in case.probes} == {ref.id for ref in rules_of(doc)}
+    assert all(case.origin is not None and case.origin.prompt_version == PROMPT_VERSION for case in generated)
+    for case in generated:  # none repeats another case of the file
+        others = DuplicateFilter.for_cases(c for c in doc.cases if c.id != case.id)
+        assert others.match(case.turns[0].content) is None, case.id
