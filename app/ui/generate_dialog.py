@@ -78,9 +78,10 @@ class GenerateDialog(QDialog):
         self.pending: list[Proposal] = []
         """Proposals shown in the list, in list order (accepted and rejected ones leave it)."""
         self._build()
-        document.sig_structure_changed.connect(self.refresh_rules)
         self.refresh_rules()
         self._fill_models()
+        document.sig_structure_changed.connect(self.refresh_rules)
+        document.sig_structure_changed.connect(self._fill_models)
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -184,12 +185,18 @@ class GenerateDialog(QDialog):
         self._update_review_buttons()
         self.resize(1100, 640)
 
+    @Slot()
     def _fill_models(self) -> None:
+        """The bundled model, then the file's targets; the current choice is kept when it still exists."""
+        current = self.model.currentData()
+        self.model.blockSignals(True)
         self.model.clear()
         self.model.addItem("local (bundled SmolLM2-135M)", DEFAULT_MODEL)
         for target in self.document.proto.models:
             if target.id != DEFAULT_MODEL:
                 self.model.addItem(f"{target.label} ({target.provider}: {target.model})", target.id)
+        self.model.setCurrentIndex(max(0, self.model.findData(current)))
+        self.model.blockSignals(False)
         self._update_note()
 
     # -- rules and coverage ------------------------------------------------------------------------
