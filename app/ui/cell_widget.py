@@ -20,6 +20,7 @@ from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
+from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
 from app.ui.resources import icon
 
 CELL_WIDTH = 300
@@ -124,7 +125,9 @@ class CellWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
-        self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags")
+        self.setToolTip(
+            f"Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags · {KEYS_HELP}"
+        )
 
         self.status = ElidedLabel("")
         self.status.setObjectName("cell-status")
@@ -153,6 +156,8 @@ class CellWidget(QFrame):
         self.view = SafeTextBrowser(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.view.setPlaceholderText(EMPTY_TEXT)
+        # -- answer body: the form factor's preview or the text view (app/ui/previews) --
+        self.body = PreviewPane(self.view, self)
         self.error = plain_label()
         self.error.setObjectName("cell-error")
         self.error.setWordWrap(True)
@@ -201,7 +206,7 @@ class CellWidget(QFrame):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
         layout.addLayout(head)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.rating_bar)
         self._set_rating_enabled(False)
@@ -246,6 +251,7 @@ class CellWidget(QFrame):
             button.setVisible(several)
         self.older.setEnabled(several and position > 1)
         self.newer.setEnabled(several and position < count)
+        self.body.show_thread(thread)
         if not thread:
             self.view.clear()
             self.status.setText("")
@@ -268,6 +274,10 @@ class CellWidget(QFrame):
             self._show_error(thread[-1])
         self.show_rating()
 
+    def set_preview_context(self, context: PreviewContext) -> None:
+        """The column's form factor (and the names a notification card shows)."""
+        self.body.set_context(context)
+
     def _show_error(self, run: Run) -> None:
         if run.status == "ok":
             self.error.hide()
@@ -283,6 +293,7 @@ class CellWidget(QFrame):
     def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None) -> None:
         """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message."""
         self._show_running(True)
+        self.body.show_live()
         if follow_up is not None and thread:
             self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up))
         else:
@@ -294,6 +305,7 @@ class CellWidget(QFrame):
         """Start showing a live answer, after the existing thread when this is a follow-up."""
         self.streaming = True
         self._show_running(True)
+        self.body.show_live()
         self.error.hide()
         self.view.setPlaceholderText("Waiting for the first words…")
         prefix = ""
@@ -382,6 +394,10 @@ class CellWidget(QFrame):
             self.note.selectAll()
         elif key == Qt.Key.Key_T and self.tags.isEnabled():
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif key == Qt.Key.Key_R:
+            self.body.toggle_raw()
+        elif key == Qt.Key.Key_S:
+            self.body.speak()
         else:
             super().keyPressEvent(event)
 

@@ -28,6 +28,7 @@ from app.engine.events import Cell
 from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
 from app.ui.document_model import Document
 from app.ui.plain import plain_tip
+from app.ui.previews.context import preview_context
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
@@ -259,6 +260,7 @@ class CompareGrid(QWidget):
         for key, cell in self.cells.items():
             try:
                 cell.model_label = label(proto.model(key[2]))  # a renamed target shows at once
+                cell.set_preview_context(preview_context(proto, key[1]))
             except KeyError:
                 continue
         for header in self._headers:
