@@ -29,6 +29,7 @@ from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidg
 from app.ui.document_model import Document
 from app.ui.plain import plain_tip
 from app.ui.previews.context import preview_context
+from app.ui.previews.thumbnails import ThumbnailStrip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
@@ -137,6 +138,7 @@ class CompareGrid(QWidget):
         self._headers: list[QLabel] = []
         self._cell_width = CELL_WIDTH
         self._row_labels: list[QLabel] = []
+        self._row_thumbs: dict[str, ThumbnailStrip] = {}
         self._row_stops: list[QToolButton] = []
         if not problem:
             self._build(proto, columns, rows)
@@ -250,6 +252,8 @@ class CompareGrid(QWidget):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 4, 0)
         layout.addWidget(text)
+        self._row_thumbs[case_id] = ThumbnailStrip(box)  # the case's images (app/ui/previews)
+        layout.addWidget(self._row_thumbs[case_id])
         layout.addLayout(buttons)
         layout.addStretch(1)
         box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
@@ -286,6 +290,9 @@ class CompareGrid(QWidget):
             title = case.description or case.id
             text.setText(f"{title}\n\n{_shorten(turns, 160)}")
             text.setToolTip(plain_tip(turns))
+            if case_id in self._row_thumbs:
+                folder = self.document.path.parent if self.document.path else None
+                self._row_thumbs[case_id].show_images([i for t in case.turns for i in t.images], folder)
 
     # -- content -----------------------------------------------------------------------------------
 

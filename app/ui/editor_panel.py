@@ -33,7 +33,9 @@ class EditorPanel(QStackedWidget):
         self.hint.setStyleSheet("color: gray;")
         self.profile_editor = ProfileEditor(self._edited)
         self.model_editor = ModelEditor(services, self._edited)
-        self.case_editor = CaseEditor(self._edited)
+        self.case_editor = CaseEditor(
+            self._edited, prototype_dir=lambda: document.path.parent if document.path else None
+        )
         self.addWidget(self.hint)
         for editor in (self.profile_editor, self.model_editor, self.case_editor):
             scroll = QScrollArea()

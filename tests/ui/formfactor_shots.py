@@ -42,6 +42,8 @@ def main(out: Path) -> None:
         lambda: canvas.grab().save(str(out / "formfactor-toolcall.png")),
         lambda: canvas.body.chips.chips[0].setChecked(False),
         lambda: window.grab().save(str(out / "formfactor-grid.png")),
+        lambda: window.navigator.select("cases", "c1"),
+        lambda: window.editor.grab().save(str(out / "formfactor-case-images.png")),
         app.quit,
     ]
 

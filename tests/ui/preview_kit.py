@@ -21,7 +21,10 @@ from app.core.prototype import (
     Usage,
 )
 
-CHAT = "Sure! Here are **three** ideas:\n\n1. A *tiny* launch post\n2. A changelog entry\n3. A tweet\n\nWant a draft?"
+CHAT = (
+    "Sure! Here are **three** ideas:\n\n1. A *tiny* launch post\n2. A changelog entry\n3. A tweet\n\n"
+    "Want a draft?"
+)
 CANVAS_CHAT = "I drafted the post in a canvas so you can edit it."
 CANVAS_CONTENT = (
     "# Offline mode is here\n\nYou can now **keep working without a connection**. Edits sync when "

@@ -45,6 +45,7 @@ class ThumbnailStrip(QWidget):
         self.size_px = size
         self.labels: list[QLabel] = []
         self._generation = 0
+        self._shown: object = None
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.setSpacing(3)
@@ -52,6 +53,11 @@ class ThumbnailStrip(QWidget):
         self.hide()
 
     def show_images(self, refs: Sequence[ImageRef], prototype_dir: Path | None) -> None:
+        """Show these images; nothing is re-read when they are the ones already shown."""
+        shown = (tuple((r.path, r.sha256) for r in refs), prototype_dir)
+        if shown == self._shown:
+            return
+        self._shown = shown
         self._generation += 1
         for label in self.labels:
             self.row.removeWidget(label)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QToolBut
 
 from app.core.prototype import ToolCall
 
-CHIP_VALUE_CHARS = 14
+CHIP_VALUE_CHARS = 12
 """Characters of the first argument's value a chip shows before "…"."""
 MAX_CHIPS = 4
 """Chips shown in a row; more calls collapse into a "+N" chip that expands to the full list."""
@@ -23,7 +23,7 @@ CHIP_STYLE = (
 
 
 def chip_text(call: ToolCall) -> str:
-    """`name(key="value…")`: the call's name and its first argument, shortened."""
+    """`name(key="value…")`: the call's name and its first argument, shortened (the rest: expand)."""
     try:
         arguments = json.loads(call.arguments) if call.arguments else {}
     except ValueError:
@@ -34,9 +34,8 @@ def chip_text(call: ToolCall) -> str:
     shown = " ".join((value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)).split())
     if len(shown) > CHIP_VALUE_CHARS:
         shown = shown[: CHIP_VALUE_CHARS - 1] + "…"
-    more = ", …" if len(arguments) > 1 else ""
     quoted = f'"{shown}"' if isinstance(value, str) else shown
-    return f"{call.name}({key}={quoted}{more})"
+    return f"{call.name}({key}={quoted})"
 
 
 def call_details(call: ToolCall) -> str:

@@ -92,7 +92,8 @@ class VoicePreview(QWidget):
         flags = self.flags = voice_flags(reply)
         if flags:
             kinds = ", ".join(f.kind for f in flags)
-            self.flag_badge.show_state(f"⚠ {len(flags)} flag{'s' if len(flags) > 1 else ''}", WARN, f"Doesn't work aloud: {kinds}")
+            plural = "s" if len(flags) > 1 else ""
+            self.flag_badge.show_state(f"⚠ {len(flags)} flag{plural}", WARN, f"Doesn't work aloud: {kinds}")
         else:
             self.flag_badge.show_state("✓ fine aloud", GOOD, "Nothing that fails aloud was found.")
         self.view.setHtml(_voice_html(self.text, flags))
