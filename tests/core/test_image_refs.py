@@ -32,7 +32,7 @@ def test_an_image_outside_the_folder_gets_dotdot_steps(tmp_path: Path) -> None:
 def test_a_file_that_is_not_an_image_is_refused(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("hi")
-    with pytest.raises(ValueError, match="notes.txt is not an image"):
+    with pytest.raises(ValueError, match=r"notes\.txt is not an image"):
         image_ref(notes, tmp_path)
 
 

@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
 from preview_kit import (
     CANVAS_CONTENT,
     NOTIFICATION,
@@ -20,14 +18,15 @@ from preview_kit import (
     preview_prototype,
     tiny_png,
 )
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
 
 from app.core.document import save_prototype
 from app.core.formfactors import notification_preview, speaking_seconds, spoken_text
 from app.core.prototype import Case, Prototype, Run, ToolCall, Turn
 from app.ui.cell_widget import CellWidget
-from app.ui.previews import PreviewContext
+from app.ui.previews import PreviewContext, speech
 from app.ui.previews import notification as notification_module
-from app.ui.previews import speech
 from app.ui.previews.canvas import NO_CANVAS, CanvasPreview
 from app.ui.previews.chat import ChatPreview
 from app.ui.previews.notification import NotificationPreviewWidget
