@@ -8,7 +8,7 @@ a canvas opened and how, the signal a designer rates and `canvas-opened` checks.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QResizeEvent, QTextCursor
 from PySide6.QtWidgets import QBoxLayout, QFrame, QLabel, QVBoxLayout, QWidget
 
 from app.core.formfactors.canvas_document import CanvasDocument
@@ -81,10 +81,11 @@ class CanvasPreview(QWidget):
         self.title.setText(doc.title or ("(untitled canvas)" if doc.opened else ""))
         empty = f"*({doc.problem})*" if doc.problem else "*(empty canvas)*"
         self.content.show_markdown(doc.content or empty)
+        self.content.moveCursor(QTextCursor.MoveOperation.Start)  # a new document reads from its top
         for widget in (self.title, self.content):
             widget.setVisible(doc.opened)
         self.empty.setVisible(not doc.opened)
-        self.split.setStretch(1, 1 if doc.opened else 0)  # no canvas: the chat gets the room
+        self.split.setStretch(1, 2 if doc.opened else 0)  # the document gets the room; no canvas: the chat
         chat = doc.chat.strip()
         self.chat.show_markdown(chat or "*(no chat text: the reply went to the canvas)*")
 
