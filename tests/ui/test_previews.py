@@ -358,3 +358,15 @@ def test_the_grid_picks_each_columns_preview_and_shows_case_thumbnails(
     window.document.structure_edited()
     qtbot.waitUntil(lambda: isinstance(window.grid.cells[("c1", "chat", "fake")].body.current_preview(),
                                        VoicePreview))
+
+
+def test_a_long_voice_reply_is_transformed_off_the_gui_thread(qtbot) -> None:
+    from app.ui.previews.voice import BACKGROUND_FROM
+
+    reply = "A short sentence here. " * (BACKGROUND_FROM // 20)
+    cell = cell_for(qtbot, "voice", run_of(reply))
+    preview = cell.body.current_preview()
+    assert isinstance(preview, VoicePreview)
+    assert preview.text == ""  # not yet: a job is working on it
+    qtbot.waitUntil(lambda: preview.text == spoken_text(reply))
+    assert format_duration(speaking_seconds(preview.text)) in preview.duration.text()

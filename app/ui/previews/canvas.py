@@ -80,7 +80,7 @@ class CanvasPreview(QWidget):
             self.badge.show_state("No canvas", NEUTRAL, NO_CANVAS)
         self.title.setText(doc.title or ("(untitled canvas)" if doc.opened else ""))
         empty = f"*({doc.problem})*" if doc.problem else "*(empty canvas)*"
-        self.content.show_markdown(doc.content or empty)
+        self.content.show_markdown(doc.content or empty)  # lazily laid out, like the text view
         self.content.moveCursor(QTextCursor.MoveOperation.Start)  # a new document reads from its top
         for widget in (self.title, self.content):
             widget.setVisible(doc.opened)

@@ -23,6 +23,11 @@ from PySide6.QtWidgets import QWidget
 
 from app.ui.markdown_view import MARKDOWN_FEATURES, SafeTextBrowser, clip, strip_images
 
+PREVIEW_LIMIT = 10_000
+"""Characters of one message laid out in a bubble. A bubble is laid out at once (a text frame, unlike
+the text view's lazy layout): ~3 ms per 1,000 characters (bench/bench_previews.py), so a 60 KB
+answer would stall the GUI; the text view (`r`) shows up to `markdown_view.RENDER_LIMIT`."""
+
 BUBBLE_INDENT = 36
 """Pixels a bubble leaves free on the other side, so the two speakers read as two columns."""
 
@@ -59,7 +64,7 @@ class ChatPreview(SafeTextBrowser):
             first = False
             cursor.insertFrame(frame)
             if user:
-                cursor.insertText(text or " ")
+                cursor.insertText(clip(text, PREVIEW_LIMIT) or " ")
             else:
                 cursor.insertFragment(_markdown_fragment(text or "(no text)"))
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
@@ -78,7 +83,7 @@ def _frame_text(frame: QTextFrame) -> str:
 
 def _markdown_fragment(text: str) -> QTextDocumentFragment:
     scratch = QTextDocument()
-    scratch.setMarkdown(strip_images(clip(text)), MARKDOWN_FEATURES)
+    scratch.setMarkdown(strip_images(clip(text, PREVIEW_LIMIT)), MARKDOWN_FEATURES)
     return QTextDocumentFragment(scratch)
 
 

@@ -13,10 +13,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.core.formfactors import VoiceFlag, speaking_seconds, spoken_text, spoken_words, voice_flags
-from app.ui.markdown_view import SafeTextBrowser
+from app.ui.jobs import Job
+from app.ui.markdown_view import SafeTextBrowser, clip
 from app.ui.previews.badge import GOOD, WARN, Badge
+from app.ui.previews.chat import PREVIEW_LIMIT
 from app.ui.previews.speech import MISSING_MESSAGE, SpeechPlayer, shared_player
 
+BACKGROUND_FROM = 4_000
+"""Replies longer than this many characters are turned into spoken text off the GUI thread."""
 PLAY = "▶ Speak"
 STOP = "■ Stop"
 
@@ -41,6 +45,7 @@ class VoicePreview(QWidget):
         self._token = _Token()
         self.text = ""
         self.flags: list[VoiceFlag] = []
+        self._generation = 0
         self.play_button = QToolButton(self)
         self.play_button.setObjectName("voice-play")
         self.play_button.setText(PLAY)
@@ -82,21 +87,38 @@ class VoicePreview(QWidget):
     # -- content -----------------------------------------------------------------------------------
 
     def show_reply(self, reply: str) -> None:
-        """Show a reply as spoken; a new reply silences the old one."""
+        """Show a reply as spoken; a new reply silences the old one. A long reply is transformed
+        off the GUI thread (the core's regexes take ~5 ms per 1,000 characters)."""
         self.stop()
-        self.text = spoken_text(reply)
+        self._generation += 1
+        if len(reply) <= BACKGROUND_FROM:
+            self._show(spoken_text(reply), voice_flags(reply))
+            return
+        self.text, self.flags = "", []
+        self.play_button.setEnabled(False)
+        self.duration.setText("Working out the spoken text…")
+        self.view.clear()
+        generation = self._generation
+        (
+            Job(lambda: (spoken_text(reply), voice_flags(reply)))
+            .owned_by(self)
+            .success(lambda result: self._show(*result) if generation == self._generation else None)
+            .start()
+        )
+
+    def _show(self, text: str, flags: list[VoiceFlag]) -> None:
+        self.text, self.flags = text, flags
         words = spoken_words(self.text)
         self.duration.setText(f"≈ {format_duration(speaking_seconds(self.text))} · {words} words")
         self.duration.setToolTip("Estimated speaking time, at 150 words a minute, a conversational pace; "
                                  "numbers and symbols said as several words make it longer.")
-        flags = self.flags = voice_flags(reply)
         if flags:
             kinds = ", ".join(f.kind for f in flags)
             plural = "s" if len(flags) > 1 else ""
             self.flag_badge.show_state(f"⚠ {len(flags)} flag{plural}", WARN, f"Doesn't work aloud: {kinds}")
         else:
             self.flag_badge.show_state("✓ fine aloud", GOOD, "Nothing that fails aloud was found.")
-        self.view.setHtml(_voice_html(self.text, flags))
+        self.view.setHtml(_voice_html(clip(self.text, PREVIEW_LIMIT), flags))
         self.play_button.setEnabled(self.player.available and bool(self.text))
 
     # -- playback ----------------------------------------------------------------------------------
