@@ -49,7 +49,7 @@ def main() -> int:
         view = SafeTextBrowser()
         view.resize(290, 220)
         view.show()
-        base = _median(lambda t=text: view.show_markdown(t), args.repeat)
+        base = _median(lambda t=text, v=view: v.show_markdown(t), args.repeat)
         print(f"{name:8} {'(text view)':13} {base:9.2f} {1:11.2f}")
         for form_factor in ("chat", "canvas", "voice", "notification"):
             cell = CellWidget(("c", "p", "m"), "Model")
