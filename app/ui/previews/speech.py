@@ -91,11 +91,10 @@ class SpeechPlayer(QObject):
         self._process, self._owner = None, None
         process.finished.disconnect()
         process.errorOccurred.disconnect()
-        if process.state() == QProcess.ProcessState.NotRunning:
-            process.deleteLater()
-        else:  # reaped when it has exited, without waiting for it here
-            process.finished.connect(process.deleteLater)
-            process.kill()
+        if process.state() != QProcess.ProcessState.NotRunning:
+            process.kill()  # SIGKILL: it exits at once; reaping it takes a millisecond, not a wait
+            process.waitForFinished(500)
+        process.deleteLater()
         self.sig_state_changed.emit(previous, False)
 
     def _on_finished(self, process: QProcess) -> None:
