@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
-from app.core.prototype import ImageRef
+from app.core.prototype import Case, ImageRef
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 """The image files a case accepts: what vision models take as `image_url` data URLs."""
@@ -54,3 +54,27 @@ def resolve_image(ref: ImageRef, prototype_dir: Path | None) -> Path:
     if path.is_absolute() or prototype_dir is None:
         return path
     return prototype_dir / path
+
+
+def image_turn(case: Case) -> int:
+    """The turn an image dropped on a case (not on one of its turns) goes to: the last user turn."""
+    users = [index for index, turn in enumerate(case.turns) if turn.role == "user"]
+    return users[-1] if users else 0
+
+
+def add_images(case: Case, index: int, refs: list[ImageRef]) -> list[ImageRef]:
+    """Attach `refs` to turn `index` of `case`, skipping paths it already carries; returns those added.
+
+    Raises IndexError for a turn the case does not have."""
+    turn = case.turns[index]
+    known = {ref.path for ref in turn.images}
+    added: list[ImageRef] = []
+    for ref in refs:
+        if ref.path not in known:
+            known.add(ref.path)
+            added.append(ref)
+    if added:
+        turns = list(case.turns)
+        turns[index] = turn.model_copy(update={"images": [*turn.images, *added]})
+        case.turns = turns
+    return added

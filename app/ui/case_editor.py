@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.image_refs import add_images, image_turn
 from app.core.prototype import Case, ImageRef, Turn
 from app.ui.highlight import VarHighlighter
 from app.ui.list_header import list_header
@@ -37,10 +38,9 @@ class _TurnRow(QWidget):
     def __init__(self, editor: CaseEditor, index: int, turn: Turn) -> None:
         super().__init__()
         self.index = index
-        self.images = list(turn.images)
         self.thumbs = ThumbnailStrip(self)
         self.thumbs.setToolTip("Images sent with this turn (drop image files here to attach more)")
-        self.thumbs.show_images(self.images, editor.prototype_dir())
+        self.thumbs.show_images(turn.images, editor.prototype_dir())
         self.role = QComboBox()
         self.role.addItem("User", "user")
         self.role.addItem("Assistant (fixed history)", "assistant")
@@ -163,8 +163,12 @@ class CaseEditor(QWidget):
     def turns_edited(self) -> None:
         if self.case is None:
             return
-        turns = [Turn(role=row.role.currentData(), content=row.text.toPlainText(), images=row.images)
-                 for row in self._rows]
+        kept = [turn.images for turn in self.case.turns]  # images are attached by drops, not typed
+        turns = [
+            Turn(role=row.role.currentData(), content=row.text.toPlainText(),
+                 images=kept[i] if i < len(kept) else [])
+            for i, row in enumerate(self._rows)
+        ]
         if turns and turns != self.case.turns:  # highlighters re-emit textChanged without a real edit
             self.case.turns = turns
             self._on_edit(True)
@@ -205,12 +209,11 @@ class CaseEditor(QWidget):
         self.attach_files(files, self._turn_at(event.position().toPoint()))
 
     def _turn_at(self, point: QPoint) -> int:
-        """The turn under a drop point; elsewhere, the last user turn."""
+        """The turn under a drop point; elsewhere, the core's choice (the last user turn)."""
         for row in self._rows:
             if row.rect().contains(row.mapFrom(self, point)):
                 return row.index
-        users = [i for i, t in enumerate(self.case.turns if self.case else []) if t.role == "user"]
-        return users[-1] if users else 0
+        return image_turn(self.case) if self.case else 0
 
     def attach_files(self, files: list[Path], index: int) -> None:
         """Attach image files to turn `index` (hashed in the background); errors show above the turns."""
@@ -220,15 +223,18 @@ class CaseEditor(QWidget):
         def done(refs: list[ImageRef]) -> None:
             if self.case is not case or case is None or index >= len(case.turns):
                 return  # another case is shown now
-            turns = list(case.turns)
-            known = {ref.path for ref in turns[index].images}
-            added = [ref for ref in refs if ref.path not in known]
-            turns[index] = turns[index].model_copy(update={"images": [*turns[index].images, *added]})
-            case.turns = turns
-            self._rebuild_turns()
-            self._on_edit(True)
+            if add_images(case, index, refs):
+                self._rebuild_turns()
+                self._on_edit(True)
 
         attach_images(files, self.prototype_dir(), self, done, self._image_problem)
+
+    def refresh_images(self) -> None:
+        """Show the case's images again (they may have been attached elsewhere, e.g. in the grid)."""
+        if self.case is None:
+            return
+        for row, turn in zip(self._rows, self.case.turns, strict=False):
+            row.thumbs.show_images(turn.images, self.prototype_dir())
 
     def _image_problem(self, message: str) -> None:
         self.image_message.setText(message)

@@ -29,6 +29,7 @@ from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidg
 from app.ui.document_model import Document
 from app.ui.plain import plain_tip
 from app.ui.previews.context import preview_context
+from app.ui.previews.image_drop import ImageDropTarget, attach_to_case
 from app.ui.previews.thumbnails import ThumbnailStrip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
@@ -254,6 +255,9 @@ class CompareGrid(QWidget):
         layout.addWidget(text)
         self._row_thumbs[case_id] = ThumbnailStrip(box)  # the case's images (app/ui/previews)
         layout.addWidget(self._row_thumbs[case_id])
+        ImageDropTarget(
+            box, lambda files: attach_to_case(self.document, case_id, files, box, self.sig_message.emit)
+        )
         layout.addLayout(buttons)
         layout.addStretch(1)
         box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)

@@ -79,6 +79,8 @@ class EditorPanel(QStackedWidget):
         ids = {item.id for item in getattr(self.document.proto, self.kind)}
         if self.item_id not in ids:
             self.show_item(None, None)
+        elif self.kind == "cases":
+            self.case_editor.refresh_images()  # an image dropped on the case's row in the grid
 
     def _edited(self, structural: bool) -> None:
         if structural:

@@ -44,3 +44,18 @@ def test_a_missing_file_is_an_os_error(tmp_path: Path) -> None:
 def test_absolute_refs_resolve_as_written(tmp_path: Path) -> None:
     ref = ImageRef(path=str(tmp_path / "x.png"))
     assert resolve_image(ref, Path("/elsewhere")) == tmp_path / "x.png"
+
+
+def test_a_case_drop_goes_to_the_last_user_turn_and_skips_known_paths() -> None:
+    from app.core.image_refs import add_images, image_turn
+    from app.core.prototype import Case, Turn
+
+    case = Case(id="c", turns=[Turn(content="a"), Turn(role="assistant", content="b"), Turn(content="c"),
+                               Turn(role="assistant", content="d")])
+    assert image_turn(case) == 2
+    first, second = ImageRef(path="x.png"), ImageRef(path="y.png")
+    assert add_images(case, 2, [first]) == [first]
+    assert add_images(case, 2, [first, second, second]) == [second]
+    assert [r.path for r in case.turns[2].images] == ["x.png", "y.png"]
+    assert not case.turns[0].images
+    assert add_images(case, 2, [first]) == []

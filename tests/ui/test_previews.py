@@ -370,3 +370,31 @@ def test_a_long_voice_reply_is_transformed_off_the_gui_thread(qtbot) -> None:
     assert preview.text == ""  # not yet: a job is working on it
     qtbot.waitUntil(lambda: preview.text == spoken_text(reply))
     assert format_duration(speaking_seconds(preview.text)) in preview.duration.text()
+
+
+def test_dropping_an_image_on_a_case_row_in_the_grid_attaches_it(qtbot, make_window, tmp_path: Path) -> None:
+    path = tmp_path / "lumen.yaml"
+    save_prototype(preview_prototype(tmp_path), path)
+    window = make_window(path)
+    window.navigator.select("cases", "c1")
+    header = window.grid._row_thumbs["c1"].parentWidget()
+    new = tiny_png(tmp_path / "new.png", (40, 120, 200))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(new))])
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    from app.ui.previews.image_drop import ImageDropTarget
+
+    target = header.findChild(ImageDropTarget)
+    assert target is not None and header.acceptDrops()
+    assert not window.document.dirty
+    assert target.eventFilter(header, drop)  # Qt delivers drops only during a real drag session
+    case = window.document.proto.case("c1")
+    qtbot.waitUntil(lambda: len(case.turns[0].images) == 3)
+    assert case.turns[0].images[-1].path == "new.png"
+    assert window.document.dirty
+    qtbot.waitUntil(lambda: window.grid._row_thumbs["c1"].states() == ["shown", "missing", "shown"])
+    editor_row = window.editor.case_editor._rows[0]
+    qtbot.waitUntil(lambda: editor_row.thumbs.states() == ["shown", "missing", "shown"])
+    editor_row.text.setPlainText("Edited after the drop")  # typing keeps the dropped image
+    assert case.turns[0].images[-1].path == "new.png"
