@@ -394,9 +394,9 @@ class CellWidget(QFrame):
             self.note.selectAll()
         elif key == Qt.Key.Key_T and self.tags.isEnabled():
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        elif key == Qt.Key.Key_R:
+        elif key == Qt.Key.Key_R and not _with_command_modifier(event):
             self.body.toggle_raw()
-        elif key == Qt.Key.Key_S:
+        elif key == Qt.Key.Key_S and not _with_command_modifier(event):
             self.body.speak()
         else:
             super().keyPressEvent(event)
@@ -408,3 +408,10 @@ def _show_start(edit: QLineEdit, text: str) -> None:
         edit.setText(text)
     edit.setCursorPosition(0)
     edit.setToolTip(plain_tip(text) or edit.property("emptyTip") or "")
+
+
+def _with_command_modifier(event: QKeyEvent) -> bool:
+    """Ctrl, Alt or Meta held: the key belongs to a shortcut (Ctrl+R, Alt+S), not to the cell."""
+    held = event.modifiers()
+    return bool(held & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                        | Qt.KeyboardModifier.MetaModifier))

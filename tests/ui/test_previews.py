@@ -398,3 +398,11 @@ def test_dropping_an_image_on_a_case_row_in_the_grid_attaches_it(qtbot, make_win
     qtbot.waitUntil(lambda: editor_row.thumbs.states() == ["shown", "missing", "shown"])
     editor_row.text.setPlainText("Edited after the drop")  # typing keeps the dropped image
     assert case.turns[0].images[-1].path == "new.png"
+
+
+def test_r_with_ctrl_is_not_the_text_toggle(qtbot) -> None:
+    cell = cell_for(qtbot, "chat", run_of("Hi."))
+    qtbot.keyClick(cell, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert cell.body.showing_preview()
+    qtbot.keyClick(cell, Qt.Key.Key_R)
+    assert not cell.body.showing_preview()
