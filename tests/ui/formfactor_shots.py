@@ -45,7 +45,9 @@ def main(out: Path) -> None:
         lambda: window.navigator.select("cases", "c1"),
         lambda: window.editor.grab().save(str(out / "formfactor-case-images.png")),
         lambda: [window.selection.set_shown("profiles", p, p == "canvas") for p in cells],
-        lambda: window.grid.cells[("c1", "canvas", "fake")].grab().save(str(out / "formfactor-canvas-wide.png")),
+        lambda: window.grid.cells[("c1", "canvas", "fake")].grab().save(
+            str(out / "formfactor-canvas-wide.png")
+        ),
         app.quit,
     ]
 
