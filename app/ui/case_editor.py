@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSignalBlocker, Qt
@@ -32,6 +32,7 @@ from app.ui.list_header import list_header
 from app.ui.previews.image_drop import attach_images, dropped_images
 from app.ui.previews.thumbnails import ThumbnailStrip
 from app.ui.resources import icon
+from app.ui.simulated_user_editor import SimulatedUserEditor
 
 
 class _TurnRow(QWidget):
@@ -88,6 +89,7 @@ class CaseEditor(QWidget):
         self.image_message.hide()
         self.case: Case | None = None
         self._rows: list[_TurnRow] = []
+        self._models: list[str] = []
         self.heading = QLabel()
         self.description = QLineEdit()
         self.description.setPlaceholderText("Short name shown on the grid row (optional)")
@@ -126,9 +128,17 @@ class CaseEditor(QWidget):
         layout.addWidget(add_turn)
         layout.addLayout(vars_head)
         layout.addWidget(self.vars, 1)
+        self.simulated_user = SimulatedUserEditor(on_edit)
+        layout.addWidget(QLabel("Simulated user"))
+        layout.addWidget(self.simulated_user)
 
-    def set_case(self, case: Case) -> None:
+    def set_case(self, case: Case, models: Sequence[str] | None = None) -> None:
+        """Show `case`; `models` are the file's model target ids (who may play a simulated user),
+        None: the ones given last."""
         self.case = case
+        if models is not None:
+            self._models = list(models)
+        self.simulated_user.set_case(case, self._models)
         self.heading.setText(f"<b>Case</b> <span style='color:gray'>id: {html.escape(case.id)}</span>")
         with QSignalBlocker(self.description):
             self.description.setText(case.description)

@@ -406,3 +406,14 @@ def test_r_with_ctrl_is_not_the_text_toggle(qtbot) -> None:
     assert cell.body.showing_preview()
     qtbot.keyClick(cell, Qt.Key.Key_R)
     assert not cell.body.showing_preview()
+
+
+def test_chat_marks_a_simulated_users_turn(qtbot) -> None:
+    first = run_of("First answer.")
+    second = run_of("Second answer.", ident="r2", parent="r1", user="I am simulated")
+    second = second.model_copy(update={"user_turn": "simulated"})
+    cell = cell_for(qtbot, "chat", first, second)
+    preview = cell.body.current_preview()
+    assert isinstance(preview, ChatPreview)
+    assert [b.strip() for b in preview.bubble_texts()] == [
+        "Hi there", "First answer.", "Simulated user: I am simulated", "Second answer."]

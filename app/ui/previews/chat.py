@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QPalette,
+    QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextDocumentFragment,
@@ -22,6 +24,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from app.ui.markdown_view import MARKDOWN_FEATURES, SafeTextBrowser, clip, strip_images
+from app.ui.previews.context import ChatTurn
 
 PREVIEW_LIMIT = 10_000
 """Characters of one message laid out in a bubble. A bubble is laid out at once (a text frame, unlike
@@ -39,8 +42,9 @@ class ChatPreview(SafeTextBrowser):
         super().__init__(parent)
         self.setObjectName("preview-chat")
 
-    def show_turns(self, turns: Sequence[tuple[str, str]]) -> None:
-        """Lay out (role, text) turns as bubbles: user text as typed, assistant text as markdown."""
+    def show_turns(self, turns: Sequence[ChatTurn]) -> None:
+        """Lay out turns as bubbles: user text as typed (with its mark, e.g. "Simulated user:"),
+        assistant text as markdown."""
         document = self.document()
         document.clear()
         palette = self.palette()
@@ -48,8 +52,8 @@ class ChatPreview(SafeTextBrowser):
         user_bg = _mix(base, palette.color(QPalette.ColorRole.Highlight), 0.22)
         assistant_bg = _mix(base, palette.color(QPalette.ColorRole.Text), 0.07)
         first = True
-        for role, text in turns:
-            user = role == "user"
+        for turn in turns:
+            user, text = turn.role == "user", turn.text
             frame = QTextFrameFormat()
             frame.setBackground(user_bg if user else assistant_bg)
             frame.setPadding(6)
@@ -64,7 +68,11 @@ class ChatPreview(SafeTextBrowser):
             first = False
             cursor.insertFrame(frame)
             if user:
-                cursor.insertText(clip(text, PREVIEW_LIMIT) or " ")
+                if turn.mark:
+                    bold = QTextCharFormat()
+                    bold.setFontWeight(QFont.Weight.Bold)
+                    cursor.insertText(f"{turn.mark}: ", bold)
+                cursor.insertText(clip(text, PREVIEW_LIMIT) or " ", QTextCharFormat())
             else:
                 cursor.insertFragment(_markdown_fragment(text or "(no text)"))
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())

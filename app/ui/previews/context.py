@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.core.formfactors.canvas_document import ThreadStep
 from app.core.prototype import Prototype, Run
+from app.ui.markdown_view import USER_TURN_LABELS
 
 
 @dataclass(frozen=True)
@@ -18,17 +19,28 @@ class PreviewContext:
     title: str = ""
 
 
-def thread_turns(thread: Sequence[Run]) -> list[tuple[str, str]]:
-    """(role, text) of the conversation a thread shows: the case's turns as sent with the first
-    answer (vars filled, system prompt left out), then each follow-up and its answer."""
-    turns: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class ChatTurn:
+    """One bubble: who speaks, the text, and how a user turn not typed by a person is marked
+    (`USER_TURN_LABELS`: "Simulated user", "Scripted user"; empty otherwise)."""
+
+    role: str
+    text: str
+    mark: str = ""
+
+
+def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
+    """The conversation a thread shows: the case's turns as sent with the first answer (vars
+    filled, system prompt left out), then each follow-up (marked when a simulated user wrote it)
+    and its answer, the way `cell_widget.thread_markdown` reads a thread."""
+    turns: list[ChatTurn] = []
     for index, run in enumerate(thread):
         if index == 0:
-            turns += [(m.role, m.content) for m in run.messages if m.role != "system"]
-        else:
-            users = [m.content for m in run.messages if m.role == "user"]
-            turns.append(("user", users[-1] if users else ""))
-        turns.append(("assistant", run.output))
+            turns += [ChatTurn(m.role, m.content) for m in run.messages if m.role != "system"]
+        elif not run.messages or run.messages[-1].role == "user":  # a simulator fault adds none
+            text = run.messages[-1].content if run.messages else ""
+            turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", "")))
+        turns.append(ChatTurn("assistant", run.output))
     return turns
 
 
