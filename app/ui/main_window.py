@@ -50,11 +50,13 @@ SHORTCUTS_HELP = """<h3>Keyboard</h3><table cellpadding=3>
 <tr><td><b>Arrows</b></td><td>Move between cells</td></tr>
 <tr><td><b>+</b> / <b>-</b></td><td>Thumbs up / down on the focused cell (again to clear)</td></tr>
 <tr><td><b>n</b> / <b>t</b></td><td>Write a note / tags on the focused cell (Enter to keep)</td></tr>
+<tr><td><b>r</b></td><td>Switch the focused cell between its form-factor preview and the text</td></tr>
+<tr><td><b>s</b></td><td>Speak / stop the focused voice preview</td></tr>
 <tr><td><b>Ctrl+S</b></td><td>Save; ratings are also autosaved for crash recovery</td></tr>
 <tr><td><b>Ctrl+G</b></td><td>Generate cases from the behavior spec (you review each one)</td></tr>
 </table>"""
 
-STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags"
+STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags · r preview/text"
 
 class MainWindow(QMainWindow):
     def __init__(
