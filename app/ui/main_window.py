@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
 
         self.navigator = Navigator(self.document, self.selection)
         self.editor = EditorPanel(self.document, self.services)
-        self.grid = CompareGrid(self.document, self.selection, self.controller)
+        self.grid = CompareGrid(self.document, self.selection, self.controller, state=self.state)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.grid, "Grid")
