@@ -26,6 +26,13 @@ CELL_WIDTH = 300
 """The narrowest a column gets; the grid widens columns to fill the space it has."""
 MAX_CELL_WIDTH = 560
 CELL_HEIGHT = 300
+FOCUS_COLOR = "#1a73e8"
+FOCUS_STYLE = (
+    "QFrame#cell { border: 2px solid palette(midlight); border-radius: 4px; }"
+    f"QFrame#cell:focus {{ border: 2px solid {FOCUS_COLOR}; }}"
+)
+"""The cell the keys act on wears a strong blue frame; the others a quiet one of the same width
+(so focusing never shifts the text)."""
 EMPTY_TEXT = "Not run yet: Ctrl+Enter, or ▶ above."
 """One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
 
@@ -124,7 +131,8 @@ class CellWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
-        self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags")
+        self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags · F1: keys")
+        self.setStyleSheet(FOCUS_STYLE)
 
         self.status = ElidedLabel("")
         self.status.setObjectName("cell-status")
@@ -364,26 +372,51 @@ class CellWidget(QFrame):
     # -- keyboard ----------------------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        moves = {
-            Qt.Key.Key_Left: (-1, 0),
-            Qt.Key.Key_Right: (1, 0),
-            Qt.Key.Key_Up: (0, -1),
-            Qt.Key.Key_Down: (0, 1),
-        }
-        if key in moves:
-            self.sig_move.emit(*moves[key])
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self._thumb("up")
-        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
-            self._thumb("down")
-        elif key == Qt.Key.Key_N and self.note.isEnabled():
+        action = CELL_KEY_ACTIONS.get(Qt.Key(event.key()))
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        name, args = action
+        getattr(self, name)(*args)
+
+    def key_move(self, dx: int, dy: int) -> None:
+        self.sig_move.emit(dx, dy)
+
+    def key_note(self) -> None:
+        if self.note.isEnabled():
             self.note.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.note.selectAll()
-        elif key == Qt.Key.Key_T and self.tags.isEnabled():
+
+    def key_tags(self) -> None:
+        if self.tags.isEnabled():
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        else:
-            super().keyPressEvent(event)
+
+    def key_page(self, step: int) -> None:
+        if self.older.isVisible():
+            self.sig_pick.emit(step)
+
+
+CELL_KEYS: tuple[tuple[str, str, tuple[Qt.Key, ...], str, tuple[object, ...]], ...] = (
+    ("←  →  ↑  ↓", "Move between cells", (Qt.Key.Key_Left,), "key_move", (-1, 0)),
+    ("", "", (Qt.Key.Key_Right,), "key_move", (1, 0)),
+    ("", "", (Qt.Key.Key_Up,), "key_move", (0, -1)),
+    ("", "", (Qt.Key.Key_Down,), "key_move", (0, 1)),
+    ("+", "Thumbs up on the focused cell (again to clear)", (Qt.Key.Key_Plus, Qt.Key.Key_Equal),
+     "_thumb", ("up",)),
+    ("-", "Thumbs down on the focused cell (again to clear)", (Qt.Key.Key_Minus, Qt.Key.Key_Underscore),
+     "_thumb", ("down",)),
+    ("n", "Write a note on the focused cell (Enter keeps it)", (Qt.Key.Key_N,), "key_note", ()),
+    ("t", "Write tags on the focused cell (Enter keeps them)", (Qt.Key.Key_T,), "key_tags", ()),
+    ("[  ]", "Previous / next answer or sample of the focused cell", (Qt.Key.Key_BracketLeft,),
+     "key_page", (-1,)),
+    ("", "", (Qt.Key.Key_BracketRight,), "key_page", (1,)),
+)
+"""(keys as shown in F1, what they do, Qt keys, CellWidget method, its arguments): the one definition
+the focused cell's key handling and the F1 list both read. Rows with no text continue the one above."""
+
+CELL_KEY_ACTIONS: dict[Qt.Key, tuple[str, tuple[object, ...]]] = {
+    key: (method, args) for _shown, _what, keys, method, args in CELL_KEYS for key in keys
+}
 
 
 def _show_start(edit: QLineEdit, text: str) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -43,15 +42,6 @@ from app.ui.team_panel import TeamPanel
 from app.ui.ui_state import UiState
 
 EXAMPLE_NOTE = "Example — Save will ask where to keep your copy"
-SHORTCUTS_HELP = """<h3>Keyboard</h3><table cellpadding=3>
-<tr><td><b>Ctrl+Enter</b></td><td>Run the grid (cached answers are reused)</td></tr>
-<tr><td><b>Ctrl+Shift+Enter</b></td><td>Re-run, bypassing the cache</td></tr>
-<tr><td><b>Esc</b></td><td>Stop every running cell</td></tr>
-<tr><td><b>Arrows</b></td><td>Move between cells</td></tr>
-<tr><td><b>+</b> / <b>-</b></td><td>Thumbs up / down on the focused cell (again to clear)</td></tr>
-<tr><td><b>n</b> / <b>t</b></td><td>Write a note / tags on the focused cell (Enter to keep)</td></tr>
-<tr><td><b>Ctrl+S</b></td><td>Save; ratings are also autosaved for crash recovery</td></tr>
-</table>"""
 
 STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags"
 
@@ -393,7 +383,10 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+        from app.ui.keys_help import KeysDialog
+
+        self.keys_dialog = KeysDialog(self)
+        self.keys_dialog.show()
 
     # -- closing -----------------------------------------------------------------------------------
 

@@ -204,6 +204,8 @@ class PairwiseView(QWidget):
         for key, verdict, _text in KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setWhatsThis(f"Vote: {_text}")
+            shortcut.setProperty("keysArea", "Compare A/B")
             shortcut.activated.connect(lambda v=verdict: self.vote(v))
             self.vote_buttons[verdict].clicked.connect(lambda _checked=False, v=verdict: self.vote(v))
         self.back_button.clicked.connect(lambda: self._go(self._index - 1))
