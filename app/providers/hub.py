@@ -357,6 +357,8 @@ class ProviderHub:
                     api_key: str, lease: LocalLease | None) -> AsyncGenerator[StreamEvent, None]:
         client = self._client(base_url, api_key, local=endpoint.is_local)
         kwargs: dict[str, Any] = {"model": target.model, "messages": wire, "stream": True, **params}
+        if target.timeout_s is not None:  # this model's own read timeout (e.g. a slow reasoning model)
+            kwargs["timeout"] = openai.Timeout(target.timeout_s, connect=min(target.timeout_s, 10.0))
         if base_url not in self._no_stream_options:
             kwargs["stream_options"] = {"include_usage": True}
         retries = self.max_retries if max_retries is None else max_retries

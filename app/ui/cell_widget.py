@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import monotonic
+
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
+from app.core.run_words import asks_for_longer_timeout, failure_words
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.resources import icon
@@ -112,6 +115,8 @@ class CellWidget(QFrame):
     sig_stop = Signal()
     sig_rate = Signal(str, object)
     """(run id, Rating): the person changed the rating."""
+    sig_timeout = Signal()
+    """The person wants to give this cell's model more time."""
     sig_pick = Signal(int)
     """-1 / +1: show the cell's previous / next answer ("2 of 3")."""
 
@@ -166,6 +171,14 @@ class CellWidget(QFrame):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b3261e;")
         self.error.hide()
+        self.timeout_button = QToolButton(self)
+        self.timeout_button.setObjectName("cell-timeout")
+        self.timeout_button.setText("Raise this model's timeout…")
+        self.timeout_button.setToolTip("Give this model longer to answer, then run the cell again")
+        self.timeout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.timeout_button.clicked.connect(self.sig_timeout.emit)
+        self.timeout_button.hide()
+        self._waiting: tuple[str, float] | None = None
 
         self.up = self._tool("thumb-up", "Good answer (+). Click again to clear.", lambda: self._thumb("up"))
         self.down = self._tool(
@@ -211,6 +224,7 @@ class CellWidget(QFrame):
         layout.addLayout(head)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.error)
+        layout.addWidget(self.timeout_button)
         layout.addWidget(self.rating_bar)
         self._set_rating_enabled(False)
 
@@ -254,11 +268,14 @@ class CellWidget(QFrame):
             button.setVisible(several)
         self.older.setEnabled(several and position > 1)
         self.newer.setEnabled(several and position < count)
+        self._wait(None)
         if not thread:
             self.view.clear()
             self.status.setText("")
             self.error.hide()
+            self.timeout_button.hide()
         else:
+            self.view.setPlaceholderText("")  # a failed cell's error shows below, not "Not run yet"
             self.view.show_markdown(thread_markdown(list(thread), self.rater))
             status = status_line(thread[-1], self.model_label)
             if len(thread) > 1:  # the rating bar rates this newest reply
@@ -277,16 +294,24 @@ class CellWidget(QFrame):
         self.show_rating()
 
     def _show_error(self, run: Run) -> None:
+        self.timeout_button.setVisible(asks_for_longer_timeout(run))
         if run.status == "ok":
             self.error.hide()
             return
-        words = {"cancelled": "Stopped.", "cut": "The answer was cut off."}.get(
-            run.status, "This cell failed."
-        )
-        detail = run.error or ""
-        kept = " The partial answer above is kept." if run.output else ""
-        self.error.setText(f"{words} {detail}{kept}".strip())
+        self.error.setText(failure_words(run))
         self.error.show()
+
+    def _wait(self, words: str | None) -> None:
+        """Count the seconds a queued or silent cell has been waiting (None: not waiting)."""
+        self._waiting = None if words is None else (words, monotonic())
+        self.tick()
+
+    def tick(self) -> None:
+        """Refresh the waiting time (the grid calls this once a second while a run is on)."""
+        if self._waiting is None:
+            return
+        words, since = self._waiting
+        self.status.setText(f"{self.model_label} · {words} {monotonic() - since:.0f} s")
 
     def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None) -> None:
         """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message."""
@@ -296,7 +321,7 @@ class CellWidget(QFrame):
         else:
             self.view.clear()
         self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
-        self.status.setText(f"{self.model_label} · queued")
+        self._wait("queued")
 
     def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool) -> None:
         """Start showing a live answer, after the existing thread when this is a follow-up."""
@@ -309,9 +334,15 @@ class CellWidget(QFrame):
             prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up)
         self.view.begin_stream(prefix)
         self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
+        self.timeout_button.hide()
+        if not cached:
+            self._wait("waiting for the first words")
         self._set_rating_enabled(False)
 
     def append_text(self, text: str) -> None:
+        if self._waiting is not None:
+            self._wait(None)
+            self.status.setText(f"{self.model_label} · streaming…")
         self.view.append_stream(text)
 
     def _show_running(self, running: bool) -> None:

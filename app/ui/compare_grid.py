@@ -152,6 +152,9 @@ class CompareGrid(QWidget):
         controller.sig_cell_text.connect(self.on_cell_text)
         controller.sig_cell_ended.connect(self.on_cell_ended)
         controller.sig_busy_changed.connect(self.on_busy_changed)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._tick)
         self.load_layout()
 
     # -- layout ------------------------------------------------------------------------------------
@@ -284,6 +287,7 @@ class CompareGrid(QWidget):
                 cell.sig_stop.connect(lambda k=key: self.controller.stop_cell(Cell(*k)))
                 cell.sig_rate.connect(self.on_rate)
                 cell.sig_pick.connect(lambda step, k=key: self.pick_answer(k, step))
+                cell.sig_timeout.connect(lambda m=model_id: self.edit_timeout(m))
                 self.cells[key] = cell
                 row_cells.append(cell)
                 self._grid.addWidget(cell, grid_row, col)
@@ -511,6 +515,26 @@ class CompareGrid(QWidget):
     def on_busy_changed(self, busy: bool) -> None:
         for button in self._row_stops:
             button.setEnabled(busy)
+        if busy:
+            self._ticker.start()
+        else:
+            self._ticker.stop()
+
+    def _tick(self) -> None:
+        """Once a second while running: queued and silent cells show how long they have waited."""
+        for cell in self.cells.values():
+            cell.tick()
+
+    def edit_timeout(self, model_id: str) -> None:
+        """From a cell whose error says to raise the timeout: edit that model's timeout there."""
+        from app.ui.timeout_dialog import TimeoutDialog
+
+        try:
+            model = self.document.proto.model(model_id)
+        except KeyError:
+            return
+        self.timeout_dialog = TimeoutDialog(self.document, model, self)
+        self.timeout_dialog.open()
 
     def on_rate(self, run_id: str, rating: Rating) -> None:
         self.document.set_rating(run_id, rating)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.core.costs import format_cost
 from app.core.prototype import Prototype
+from app.core.run_words import progress_words
 from app.engine.events import Progress
 from app.engine.plan import RunPlan
 from app.ui.compare_grid import CompareGrid
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.controller = RunController(self.document, self.services, self)
         self.ask_host: Asker = dialog_asker(self)
         self.starting = 0
+        self._last_progress: Progress | None = None
         """Runs waiting for their key look-ups (host confirmation) before they start."""
         self.bar = MessageBar()
         self.file_ops = FileOps(self, self.document, self.state, self.bar)
@@ -338,15 +340,20 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         self.act_stop.setEnabled(busy)
-        if not busy and self.progress.text():
-            self.progress.setText(self.progress.text().replace("Running:", "Last run:"))
+        if not busy and self.progress.text() and self._last_progress is not None:
+            self._show_progress(self._last_progress, running=False)
 
     def _on_progress(self, progress: Progress) -> None:
+        self._last_progress = progress
+        self._show_progress(progress, running=True)
+
+    def _show_progress(self, progress: Progress, *, running: bool) -> None:
+        """"Running: 8 of 16 done", and once ended what really happened: "12 done, 4 cancelled"."""
         cost = format_cost(progress.cost_usd, partial=progress.cost_unknown > 0)
-        failed = getattr(progress, "failed", 0)
-        extra = f" · {failed} failed" if failed else ""
+        words = progress_words(progress.done, progress.total, progress.failed, progress.cancelled,
+                               running=running)
         self.progress.setText(
-            f"Running: {progress.done} of {progress.total} done · {progress.tokens:,} tokens · {cost}{extra}"
+            f"{'Running' if running else 'Last run'}: {words} · {progress.tokens:,} tokens · {cost}"
         )
 
     # -- files -------------------------------------------------------------------------------------

@@ -76,6 +76,12 @@ class ModelEditor(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(-1, 2_000_000_000)
         self.seed.setSpecialValueText(UNSET)
+        self.timeout = QSpinBox()
+        self.timeout.setObjectName("model-timeout")
+        self.timeout.setRange(0, 3600)
+        self.timeout.setSuffix(" s")
+        self.timeout.setSpecialValueText("default (60 s)")
+        self.timeout.setToolTip("How long to wait for this model's answer before giving up")
         self.hint = QLabel()
         self.hint.setTextFormat(Qt.TextFormat.PlainText)  # quotes the endpoint's errors
         self.hint.setWordWrap(True)
@@ -92,6 +98,7 @@ class ModelEditor(QWidget):
         form.addRow("Top p", self.top_p)
         form.addRow("Max tokens", self.max_tokens)
         form.addRow("Seed", self.seed)
+        form.addRow("Timeout", self.timeout)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(form)
@@ -101,7 +108,7 @@ class ModelEditor(QWidget):
         self.provider.currentIndexChanged.connect(lambda: self._edited(True))
         self.model.currentTextChanged.connect(lambda: self._edited(True))
         self.base_url.editingFinished.connect(lambda: self._edited(False))
-        for box in (self.temperature, self.top_p, self.max_tokens, self.seed):
+        for box in (self.temperature, self.top_p, self.max_tokens, self.seed, self.timeout):
             box.valueChanged.connect(lambda _v: self._edited(False))
 
     def _provider_ids(self) -> list[tuple[str, str]]:
@@ -124,6 +131,7 @@ class ModelEditor(QWidget):
             self.top_p,
             self.max_tokens,
             self.seed,
+            self.timeout,
         )
         blockers = [QSignalBlocker(w) for w in widgets]
         self.name.setText(target.name)
@@ -143,6 +151,7 @@ class ModelEditor(QWidget):
         self.top_p.setValue(params.top_p if params.top_p is not None else -0.05)
         self.max_tokens.setValue(params.max_tokens or 0)
         self.seed.setValue(params.seed if params.seed is not None else -1)
+        self.timeout.setValue(round(target.timeout_s or 0))
         del blockers
         self.hint.setText("")
 
@@ -156,6 +165,7 @@ class ModelEditor(QWidget):
             if self.model.currentText().strip():
                 target.model = self.model.currentText().strip()
             target.base_url = self.base_url.text().strip() or None
+            target.timeout_s = float(self.timeout.value()) or None
             # merging into the old params keeps those this editor has no field for (stop, tools, ...)
             target.params = ModelParams.model_validate({
                 **target.params.model_dump(),
