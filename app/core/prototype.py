@@ -131,7 +131,7 @@ class ModelTarget(Strict):
     )
     timeout_s: float | None = Field(
         None, gt=0, le=3600,
-        description="Seconds to wait for this model's answer before giving up; unset: the app's default (60).",
+        description="Seconds to wait for this model's answer before giving up; unset: the app's default.",
     )
 
     @field_validator("base_url")

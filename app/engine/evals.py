@@ -99,6 +99,8 @@ class EvalProgress:
     stage: Literal["run", "grade"]
     done: int
     total: int
+    passed: int = 0
+    """While grading: how many of the `done` cells passed so far (a running pass rate)."""
 
 
 ProgressSink = Callable[[EvalProgress], None]
@@ -257,14 +259,15 @@ class EvalRunner:
         self, proto: Prototype, outputs: dict[_Cell, Run], graders: Graders, report: ProgressSink
     ) -> list[EvalResult]:
         cells = sorted(outputs, key=lambda c: (_order(proto, c), c.baseline))
-        done = 0
+        done = passed = 0
         report(EvalProgress("grade", 0, len(cells)))
 
         async def one(cell: _Cell) -> EvalResult:
-            nonlocal done
+            nonlocal done, passed
             result = await self._grade_cell(proto, cell, outputs[cell], graders)
             done += 1
-            report(EvalProgress("grade", done, len(cells)))
+            passed += result.passed
+            report(EvalProgress("grade", done, len(cells), passed))
             return result
 
         return list(await asyncio.gather(*(one(c) for c in cells)))

@@ -256,6 +256,9 @@ class MainWindow(QMainWindow):
                 self.restoreGeometry(QByteArray(base64.b64decode(geometry)))
         else:
             self.resize(1500, 920)
+        room = self.screen().availableGeometry()  # never taller or wider than the screen
+        if self.width() > room.width() or self.height() > room.height():
+            self.resize(min(self.width(), room.width()), min(self.height(), room.height()))
         sizes = self.state.get("splitter")
         if isinstance(sizes, list) and len(sizes) == 3 and all(isinstance(s, int) for s in sizes):
             self._pending_sizes = sizes
