@@ -8,7 +8,8 @@ def _run() -> Run:
     return Run(
         id="r1", created="2026-01-01T00:00:00Z", profile="p", model="m", case="c", provider="vllm",
         model_name="fake-model", params=ModelParams(temperature=0.7),
-        messages=[Message(role="system", content="You are Tom's cat."), Message(role="user", content="Hi Tom")],
+        messages=[Message(role="system", content="You are Tom's cat."),
+                  Message(role="user", content="Hi Tom")],
         ttft_ms=120, latency_ms=900, usage=Usage(prompt_tokens=12, completion_tokens=30), output="meow",
     )
 
