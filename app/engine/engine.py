@@ -82,7 +82,7 @@ class StreamingHub(Protocol):
 
     def stream(
         self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True,
-        max_retries: int | None = None,
+        max_retries: int | None = None, sample: int = 0,
     ) -> Any: ...
 
 
@@ -468,7 +468,7 @@ class Engine:
         announced = False
         try:
             stream = self._hub.stream(planned.target, list(planned.messages), use_cache=planned.use_cache,
-                                      max_retries=0)
+                                      max_retries=0, sample=planned.cell.sample)
             async with aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Started):

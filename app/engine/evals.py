@@ -67,6 +67,7 @@ class EvalHub(Protocol):
         *,
         use_cache: bool = True,
         max_retries: int | None = None,
+        sample: int = 0,
     ) -> Any: ...
 
     async def complete(

@@ -308,7 +308,7 @@ class ProviderHub:
     # -- streaming ---------------------------------------------------------------------------------
 
     async def stream(self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True,
-                     max_retries: int | None = None) -> AsyncGenerator[StreamEvent, None]:
+                     max_retries: int | None = None, sample: int = 0) -> AsyncGenerator[StreamEvent, None]:
         """Started, TextDelta..., UsageReport?, then exactly one Finished or StreamFailed.
 
         TTFT and latency count from sending the attempt that answered (not retry waits). A cache hit
@@ -324,6 +324,8 @@ class ProviderHub:
             yield StreamFailed(exc.kind, exc.message)
             return
         key = cache_key(ident, target.model, params, wire)
+        if sample:  # each sample of a cell has its own cache slot: samples differ, re-runs replay them
+            key = hashlib.sha256(f"{key}#sample={sample}".encode()).hexdigest()
         hit = await asyncio.to_thread(self.cache.get, key) if use_cache else None
         if hit is not None:
             yield Started(cached=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from time import monotonic
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -21,9 +22,11 @@ from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
 from app.core.run_words import asks_for_longer_timeout, failure_words
+from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.resources import icon
+from app.ui.sample_pager import SamplePager
 
 CELL_WIDTH = 300
 """The narrowest a column gets; the grid widens columns to fill the space it has."""
@@ -115,6 +118,12 @@ class CellWidget(QFrame):
     sig_stop = Signal()
     sig_rate = Signal(str, object)
     """(run id, Rating): the person changed the rating."""
+    sig_sample = Signal(int)
+    """-1 / +1: show the previous / next sample of this cell ("sample 2 of 5")."""
+    sig_samples = Signal(int)
+    """Run this many samples of this cell."""
+    sig_request = Signal()
+    """Show the exact request behind the shown answer."""
     sig_timeout = Signal()
     """The person wants to give this cell's model more time."""
     sig_pick = Signal(int)
@@ -155,8 +164,13 @@ class CellWidget(QFrame):
         self.stop_button.hide()
         self.older = self._arrow(Qt.ArrowType.LeftArrow, "Show the previous answer of this cell", -1)
         self.newer = self._arrow(Qt.ArrowType.RightArrow, "Show the next answer of this cell", 1)
+        self.sample = 0
+        """Which sample of the cell is shown (the grid pages through them)."""
+        self.pager = SamplePager(self)
+        self.pager.sig_step.connect(self.sig_sample.emit)
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.pager)
         head.addWidget(self.older)
         head.addWidget(self.newer)
         head.addWidget(self.status, 1)
@@ -178,6 +192,16 @@ class CellWidget(QFrame):
         self.timeout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.timeout_button.clicked.connect(self.sig_timeout.emit)
         self.timeout_button.hide()
+        self.new_sample_button = QToolButton(self)
+        self.new_sample_button.setObjectName("cell-new-sample")
+        self.new_sample_button.setText("From the cache: draw a new sample")
+        self.new_sample_button.setToolTip(
+            "This model samples (temperature above 0), so another run would answer differently. "
+            "Ask it again, keeping this answer as one of the cell's answers."
+        )
+        self.new_sample_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.new_sample_button.clicked.connect(lambda: self.sig_run.emit(True))
+        self.new_sample_button.hide()
         self._waiting: tuple[str, float] | None = None
 
         self.up = self._tool("thumb-up", "Good answer (+). Click again to clear.", lambda: self._thumb("up"))
@@ -225,6 +249,7 @@ class CellWidget(QFrame):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.timeout_button)
+        layout.addWidget(self.new_sample_button)
         layout.addWidget(self.rating_bar)
         self._set_rating_enabled(False)
 
@@ -274,6 +299,7 @@ class CellWidget(QFrame):
             self.status.setText("")
             self.error.hide()
             self.timeout_button.hide()
+            self.new_sample_button.hide()
         else:
             self.view.setPlaceholderText("")  # a failed cell's error shows below, not "Not run yet"
             self.view.show_markdown(thread_markdown(list(thread), self.rater))
@@ -295,6 +321,7 @@ class CellWidget(QFrame):
 
     def _show_error(self, run: Run) -> None:
         self.timeout_button.setVisible(asks_for_longer_timeout(run))
+        self.new_sample_button.setVisible(offers_new_sample(run, run.params))
         if run.status == "ok":
             self.error.hide()
             return
@@ -335,6 +362,7 @@ class CellWidget(QFrame):
         self.view.begin_stream(prefix)
         self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
         self.timeout_button.hide()
+        self.new_sample_button.hide()
         if not cached:
             self._wait("waiting for the first words")
         self._set_rating_enabled(False)
@@ -423,8 +451,21 @@ class CellWidget(QFrame):
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def key_page(self, step: int) -> None:
-        if self.older.isVisible():
+        if self.pager.isVisible():
+            self.sig_sample.emit(step)
+        elif self.older.isVisible():
             self.sig_pick.emit(step)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = QMenu(self)
+        request = menu.addAction("Show the exact request…")
+        request.setEnabled(self.run is not None)
+        request.triggered.connect(self.sig_request.emit)
+        menu.addSeparator()
+        for count in (3, 5, MAX_SAMPLES):
+            action = menu.addAction(f"Run {count} samples of this cell")
+            action.triggered.connect(lambda _checked=False, n=count: self.sig_samples.emit(n))
+        menu.popup(event.globalPos())
 
 
 CELL_KEYS: tuple[tuple[str, str, tuple[Qt.Key, ...], str, tuple[object, ...]], ...] = (
@@ -438,7 +479,7 @@ CELL_KEYS: tuple[tuple[str, str, tuple[Qt.Key, ...], str, tuple[object, ...]], .
      "_thumb", ("down",)),
     ("n", "Write a note on the focused cell (Enter keeps it)", (Qt.Key.Key_N,), "key_note", ()),
     ("t", "Write tags on the focused cell (Enter keeps them)", (Qt.Key.Key_T,), "key_tags", ()),
-    ("[  ]", "Previous / next answer or sample of the focused cell", (Qt.Key.Key_BracketLeft,),
+    ("[  ]", "Previous / next sample (or answer) of the focused cell", (Qt.Key.Key_BracketLeft,),
      "key_page", (-1,)),
     ("", "", (Qt.Key.Key_BracketRight,), "key_page", (1,)),
 )

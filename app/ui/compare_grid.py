@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.prototype import Prototype, Rating, Run
+from app.core.samples import offers_new_sample, variation
 from app.core.structure import label
 from app.core.threads import CellState, threads_by_variant
 from app.engine.events import Cell
@@ -74,6 +75,8 @@ class CompareGrid(QWidget):
     """A short hint for the status bar."""
     sig_run_requested = Signal(object, object, object, bool)
     """(case ids, profile ids, model ids, bypass cache): the person asked to run part of the grid."""
+    sig_samples_requested = Signal(object, int)
+    """(cell key, N): run N samples of one cell."""
 
     def __init__(
         self,
@@ -288,6 +291,9 @@ class CompareGrid(QWidget):
                 cell.sig_rate.connect(self.on_rate)
                 cell.sig_pick.connect(lambda step, k=key: self.pick_answer(k, step))
                 cell.sig_timeout.connect(lambda m=model_id: self.edit_timeout(m))
+                cell.sig_sample.connect(lambda step, k=key: self.page_sample(k, step))
+                cell.sig_samples.connect(lambda n, k=key: self.sig_samples_requested.emit(k, n))
+                cell.sig_request.connect(lambda k=key: self.show_request(k))
                 self.cells[key] = cell
                 row_cells.append(cell)
                 self._grid.addWidget(cell, grid_row, col)
@@ -449,20 +455,41 @@ class CompareGrid(QWidget):
         """The core's cell states (sample 0) under the grid's (case, profile, model) keys."""
         return threads_by_variant(self.document.cell_states().values())
 
+    def samples_of(self) -> dict[CellKey, dict[int, CellState]]:
+        """Every sample's state per (case, profile, model)."""
+        found: dict[CellKey, dict[int, CellState]] = {}
+        for key, state in self.document.cell_states().items():
+            found.setdefault(key[:3], {})[key[3]] = state
+        return found
+
+    def state_of(self, key: CellKey) -> CellState | None:
+        """The state of the sample the cell shows."""
+        cell = self.cells.get(key)
+        return self.document.cell_states().get((*key, cell.sample if cell is not None else 0))
+
     def refresh(self) -> None:
         """Show every cell's current thread (from the core), except cells that are streaming right now."""
-        states = self.states()
+        samples = self.samples_of()
         for key, cell in self.cells.items():
             if cell.streaming or self.controller.is_running(key):
                 continue
-            self._show(cell, states.get(key))
+            by_sample = samples.get(key, {})
+            self._show(cell, by_sample.get(cell.sample), by_sample)
 
-    def _show(self, cell: CellWidget, state: CellState | None) -> None:
+    def _show(self, cell: CellWidget, state: CellState | None,
+              by_sample: dict[int, CellState] | None = None) -> None:
         """Show the core's state of the cell; skipped when the cell already shows exactly that."""
+        by_sample = by_sample or {}
+        count = max(len(by_sample), cell.sample + 1)
+        currents = [s.current for _i, s in sorted(by_sample.items()) if s.current is not None]
+        found = variation(currents)
+        words = found.words() if found is not None else ""
+        pager = (cell.sample, count, words)
         shown = None if state is None else (
             tuple(r.id for r in state.thread), state.stale, state.position, len(state.answers),
-            cell.model_label,
+            cell.model_label, pager,
         )
+        cell.pager.show_position(*pager)
         if shown is not None and self._shown.get(cell.key) == shown:
             return
         self._shown[cell.key] = shown
@@ -471,46 +498,84 @@ class CompareGrid(QWidget):
             return
         cell.show_thread(state.thread, stale=state.stale, position=state.position, count=len(state.answers))
 
+    def page_sample(self, key: CellKey, step: int) -> None:
+        """Show the cell's previous (-1) or next (+1) sample."""
+        cell = self.cells.get(key)
+        if cell is None or cell.streaming:
+            return
+        by_sample = self.samples_of().get(key, {})
+        index = cell.sample + step
+        if 0 <= index < max(len(by_sample), 1):
+            cell.sample = index
+            self._shown.pop(key, None)
+            self._show(cell, by_sample.get(index), by_sample)
+
+    def show_request(self, key: CellKey) -> None:
+        """The exact request behind the answer the cell shows (messages, params, endpoint, timings)."""
+        from app.ui.request_view import RequestDialog
+
+        cell = self.cells.get(key)
+        if cell is None or cell.run is None:
+            return
+        self.request_dialog = RequestDialog(self.document, cell.run, self)
+        self.request_dialog.show()
+
     def thread_for(self, key: CellKey) -> list[Run]:
         state = self.states().get(key)
         return list(state.thread) if state is not None else []
 
     def pick_answer(self, key: CellKey, step: int) -> None:
         """Show the cell's previous (-1) or next (+1) answer; the newest is the default again."""
-        state = self.states().get(key)
+        state = self.state_of(key)
         if state is None or state.position == 0:
             return
         index = state.position - 1 + step
         if 0 <= index < len(state.answers):
-            self.document.choose_answer((*key, 0), state.answers[index].id)
+            self.document.choose_answer(state.key, state.answers[index].id)
+
+    def _widget_for(self, cell: Cell) -> CellWidget | None:
+        """The widget showing this cell's sample (samples it does not show only update its pager)."""
+        widget = self.cells.get(key_of(cell))
+        if widget is not None and cell.sample == 0 and widget.sample != 0 and not widget.streaming:
+            widget.sample = 0  # a new run: follow its first sample
+        return widget if widget is not None and widget.sample == cell.sample else None
 
     def on_cell_queued(self, cell: Cell) -> None:
         key = key_of(cell)
-        self._shown.pop(key, None)
-        widget = self.cells.get(key)
+        widget = self._widget_for(cell)
+        if widget is not None:
+            self._shown.pop(key, None)
         if widget is not None and not widget.streaming:
             follow_up = self.controller.continuation_of(key)
             widget.show_queued(self.thread_for(key) if follow_up is not None else None, follow_up)
 
     def on_cell_started(self, cell: Cell, cached: bool) -> None:
         key = key_of(cell)
-        self._shown.pop(key, None)
-        widget = self.cells.get(key)
+        widget = self._widget_for(cell)
         if widget is not None:
+            self._shown.pop(key, None)
             follow_up = self.controller.continuation_of(key)
             widget.begin_stream(self.thread_for(key) if follow_up is not None else [], follow_up, cached)
 
     def on_cell_text(self, cell: Cell, text: str) -> None:
-        widget = self.cells.get(key_of(cell))
+        widget = self._widget_for(cell)
         if widget is not None:
             widget.append_text(text)
 
-    def on_cell_ended(self, cell: Cell, _run: Run) -> None:
+    def on_cell_ended(self, cell: Cell, run: Run) -> None:
         key = key_of(cell)
         widget = self.cells.get(key)
-        if widget is not None:
-            self.document.choose_answer((*key, 0), None)  # a new answer: show the current one
-            self._show(widget, self.states().get(key))
+        if widget is None:
+            return
+        if widget.sample == cell.sample:
+            self.document.choose_answer((*key, cell.sample), None)  # a new answer: show the current one
+        if widget.streaming and widget.sample != cell.sample:
+            return  # another sample ended while the shown one streams: its pager catches up at the end
+        by_sample = self.samples_of().get(key, {})
+        self._show(widget, by_sample.get(widget.sample), by_sample)
+        if widget.sample == cell.sample and offers_new_sample(run, run.params):
+            # the cache replayed a stored answer of a model that samples: offer a fresh draw
+            widget.new_sample_button.show()
 
     def on_busy_changed(self, busy: bool) -> None:
         for button in self._row_stops:

@@ -9,8 +9,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSignalBlocker
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
 
+from app.core.samples import MAX_SAMPLES
 from app.core.structure import label
 from app.ui.grid_layout import GridLayout
 
@@ -42,6 +52,14 @@ class GridControls(QWidget):
         self.columns.setToolTip("Hide or show single columns (right-click a column's header too)")
         self.menu = QMenu(self.columns)
         self.columns.setMenu(self.menu)
+        self.samples = QSpinBox()
+        self.samples.setObjectName("grid-samples")
+        self.samples.setRange(1, MAX_SAMPLES)
+        self.samples.setPrefix("Samples: ")
+        self.samples.setToolTip(
+            "How many answers Run draws per cell. A cell pages through them (sample 2 of 5) and says "
+            "how much they vary. Right-click a cell to sample just that one."
+        )
         self.hidden_note = QLabel()
         self.hidden_note.setObjectName("grid-hidden-note")
         self.hidden_note.setStyleSheet("color: palette(mid);")
@@ -50,15 +68,18 @@ class GridControls(QWidget):
         layout.addWidget(self.group_by)
         layout.addWidget(self.fit)
         layout.addWidget(self.columns)
+        layout.addWidget(self.samples)
         layout.addWidget(self.hidden_note)
         layout.addStretch(1)
         self.group_by.currentIndexChanged.connect(self._on_group_by)
         self.fit.toggled.connect(self._on_fit)
+        self.samples.valueChanged.connect(self._on_samples)
 
     def show_layout(self, prefs: GridLayout) -> None:
-        with QSignalBlocker(self.group_by), QSignalBlocker(self.fit):
+        with QSignalBlocker(self.group_by), QSignalBlocker(self.fit), QSignalBlocker(self.samples):
             self.group_by.setCurrentIndex(1 if prefs.group_by == "profile" else 0)
             self.fit.setChecked(prefs.fit)
+            self.samples.setValue(prefs.samples)
 
     def show_columns(self, grid: CompareGrid) -> None:
         """Rebuild the Columns menu: one tickable entry per column the ticks on the left allow."""
@@ -90,6 +111,11 @@ class GridControls(QWidget):
     def _on_group_by(self) -> None:
         prefs = self._prefs()
         prefs.group_by = "profile" if self.group_by.currentData() == "profile" else "model"
+        self.grid.set_layout(prefs)
+
+    def _on_samples(self, count: int) -> None:
+        prefs = self._prefs()
+        prefs.samples = count
         self.grid.set_layout(prefs)
 
     def _on_fit(self, on: bool) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.core.samples import MAX_SAMPLES
+
 GroupBy = Literal["model", "profile"]
 Column = tuple[str, str]
 """(profile id, model id)."""
@@ -24,6 +26,8 @@ class GridLayout:
     fit: bool = True
     """True: visible columns share the width (text wraps); False: fixed widths, scroll sideways."""
     hidden: set[Column] = field(default_factory=set)
+    samples: int = 1
+    """Samples per cell that Run asks for (the engine's `repeat`)."""
 
     def columns(self, profiles: list[str], models: list[str]) -> list[Column]:
         """The shown columns in order: the group's members side by side."""
@@ -49,6 +53,7 @@ class GridLayout:
             "group_by": self.group_by,
             "fit": self.fit,
             "hidden": sorted([p, m] for p, m in self.hidden),
+            "samples": self.samples,
         }
 
     @classmethod
@@ -62,7 +67,9 @@ class GridLayout:
             for item in data.get("hidden", [])
             if isinstance(item, list) and len(item) == 2 and all(isinstance(i, str) for i in item)
         } if isinstance(data.get("hidden"), list) else set()
-        return cls(group_by=group_by, fit=data.get("fit", True) is not False, hidden=hidden)
+        samples = data.get("samples", 1)
+        samples = samples if isinstance(samples, int) and 1 <= samples <= MAX_SAMPLES else 1
+        return cls(group_by=group_by, fit=data.get("fit", True) is not False, hidden=hidden, samples=samples)
 
 
 def column_width(room: int, count: int, *, fit: bool, fixed: int, minimum: int = MIN_FIT_WIDTH,

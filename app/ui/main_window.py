@@ -237,6 +237,9 @@ class MainWindow(QMainWindow):
         self.controller.sig_progress.connect(self._on_progress)
         self.controller.sig_error.connect(lambda text: self.bar.show_message(text, "error"))
         self.grid.sig_run_requested.connect(self.run_part)
+        self.grid.sig_samples_requested.connect(
+            lambda key, n: self.run_part([key[0]], [key[1]], [key[2]], False, n)
+        )
         self.grid.sig_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
 
     # -- title, layout -----------------------------------------------------------------------------
@@ -317,6 +320,7 @@ class MainWindow(QMainWindow):
         profiles: list[str] | None,
         models: list[str] | None,
         bypass_cache: bool,
+        repeat: int | None = None,
     ) -> None:
         """Run the shown grid, or the part of it named (a row, a cell)."""
         proto = self.document.proto
@@ -330,7 +334,9 @@ class MainWindow(QMainWindow):
             )
             return
         targets = [m for m in proto.models if m.id in set(models)]
-        plan = RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache)
+        samples = repeat or self.grid.layout_prefs.samples  # the grid's "Samples: N", or one cell's ask
+        plan = RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache,
+                       repeat=samples)
         self.starting += 1
 
         def start() -> None:
