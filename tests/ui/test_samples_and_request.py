@@ -32,7 +32,7 @@ def test_samples_from_the_toolbar_page_and_vary(
     window.run_part(["c1"], ["p1"], None, False)
     wait_idle(qtbot, window)
     cell = window.grid.cells[KEY]
-    qtbot.waitUntil(lambda: cell.pager.isVisible())
+    qtbot.waitUntil(cell.pager.isVisible)
     assert cell.pager.label.text() == "sample 1 of 3"
     assert cell.pager.label.toolTip().startswith("3 samples · first lines differ · ")
     first = cell.view.toPlainText()
