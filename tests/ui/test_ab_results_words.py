@@ -30,7 +30,7 @@ def test_results_skip_variants_without_answers_and_say_when_votes_are_few(
     panel = make_panel(document)
     labels = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
     assert labels and not any("Never run" in label for label in labels)
-    qtbot.waitUntil(lambda: panel.ranking_note.isVisible())
+    qtbot.waitUntil(panel.ranking_note.isVisible)
     assert "Too few votes" in panel.ranking_note.text()
     assert panel.matrix.isVisible()
     # beside the leaderboard, not under it
