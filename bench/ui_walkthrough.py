@@ -152,8 +152,9 @@ def main() -> int:
         window.grid.request_dialog.close()
         window.tabs.setCurrentIndex(1)
         ab = window.extra["Compare A/B"]
-        for _ in range(4):
-            ab.vote("a")
+        ab.reveal_ms = 0  # type: ignore[attr-defined]
+        for verdict in ("a", "a", "b", "a", "tie"):
+            ab.vote(verdict)  # type: ignore[attr-defined]
         shot(app, window, args.out, "07-compare-ab")
         window.tabs.setCurrentWidget(window.extra["Results"])
         results = window.extra["Results"]

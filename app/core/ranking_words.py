@@ -22,11 +22,24 @@ def overlapping_pairs(scores: Sequence[VariantScore]) -> list[tuple[VariantScore
     ]
 
 
+MIN_VOTES = 5
+"""Below this many votes a variant's interval is not worth drawing conclusions from (a bootstrap of
+one vote even gives a zero-width interval, which looks precise and is not)."""
+
+
 def ranking_words(scores: Sequence[VariantScore]) -> str:
     """"" when the order is clear; else which neighbours can't be told apart yet, and what to do."""
     ranked = [s for s in scores if s.bt_score is not None]
     if len(ranked) < 2:
         return ""
+    few = [s for s in ranked if s.votes < MIN_VOTES]
+    if few:
+        least = min(s.votes for s in few)
+        return (
+            f"Too few votes to rank yet: {len(few)} of {len(ranked)} ranked variants have fewer than "
+            f"{MIN_VOTES} votes (the fewest: {least}), so this order can flip with the next few votes. "
+            "Keep voting in Compare A/B."
+        )
     pairs = overlapping_pairs(scores)
     if not pairs:
         return ""

@@ -40,6 +40,8 @@ from app.ui.ui_state import UiState
 ROW_HEADER_WIDTH = 160
 FIT_MAX_WIDTH = 900
 """Fit to width stops widening a column here: longer lines get hard to read."""
+GROUP_GAP = 10
+"""Extra space between groups of columns (one profile's, or one model's)."""
 LAYOUT_SECTION = "grid_layouts"
 """Where `UiState` keeps each file's grid layout."""
 
@@ -107,6 +109,8 @@ class CompareGrid(QWidget):
         self._row_boxes: list[QWidget] = []
         self._row_labels: list[QLabel] = []
         self._row_stops: list[QToolButton] = []
+        self._gaps = 0
+        self._grid_col: list[int] = []
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
@@ -230,6 +234,7 @@ class CompareGrid(QWidget):
         self._row_boxes = []
         self._row_labels = []
         self._row_stops = []
+        self._gaps = 0
         if not problem:
             self._build(proto, columns, rows)
         self.scroll_area.setWidget(self.canvas)  # deletes the previous canvas and its cells
@@ -255,14 +260,21 @@ class CompareGrid(QWidget):
     def _build(self, proto: Prototype, columns: list[tuple[str, str]], rows: list[str]) -> None:
         if not columns:
             return
-        for group_id, first, span in self.layout_prefs.groups(columns):
+        groups = self.layout_prefs.groups(columns)
+        # a narrow empty grid column between groups, so where one profile (or model) ends shows
+        self._grid_col = [index + sum(1 for _g, first, _s in groups[1:] if first <= index)
+                          for index in range(len(columns))]
+        for _group_id, first, _span in groups[1:]:
+            self._grid.setColumnMinimumWidth(self._grid_col[first] - 1, GROUP_GAP)
+        self._gaps = len(groups) - 1
+        for group_id, first, span in groups:
             group = QLabel()
             group.setObjectName("column-group")
             group.setProperty("group", group_id)
             group.setTextFormat(Qt.TextFormat.RichText)
             group.setStyleSheet("border-bottom: 2px solid palette(mid); padding: 2px 0;")
             self._group_labels.append(group)
-            self._grid.addWidget(group, 0, first, 1, span)
+            self._grid.addWidget(group, 0, self._grid_col[first], 1, span)
         for col, (profile_id, model_id) in enumerate(columns):
             header = QLabel()
             header.setObjectName("column-header")
@@ -274,7 +286,7 @@ class CompareGrid(QWidget):
                 lambda pos, h=header, c=(profile_id, model_id): self._header_menu(h, c, pos)
             )
             self._headers.append(header)
-            self._grid.addWidget(header, 1, col)
+            self._grid.addWidget(header, 1, self._grid_col[col])
         for index, case_id in enumerate(rows):
             grid_row = 2 + index * 2
             self._row_boxes.append(self._row_header(case_id))
@@ -296,9 +308,9 @@ class CompareGrid(QWidget):
                 cell.sig_request.connect(lambda k=key: self.show_request(k))
                 self.cells[key] = cell
                 row_cells.append(cell)
-                self._grid.addWidget(cell, grid_row, col)
+                self._grid.addWidget(cell, grid_row, self._grid_col[col])
             self._order.append(row_cells)
-            self._grid.addWidget(_ContinueBox(self, case_id), grid_row + 1, 0, 1, len(columns))
+            self._grid.addWidget(_ContinueBox(self, case_id), grid_row + 1, 0, 1, self._grid_col[-1] + 1)
         self.refresh_labels()
         self._fit_columns()
 
@@ -347,8 +359,9 @@ class CompareGrid(QWidget):
             return
         spacing = self._grid.horizontalSpacing()
         margins = self._grid.contentsMargins()
+        gaps = self._gaps
         room = (self.scroll_area.viewport().width() - margins.left() - margins.right()
-                - spacing * (len(self._columns) - 1) - 2)
+                - spacing * (len(self._columns) - 1 + 2 * gaps) - gaps * GROUP_GAP - 2)
         width = column_width(
             room, len(self._columns), fit=self.layout_prefs.fit, fixed=CELL_WIDTH, maximum=FIT_MAX_WIDTH
         )

@@ -48,6 +48,7 @@ class ReasonsTable(QWidget):
         self.table.setColumnWidth(0, 160)
         self.table.setColumnWidth(1, 200)
         self.table.setColumnWidth(2, 200)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the run's order until a header is clicked
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel("<b>Why checks failed</b>"))

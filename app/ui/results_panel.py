@@ -268,8 +268,13 @@ class ResultsPanel(QWidget):
         self.matrix.clear()
         self.matrix.setRowCount(len(variants))
         self.matrix.setColumnCount(len(variants))
-        self.matrix.setHorizontalHeaderLabels([_short(labels[v]) for v in variants])
-        self.matrix.setVerticalHeaderLabels([labels[v] for v in variants])
+        # numbered like the rows: full names don't fit beside the leaderboard, numbers always do
+        self.matrix.setHorizontalHeaderLabels([str(n) for n in range(1, len(variants) + 1)])
+        self.matrix.setVerticalHeaderLabels([f"{n}. {labels[v]}" for n, v in enumerate(variants, start=1)])
+        for column, variant in enumerate(variants):
+            header = self.matrix.horizontalHeaderItem(column)
+            if header is not None:
+                header.setToolTip(plain_tip(labels[variant]))
         lookup: dict[tuple[Variant, Variant], PairRecord] = {}
         for pair in self.pairs:
             lookup[(pair.a, pair.b)] = pair
@@ -340,10 +345,6 @@ def _fit_height(table: QTableWidget) -> None:
 
 def _pct(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.0%}"
-
-
-def _short(label: str, limit: int = 22) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def _rate_colour(rate: float, base: QColor) -> QColor:
