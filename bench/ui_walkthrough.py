@@ -144,6 +144,12 @@ def main() -> int:
         window.splitter.setSizes([0, 0, 1500])  # the grid alone: 12 columns at 1500 px
         shot(app, window, args.out, "04-grid-full-width")
         window.splitter.setSizes([230, 330, 940])
+        sampled = window.grid.cells[("food", "kitten", "chatty")]
+        sampled.sig_samples.emit(3)
+        wait(app, idle)
+        window.grid.scroll_area.ensureWidgetVisible(sampled)
+        print("pager:", sampled.pager.label.text(), "|", sampled.pager.label.toolTip())
+        shot(app, window, args.out, "04b-three-samples")
         window.act_keys.trigger()
         shot(app, window.keys_dialog, args.out, "05-keys-help")
         window.keys_dialog.close()
