@@ -178,6 +178,12 @@ class MainWindow(QMainWindow):
             "Settings…", self.open_settings, "Ctrl+,", "settings", "Providers, keys and prices"
         )
         self.act_keys = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
+        self.act_grid_only = self._action(
+            "Grid only", self.toggle_grid_only, "Ctrl+Shift+G", "",
+            "Hide the lists and the editor so every column gets the width; again to bring them back",
+        )
+        self.act_grid_only.setCheckable(True)
+        self._sizes_before_grid_only: list[int] | None = None
 
         menu = self.menuBar().addMenu("&File")
         for action in (self.act_new, self.act_open):
@@ -201,6 +207,8 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # text boxes handle the keys
             action.triggered.connect(lambda _checked=False, m=method: self._edit_focused(m))
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.act_grid_only)
         run_menu = self.menuBar().addMenu("&Run")
         for action in (self.act_run, self.act_rerun, self.act_stop):
             run_menu.addAction(action)
@@ -397,6 +405,17 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.services, self.document.proto, self)
         dialog.rater.sig_rater_changed.connect(self.document.set_rater)
         dialog.exec()
+
+    def toggle_grid_only(self) -> None:
+        """The grid (and the other tabs) alone across the window: 4 profiles x 3 models need the room."""
+        if self._sizes_before_grid_only is None:
+            self._sizes_before_grid_only = self.splitter.sizes()
+            self.splitter.setSizes([0, 0, sum(self._sizes_before_grid_only)])
+            self.act_grid_only.setChecked(True)
+        else:
+            self.splitter.setSizes(self._sizes_before_grid_only)
+            self._sizes_before_grid_only = None
+            self.act_grid_only.setChecked(False)
 
     def show_shortcuts(self) -> None:
         from app.ui.keys_help import KeysDialog

@@ -40,7 +40,8 @@ def _big_file(path: Path) -> None:
     proto.profiles += [first.model_copy(update={"id": f"p{n}", "name": f"Profile {n}"}) for n in (3, 4)]
     base = proto.model("fake")
     proto.models = [base] + [
-        ModelTarget(id=f"fake{n}", provider="vllm", model="fake-model", name=f"Fake {n}", base_url=base.base_url)
+        ModelTarget(id=f"fake{n}", provider="vllm", model="fake-model", name=f"Fake {n}",
+                    base_url=base.base_url)
         for n in (2, 3)
     ]
     save_prototype(proto, path)
@@ -116,3 +117,20 @@ def test_case_column_stays_while_answers_scroll(qtbot, make_window, proto_file: 
     grid.scroll_area.verticalScrollBar().setValue(grid.scroll_area.verticalScrollBar().maximum())
     top = lambda w: w.mapTo(window, w.rect().topLeft()).y()  # noqa: E731
     qtbot.waitUntil(lambda: top(box) == top(row_cell))
+
+
+def test_grid_only_gives_the_columns_the_width_and_gives_it_back(
+    qtbot, make_window, proto_file: Path
+) -> None:
+    _big_file(proto_file)
+    window = _open(make_window, proto_file)
+    window.resize(1500, 900)
+    qtbot.waitUntil(lambda: window.navigator.width() > 0)
+    before = window.splitter.sizes()
+    visible = lambda: sum(1 for c in window.grid._order[0] if not c.visibleRegion().isEmpty())  # noqa: E731
+    shown_before = visible()
+    window.act_grid_only.trigger()
+    qtbot.waitUntil(lambda: window.splitter.sizes()[:2] == [0, 0])
+    qtbot.waitUntil(lambda: visible() > shown_before)
+    window.act_grid_only.trigger()
+    qtbot.waitUntil(lambda: window.splitter.sizes() == before)
