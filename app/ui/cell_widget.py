@@ -145,7 +145,8 @@ class CellWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
-        self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags · F1: keys")
+        self.setToolTip("Arrows move · + / - thumbs · n note · t tags · F1 every key\n"
+                        "Right-click: N samples of this cell, the exact request")
         self.setStyleSheet(FOCUS_STYLE)
 
         self.status = ElidedLabel("")
