@@ -139,6 +139,10 @@ class ModelTarget(Strict):
         description="The env var another tool reads this target's key from (promptfoo's `apiKeyEnvar`); "
         "kept for exports. Protostudio itself reads keys from the keychain or the provider's env var.",
     )
+    timeout_s: float | None = Field(
+        None, gt=0, le=3600,
+        description="Seconds to wait for this model's answer before giving up; unset: the app's default.",
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -83,7 +83,7 @@ class StreamingHub(Protocol):
 
     def stream(
         self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True,
-        max_retries: int | None = None,
+        max_retries: int | None = None, sample: int = 0,
     ) -> Any: ...
 
 
@@ -411,12 +411,14 @@ class Engine:
                 limits = {job.tkey: self._limit(job.planned.target) for job in healthy}
                 pkeys = {job.tkey: job.pkey for job in healthy}
                 want = {k: min(n, limits[k].limit, self._ceiling(pkeys[k])) for k, n in counts.items()}
-                need = min(self._concurrency, sum(want.values()))
-                if self._concurrency - self._running < need:
-                    break  # strict order: nothing later may take the slots this group waits for
                 per_provider = Counter[str]()
                 for k, n in want.items():
                     per_provider[pkeys[k]] += n
+                for p, n in per_provider.items():  # several targets on one endpoint: its cap is the most
+                    per_provider[p] = min(n, self._ceiling(p))  # that can ever start together
+                need = min(self._concurrency, sum(per_provider.values()))
+                if self._concurrency - self._running < need:
+                    break  # strict order: nothing later may take the slots this group waits for
                 if any(k in blocked or limits[k].free < n for k, n in want.items()) or any(
                         self._provider_free(p) < n for p, n in per_provider.items()):
                     blocked.update(counts)
@@ -493,7 +495,7 @@ class Engine:
         announced = False
         try:
             stream = self._hub.stream(planned.target, list(planned.messages), use_cache=planned.use_cache,
-                                      max_retries=0)
+                                      max_retries=0, sample=planned.cell.sample)
             async with aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Started):

@@ -67,6 +67,7 @@ class EvalHub(Protocol):
         *,
         use_cache: bool = True,
         max_retries: int | None = None,
+        sample: int = 0,
     ) -> Any: ...
 
     async def complete(
@@ -99,6 +100,8 @@ class EvalProgress:
     stage: Literal["run", "grade"]
     done: int
     total: int
+    passed: int = 0
+    """While grading: how many of the `done` cells passed so far (a running pass rate)."""
 
 
 ProgressSink = Callable[[EvalProgress], None]
@@ -262,14 +265,15 @@ class EvalRunner:
         runs: Sequence[Run] = (),
     ) -> list[EvalResult]:
         cells = sorted(outputs, key=lambda c: (_order(proto, c), c.baseline))
-        done = 0
+        done = passed = 0
         report(EvalProgress("grade", 0, len(cells)))
 
         async def one(cell: _Cell) -> EvalResult:
-            nonlocal done
+            nonlocal done, passed
             result = await self._grade_cell(proto, cell, outputs[cell], graders, runs)
             done += 1
-            report(EvalProgress("grade", done, len(cells)))
+            passed += result.passed
+            report(EvalProgress("grade", done, len(cells), passed))
             return result
 
         return list(await asyncio.gather(*(one(c) for c in cells)))

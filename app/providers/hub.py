@@ -308,7 +308,7 @@ class ProviderHub:
     # -- streaming ---------------------------------------------------------------------------------
 
     async def stream(self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True,
-                     max_retries: int | None = None) -> AsyncGenerator[StreamEvent, None]:
+                     max_retries: int | None = None, sample: int = 0) -> AsyncGenerator[StreamEvent, None]:
         """Started, TextDelta..., UsageReport?, then exactly one Finished or StreamFailed.
 
         TTFT and latency count from sending the attempt that answered (not retry waits). A cache hit
@@ -324,6 +324,8 @@ class ProviderHub:
             yield StreamFailed(exc.kind, exc.message)
             return
         key = cache_key(ident, target.model, params, wire)
+        if sample:  # each sample of a cell has its own cache slot: samples differ, re-runs replay them
+            key = hashlib.sha256(f"{key}#sample={sample}".encode()).hexdigest()
         hit = await asyncio.to_thread(self.cache.get, key) if use_cache else None
         if hit is not None:
             yield Started(cached=True)
@@ -357,6 +359,8 @@ class ProviderHub:
                     api_key: str, lease: LocalLease | None) -> AsyncGenerator[StreamEvent, None]:
         client = self._client(base_url, api_key, local=endpoint.is_local)
         kwargs: dict[str, Any] = {"model": target.model, "messages": wire, "stream": True, **params}
+        if target.timeout_s is not None:  # this model's own read timeout (e.g. a slow reasoning model)
+            kwargs["timeout"] = openai.Timeout(target.timeout_s, connect=min(target.timeout_s, 10.0))
         if base_url not in self._no_stream_options:
             kwargs["stream_options"] = {"include_usage": True}
         retries = self.max_retries if max_retries is None else max_retries

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from time import monotonic
+
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -18,15 +21,25 @@ from PySide6.QtWidgets import (
 from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
+from app.core.run_words import asks_for_longer_timeout, failure_words
+from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
 from app.ui.resources import icon
+from app.ui.sample_pager import SamplePager
 
 CELL_WIDTH = 300
 """The narrowest a column gets; the grid widens columns to fill the space it has."""
 MAX_CELL_WIDTH = 560
 CELL_HEIGHT = 300
+FOCUS_COLOR = "#1a73e8"
+FOCUS_STYLE = (
+    "QFrame#cell { border: 2px solid palette(midlight); border-radius: 4px; }"
+    f"QFrame#cell:focus {{ border: 2px solid {FOCUS_COLOR}; }}"
+)
+"""The cell the keys act on wears a strong blue frame; the others a quiet one of the same width
+(so focusing never shifts the text)."""
 EMPTY_TEXT = "Not run yet: Ctrl+Enter, or ▶ above."
 """One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
 
@@ -105,6 +118,14 @@ class CellWidget(QFrame):
     sig_stop = Signal()
     sig_rate = Signal(str, object)
     """(run id, Rating): the person changed the rating."""
+    sig_sample = Signal(int)
+    """-1 / +1: show the previous / next sample of this cell ("sample 2 of 5")."""
+    sig_samples = Signal(int)
+    """Run this many samples of this cell."""
+    sig_request = Signal()
+    """Show the exact request behind the shown answer."""
+    sig_timeout = Signal()
+    """The person wants to give this cell's model more time."""
     sig_pick = Signal(int)
     """-1 / +1: show the cell's previous / next answer ("2 of 3")."""
 
@@ -124,9 +145,9 @@ class CellWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
-        self.setToolTip(
-            f"Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags · {KEYS_HELP}"
-        )
+        self.setToolTip(f"Arrows move · + / - thumbs · n note · t tags · {KEYS_HELP} · F1 every key\n"
+                        "Right-click: N samples of this cell, the exact request")
+        self.setStyleSheet(FOCUS_STYLE)
 
         self.status = ElidedLabel("")
         self.status.setObjectName("cell-status")
@@ -144,8 +165,13 @@ class CellWidget(QFrame):
         self.stop_button.hide()
         self.older = self._arrow(Qt.ArrowType.LeftArrow, "Show the previous answer of this cell", -1)
         self.newer = self._arrow(Qt.ArrowType.RightArrow, "Show the next answer of this cell", 1)
+        self.sample = 0
+        """Which sample of the cell is shown (the grid pages through them)."""
+        self.pager = SamplePager(self)
+        self.pager.sig_step.connect(self.sig_sample.emit)
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.pager)
         head.addWidget(self.older)
         head.addWidget(self.newer)
         head.addWidget(self.status, 1)
@@ -162,6 +188,24 @@ class CellWidget(QFrame):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b3261e;")
         self.error.hide()
+        self.timeout_button = QToolButton(self)
+        self.timeout_button.setObjectName("cell-timeout")
+        self.timeout_button.setText("Raise this model's timeout…")
+        self.timeout_button.setToolTip("Give this model longer to answer, then run the cell again")
+        self.timeout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.timeout_button.clicked.connect(self.sig_timeout.emit)
+        self.timeout_button.hide()
+        self.new_sample_button = QToolButton(self)
+        self.new_sample_button.setObjectName("cell-new-sample")
+        self.new_sample_button.setText("From the cache: draw a new sample")
+        self.new_sample_button.setToolTip(
+            "This model samples (temperature above 0), so another run would answer differently. "
+            "Ask it again, keeping this answer as one of the cell's answers."
+        )
+        self.new_sample_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.new_sample_button.clicked.connect(lambda: self.sig_run.emit(True))
+        self.new_sample_button.hide()
+        self._waiting: tuple[str, float] | None = None
 
         self.up = self._tool("thumb-up", "Good answer (+). Click again to clear.", lambda: self._thumb("up"))
         self.down = self._tool(
@@ -207,6 +251,8 @@ class CellWidget(QFrame):
         layout.addLayout(head)
         layout.addWidget(self.body, 1)
         layout.addWidget(self.error)
+        layout.addWidget(self.timeout_button)
+        layout.addWidget(self.new_sample_button)
         layout.addWidget(self.rating_bar)
         self._set_rating_enabled(False)
 
@@ -250,12 +296,16 @@ class CellWidget(QFrame):
             button.setVisible(several)
         self.older.setEnabled(several and position > 1)
         self.newer.setEnabled(several and position < count)
+        self._wait(None)
         self.body.show_thread(thread)
         if not thread:
             self.view.clear()
             self.status.setText("")
             self.error.hide()
+            self.timeout_button.hide()
+            self.new_sample_button.hide()
         else:
+            self.view.setPlaceholderText("")  # a failed cell's error shows below, not "Not run yet"
             self.view.show_markdown(thread_markdown(list(thread), self.rater))
             status = status_line(thread[-1], self.model_label)
             if len(thread) > 1:  # the rating bar rates this newest reply
@@ -278,16 +328,25 @@ class CellWidget(QFrame):
         self.body.set_context(context)
 
     def _show_error(self, run: Run) -> None:
+        self.timeout_button.setVisible(asks_for_longer_timeout(run))
+        self.new_sample_button.setVisible(offers_new_sample(run, run.params))
         if run.status == "ok":
             self.error.hide()
             return
-        words = {"cancelled": "Stopped.", "cut": "The answer was cut off."}.get(
-            run.status, "This cell failed."
-        )
-        detail = run.error or ""
-        kept = " The partial answer above is kept." if run.output else ""
-        self.error.setText(f"{words} {detail}{kept}".strip())
+        self.error.setText(failure_words(run))
         self.error.show()
+
+    def _wait(self, words: str | None) -> None:
+        """Count the seconds a queued or silent cell has been waiting (None: not waiting)."""
+        self._waiting = None if words is None else (words, monotonic())
+        self.tick()
+
+    def tick(self) -> None:
+        """Refresh the waiting time (the grid calls this once a second while a run is on)."""
+        if self._waiting is None:
+            return
+        words, since = self._waiting
+        self.status.setText(f"{self.model_label} · {words} {monotonic() - since:.0f} s")
 
     def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None,
                     source: str | None = None) -> None:
@@ -301,7 +360,7 @@ class CellWidget(QFrame):
         else:
             self.view.clear()
         self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
-        self.status.setText(f"{self.model_label} · queued")
+        self._wait("queued")
 
     def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool,
                      source: str | None = None) -> None:
@@ -316,9 +375,16 @@ class CellWidget(QFrame):
             prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up, source)
         self.view.begin_stream(prefix)
         self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
+        self.timeout_button.hide()
+        self.new_sample_button.hide()
+        if not cached:
+            self._wait("waiting for the first words")
         self._set_rating_enabled(False)
 
     def append_text(self, text: str) -> None:
+        if self._waiting is not None:
+            self._wait(None)
+            self.status.setText(f"{self.model_label} · streaming…")
         self.view.append_stream(text)
 
     def _show_running(self, running: bool) -> None:
@@ -379,30 +445,73 @@ class CellWidget(QFrame):
     # -- keyboard ----------------------------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        moves = {
-            Qt.Key.Key_Left: (-1, 0),
-            Qt.Key.Key_Right: (1, 0),
-            Qt.Key.Key_Up: (0, -1),
-            Qt.Key.Key_Down: (0, 1),
-        }
-        if key in moves:
-            self.sig_move.emit(*moves[key])
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self._thumb("up")
-        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
-            self._thumb("down")
-        elif key == Qt.Key.Key_N and self.note.isEnabled():
+        action = CELL_KEY_ACTIONS.get(Qt.Key(event.key()))
+        if action is None or (Qt.Key.Key_A <= event.key() <= Qt.Key.Key_Z and _with_command_modifier(event)):
+            super().keyPressEvent(event)
+            return
+        name, args = action
+        getattr(self, name)(*args)
+
+    def key_move(self, dx: int, dy: int) -> None:
+        self.sig_move.emit(dx, dy)
+
+    def key_note(self) -> None:
+        if self.note.isEnabled():
             self.note.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.note.selectAll()
-        elif key == Qt.Key.Key_T and self.tags.isEnabled():
+
+    def key_tags(self) -> None:
+        if self.tags.isEnabled():
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        elif key == Qt.Key.Key_R and not _with_command_modifier(event):
-            self.body.toggle_raw()
-        elif key == Qt.Key.Key_S and not _with_command_modifier(event):
-            self.body.speak()
-        else:
-            super().keyPressEvent(event)
+
+    def key_raw(self) -> None:
+        self.body.toggle_raw()
+
+    def key_speak(self) -> None:
+        self.body.speak()
+
+    def key_page(self, step: int) -> None:
+        if self.pager.isVisible():
+            self.sig_sample.emit(step)
+        elif self.older.isVisible():
+            self.sig_pick.emit(step)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = QMenu(self)
+        request = menu.addAction("Show the exact request…")
+        request.setEnabled(self.run is not None)
+        request.triggered.connect(self.sig_request.emit)
+        menu.addSeparator()
+        for count in (3, 5, MAX_SAMPLES):
+            action = menu.addAction(f"Run {count} samples of this cell")
+            action.triggered.connect(lambda _checked=False, n=count: self.sig_samples.emit(n))
+        menu.popup(event.globalPos())
+
+
+CELL_KEYS: tuple[tuple[str, str, tuple[Qt.Key, ...], str, tuple[object, ...]], ...] = (
+    ("←  →  ↑  ↓", "Move between cells", (Qt.Key.Key_Left,), "key_move", (-1, 0)),
+    ("", "", (Qt.Key.Key_Right,), "key_move", (1, 0)),
+    ("", "", (Qt.Key.Key_Up,), "key_move", (0, -1)),
+    ("", "", (Qt.Key.Key_Down,), "key_move", (0, 1)),
+    ("+", "Thumbs up on the focused cell (again to clear)", (Qt.Key.Key_Plus, Qt.Key.Key_Equal),
+     "_thumb", ("up",)),
+    ("-", "Thumbs down on the focused cell (again to clear)", (Qt.Key.Key_Minus, Qt.Key.Key_Underscore),
+     "_thumb", ("down",)),
+    ("n", "Write a note on the focused cell (Enter keeps it)", (Qt.Key.Key_N,), "key_note", ()),
+    ("t", "Write tags on the focused cell (Enter keeps them)", (Qt.Key.Key_T,), "key_tags", ()),
+    ("r", "Switch the focused cell between its form-factor preview and the text", (Qt.Key.Key_R,),
+     "key_raw", ()),
+    ("s", "Speak / stop the focused cell's voice preview", (Qt.Key.Key_S,), "key_speak", ()),
+    ("[  ]", "Previous / next sample (or answer) of the focused cell", (Qt.Key.Key_BracketLeft,),
+     "key_page", (-1,)),
+    ("", "", (Qt.Key.Key_BracketRight,), "key_page", (1,)),
+)
+"""(keys as shown in F1, what they do, Qt keys, CellWidget method, its arguments): the one definition
+the focused cell's key handling and the F1 list both read. Rows with no text continue the one above."""
+
+CELL_KEY_ACTIONS: dict[Qt.Key, tuple[str, tuple[object, ...]]] = {
+    key: (method, args) for _shown, _what, keys, method, args in CELL_KEYS for key in keys
+}
 
 
 def _show_start(edit: QLineEdit, text: str) -> None:

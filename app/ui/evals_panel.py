@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QElapsedTimer, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidgetItem,
@@ -33,13 +34,13 @@ from app.core.seeding import DEFAULT_TARGET, apply, propose, team_support
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
 from app.ui.document_model import Document
 from app.ui.evals_proposals import ProposalsDialog
+from app.ui.evals_reasons import ReasonsTable
 from app.ui.evals_results import (
     FAIL_COLOR,
     AssertionTable,
     HintTable,
     PassMatrix,
     PassRateChart,
-    failures_text,
     latest_summary,
 )
 from app.ui.jobs import GuiRelay, Job, deliver
@@ -291,9 +292,16 @@ class EvalsPanel(QWidget):
         self.matrix = PassMatrix()
         self.assertion_table = AssertionTable()
         self.chart = PassRateChart()
-        self.failures = plain_label()  # quotes model output
-        self.failures.setWordWrap(True)
-        self.failures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reasons = ReasonsTable()
+        self.progress = QProgressBar()
+        self.progress.setObjectName("evals-progress")
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.elapsed = QElapsedTimer()
+        self._progress_words = ""
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._show_progress_words)
         results = QTabWidget()
         results.addTab(self.matrix, "Matrix")
         results.addTab(self.assertion_table, "Assertions && discrimination")
@@ -303,6 +311,7 @@ class EvalsPanel(QWidget):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(bar)
+        lower_layout.addWidget(self.progress)
         lower_layout.addWidget(self.status)
         from app.ui.batch_status import BatchStatus
 
@@ -315,10 +324,17 @@ class EvalsPanel(QWidget):
         self.team_flags.hide()
         lower_layout.addWidget(self.team_flags)
         lower_layout.addWidget(results, 1)
-        lower_layout.addWidget(self.failures)
+        # checks | matrix | reasons share the height; every part scrolls inside its own space,
+        # so a long list of reasons never grows the window past the screen
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.editor)
-        splitter.addWidget(lower)
+        splitter.setObjectName("evals-splitter")
+        splitter.setChildrenCollapsible(False)
+        for widget in (self.editor, lower, self.reasons):
+            widget.setMinimumHeight(60)
+            splitter.addWidget(widget)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([200, 380, 200])
+        self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -354,7 +370,7 @@ class EvalsPanel(QWidget):
         self.matrix.show_run(proto, run)
         self.assertion_table.show_summary(summary)
         self.chart.show_runs(proto.evals)
-        self.failures.setText(failures_text(summary))
+        self.reasons.show_run(proto, run)
         if summary is not None and self._runner is None:
             text = f"Latest: {summary.pass_rate * 100:.0f}% passed"
             if summary.baseline_pass_rate is not None:
@@ -460,8 +476,24 @@ class EvalsPanel(QWidget):
     def on_progress(self, progress: EvalProgress) -> None:
         if self._runner is None:
             return
+        if not self.progress.isVisible():
+            self.elapsed.start()
+            self._ticker.start()
+            self.progress.show()
         label = "Running cells" if progress.stage == "run" else "Grading"
-        self.status.setText(f"{label} {progress.done}/{progress.total}")
+        self.progress.setMaximum(max(progress.total, 1))
+        self.progress.setValue(progress.done)
+        self.progress.setFormat(f"{label} %v of %m")
+        words = f"{label} {progress.done}/{progress.total}"
+        if progress.stage == "grade" and progress.done:
+            words += f" · {progress.passed / progress.done * 100:.0f}% passed so far"
+        self._progress_words = words
+        self._show_progress_words()
+
+    def _show_progress_words(self) -> None:
+        if self._runner is not None and self._progress_words:
+            seconds = self.elapsed.elapsed() // 1000 if self.elapsed.isValid() else 0
+            self.status.setText(f"{self._progress_words} · {seconds} s")
 
     def _finished(self, outcome: EvalOutcome) -> None:
         self._done()
@@ -483,6 +515,9 @@ class EvalsPanel(QWidget):
         self.sig_failed.emit(message)
 
     def _done(self) -> None:
+        self._ticker.stop()
+        self.progress.hide()
+        self._progress_words = ""
         self._runner = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

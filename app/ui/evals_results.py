@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from app.core.evals.reasons import case_name, variant_name
 from app.core.evals.report import percent
 from app.core.evals.summary import EvalSummary, summarize
 from app.core.prototype import EvalResult, EvalRun, Prototype
@@ -97,8 +98,8 @@ class PassMatrix(HintTable):
                 shown.append((profile, model, True))
         self.setRowCount(len(cases))
         self.setColumnCount(len(shown))
-        self.setVerticalHeaderLabels(cases)
-        self.setHorizontalHeaderLabels([f"baseline × {m}" if b else f"{p} × {m}" for p, m, b in shown])
+        self.setVerticalHeaderLabels([case_name(proto, c) for c in cases])  # the designer's names
+        self.setHorizontalHeaderLabels([variant_name(proto, p, m, baseline=b) for p, m, b in shown])
         index = {(r.case, r.profile, r.model, r.baseline): r for r in run.results}
         for row, case in enumerate(cases):
             for col, (profile, model, baseline) in enumerate(shown):
@@ -159,12 +160,6 @@ class AssertionTable(HintTable):
                 "An assertion the baseline passes too does not measure what the profile adds."
             )
             self.setItem(row, 3, _item(text, tip, color))
-
-
-def failures_text(summary: EvalSummary | None) -> str:
-    if summary is None or not summary.failures:
-        return ""
-    return "\n".join(f"{f.case} · {f.profile} × {f.model}: " + "; ".join(f.reasons) for f in summary.failures)
 
 
 class PassRateChart(QWidget):

@@ -169,8 +169,8 @@ class LeaderboardChart(QWidget):
         painter.drawLine(QPointF(x, plot.top()), QPointF(x, axis_y))
         painter.setPen(faint)
         painter.drawText(
-            QRectF(plot.left(), axis_y + 20, plot.width(), 18), Qt.AlignmentFlag.AlignHCenter,
-            "Bradley-Terry score (Elo scale, 1000 = average) · whiskers: 95% confidence interval",
+            QRectF(0, axis_y + 20, self.width(), 18), Qt.AlignmentFlag.AlignHCenter,
+            "Bradley-Terry score (1000 = average) · whiskers: 95% interval",
         )
 
     # -- tooltips ------------------------------------------------------------------------------------

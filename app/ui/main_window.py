@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.core.costs import format_cost
 from app.core.prototype import Prototype
+from app.core.run_words import progress_words
 from app.engine.events import Progress
 from app.engine.plan import RunPlan
 from app.ui.compare_grid import CompareGrid
@@ -43,18 +43,6 @@ from app.ui.team_panel import TeamPanel
 from app.ui.ui_state import UiState
 
 EXAMPLE_NOTE = "Example — Save will ask where to keep your copy"
-SHORTCUTS_HELP = """<h3>Keyboard</h3><table cellpadding=3>
-<tr><td><b>Ctrl+Enter</b></td><td>Run the grid (cached answers are reused)</td></tr>
-<tr><td><b>Ctrl+Shift+Enter</b></td><td>Re-run, bypassing the cache</td></tr>
-<tr><td><b>Esc</b></td><td>Stop every running cell</td></tr>
-<tr><td><b>Arrows</b></td><td>Move between cells</td></tr>
-<tr><td><b>+</b> / <b>-</b></td><td>Thumbs up / down on the focused cell (again to clear)</td></tr>
-<tr><td><b>n</b> / <b>t</b></td><td>Write a note / tags on the focused cell (Enter to keep)</td></tr>
-<tr><td><b>r</b></td><td>Switch the focused cell between its form-factor preview and the text</td></tr>
-<tr><td><b>s</b></td><td>Speak / stop the focused voice preview</td></tr>
-<tr><td><b>Ctrl+S</b></td><td>Save; ratings are also autosaved for crash recovery</td></tr>
-<tr><td><b>Ctrl+G</b></td><td>Generate cases from the behavior spec (you review each one)</td></tr>
-</table>"""
 
 STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags · r preview/text"
 
@@ -78,13 +66,14 @@ class MainWindow(QMainWindow):
         self.controller = RunController(self.document, self.services, self)
         self.ask_host: Asker = dialog_asker(self)
         self.starting = 0
+        self._last_progress: Progress | None = None
         """Runs waiting for their key look-ups (host confirmation) before they start."""
         self.bar = MessageBar()
         self.file_ops = FileOps(self, self.document, self.state, self.bar)
 
         self.navigator = Navigator(self.document, self.selection)
         self.editor = EditorPanel(self.document, self.services)
-        self.grid = CompareGrid(self.document, self.selection, self.controller)
+        self.grid = CompareGrid(self.document, self.selection, self.controller, state=self.state)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.grid, "Grid")
@@ -193,6 +182,12 @@ class MainWindow(QMainWindow):
             "Generate cases…", self.open_generate, "Ctrl+G", "",
             "A model proposes cases from the behavior spec; you review each one",
         )
+        self.act_grid_only = self._action(
+            "Grid only", self.toggle_grid_only, "Ctrl+Shift+G", "",
+            "Hide the lists and the editor so every column gets the width; again to bring them back",
+        )
+        self.act_grid_only.setCheckable(True)
+        self._sizes_before_grid_only: list[int] | None = None
 
         menu = self.menuBar().addMenu("&File")
         for action in (self.act_new, self.act_open):
@@ -216,6 +211,8 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # text boxes handle the keys
             action.triggered.connect(lambda _checked=False, m=method: self._edit_focused(m))
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.act_grid_only)
         run_menu = self.menuBar().addMenu("&Run")
         for action in (self.act_run, self.act_rerun, self.act_stop):
             run_menu.addAction(action)
@@ -254,6 +251,9 @@ class MainWindow(QMainWindow):
         self.controller.sig_progress.connect(self._on_progress)
         self.controller.sig_error.connect(lambda text: self.bar.show_message(text, "error"))
         self.grid.sig_run_requested.connect(self.run_part)
+        self.grid.sig_samples_requested.connect(
+            lambda key, n: self.run_part([key[0]], [key[1]], [key[2]], False, n)
+        )
         self.grid.sig_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
 
     # -- title, layout -----------------------------------------------------------------------------
@@ -273,6 +273,9 @@ class MainWindow(QMainWindow):
                 self.restoreGeometry(QByteArray(base64.b64decode(geometry)))
         else:
             self.resize(1500, 920)
+        room = self.screen().availableGeometry()  # never taller or wider than the screen
+        if self.width() > room.width() or self.height() > room.height():
+            self.resize(min(self.width(), room.width()), min(self.height(), room.height()))
         sizes = self.state.get("splitter")
         if isinstance(sizes, list) and len(sizes) == 3 and all(isinstance(s, int) for s in sizes):
             self._pending_sizes = sizes
@@ -331,6 +334,7 @@ class MainWindow(QMainWindow):
         profiles: list[str] | None,
         models: list[str] | None,
         bypass_cache: bool,
+        repeat: int | None = None,
     ) -> None:
         """Run the shown grid, or the part of it named (a row, a cell)."""
         proto = self.document.proto
@@ -344,7 +348,9 @@ class MainWindow(QMainWindow):
             )
             return
         targets = [m for m in proto.models if m.id in set(models)]
-        plan = RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache)
+        samples = repeat or self.grid.layout_prefs.samples  # the grid's "Samples: N", or one cell's ask
+        plan = RunPlan(profiles=profiles, models=models, cases=cases, use_cache=not bypass_cache,
+                       repeat=samples)
         self.starting += 1
 
         def start() -> None:
@@ -357,15 +363,20 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         self.act_stop.setEnabled(busy)
-        if not busy and self.progress.text():
-            self.progress.setText(self.progress.text().replace("Running:", "Last run:"))
+        if not busy and self.progress.text() and self._last_progress is not None:
+            self._show_progress(self._last_progress, running=False)
 
     def _on_progress(self, progress: Progress) -> None:
+        self._last_progress = progress
+        self._show_progress(progress, running=True)
+
+    def _show_progress(self, progress: Progress, *, running: bool) -> None:
+        """"Running: 8 of 16 done", and once ended what really happened: "12 done, 4 cancelled"."""
         cost = format_cost(progress.cost_usd, partial=progress.cost_unknown > 0)
-        failed = getattr(progress, "failed", 0)
-        extra = f" · {failed} failed" if failed else ""
+        words = progress_words(progress.done, progress.total, progress.failed, progress.cancelled,
+                               running=running)
         self.progress.setText(
-            f"Running: {progress.done} of {progress.total} done · {progress.tokens:,} tokens · {cost}{extra}"
+            f"{'Running' if running else 'Last run'}: {words} · {progress.tokens:,} tokens · {cost}"
         )
 
     # -- files -------------------------------------------------------------------------------------
@@ -410,9 +421,22 @@ class MainWindow(QMainWindow):
             dialog = self.generate_dialog = GenerateDialog(self.document, self.services, self)
         dialog.show()
         dialog.raise_()
+    def toggle_grid_only(self) -> None:
+        """The grid (and the other tabs) alone across the window: 4 profiles x 3 models need the room."""
+        if self._sizes_before_grid_only is None:
+            self._sizes_before_grid_only = self.splitter.sizes()
+            self.splitter.setSizes([0, 0, sum(self._sizes_before_grid_only)])
+            self.act_grid_only.setChecked(True)
+        else:
+            self.splitter.setSizes(self._sizes_before_grid_only)
+            self._sizes_before_grid_only = None
+            self.act_grid_only.setChecked(False)
 
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+        from app.ui.keys_help import KeysDialog
+
+        self.keys_dialog = KeysDialog(self)
+        self.keys_dialog.show()
 
     # -- closing -----------------------------------------------------------------------------------
 

@@ -36,6 +36,13 @@ TITLES: dict[Kind, tuple[str, str]] = {
 SINGULAR: dict[Kind, str] = {"profiles": "profile", "models": "model target", "cases": "case"}
 
 
+NAVIGATOR_KEYS: tuple[tuple[str, str, Qt.Key], ...] = (
+    ("F2", "Rename the selected profile, model or case", Qt.Key.Key_F2),
+    ("Delete", "Delete the selected item (asks first)", Qt.Key.Key_Delete),
+)
+"""(shown, what it does, key): read by the list's key handling and by F1."""
+
+
 class _ItemList(QListWidget):
     """One section's list; drag-and-drop moves items within it only."""
 
@@ -56,12 +63,11 @@ class _ItemList(QListWidget):
         self.sig_reordered.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_F2:
-            self.sig_rename.emit()
-        elif event.key() == Qt.Key.Key_Delete:
-            self.sig_delete.emit()
-        else:
-            super().keyPressEvent(event)
+        for _shown, _what, key in NAVIGATOR_KEYS:
+            if event.key() == key:
+                (self.sig_rename if key == Qt.Key.Key_F2 else self.sig_delete).emit()
+                return
+        super().keyPressEvent(event)
 
 
 class _Section(QWidget):

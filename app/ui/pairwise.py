@@ -35,6 +35,7 @@ from app.core.matchups import (
     variants_with_answers,
 )
 from app.core.prototype import Run, Verdict
+from app.core.request_view import sent_user_message
 from app.core.scoring import Variant, variant_label
 from app.core.threads import thread_from
 from app.ui.cell_widget import thread_markdown
@@ -204,6 +205,8 @@ class PairwiseView(QWidget):
         for key, verdict, _text in KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setWhatsThis(f"Vote: {_text}")
+            shortcut.setProperty("keysArea", "Compare A/B")
             shortcut.activated.connect(lambda v=verdict: self.vote(v))
             self.vote_buttons[verdict].clicked.connect(lambda _checked=False, v=verdict: self.vote(v))
         self.back_button.clicked.connect(lambda: self._go(self._index - 1))
@@ -370,8 +373,7 @@ class PairwiseView(QWidget):
             return
         self.progress_label.setText(f"Case {self._index + 1} of {total}")
         case = self.document.proto.case(matchup.case)
-        users = [t.content for t in case.turns if t.role == "user"]
-        prompt = users[-1] if users else ""
+        prompt = sent_user_message(matchup.first, case)  # as sent: every {{var}} filled in
         heading = case.description or case.id
         self.case_label.setText(heading)
         self.prompt_label.setText(f"User: {_one_line(prompt)}")

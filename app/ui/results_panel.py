@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.matchups import variants_with_answers
+from app.core.ranking_words import ranking_words
 from app.core.scoring import (
     DEFAULT_SAMPLES,
     PairRecord,
@@ -113,16 +115,31 @@ class ResultsPanel(QWidget):
         self.matrix_note.setWordWrap(True)
         self.matrix_note.setStyleSheet("color: palette(placeholder-text);")
 
+        self.ranking_note = plain_label()
+        self.ranking_note.setObjectName("results-ranking-note")
+        self.ranking_note.setWordWrap(True)
+        self.ranking_note.setStyleSheet("color: #8a5300;")
+        self.ranking_note.hide()
+
         content = QWidget()
         body = QVBoxLayout(content)
         body.setContentsMargins(0, 0, 4, 0)
-        body.addWidget(_section("Leaderboard", "who wins when two answers are compared"))
-        body.addWidget(self.chart)
+        leaderboard = QVBoxLayout()
+        leaderboard.addWidget(_section("Leaderboard", "who wins when two answers are compared"))
+        leaderboard.addWidget(self.chart)
+        leaderboard.addWidget(self.ranking_note)
+        leaderboard.addStretch(1)
+        head_to_head_box = QVBoxLayout()
+        head_to_head_box.addWidget(_section("Head to head", "pairwise win rates"))
+        head_to_head_box.addWidget(self.matrix)
+        head_to_head_box.addWidget(self.matrix_note)
+        head_to_head_box.addStretch(1)
+        side_by_side = QHBoxLayout()  # the ranking and the pairwise wins it comes from, together
+        side_by_side.addLayout(leaderboard, 3)
+        side_by_side.addLayout(head_to_head_box, 2)
+        body.addLayout(side_by_side)
         body.addWidget(_section("Per variant", "thumbs from the grid, votes from Compare A/B"))
         body.addWidget(self.table)
-        body.addWidget(_section("Head to head", "pairwise win rates"))
-        body.addWidget(self.matrix)
-        body.addWidget(self.matrix_note)
         body.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -181,7 +198,9 @@ class ResultsPanel(QWidget):
         if not shiboken6.isValid(self) or generation != self._generation:
             return
         self._pending = False
-        self.scores, self.pairs = result
+        scores, self.pairs = result
+        answered = set(variants_with_answers(self.document.proto))
+        self.scores = [s for s in scores if s.variant in answered]  # no rows for never-run variants
         self._show(tally)
         self.sig_scored.emit()
 
@@ -216,6 +235,9 @@ class ResultsPanel(QWidget):
             else "No pairwise votes yet.\nOpen the Compare A/B tab, pick two columns and vote (keys 1-4)."
         )
         self.chart.set_scores(self.scores)
+        words = ranking_words(self.scores)
+        self.ranking_note.setText(words)
+        self.ranking_note.setVisible(bool(words))
         self._fill_table()
         self._fill_matrix()
 
@@ -246,8 +268,13 @@ class ResultsPanel(QWidget):
         self.matrix.clear()
         self.matrix.setRowCount(len(variants))
         self.matrix.setColumnCount(len(variants))
-        self.matrix.setHorizontalHeaderLabels([_short(labels[v]) for v in variants])
-        self.matrix.setVerticalHeaderLabels([labels[v] for v in variants])
+        # numbered like the rows: full names don't fit beside the leaderboard, numbers always do
+        self.matrix.setHorizontalHeaderLabels([str(n) for n in range(1, len(variants) + 1)])
+        self.matrix.setVerticalHeaderLabels([f"{n}. {labels[v]}" for n, v in enumerate(variants, start=1)])
+        for column, variant in enumerate(variants):
+            header = self.matrix.horizontalHeaderItem(column)
+            if header is not None:
+                header.setToolTip(plain_tip(labels[variant]))
         lookup: dict[tuple[Variant, Variant], PairRecord] = {}
         for pair in self.pairs:
             lookup[(pair.a, pair.b)] = pair
@@ -318,10 +345,6 @@ def _fit_height(table: QTableWidget) -> None:
 
 def _pct(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.0%}"
-
-
-def _short(label: str, limit: int = 22) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def _rate_colour(rate: float, base: QColor) -> QColor:

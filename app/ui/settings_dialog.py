@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -60,11 +62,25 @@ class ProvidersTab(QWidget):
         self.clear_key = QPushButton("Clear key")
         self.test = QPushButton("Test connection")
         self.test.setObjectName("test-connection")
+        self.add_provider = QPushButton("Add provider…")
+        self.add_provider.setObjectName("add-provider")
+        self.add_provider.setToolTip("Any OpenAI-compatible endpoint: a gateway, a local server, a proxy")
+        self.edit_provider = QPushButton("Edit…")
+        self.edit_provider.setObjectName("edit-provider")
+        self.remove_provider = QPushButton("Remove")
+        self.remove_provider.setObjectName("remove-provider")
+        self.confirm_remove: Callable[[ProviderSpec], bool] = self._ask_remove
+        """Asks before removing (tests replace it: a modal question would hang them)."""
         self.set_key.clicked.connect(self.on_set_key)
         self.clear_key.clicked.connect(self.on_clear_key)
         self.test.clicked.connect(self.on_test)
+        self.add_provider.clicked.connect(lambda: self.open_form(None))
+        self.edit_provider.clicked.connect(lambda: self.open_form(self.current()))
+        self.remove_provider.clicked.connect(self.on_remove)
+        self.table.itemSelectionChanged.connect(self._enable_custom_buttons)
         buttons = QHBoxLayout()
-        for button in (self.set_key, self.clear_key, self.test):
+        for button in (self.set_key, self.clear_key, self.test, self.add_provider, self.edit_provider,
+                       self.remove_provider):
             buttons.addWidget(button)
         buttons.addStretch(1)
         problem = KeyStore.backend_problem()
@@ -110,12 +126,63 @@ class ProvidersTab(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, spec.id)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnToContents(0)
-        self.table.selectRow(max(0, row_before))
+        self.table.selectRow(max(0, min(row_before, len(specs) - 1)))
+        self._enable_custom_buttons()
         hub = self.services.hub
         asked = [s.id for s in specs if s.needs_key or not s.local]
         self.key_lookups += 1
         job = Job(lambda: {i: hub.key_status(i) for i in asked}).owned_by(self)
         job.success(self._show_key_status).failure(self._key_status_failed).start()
+
+    def _enable_custom_buttons(self) -> None:
+        spec = self.current()
+        custom = spec is not None and spec.custom
+        self.edit_provider.setEnabled(custom)
+        self.remove_provider.setEnabled(custom)
+        tip = "" if custom else "Built-in providers can't be changed; add your own instead"
+        for button in (self.edit_provider, self.remove_provider):
+            button.setToolTip(tip)
+
+    def open_form(self, spec: ProviderSpec | None) -> None:
+        """Add (spec None) or edit a custom provider in a non-modal form."""
+        from app.ui.providers_settings import ProviderForm
+
+        if spec is not None and not spec.custom:
+            return
+        self.form = ProviderForm(self.services.registry, self._provider_saved, spec, self)
+        self.form.open()
+
+    def _provider_saved(self, spec: ProviderSpec, key: str) -> None:
+        self.result.setText(f"{spec.name} ({spec.id}) saved: {spec.base_url}.")
+        self.reload()
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == spec.id:
+                self.table.selectRow(row)
+        if key:
+            self.store_key(spec, key)
+
+    def _ask_remove(self, spec: ProviderSpec) -> bool:
+        answer = QMessageBox.question(
+            self, "Remove provider",
+            f"Remove {spec.name} ({spec.id})? Model targets that use it stop working until "
+            "it is added again.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def on_remove(self) -> None:
+        spec = self.current()
+        if spec is None or not spec.custom or not self.confirm_remove(spec):
+            return
+        registry = self.services.registry
+
+        def removed(_result: object) -> None:
+            self.result.setText(f"{spec.name} ({spec.id}) removed.")
+            self.reload()
+
+        Job(lambda: registry.remove(spec.id)).owned_by(self).success(removed).failure(
+            lambda exc: self.result.setText(str(exc))
+        ).start()
 
     def _show_key_status(self, statuses: dict[str, str]) -> None:
         self.key_lookups -= 1

@@ -42,6 +42,8 @@ class TeamBar(QWidget):
         self.next_button.clicked.connect(self.go_next_unrated)
         shortcut = QShortcut(QKeySequence(Qt.Key.Key_U), grid)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.setWhatsThis("Jump to the next answer you have not rated yet")
+        shortcut.setProperty("keysArea", "Grid")
         shortcut.activated.connect(self.go_next_unrated)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)

@@ -90,6 +90,29 @@ class UiState:
             saved.pop(next(iter(saved)))
         self.data["selections"] = saved
 
+    # -- per-file view memory (e.g. the grid's layout) ---------------------------------------------
+
+    def per_file(self, section: str, path: Path | None) -> Any:
+        """What `section` remembered for that file, or None."""
+        saved = self.data.get(section)
+        if path is None or not isinstance(saved, dict):
+            return None
+        return saved.get(_file_key(path))
+
+    def set_per_file(self, section: str, path: Path | None, value: Any) -> None:
+        """Remember `value` for that file (most recent last; older files are dropped)."""
+        if path is None:
+            return
+        saved = self.data.get(section)
+        if not isinstance(saved, dict):
+            saved = {}
+        key = _file_key(path)
+        saved.pop(key, None)
+        saved[key] = value
+        while len(saved) > MAX_SELECTIONS:
+            saved.pop(next(iter(saved)))
+        self.data[section] = saved
+
 
 def _file_key(path: Path) -> str:
     return str(path.resolve())

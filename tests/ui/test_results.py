@@ -58,7 +58,10 @@ def cell(panel: ResultsPanel, label: str, column: str) -> str:
 
 def matrix_cell(panel: ResultsPanel, row_label: str, column_label: str) -> str:
     matrix = panel.matrix
-    labels = [matrix.verticalHeaderItem(r).text() for r in range(matrix.rowCount())]
+    # rows read "1. name"; columns are the same numbers
+    labels = [matrix.verticalHeaderItem(r).text().split(". ", 1)[1] for r in range(matrix.rowCount())]
+    assert [matrix.horizontalHeaderItem(c).text() for c in range(matrix.columnCount())] == [
+        str(n) for n in range(1, len(labels) + 1)]
     return matrix.item(labels.index(row_label), labels.index(column_label)).text()
 
 

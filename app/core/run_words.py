@@ -1,0 +1,44 @@
+"""The words a person reads about runs: how a batch ended ("12 done, 4 cancelled") and why a cell
+has no full answer. One home, so the grid's status bar, its cells and the CLI can't disagree.
+"""
+
+from __future__ import annotations
+
+from app.core.prototype import Run
+
+RAISE_TIMEOUT_HINT = "raise the timeout"
+"""Error texts that contain this get a way to raise the model's timeout right there."""
+
+
+def progress_words(done: int, total: int, failed: int = 0, cancelled: int = 0, *, running: bool) -> str:
+    """While running: "8 of 16 done". Once ended, count what actually happened:
+    "12 done, 4 cancelled" (cancelled and failed cells are not "done")."""
+    if running:
+        extra = f" · {failed} failed" if failed else ""
+        return f"{done} of {total} done{extra}"
+    answered = max(0, done - failed - cancelled)
+    parts = [f"{answered} done"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if cancelled:
+        parts.append(f"{cancelled} cancelled")
+    if total > done:
+        parts.append(f"{total - done} not started")
+    return ", ".join(parts)
+
+
+def failure_words(run: Run) -> str:
+    """Why this answer is missing or partial, said once: the error text, plus whether the partial
+    answer was kept only when the error did not already say so."""
+    if run.status == "ok":
+        return ""
+    lead = {"cancelled": "Stopped.", "cut": "The answer was cut off."}.get(run.status, "This cell failed.")
+    detail = (run.error or "").strip()
+    words = f"{lead} {detail}".strip() if detail and detail != lead else lead
+    if run.output and "partial answer" not in detail.lower():
+        words += " The partial answer above is kept."
+    return words
+
+
+def asks_for_longer_timeout(run: Run) -> bool:
+    return run.status != "ok" and RAISE_TIMEOUT_HINT in (run.error or "").lower()

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from app.core.evals.reasons import ReasonRow, reason_rows, variant_name
+from app.core.prototype import (
+    Assertion,
+    AssertionResult,
+    Case,
+    EvalResult,
+    EvalRun,
+    ModelTarget,
+    Profile,
+    Prototype,
+    Turn,
+)
+
+
+def _proto() -> Prototype:
+    return Prototype(
+        name="t",
+        profiles=[Profile(id="p1", name="Grumpy cat", system_prompt="x")],
+        models=[ModelTarget(id="model-copy", provider="vllm", model="m", name="Fast model")],
+        cases=[Case(id="c1", description="Asks for food", turns=[Turn(content="hi")])],
+        default_assert=[Assertion(type="contains", value="meow")],
+    )
+
+
+def test_rows_use_names_and_one_row_per_failed_check() -> None:
+    proto = _proto()
+    run = EvalRun(id="e1", created="2026-01-01T00:00:00Z", pass_rate=0.0, results=[
+        EvalResult(case="c1", profile="p1", model="model-copy", passed=False, score=0.0, assertions=[
+            AssertionResult(
+                type="contains", passed=False, score=0, reason="no 'meow'", key="default_assert[0]"
+            ),
+            AssertionResult(type="max-words", passed=True, score=1, key="default_assert[1]"),
+        ]),
+        EvalResult(case="c1", profile="p1", model="model-copy", baseline=True, passed=False, score=0,
+                   error="timeout"),
+    ])
+    rows = reason_rows(proto, run)
+    assert rows[0] == ReasonRow("Asks for food", "Grumpy cat × Fast model", rows[0].check, "no 'meow'")
+    assert "contains" in rows[0].check and "model-copy" not in rows[0].variant
+    assert rows[1].variant == "baseline × Fast model" and rows[1].reason == "timeout"
+    assert len(rows) == 2
+    assert rows[0].matches("grumpy MEOW") and not rows[0].matches("timeout")
+    assert variant_name(proto, "gone", "model-copy") == "gone × Fast model"
