@@ -24,7 +24,7 @@ import openai
 from app.core.endpoints import hostname_of
 from app.core.prototype import Message, ModelTarget
 
-from . import retry, sse
+from . import retry, sdk_request, sse
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .errors import Failure, classify, stream_options_rejected
 from .events import (
@@ -365,7 +365,7 @@ class ProviderHub:
             sent = perf_counter()
             failure: Failure | None = None
             try:  # the SDK sends; `sse.chunks` reads (no pydantic object per chunk)
-                raw = await client.chat.completions.with_raw_response.create(**kwargs)
+                raw = await client.chat.completions.with_raw_response.create(**sdk_request.create_kwargs(kwargs))
                 stream = raw.http_response
             except Exception as exc:
                 if "stream_options" in kwargs and stream_options_rejected(exc):
