@@ -365,7 +365,8 @@ class ProviderHub:
             sent = perf_counter()
             failure: Failure | None = None
             try:  # the SDK sends; `sse.chunks` reads (no pydantic object per chunk)
-                raw = await client.chat.completions.with_raw_response.create(**sdk_request.create_kwargs(kwargs))
+                request = sdk_request.create_kwargs(kwargs)  # past the SDK's transform
+                raw = await client.chat.completions.with_raw_response.create(**request)
                 stream = raw.http_response
             except Exception as exc:
                 if "stream_options" in kwargs and stream_options_rejected(exc):
