@@ -206,6 +206,30 @@ class BatchRunner:
                 return state
             await asyncio.sleep(self.poll_interval)
 
+    async def check(self, proto: Prototype, job: BatchJob) -> BatchState:
+        """One status request, no waiting; the job's record follows the provider's answer."""
+        if job.batch_id is None:
+            raise ValueError(f"batch {job.id} was never created at the provider: run with --batch to send it")
+        state = await self.api.retrieve(proto.model(job.model), job.batch_id)
+        self._update(job, state)
+        return state
+
+    async def settle(self, proto: Prototype, job: BatchJob, state: BatchState) -> Collected | None:
+        """What to do with a batch once `state` says it ended: a failed one is marked failed (it has
+        nothing to collect, None), any other is collected. The CLI and the app both end a batch here."""
+        if state.status == "failed":
+            job.status = "failed"
+            return None
+        return await self.collect(proto, job)
+
+    async def collect_if_ended(self, proto: Prototype, job: BatchJob) -> tuple[BatchState, Collected | None]:
+        """The app's Collect: check once; when the batch has ended, settle it. (None while it runs,
+        or when it failed: the state says which.)"""
+        state = await self.check(proto, job)
+        if state.status not in ENDED:
+            return state, None
+        return state, await self.settle(proto, job, state)
+
     async def cancel(self, proto: Prototype, job: BatchJob) -> BatchState | None:
         """Ask the provider to cancel; what already finished is still collected afterwards."""
         if job.batch_id is None:
