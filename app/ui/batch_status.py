@@ -131,10 +131,11 @@ class BatchStatus(QWidget):
         job.output_file_id, job.error_file_id = ended.output_file_id, ended.error_file_id
         if collected is not None:
             errors = sum(r.status != "ok" for r in collected.runs)
-            text = f"Batch {job.batch_id} {state.status}: {len(collected.runs) - errors} answers and " \
-                   f"{errors} errors added to this file."
+            text = (f"Batch {job.batch_id} {state.status}: {len(collected.runs) - errors} answers and "
+                    f"{errors} errors added to this file.")
             if collected.unanswered:
-                text += f" {collected.unanswered} requests got no answer; run with --batch again to send them."
+                text += (f" {collected.unanswered} requests got no answer; run with --batch again to "
+                         "send them.")
             for line in collected.skipped:
                 text += f" Skipped: {line}."
             self.document.add_runs(collected.runs)
