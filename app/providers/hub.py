@@ -253,6 +253,10 @@ class ProviderHub:
 
     def _cache_ident(self, target: ModelTarget) -> str:
         """The response cache's name for a target's endpoint; no keyring involved."""
+        access = self._cached_access(target)  # looked up once per target: no registry stat per request
+        if access is not None and access.endpoint is not None:
+            endpoint = access.endpoint
+            return f"local:{target.model}" if endpoint.is_local else endpoint.base_url
         if self._is_local(target):
             return f"local:{target.model}"
         return target.base_url or self._spec(target.provider).base_url
