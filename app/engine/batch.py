@@ -44,6 +44,16 @@ from app.providers.hub import ProviderHub
 ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
 """Provider statuses after which nothing more will come."""
 
+NO_BATCH_API = {
+    "anthropic": "Anthropic's OpenAI-compatible endpoint has no /files or /batches (its own Message "
+    "Batches API is not supported yet)",
+    "ollama": "Ollama has no batch API",
+    "lmstudio": "LM Studio has no batch API",
+    "vllm": "vLLM's server has no /batches endpoint",
+}
+"""Built-in providers, at their own host, known to lack OpenAI's `/files` + `/batches`: their cells run
+interactively instead of failing at upload."""
+
 Save = Callable[[Prototype], None]
 OnState = Callable[[BatchJob, BatchState], None]
 
@@ -104,8 +114,11 @@ class BatchRunner:
         return selection
 
     def _not_batchable(self, planned: PlannedCell) -> str | None:
-        if self.hub.resolve(planned.target).is_local:
+        endpoint = self.hub.resolve(planned.target)
+        if endpoint.is_local:
             return "the bundled local model has no batch API"
+        if not endpoint.foreign and endpoint.spec.id in NO_BATCH_API:
+            return NO_BATCH_API[endpoint.spec.id]
         if planned.target.params.tools:
             return "a target with tools needs a tool loop, which a batch cannot run"
         if not planned.messages or planned.messages[-1].role != "user":

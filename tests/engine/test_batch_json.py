@@ -87,3 +87,30 @@ def test_json_reports_a_failed_batch(
     assert main(["run", str(path), "--batch", "--batch-poll", "0.01", "--json"]) == 1
     (entry,) = _report(capsys)["batches"]
     assert entry["status"] == "failed" and not entry["collected"] and entry["answers"] == 0
+
+
+def test_providers_without_a_batch_api_run_interactively(tmp_path: Path) -> None:
+    """An Anthropic target is not sent to a /files endpoint that does not exist: it is listed as
+    not batchable, with the reason, and left to run interactively."""
+    import asyncio
+
+    from app.engine.batch import BatchRunner
+    from app.engine.plan import RunPlan
+    from app.providers.hub import ProviderHub
+
+    with FakeBatchServer() as server:
+        Registry().add("bfake", server.base_url, needs_key=False)
+        proto = _proto()
+        proto.models[0].provider = "anthropic"
+        proto.models[0].model = "claude-x"
+
+        async def select():
+            hub = ProviderHub()
+            try:
+                return await BatchRunner(hub).select(proto, RunPlan(use_cache=False))
+            finally:
+                await hub.aclose()
+
+        selection = asyncio.run(select())
+    assert selection.to_send == 0 and len(selection.interactive) == 6
+    assert all("Message Batches" in reason for _, reason in selection.interactive)
