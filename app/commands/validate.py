@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.core.casegen.validation import check_probes
 from app.core.document import load_prototype
 from app.core.errors import PrototypeError
 from app.core.evals.validation import check_prototype_assertions
@@ -26,10 +27,18 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         try:
             proto = load_prototype(name)
-            # an assertion such as `type: contians` loads fine but could never be graded
-            check_prototype_assertions(proto, name, Path(name).read_text(encoding="utf-8"))
         except PrototypeError as exc:
             failed = True
             for problem in exc.problems:
                 print(problem, file=sys.stdout)
+            continue
+        text = Path(name).read_text(encoding="utf-8")
+        # an assertion such as `type: contians`, or a probe of a renamed rule, loads fine but is wrong
+        for check in (check_prototype_assertions, check_probes):
+            try:
+                check(proto, name, text)
+            except PrototypeError as exc:
+                failed = True
+                for problem in exc.problems:
+                    print(problem, file=sys.stdout)
     return 2 if failed else 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from app.core.messages import build_messages
-from app.core.prototype import Case, Message, ModelTarget, Profile, Prototype
+from app.core.prototype import Case, Message, ModelTarget, Profile, Prototype, UserTurnSource
 from app.engine.events import Cell
 
 _T = TypeVar("_T", Profile, ModelTarget, Case)
@@ -47,6 +47,8 @@ class PlannedCell:
     use_cache: bool = True
     error: str | None = field(default=None, compare=False)
     """Set when the cell cannot be sent at all (e.g. nothing to continue); it fails at once."""
+    user_turn: UserTurnSource | None = None
+    """Who wrote the last user message when not a person or the case (simulated users)."""
 
 
 def expand(proto: Prototype, plan: RunPlan) -> list[PlannedCell]:

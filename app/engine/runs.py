@@ -104,4 +104,5 @@ def make_run(planned: PlannedCell, status: RunStatus, attempt: Attempt) -> Run:
         latency_ms=_ms(attempt.measured_latency_s()),
         cost_usd=attempt.cost_usd if status == "ok" else None,
         cached=attempt.cached,
+        user_turn=planned.user_turn,
     )

@@ -20,6 +20,7 @@ from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
+from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
 from app.ui.resources import icon
 
 CELL_WIDTH = 300
@@ -85,9 +86,8 @@ def thread_markdown(thread: list[Run], rater: str) -> str:
     Earlier replies show `rater`'s thumb (the bar below rates only the newest)."""
     parts: list[str] = []
     for index, run in enumerate(thread):
-        if index:
-            users = [m.content for m in run.messages if m.role == "user"]
-            parts.append(quote_user(users[-1] if users else ""))
+        if index and (not run.messages or run.messages[-1].role == "user"):  # a simulator fault adds none
+            parts.append(quote_user(run.messages[-1].content if run.messages else "", run.user_turn))
         parts.append(run.output or ("*(no text)*" if run.status == "ok" else ""))
         thumb = rating_of(run, rater).thumb
         if index < len(thread) - 1 and thumb is not None:  # the bar rates the newest; earlier replies: here
@@ -124,7 +124,9 @@ class CellWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
-        self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags")
+        self.setToolTip(
+            f"Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags · {KEYS_HELP}"
+        )
 
         self.status = ElidedLabel("")
         self.status.setObjectName("cell-status")
@@ -153,6 +155,8 @@ class CellWidget(QFrame):
         self.view = SafeTextBrowser(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.view.setPlaceholderText(EMPTY_TEXT)
+        # -- answer body: the form factor's preview or the text view (app/ui/previews) --
+        self.body = PreviewPane(self.view, self)
         self.error = plain_label()
         self.error.setObjectName("cell-error")
         self.error.setWordWrap(True)
@@ -201,7 +205,7 @@ class CellWidget(QFrame):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
         layout.addLayout(head)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.rating_bar)
         self._set_rating_enabled(False)
@@ -246,6 +250,7 @@ class CellWidget(QFrame):
             button.setVisible(several)
         self.older.setEnabled(several and position > 1)
         self.newer.setEnabled(several and position < count)
+        self.body.show_thread(thread)
         if not thread:
             self.view.clear()
             self.status.setText("")
@@ -268,6 +273,10 @@ class CellWidget(QFrame):
             self._show_error(thread[-1])
         self.show_rating()
 
+    def set_preview_context(self, context: PreviewContext) -> None:
+        """The column's form factor (and the names a notification card shows)."""
+        self.body.set_context(context)
+
     def _show_error(self, run: Run) -> None:
         if run.status == "ok":
             self.error.hide()
@@ -280,25 +289,31 @@ class CellWidget(QFrame):
         self.error.setText(f"{words} {detail}{kept}".strip())
         self.error.show()
 
-    def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None) -> None:
-        """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message."""
+    def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None,
+                    source: str | None = None) -> None:
+        """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message
+        (marked when a simulated user wrote it: `source`)."""
         self._show_running(True)
+        self.body.show_live()
         if follow_up is not None and thread:
-            self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up))
+            said = quote_user(follow_up, source)
+            self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + said)
         else:
             self.view.clear()
         self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
         self.status.setText(f"{self.model_label} · queued")
 
-    def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool) -> None:
+    def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool,
+                     source: str | None = None) -> None:
         """Start showing a live answer, after the existing thread when this is a follow-up."""
         self.streaming = True
         self._show_running(True)
+        self.body.show_live()
         self.error.hide()
         self.view.setPlaceholderText("Waiting for the first words…")
         prefix = ""
         if follow_up is not None and thread:
-            prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up)
+            prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up, source)
         self.view.begin_stream(prefix)
         self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
         self._set_rating_enabled(False)
@@ -382,6 +397,10 @@ class CellWidget(QFrame):
             self.note.selectAll()
         elif key == Qt.Key.Key_T and self.tags.isEnabled():
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif key == Qt.Key.Key_R and not _with_command_modifier(event):
+            self.body.toggle_raw()
+        elif key == Qt.Key.Key_S and not _with_command_modifier(event):
+            self.body.speak()
         else:
             super().keyPressEvent(event)
 
@@ -392,3 +411,10 @@ def _show_start(edit: QLineEdit, text: str) -> None:
         edit.setText(text)
     edit.setCursorPosition(0)
     edit.setToolTip(plain_tip(text) or edit.property("emptyTip") or "")
+
+
+def _with_command_modifier(event: QKeyEvent) -> bool:
+    """Ctrl, Alt or Meta held: the key belongs to a shortcut (Ctrl+R, Alt+S), not to the cell."""
+    held = event.modifiers()
+    return bool(held & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                        | Qt.KeyboardModifier.MetaModifier))
