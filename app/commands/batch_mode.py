@@ -6,12 +6,17 @@ one pending, it is resumed: polled with progress until it ends, then its results
 and appended as ordinary runs (cost at the batch price). Cells a batch cannot run go through the
 normal engine, and the output says which and why. Ctrl+C stops waiting; the batch keeps running
 at the provider and the next `--batch` picks it up.
+
+`protostudio run FILE --batch --json` prints one JSON object on stdout when it ends (progress and
+notes stay on stderr); its keys are documented in `BatchReport` and in docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +45,54 @@ def add_arguments(parser: Any) -> None:
     )
 
 
+@dataclass
+class BatchReport:
+    """What `run --batch --json` prints: one object, whatever happened.
+
+    file, kind ("run"/"eval"); status: "done" (every batch ended and was collected), "interrupted"
+    (Ctrl+C: batches keep running at the provider) or "error" (with `error`, the reason);
+    cells: how the plan's cells were sorted (sent in a batch now, answered from the cache, already in
+    the file, already in a pending batch, run interactively); batches: one per batch this
+    invocation submitted or resumed (our id, the provider's batch_id, model, the provider's last
+    status, collected, requests, answers, errors, unanswered, skipped); not_batchable: each cell
+    run interactively and why;
+    runs: every run this invocation added to the file (batch answers, errors, cache hits,
+    interactive runs), as in `run --json`.
+    """
+
+    file: str
+    kind: str
+    status: str = "done"
+    error: str | None = None
+    cells: dict[str, int] = field(default_factory=dict)
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    not_batchable: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+
+    def batch(self, job: BatchJob) -> dict[str, Any]:
+        """The entry for `job`, added on first use."""
+        for entry in self.batches:
+            if entry["id"] == job.id:
+                return entry
+        entry = {"id": job.id, "batch_id": job.batch_id, "model": job.model, "status": job.status,
+                 "collected": False, "requests": len(job.cells), "answers": 0, "errors": 0, "unanswered": 0,
+                 "skipped": []}
+        self.batches.append(entry)
+        return entry
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "status": self.status,
+            "error": self.error,
+            "cells": self.cells,
+            "batches": self.batches,
+            "not_batchable": self.not_batchable,
+            "runs": [r.model_dump(mode="json", by_alias=True) for r in self.runs],
+        }
+
+
 async def append_runs(writer: ResultWriter, runs: list[Run]) -> None:
     """The one place batch results join the file: through the `ResultWriter` that `protostudio run`
     appends finished cells with, saved before returning (so the job's next status save follows it)."""
@@ -58,6 +111,8 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
     hub = ProviderHub()
     writer = ResultWriter(proto, path)
     runner = BatchRunner(hub, poll_interval=args.batch_poll)
+    report = BatchReport(str(path), kind)
+    as_json = kind == "run" and getattr(args, "json", None) is True  # eval's --json is a report PATH
 
     def save(p: Prototype) -> None:
         save_prototype(p, path)
@@ -66,6 +121,13 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
     try:
         pending = pending_jobs(proto.batches, kind)
         selection = await runner.select(proto, plan)
+        report.cells = {"sent": 0, "cached": len(selection.cached), "in_file": selection.in_file,
+                        "pending": selection.pending, "interactive": len(selection.interactive)}
+        report.not_batchable = [
+            {"case": p.cell.case, "profile": p.cell.profile, "model": p.cell.model, "sample": p.cell.sample,
+             "reason": reason}
+            for p, reason in selection.interactive
+        ]
         if pending:
             print(f"resuming {len(pending)} pending batch(es) recorded in {path}", file=sys.stderr)
         else:
@@ -76,15 +138,20 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
             )
             if selection.cached:
                 await append_runs(writer, selection.cached)
+                report.runs.extend(selection.cached)
             pending = await runner.submit(proto, selection, kind, save)
+            report.cells["sent"] = selection.to_send
             for job in pending:
+                report.batch(job)
                 print(
                     f"submitted batch {job.batch_id} ({len(job.cells)} requests to {job.model}); "
                     f"recorded as {job.id} in {path}",
                     file=sys.stderr,
                 )
         for job in pending:
-            failed |= await _finish(runner, proto, job, save, writer)
+            report.batch(job)
+        for job in pending:
+            failed |= await _finish(runner, proto, job, save, writer, report=report)
         for planned, reason in selection.interactive:
             cell = planned.cell
             print(f"running {cell.case}/{cell.profile}/{cell.model} interactively: {reason}", file=sys.stderr)
@@ -104,9 +171,11 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
                     if r.sample == planned.cell.sample
                 )
             await append_runs(writer, done)
+            report.runs.extend(done)
             failed |= any(r.status != "ok" for r in done)
     except ProviderError as exc:
         print(f"protostudio {kind}: {exc.message}", file=sys.stderr)
+        report.status, report.error = "error", exc.message
         return 1
     except KeyboardInterrupt:
         print(
@@ -115,14 +184,19 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
             "again to collect it.",
             file=sys.stderr,
         )
+        report.status = "interrupted"
         return 130
     finally:
         await hub.aclose()
+        if as_json:
+            sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
     return 1 if failed else 0
 
 
-async def _finish(runner: Any, proto: Prototype, job: BatchJob, save: Any, writer: ResultWriter) -> bool:
+async def _finish(runner: Any, proto: Prototype, job: BatchJob, save: Any, writer: ResultWriter, *,
+                  report: BatchReport) -> bool:
     """Wait for one batch, collect it into the file; True when some requests failed or got no answer."""
+    entry = report.batch(job)
 
     def on_state(j: BatchJob, state: Any) -> None:
         done = state.completed + state.failed
@@ -133,17 +207,21 @@ async def _finish(runner: Any, proto: Prototype, job: BatchJob, save: Any, write
         )
 
     state = await runner.wait(proto, job, save, on_state)
-    if state.status == "failed":
-        job.status = "failed"
+    entry["batch_id"] = job.batch_id
+    collected = await runner.settle(proto, job, state)
+    entry.update(status=state.status, collected=job.status == "collected")
+    if collected is None:
         save(proto)
         print(
             f"batch {state.batch_id} failed: {state.errors or 'the provider gave no reason'}", file=sys.stderr
         )
         return True
-    collected = await runner.collect(proto, job)
     await append_runs(writer, collected.runs)
     save(proto)  # the job's `collected` status, also when no run came back
+    report.runs.extend(collected.runs)
     errors = sum(r.status != "ok" for r in collected.runs)
+    entry.update(answers=len(collected.runs) - errors, errors=errors, unanswered=collected.unanswered,
+                 skipped=collected.skipped)
     print(
         f"batch {state.batch_id} {state.status}: {len(collected.runs) - errors} answers and {errors} errors "
         "saved "

@@ -286,8 +286,7 @@ def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progre
              "user_turns": e.turns, "reason": e.reason, "failed": e.failed}
             for e in ended
         ]
-    json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")  # one write, not 66,000
 
 
 __all__ = ["ProgressBar", "print_table", "register", "run"]

@@ -2,7 +2,11 @@
 
 A headless run saves the prototype file debounced (a big file takes a while to write), so a kill
 between two saves would lose the cells finished since the last one. Each finished cell is
-therefore also appended here at once, as one JSON line, and fsync'd before the run goes on.
+therefore also appended here at once, as one JSON line, written before the run goes on: once
+`os.write` returns the line is the kernel's, and a SIGKILL cannot lose it. fsync (which only
+power loss or an OS crash needs) is either done at once (`append_many(sync=True)`) or left to the
+caller (`sync=False`, then `sync()`): `ResultWriter` fsyncs in a worker thread, coalescing the
+cells that end meanwhile, because fsync on the event loop stalled every stream (1-5 ms a cell).
 The next `run`, `eval`, status or open folds the journal into the file (`recover`), saves it
 atomically and then deletes the journal.
 
@@ -41,12 +45,16 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = journal_path(path)
         self._fd: int | None = None
+        self.unsynced = False
+        """Something was written since the last fsync began."""
 
     def append(self, run: Run) -> None:
         """Write one record and fsync it; when this returns, the run survives a SIGKILL."""
         self.append_many([run])
 
-    def append_many(self, runs: Iterable[Run]) -> None:
+    def append_many(self, runs: Iterable[Run], *, sync: bool = True) -> None:
+        """Write the records; when this returns they survive a SIGKILL. `sync=False` leaves the
+        fsync to a later `sync()`."""
         lines = [_record(run) for run in runs]
         if not lines:
             return
@@ -57,7 +65,17 @@ class Journal:
         while data:
             written = os.write(self._fd, data)
             data = data[written:]
-        os.fsync(self._fd)
+        if sync:
+            os.fsync(self._fd)
+        else:
+            self.unsynced = True
+
+    def sync(self) -> None:
+        """fsync what was written so far. May run in another thread than `append_many`, but not
+        at the same time as `close` or `discard`."""
+        self.unsynced = False  # cleared first: a write during the fsync asks for another one
+        if self._fd is not None:
+            os.fsync(self._fd)
 
     def close(self) -> None:
         if self._fd is not None:

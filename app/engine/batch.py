@@ -45,6 +45,16 @@ from app.providers.hub import ProviderHub
 ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
 """Provider statuses after which nothing more will come."""
 
+NO_BATCH_API = {
+    "anthropic": "Anthropic's OpenAI-compatible endpoint has no /files or /batches (its own Message "
+    "Batches API is not supported yet)",
+    "ollama": "Ollama has no batch API",
+    "lmstudio": "LM Studio has no batch API",
+    "vllm": "vLLM's server has no /batches endpoint",
+}
+"""Built-in providers, at their own host, known to lack OpenAI's `/files` + `/batches`: their cells run
+interactively instead of failing at upload."""
+
 Save = Callable[[Prototype], None]
 OnState = Callable[[BatchJob, BatchState], None]
 
@@ -105,8 +115,11 @@ class BatchRunner:
         return selection
 
     def _not_batchable(self, planned: PlannedCell) -> str | None:
-        if self.hub.resolve(planned.target).is_local:
+        endpoint = self.hub.resolve(planned.target)
+        if endpoint.is_local:
             return "the bundled local model has no batch API"
+        if not endpoint.foreign and endpoint.spec.id in NO_BATCH_API:
+            return NO_BATCH_API[endpoint.spec.id]
         if planned.target.params.tools:
             return "a target with tools needs a tool loop, which a batch cannot run"
         if not planned.messages or planned.messages[-1].role != "user":
@@ -206,6 +219,30 @@ class BatchRunner:
             if state.status in ENDED:
                 return state
             await asyncio.sleep(self.poll_interval)
+
+    async def check(self, proto: Prototype, job: BatchJob) -> BatchState:
+        """One status request, no waiting; the job's record follows the provider's answer."""
+        if job.batch_id is None:
+            raise ValueError(f"batch {job.id} was never created at the provider: run with --batch to send it")
+        state = await self.api.retrieve(proto.model(job.model), job.batch_id)
+        self._update(job, state)
+        return state
+
+    async def settle(self, proto: Prototype, job: BatchJob, state: BatchState) -> Collected | None:
+        """What to do with a batch once `state` says it ended: a failed one is marked failed (it has
+        nothing to collect, None), any other is collected. The CLI and the app both end a batch here."""
+        if state.status == "failed":
+            job.status = "failed"
+            return None
+        return await self.collect(proto, job)
+
+    async def collect_if_ended(self, proto: Prototype, job: BatchJob) -> tuple[BatchState, Collected | None]:
+        """The app's Collect: check once; when the batch has ended, settle it. (None while it runs,
+        or when it failed: the state says which.)"""
+        state = await self.check(proto, job)
+        if state.status not in ENDED:
+            return state, None
+        return state, await self.settle(proto, job, state)
 
     async def cancel(self, proto: Prototype, job: BatchJob) -> BatchState | None:
         """Ask the provider to cancel; what already finished is still collected afterwards."""

@@ -136,18 +136,18 @@ class _Job:
     """Holds a global and a provider slot (running and not stalled)."""
     answering: bool = False
     stall_timer: asyncio.TimerHandle | None = None
+    pkey: str = field(init=False)
+    """The provider endpoint's limit key, computed once: `_pump` reads it for every queued cell."""
+    tkey: str = field(init=False)
+    """The model target's limit key, computed once."""
+
+    def __post_init__(self) -> None:
+        self.pkey = provider_key(self.planned.target)
+        self.tkey = target_key(self.planned.target)
 
     @property
     def cell(self) -> Cell:
         return self.planned.cell
-
-    @property
-    def pkey(self) -> str:
-        return provider_key(self.planned.target)
-
-    @property
-    def tkey(self) -> str:
-        return target_key(self.planned.target)
 
 
 @dataclass(eq=False)
@@ -392,7 +392,11 @@ class Engine:
                 wake = until if wake is None else min(wake, until)
         blocked = set(paused)
         """Target keys that may start nothing more in this pass (strict plan order per target)."""
+        waiting = self._waiting_keys()
+        settled = waiting.isdisjoint(self._unhealthy(paused))
         for group in self._groups:
+            if settled and blocked >= waiting:
+                break  # every queued cell's target is blocked: the rest of the pass would start nothing
             ready: list[_Job] = []
             for job in group.jobs:
                 if job.state != "pending":
@@ -436,6 +440,15 @@ class Engine:
             if self._running >= self._concurrency:
                 break
         self._arm_timer(wake)
+
+    def _waiting_keys(self) -> set[str]:
+        """The targets of the queued cells."""
+        return {job.tkey for group in self._groups for job in group.jobs if job.state == "pending"}
+
+    def _unhealthy(self, paused: set[str]) -> set[str]:
+        """Targets a fresh group does not wait for (paused, faulty, hung): such a group's pass can
+        change its state even when it starts nothing, so `_pump` may not skip it."""
+        return paused | self._faulty | {key for key, n in self._stalled.items() if n}
 
     def _arm_timer(self, when: float | None) -> None:
         if self._timer is not None:

@@ -2,8 +2,9 @@
 
 The writer stores each ended cell's Run by the core's policy (`app.core.results.record_runs`, the
 one the GUI uses: no empty cancelled cells, no baseline answers, no repeat of a cached answer),
-appends each stored run to the file's append-only journal (one fsync'd line, `app/core/journal.py`:
-that is what makes a finished cell survive a SIGKILL), and saves the file atomically,
+appends each stored run to the file's append-only journal (one line, written before anyone is
+told, `app/core/journal.py`: that is what makes a finished cell survive a SIGKILL; the fsync
+follows in a worker thread, one for all the cells that end meanwhile), and saves the file atomically,
 debounced: at most one save per `interval`, stretched to 8x the last save's
 duration so that saving a big file never dominates a run. Saves run in a worker thread on a
 snapshot, so streaming goes on meanwhile. Call `flush()` at the end, and after a cancel: once the
@@ -46,6 +47,7 @@ class ResultWriter:
         self._saving: asyncio.Task[None] | None = None
         self._journal = Journal(self.path) if journal else None
         self._journaled = False
+        self._syncing: asyncio.Task[None] | None = None
         self._kept: dict[str, Run] = {}
         """Repeats not stored -> the stored run standing in (threads continuing them re-point there)."""
 
@@ -63,8 +65,9 @@ class ResultWriter:
         if recorded.added:
             if self._journal is not None:
                 try:
-                    self._journal.append_many(recorded.added)  # durable before anyone is told
+                    self._journal.append_many(recorded.added, sync=False)  # survives a kill from here
                     self._journaled = True
+                    self._sync_journal()
                 except OSError:  # a full disk: the debounced save below still keeps it unless killed
                     log.warning("could not journal run %s", run.id, exc_info=True)
             self._dirty = True
@@ -82,11 +85,31 @@ class ResultWriter:
             self._timer = None
         if self._dirty:
             await self._save()
+        while self._syncing is not None:  # the journal's fd stays open until its fsync is done
+            await asyncio.shield(self._syncing)
         if self._journal is not None and self._journaled and not self._dirty:
             self._journal.discard()  # the file holds every run now
             self._journaled = False
 
     # -- internals ----------------------------------------------------------------------------------
+
+    def _sync_journal(self) -> None:
+        """fsync the journal in a worker thread, off the event loop; one fsync at a time, so the
+        cells that end during one are covered by the next."""
+        if self._syncing is None:
+            self._syncing = asyncio.get_running_loop().create_task(self._fsync_journal())
+
+    async def _fsync_journal(self) -> None:
+        journal = self._journal
+        try:
+            while journal is not None and journal.unsynced:
+                try:
+                    await asyncio.to_thread(journal.sync)
+                except OSError:
+                    log.warning("could not fsync the journal of %s", self.path, exc_info=True)
+                    break
+        finally:
+            self._syncing = None
 
     def _schedule(self) -> None:
         if self._timer is not None or self._saving is not None:

@@ -24,7 +24,7 @@ import openai
 from app.core.endpoints import hostname_of
 from app.core.prototype import Message, ModelTarget
 
-from . import retry, sse
+from . import retry, sdk_request, sse
 from .cache import CachedAnswer, ResponseCache, cache_key
 from .errors import Failure, classify, stream_options_rejected
 from .events import (
@@ -253,6 +253,10 @@ class ProviderHub:
 
     def _cache_ident(self, target: ModelTarget) -> str:
         """The response cache's name for a target's endpoint; no keyring involved."""
+        access = self._cached_access(target)  # looked up once per target: no registry stat per request
+        if access is not None and access.endpoint is not None:
+            endpoint = access.endpoint
+            return f"local:{target.model}" if endpoint.is_local else endpoint.base_url
         if self._is_local(target):
             return f"local:{target.model}"
         return target.base_url or self._spec(target.provider).base_url
@@ -369,7 +373,8 @@ class ProviderHub:
             sent = perf_counter()
             failure: Failure | None = None
             try:  # the SDK sends; `sse.chunks` reads (no pydantic object per chunk)
-                raw = await client.chat.completions.with_raw_response.create(**kwargs)
+                request = sdk_request.create_kwargs(kwargs)  # past the SDK's transform
+                raw = await client.chat.completions.with_raw_response.create(**request)
                 stream = raw.http_response
             except Exception as exc:
                 if "stream_options" in kwargs and stream_options_rejected(exc):
