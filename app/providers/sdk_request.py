@@ -18,11 +18,14 @@ from typing import Any
 TYPED = ("model", "stream")
 """The fields `create()` reads itself; everything else is only copied into the body."""
 
+REQUEST_OPTIONS = ("timeout", "extra_headers", "extra_query")
+"""The SDK's per-request options: they shape the HTTP call, not the JSON body, so they stay arguments."""
+
 
 def create_kwargs(body: dict[str, Any]) -> dict[str, Any]:
     """`create(**create_kwargs(body))` sends `body` (a chat request as JSON data) untouched."""
-    rest = {key: value for key, value in body.items() if key not in TYPED}
-    kwargs: dict[str, Any] = {key: body[key] for key in TYPED if key in body}
+    rest = {key: value for key, value in body.items() if key not in TYPED + REQUEST_OPTIONS}
+    kwargs: dict[str, Any] = {key: body[key] for key in TYPED + REQUEST_OPTIONS if key in body}
     kwargs["messages"] = []
     kwargs["extra_body"] = rest
     return kwargs
