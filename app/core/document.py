@@ -17,7 +17,7 @@ from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
 from app.core.prompts import factor_prompts, migrate_v1_to_v2, resolve_prompts
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
-from app.core.yamlcanon import NotCanonical, read_canonical
+from app.core.yamlcanon import NotCanonical, TooManyItems, read_canonical
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -93,7 +93,10 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
     if text.startswith("\ufeff"):
         text = text[1:]
     _refuse_conflict_markers(text, filename)
-    fast = _parse_canonical(text)
+    try:
+        fast = _parse_canonical(text)
+    except TooManyItems as exc:
+        raise PrototypeError.single(filename, exc.mark.line, exc.mark.col, exc.message) from None
     if fast is not None:
         return fast
     try:
@@ -128,6 +131,8 @@ def _parse_canonical(text: str) -> Prototype | None:
 
     Only a file that reads, migrates and validates without a single problem is accepted here; any
     problem is found again by the positioned path, so every message keeps its `file:line:col`.
+    The one exception is TooManyItems, which carries its own position and is an error either way:
+    re-reading a file with millions of items slowly is what the limits are there to prevent.
     """
     try:
         data = read_canonical(text)

@@ -14,7 +14,8 @@ within seconds (pydantic builds roughly 100,000 small models a second here):
 - `tags` (of the prototype or of a rating): 1,000 labels is already unreadable.
 - anything else (profiles, turns, messages, assertions, vars, a JSON schema's keys): 10,000.
 - and at most 3,000,000 items in the whole file, so many lists each under its limit cannot add up
-  to millions: 64 MiB of real runs, the largest file the size limit allows, holds ~1.9 million (measured on the bench files).
+  to millions: 64 MiB of real runs, the largest file the size limit allows, holds ~1.9 million
+  (counted on `bench/bench_big_files.py`'s files).
 """
 
 from __future__ import annotations
