@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from app.core.limits import ItemBudget, max_items, too_many, too_many_in_file
-from app.core.yamlfast import _SPECIAL, _key_text, _Unsupported, _Writer
+from app.core.yamlfast import _SPECIAL, FLOAT_TEXT, INT_TEXT, _key_text, _Unsupported, _Writer, plain_text
 from app.core.yamlio import MAX_DEPTH, Mark, _PyLoader
 
 _LITERAL_HINTS = frozenset({"", "2", "-", "+", "2-", "2+"})
@@ -28,20 +28,8 @@ _DQ_ESCAPE = re.compile(r"\\(x[0-9A-F]{2}|u[0-9A-F]{4}|U[0-9A-F]{8}|.)", re.DOTA
 _UNESCAPES: dict[str, str] = {value: key for key, value in yaml.emitter.Emitter.ESCAPE_REPLACEMENTS.items()}
 _CONSTRUCTOR = _PyLoader("")
 _STR = "tag:yaml.org,2002:str"
-_RESOLVED_FIRST = frozenset(_PyLoader.yaml_implicit_resolvers)
-"""First characters some implicit resolver looks at (`true`, `null`, `off`, numbers): check those."""
-_PLAIN_TEXT = re.compile(r"[A-Za-z](?:[ -\"$-9;-~]*[!-\"$-9;-~])?\Z")
-"""Text the writer leaves plain unless a resolver claims it: a letter first, then printable ASCII
-without `:` or `#`, no space at the end. (Those two characters, a space at either end and anything
-non-ASCII are what can make PyYAML quote a string that starts with a letter.)"""
-_LONGEST_WORD = 5
-"""YAML 1.1's bool and null words (`false`, `NULL`, `off`, ...) are at most five letters."""
-_INT_TEXT = re.compile(r"(?:0|-?[1-9][0-9]{0,17})\Z")
-"""An int as `str(int)` writes it: no sign on zero, no leading zeros, no `_` or `+`."""
-_FLOAT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})\.[0-9]{1,17}\Z")
-"""A float that may be `repr(float)`; checked by comparing with repr."""
 _TIMESTAMP_QUOTED = re.compile(r"'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'\Z")
-"""`created: '2026-11-22T06:00:00Z'`: the writer quotes these, as PyYAML's resolver calls them timestamps."""
+"""`created: '2026-11-22T06:00:00Z'`: the writer quotes these (`yamlfast.TIMESTAMP`)."""
 _ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 
 
@@ -234,15 +222,11 @@ def _inline_scalar_uncached(token: str) -> Any:
 
     The common shapes (plain text, ints, floats, quoted timestamps) are recognised by pattern; the
     rest by asking the writer how it writes the decoded value."""
-    if _PLAIN_TEXT.match(token) and (
-        token[0] not in _RESOLVED_FIRST
-        or len(token) > _LONGEST_WORD
-        or _CONSTRUCTOR.resolve(yaml.ScalarNode, token, (True, False)) == _STR  # type: ignore[no-untyped-call]
-    ):
+    if plain_text(token):
         return token
-    if _INT_TEXT.match(token):
+    if INT_TEXT.match(token):
         return int(token)
-    if _FLOAT_TEXT.match(token):
+    if FLOAT_TEXT.match(token):
         number = float(token)
         if repr(number) == token and not number.is_integer():
             return number
