@@ -20,8 +20,6 @@ within seconds (pydantic builds roughly 100,000 small models a second here):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 MAX_ITEMS: dict[str, int] = {
     "runs": 100_000,
     "preferences": 100_000,
@@ -56,15 +54,3 @@ def too_many(key: str | int | None, limit: int) -> str:
 def too_many_in_file() -> str:
     return (f"the file has more than {MAX_TOTAL_ITEMS:,} list items and keys in all; "
             "split it into several prototypes")
-
-
-@dataclass
-class ItemBudget:
-    """Counts items for one read of one file: per collection (by the caller) and in total."""
-
-    left: int = MAX_TOTAL_ITEMS
-
-    def spend(self, count: int) -> bool:
-        """Take `count` items from the file's total; False when the total is exceeded."""
-        self.left -= count
-        return self.left >= 0

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from app.core.limits import ItemBudget, max_items, too_many, too_many_in_file
+from app.core import limits
 from app.core.yamlfast import _SPECIAL, FLOAT_TEXT, INT_TEXT, _key_text, _Unsupported, _Writer, plain_text
 from app.core.yamlio import MAX_DEPTH, Mark, _PyLoader
 
@@ -66,16 +66,16 @@ def read_canonical(text: str) -> Any:
 
 
 class _Reader:
-    __slots__ = ("budget", "lines")
+    __slots__ = ("left", "lines")
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
-        self.budget = ItemBudget()
+        self.left = limits.MAX_TOTAL_ITEMS
+        """Items the file may still hold: each item counts as it starts, as in the other readers."""
 
-    def too_many(self, index: int, indent: int, key: str | None, count: int, limit: int) -> TooManyItems:
-        """The error for the item on line `index` (0-based), the `count`-th of its collection."""
-        self.budget.spend(count)
-        message = too_many(key, limit) if count > limit else too_many_in_file()
+    def too_many(self, index: int, indent: int, key: str | None, limit: int, count: int) -> TooManyItems:
+        """The error for the item at line `index`, column `indent` (0-based), item `count`."""
+        message = limits.too_many(key, limit) if count > limit else limits.too_many_in_file()
         return TooManyItems(message, Mark(index + 1, indent + 1))
 
     def mapping(
@@ -90,31 +90,40 @@ class _Reader:
         end = len(lines)
         pad = " " * indent
         result: dict[str, Any] = {}
-        limit = min(max_items(holder), self.budget.left)
+        limit = limits.max_items(holder)
         content = first
         if content is None:
             content = self.content_at(index, pad)
-        while True:
-            key, rest, done, value = _line(content) if len(content) <= 100 else _line_uncached(content)
+        while True:  # one `key: value` line per turn: the hot loop of reading a big file
+            if content[0] == "'":
+                key, rest = _split_key(content)
+            else:
+                key, colon, rest = content.partition(": ")  # the first `: ` ends a plain key
+                if not colon:
+                    if content[-1] != ":":
+                        raise NotCanonical("no key")
+                    key = content[:-1]
+                elif not rest:
+                    raise NotCanonical("after key")
+                _checked_key(key)
             if key in result:
                 raise NotCanonical("duplicate key")
-            if len(result) >= limit:
-                raise self.too_many(index, indent, holder, len(result) + 1, max_items(holder))
+            if len(result) >= limit or self.left <= 0:
+                raise self.too_many(index, indent, holder, limit, len(result) + 1)
+            self.left -= 1
             index += 1
-            if done:
-                result[key] = value
-            elif rest:
+            if not rest:
+                result[key], index = self.block(index, indent + 2, depth + 1, key)
+            elif rest[0] == "|" or rest in ("{}", "[]"):
                 result[key], index = self.inline_value(rest, index, indent, depth)
             else:
-                result[key], index = self.block(index, indent + 2, depth + 1, key)
+                result[key] = _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
             if index >= end or not lines[index].startswith(pad):
-                self.budget.spend(len(result))
                 return result, index
             content = lines[index][indent:]
-            if content.startswith(" "):
+            if not content or content[0] == " ":
                 raise NotCanonical("indentation")
-            if content.startswith("-") and (len(content) == 1 or content[1] == " "):
-                self.budget.spend(len(result))
+            if content[0] == "-" and (len(content) == 1 or content[1] == " "):
                 return result, index  # the next item of the sequence this mapping sits in (same column)
 
     def sequence(
@@ -126,7 +135,7 @@ class _Reader:
         end = len(lines)
         pad = " " * indent
         result: list[Any] = []
-        limit = min(max_items(holder), self.budget.left)
+        limit = limits.max_items(holder)
         item: Any
         content = first
         if content is None:
@@ -134,8 +143,9 @@ class _Reader:
         while True:
             if not content.startswith("- "):
                 raise NotCanonical("sequence item")
-            if len(result) >= limit:
-                raise self.too_many(index, indent, holder, len(result) + 1, max_items(holder))
+            if len(result) >= limit or self.left <= 0:
+                raise self.too_many(index, indent + 2, holder, limit, len(result) + 1)
+            self.left -= 1
             rest = content[2:]
             if rest.startswith("- "):
                 item, index = self.sequence(index, indent + 2, rest, depth + 1, None)
@@ -148,7 +158,6 @@ class _Reader:
                 index += 1
             result.append(item)
             if index >= end or not lines[index].startswith(pad):
-                self.budget.spend(len(result))
                 return result, index
             content = lines[index][indent:]
             if not content.startswith("-"):
@@ -285,18 +294,6 @@ def _plain_key_end(content: str) -> int:
             return pos
         pos = content.find(":", pos + 1)
     return -1
-
-
-def _line_uncached(content: str) -> tuple[str, str, bool, Any]:
-    """(key, rest, True, value) for `key: scalar`; (key, rest, False, None) when more reading is needed."""
-    key, rest = _split_key(content)
-    if rest and rest not in ("{}", "[]") and not rest.startswith("|"):
-        return key, rest, True, _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
-    return key, rest, False, None
-
-
-_line = functools.lru_cache(maxsize=16384)(_line_uncached)
-"""`    role: user`, `    thumb: up`: most lines of a long run history are repeats."""
 
 
 def _split_key(content: str) -> tuple[str, str]:

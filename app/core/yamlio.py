@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from app.core.limits import ItemBudget, max_items, too_many, too_many_in_file
+from app.core import limits
 from app.core.yamlfast import fast_dump
 
 Path_ = tuple[str | int, ...]
@@ -166,7 +166,7 @@ def check_item_limits(text: str) -> None:
 
     Events are not kept, so memory stays flat, and the scan stops at the crossing. Syntax errors
     are left to the composer, which reports them the same way as for small files."""
-    budget = ItemBudget()
+    left = [limits.MAX_TOTAL_ITEMS]
     stack: list[list[Any]] = []  # per open collection: [holder key, limit, count, is_mapping, at_key]
     holder: str | None = None
     try:
@@ -182,13 +182,13 @@ def check_item_limits(text: str) -> None:
                     frame[4] = not frame[4]
                     if not frame[4]:  # this event is a key (at_key was True before the toggle)
                         holder = event.value if isinstance(event, yaml.ScalarEvent) else None
-                        _count_item(frame, budget, event)
+                        _count_item(frame, left, event)
                         if isinstance(event, yaml.CollectionStartEvent):  # a complex key
                             stack.append(_frame(None, event))
                         continue
                 else:
                     holder = None
-                    _count_item(frame, budget, event)
+                    _count_item(frame, left, event)
             if isinstance(event, yaml.CollectionStartEvent):
                 stack.append(_frame(holder, event))
     except YamlSyntaxError:
@@ -198,15 +198,17 @@ def check_item_limits(text: str) -> None:
 
 
 def _frame(holder: str | None, event: yaml.Event) -> list[Any]:
-    return [holder, max_items(holder), 0, isinstance(event, yaml.MappingStartEvent), True]
+    return [holder, limits.max_items(holder), 0, isinstance(event, yaml.MappingStartEvent), True]
 
 
-def _count_item(frame: list[Any], budget: ItemBudget, event: yaml.Event) -> None:
+def _count_item(frame: list[Any], left: list[int], event: yaml.Event) -> None:
+    """Count one item of the collection `frame` and of the file (`left`: what the file may still hold)."""
     frame[2] += 1
-    if frame[2] > frame[1] or not budget.spend(1):
+    left[0] -= 1
+    if frame[2] > frame[1] or left[0] < 0:
         mark = event.start_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark is not None else Mark(1, 1)
-        message = too_many(frame[0], frame[1]) if frame[2] > frame[1] else too_many_in_file()
+        message = limits.too_many(frame[0], frame[1]) if frame[2] > frame[1] else limits.too_many_in_file()
         raise YamlSyntaxError(message, where)
 
 
@@ -286,7 +288,8 @@ class _Builder:
         self.budget = MAX_EXPANSION * _count_nodes(root) + _EXPANSION_MARGIN if may_alias else 0
         self.char_budget = MAX_EXPANSION * text_length + _EXPANSION_MARGIN  # `*big_text` used a million times
         self.active: set[int] = set()
-        self.items = ItemBudget()
+        self.items_left = limits.MAX_TOTAL_ITEMS
+        """Items the file may still hold: each counts as it starts (pre-order), as in the other readers."""
 
     def located(self) -> Located:
         data = self.build(self.root, ())
@@ -318,23 +321,26 @@ class _Builder:
             self.active.discard(id(node))
 
     def collection(self, node: yaml.Node, path: Path_) -> Any:
-        self.check_item_limit(node, path)
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             _check_collection_tag(node, _SEQ)
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            result = []
+            for i, item in enumerate(node.value):
+                self.count_item(node, path, i)
+                result.append(self.build(item, (*path, i)))
+            return result
         raise YamlSyntaxError("unsupported YAML node", _mark(node))
 
-    def check_item_limit(self, node: yaml.Node, path: Path_) -> None:
-        """The same limits as the canonical reader and the pre-scan, at the item that crosses one."""
-        count = len(node.value)
+    def count_item(self, node: yaml.Node, path: Path_, index: int) -> None:
+        """Count item `index` of `node` (a list, or a mapping's keys) against both limits."""
         holder = path[-1] if path else None
-        limit = max_items(holder)
-        if count > limit:
-            raise YamlSyntaxError(too_many(holder, limit), _item_mark(node, limit))
-        if not self.items.spend(count):  # the first item past the file's total:
-            raise YamlSyntaxError(too_many_in_file(), _item_mark(node, count + self.items.left))
+        limit = limits.max_items(holder)
+        self.items_left -= 1
+        if index >= limit:
+            raise YamlSyntaxError(limits.too_many(holder, limit), _item_mark(node, index))
+        if self.items_left < 0:
+            raise YamlSyntaxError(limits.too_many_in_file(), _item_mark(node, index))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         construct = _SCALARS.get(node.tag)
@@ -355,7 +361,8 @@ class _Builder:
         _check_collection_tag(node, _MAP)
         result: dict[str, Any] = {}
         merges: list[yaml.Node] = []
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
+            self.count_item(node, path, index)
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlSyntaxError(
                     "a mapping key must be plain text, not a list or a mapping", _mark(key_node)
