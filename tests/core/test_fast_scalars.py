@@ -23,8 +23,8 @@ TRICKY: list[Any] = [
     "1e3", "1E3", "1.5e-05", "0.1", "-0.5", "0.10", "-0", "+1", "007", "1_000", "0x1F", "0o17", ".5", ".inf",
     "2026-11-22T06:00:00Z", "2026-11-22", "2026-11-22 06:00:00", "12:30", "1:20:30",
     ": ", "a: b", "a:b", "a:", "a #b", "a#b", "#c", "- a", "-a", "? x", "!tag", "&a", "*a", "|", ">", "%x",
-    "@x", "`x", "'quoted'", '"dq"', "it's", "trailing ", " leading", "tab\there", "café", "🐱 cat", "a\u2028b",
-    "x\r\ny", "ünïcödé words", "ok ok", "Ok", "=", "<<", "[a]", "{a}", "a, b", "a [b]", "Hello, world!",
+    "@x", "`x", "'quoted'", '"dq"', "it's", "trailing ", " leading", "tab\there", "café", "🐱 cat",
+    "a\u2028b", "x\r\ny", "ünïcödé words", "ok ok", "Ok", "=", "<<", "[a]", "{a}", "a, b", "a [b]", "Hello, world!",
     "multi\nline\n", "multi\nline", "trailing space \nline\n", "\nstarts with a break\n", " indented\n",
     "ends\n\n", "\n", "emoji 🐱\nline\n", "tab\tin\nblock\n", "a\x85b\nc\n", "blank\n\nline\n",
     0, 1, -1, 10**17, 10**18, 10**19, -(10**18), 1.5, -1.5, 0.1, 1e-05, 1e16, 1.0, 2.0, 1e300, 123456.789,
@@ -56,7 +56,8 @@ def test_shortcuts_do_not_accept_what_the_writer_writes_differently(text: str) -
 
 
 def test_an_invalid_value_in_a_canonical_looking_file_keeps_its_position() -> None:
-    base = dumps_prototype(parse_prototype("name: x\nmodels:\n  - id: m\n    provider: local\n    model: y\n"))
+    source = "name: x\nmodels:\n  - id: m\n    provider: local\n    model: y\n"
+    base = dumps_prototype(parse_prototype(source))
     text = base.replace("    model: y\n", "    model: y\n    params:\n      temperature: 9.5\n")
     read_canonical(text)  # the text is canonical; the value is out of range
     with pytest.raises(PrototypeError) as caught:
