@@ -395,17 +395,26 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, BaseModel):
         out: dict[str, Any] = {}
+        fields = value.__dict__  # pydantic keeps field values here; getattr per field was a third of to_data
         for name, key, omit_default, default in _write_plan(type(value)):
-            item = getattr(value, name)
-            if omit_default and type(item) is type(default) and item == default:
+            item = fields[name]
+            if omit_default and item.__class__ is default.__class__ and _same_as_default(item, default):
                 continue
-            out[key] = _plain(item)
+            out[key] = item if item.__class__ in _SCALAR_TYPES else _plain(item)
         return out
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     return value
+
+
+def _same_as_default(item: Any, default: Any) -> bool:
+    """`item == default`, comparing models by their fields: pydantic's `__eq__` is slow, and a
+    nested model (`params`, `usage`) is compared once per run on every save."""
+    if isinstance(item, BaseModel):
+        return bool(item.__dict__ == default.__dict__)
+    return bool(item == default)
 
 
 def dumps_prototype(proto: Prototype) -> str:
