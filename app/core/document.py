@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
-from app.core.prompts import factor_prompts, migrate_v1_to_v2, resolve_prompts
+from app.core.prompts import factor_prompts, inline_prompts, migrate_v1_to_v2, resolve_prompts
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
 from app.core.yamlcanon import NotCanonical, TooManyItems, read_canonical
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
@@ -143,6 +143,7 @@ def _parse_canonical(text: str) -> Prototype | None:
     located = Located(data, {}, {})
     try:
         data = _migrate(data, located, "<fast>")
+        inline_prompts(data)  # no positions are needed here, so messages can be resolved before validation
         proto = Prototype.model_validate(data)
         _check_prompts(proto, located, "<fast>")
         _check_references(proto, located, "<fast>")
