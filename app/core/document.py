@@ -399,9 +399,12 @@ def _plain(value: Any) -> Any:
         fields = value.__dict__  # pydantic keeps field values here; getattr per field was a third of to_data
         for name, key, omit_default, default in _write_plan(type(value)):
             item = fields[name]
-            if omit_default and item.__class__ is default.__class__ and _same_as_default(item, default):
-                continue
-            out[key] = item if item.__class__ in _SCALAR_TYPES else _plain(item)
+            kind = item.__class__
+            if kind in _SCALAR_TYPES:
+                if not (omit_default and kind is default.__class__ and item == default):
+                    out[key] = item
+            elif not (omit_default and kind is default.__class__ and _same_as_default(item, default)):
+                out[key] = _plain(item)
         return out
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]

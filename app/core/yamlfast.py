@@ -230,17 +230,31 @@ class _Writer:
     # -- collections ------------------------------------------------------------------------------
 
     def mapping(self, data: dict[Any, Any], indent: int, inline_first: bool) -> None:
+        """The hot loop of saving a big file: the common values are written here without dispatch."""
         out = self.out
         pad = " " * indent
-        for index, (key, value) in enumerate(data.items()):
-            if index or not inline_first:
-                out.append(pad)
-            out.append(self.key(key) + ":")
-            if type(value) is str and len(value) <= 80 and "\n" not in value:  # most values: no dispatch
-                out.append(_short_string(value))
-                self.open_ended = False
+        first = inline_first
+        for key, value in data.items():
+            text = _key_text(key) if key.__class__ is str else None
+            if text is None:
+                raise _Unsupported("key")
+            if first:
+                out.append(text + ":")
+                first = False
+            else:
+                out.append(pad + text + ":")
+            kind = value.__class__
+            if kind is str and len(value) <= 80 and "\n" not in value:
+                out.append(_short_string(value))  # ids, roles, names: few distinct values, cached
+            elif kind is int or kind is bool or value is None:
+                out.append(_other_scalar(value))
+            elif kind is float and math.isfinite(value) and not value.is_integer() and FLOAT_TEXT.match(
+                    number := repr(value)):
+                out.append(" " + number + "\n")  # timings and costs: rarely the same twice, so not cached
             else:
                 self.after_indicator(value, indent, nested_indent=indent + 2, inline=False)
+                continue
+            self.open_ended = False
 
     def sequence(self, items: list[Any], indent: int, inline_first: bool) -> None:
         for index, item in enumerate(items):
