@@ -65,6 +65,12 @@ def read_canonical(text: str) -> Any:
     return data
 
 
+_SCALAR_LINES: dict[str, tuple[str, Any]] = {}
+"""`role: user`, `thumb: up`, `provider: local`: checked `key: scalar` lines, so a repeat costs one lookup.
+Keys and values are immutable (text, numbers), so sharing them between documents is safe."""
+_SCALAR_LINES_KEPT = 65_536
+
+
 class _Reader:
     __slots__ = ("left", "lines")
 
@@ -95,7 +101,11 @@ class _Reader:
         if content is None:
             content = self.content_at(index, pad)
         while True:  # one `key: value` line per turn: the hot loop of reading a big file
-            if content[0] == "'":
+            known = _SCALAR_LINES.get(content)
+            if known is not None:
+                key, value = known
+                rest = None
+            elif content[0] == "'":
                 key, rest = _split_key(content)
             else:
                 key, colon, rest = content.partition(": ")  # the first `: ` ends a plain key
@@ -112,12 +122,19 @@ class _Reader:
                 raise self.too_many(index, indent, holder, limit, len(result) + 1)
             self.left -= 1
             index += 1
-            if not rest:
+            if rest is None:
+                result[key] = value
+            elif not rest:
                 result[key], index = self.block(index, indent + 2, depth + 1, key)
             elif rest[0] == "|" or rest in ("{}", "[]"):
                 result[key], index = self.inline_value(rest, index, indent, depth)
+            elif len(rest) <= 80:
+                result[key] = value = _inline_scalar(rest)
+                if len(_SCALAR_LINES) >= _SCALAR_LINES_KEPT:
+                    _SCALAR_LINES.clear()
+                _SCALAR_LINES[content] = (key, value)
             else:
-                result[key] = _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
+                result[key] = _inline_scalar_uncached(rest)
             if index >= end or not lines[index].startswith(pad):
                 return result, index
             content = lines[index][indent:]
