@@ -85,7 +85,8 @@ from app.core.errors import PrototypeError
 try:
     load_prototype(sys.argv[1]); outcome = "ok"
 except PrototypeError as exc:
-    outcome = str(exc.problems[0]).split(": ", 1)[-1][:60] + " at " + str(exc.problems[0]).split(":")[1]
+    first = exc.problems[0]
+    outcome = f"line {first.line}: {first.message[:45]}"
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
 hwm = int(re.search(r"VmHWM:\\s*(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
 print(json.dumps({"cpu": cpu, "wall": wall, "rss": hwm, "outcome": outcome}))
