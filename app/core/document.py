@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import functools
+import gc
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -86,8 +88,29 @@ def _file_kind(mode: int) -> str:
     return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
 
 
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cycle collector while a document is built or written.
+
+    Building 10,000 runs makes hundreds of thousands of objects, and each full collection walks all
+    of them again: that was a third of opening such a file (1.7 s -> 1.1 s CPU). The data has no
+    cycles, so reference counting frees everything as usual; only the first caller re-enables."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
     """Parse and validate prototype YAML text. Raises PrototypeError with `file:line:col` problems."""
+    with _without_cyclic_gc():
+        return _parse_prototype(text, filename)
+
+
+def _parse_prototype(text: str, filename: str) -> Prototype:
     if len(text.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
         raise PrototypeError.single(filename, 1, 1, "text is too large for a prototype")
     if text.startswith("\ufeff"):
@@ -423,7 +446,8 @@ def _same_as_default(item: Any, default: Any) -> bool:
 
 def dumps_prototype(proto: Prototype) -> str:
     """The canonical YAML text of a prototype."""
-    return dump(to_data(proto))
+    with _without_cyclic_gc():
+        return dump(to_data(proto))
 
 
 def save_prototype(proto: Prototype, path: str | os.PathLike[str]) -> None:
