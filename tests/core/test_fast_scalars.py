@@ -4,6 +4,7 @@ need no change to either fast path."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -88,3 +89,19 @@ def test_a_new_optional_field_round_trips_through_both_fast_paths() -> None:
     assert again.runs[0].probe_notes == ["yes", "a: b", "ok"]
     assert again.runs[0].origin == "generated"
     assert to_data(again) == data
+
+
+def test_open_and_save_leave_the_cycle_collector_as_they_found_it() -> None:
+    """Open and save pause Python's cycle collector for speed; it must come back on, errors included."""
+    assert gc.isenabled()
+    proto = parse_prototype("name: x\ntags: [a]\n")
+    dumps_prototype(proto)
+    with pytest.raises(PrototypeError):
+        parse_prototype("name: [\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_prototype("name: x\n")
+        assert not gc.isenabled(), "a caller that paused it keeps it paused"
+    finally:
+        gc.enable()
