@@ -69,6 +69,33 @@ def resolve_prompts(proto: Prototype) -> list[tuple[int, str]]:
     return problems
 
 
+def inline_prompts(data: dict[str, Any]) -> bool:
+    """`resolve_prompts` on plain data, before validation: each run's `prompt:` becomes `messages:`.
+
+    Pydantic then builds the messages in one pass, which is much cheaper than building them one run
+    at a time afterwards. Only when every reference resolves (True); otherwise the data is left as
+    it was and `resolve_prompts` finds and reports the problems after validation."""
+    runs = data.get("runs")
+    table = data.get("prompts")
+    if not isinstance(runs, list) or not isinstance(table, dict):
+        return False
+    rebuilt_runs = []
+    for run in runs:
+        if not isinstance(run, dict):
+            return False
+        ident = run.get("prompt")
+        if ident is None:
+            rebuilt_runs.append(run)
+            continue
+        messages = table.get(ident) if isinstance(ident, str) else None
+        if messages is None or "messages" in run:
+            return False
+        rebuilt_runs.append({**{k: v for k, v in run.items() if k != "prompt"}, "messages": messages})
+    data["runs"] = rebuilt_runs
+    del data["prompts"]
+    return True
+
+
 def migrate_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """Format 1 kept every run's messages inline; format 2 keeps each distinct list once in `prompts:`."""
     runs = data.get("runs")
@@ -105,4 +132,4 @@ def _pairs(messages: Any) -> tuple[tuple[str, str], ...] | None:
     return tuple(pairs)
 
 
-__all__ = ["factor_prompts", "migrate_v1_to_v2", "prompt_id", "resolve_prompts"]
+__all__ = ["factor_prompts", "inline_prompts", "migrate_v1_to_v2", "prompt_id", "resolve_prompts"]

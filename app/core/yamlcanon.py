@@ -19,26 +19,39 @@ from typing import Any
 
 import yaml
 
-from app.core.yamlfast import _key_text, _Unsupported, _Writer
-from app.core.yamlio import MAX_DEPTH, _PyLoader
+from app.core import limits
+from app.core.yamlfast import _SPECIAL, FLOAT_TEXT, INT_TEXT, _key_text, _Unsupported, _Writer, plain_text
+from app.core.yamlio import MAX_DEPTH, Mark, _PyLoader
 
 _LITERAL_HINTS = frozenset({"", "2", "-", "+", "2-", "2+"})
 _DQ_ESCAPE = re.compile(r"\\(x[0-9A-F]{2}|u[0-9A-F]{4}|U[0-9A-F]{8}|.)", re.DOTALL)
 _UNESCAPES: dict[str, str] = {value: key for key, value in yaml.emitter.Emitter.ESCAPE_REPLACEMENTS.items()}
 _CONSTRUCTOR = _PyLoader("")
 _STR = "tag:yaml.org,2002:str"
-_SIMPLE_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
-"""Text the writer leaves plain when it resolves to a string: no indicator, no space, no quote."""
-_RESOLVED_FIRST = frozenset(_PyLoader.yaml_implicit_resolvers)
-"""First characters some implicit resolver looks at (`true`, `null`, `off`, numbers): check those."""
+_TIMESTAMP_QUOTED = re.compile(r"'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'\Z")
+"""`created: '2026-11-22T06:00:00Z'`: the writer quotes these (`yamlfast.TIMESTAMP`)."""
+_ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 
 
 class NotCanonical(Exception):
     """The text is not exactly what the canonical writer produces; read it with the slow loader."""
 
 
+class TooManyItems(Exception):
+    """A list or mapping crosses its item limit (`app.core.limits`): an error in any reading of the file.
+
+    Raised at the first item past the limit, so a 7-million-item list costs a thousand items' work."""
+
+    def __init__(self, message: str, mark: Mark) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
 def read_canonical(text: str) -> Any:
-    """The data in `text` if it is canonical (a non-empty top-level mapping), else NotCanonical."""
+    """The data in `text` if it is canonical (a non-empty top-level mapping), else NotCanonical.
+
+    TooManyItems when a list or mapping read so far crosses its limit."""
     if not text.endswith("\n"):
         raise NotCanonical("no final line break")
     lines = text.split("\n")
@@ -46,53 +59,100 @@ def read_canonical(text: str) -> Any:
     if lines and lines[-1] == "...":  # the writer ends with `...` after a `|+` block
         lines.pop()
     reader = _Reader(lines)
-    data, index = reader.mapping(0, 0, None, 1)
+    data, index = reader.mapping(0, 0, None, 1, None)
     if index != len(lines):
         raise NotCanonical(f"line {index + 1}")
     return data
 
 
+_SCALAR_LINES: dict[str, tuple[str, Any]] = {}
+"""`role: user`, `thumb: up`, `provider: local`: checked `key: scalar` lines, so a repeat costs one lookup.
+Keys and values are immutable (text, numbers), so sharing them between documents is safe."""
+_SCALAR_LINES_KEPT = 65_536
+
+
 class _Reader:
-    __slots__ = ("lines",)
+    __slots__ = ("left", "lines")
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
+        self.left = limits.MAX_TOTAL_ITEMS
+        """Items the file may still hold: each item counts as it starts, as in the other readers."""
 
-    def mapping(self, index: int, indent: int, first: str | None, depth: int) -> tuple[dict[str, Any], int]:
-        """Keys at `indent`; `first` is the rest of the line after `- ` when the mapping starts inline."""
+    def too_many(self, index: int, indent: int, key: str | None, limit: int, count: int) -> TooManyItems:
+        """The error for the item at line `index`, column `indent` (0-based), item `count`."""
+        message = limits.too_many(key, limit) if count > limit else limits.too_many_in_file()
+        return TooManyItems(message, Mark(index + 1, indent + 1))
+
+    def mapping(
+        self, index: int, indent: int, first: str | None, depth: int, holder: str | None
+    ) -> tuple[dict[str, Any], int]:
+        """Keys at `indent`; `first` is the rest of the line after `- ` when the mapping starts inline.
+
+        `holder` is the key this mapping is the value of (None inside a list), for its item limit."""
         if depth >= MAX_DEPTH:
             raise NotCanonical("deep")
         lines = self.lines
+        end = len(lines)
         pad = " " * indent
         result: dict[str, Any] = {}
+        limit = limits.max_items(holder)
         content = first
         if content is None:
             content = self.content_at(index, pad)
-        while True:
-            key, rest, done, value = _line(content) if len(content) <= 100 else _line_uncached(content)
+        while True:  # one `key: value` line per turn: the hot loop of reading a big file
+            known = _SCALAR_LINES.get(content)
+            if known is not None:
+                key, value = known
+                rest = None
+            elif content[0] == "'":
+                key, rest = _split_key(content)
+            else:
+                key, colon, rest = content.partition(": ")  # the first `: ` ends a plain key
+                if not colon:
+                    if content[-1] != ":":
+                        raise NotCanonical("no key")
+                    key = content[:-1]
+                elif not rest:
+                    raise NotCanonical("after key")
+                _checked_key(key)
             if key in result:
                 raise NotCanonical("duplicate key")
+            if len(result) >= limit or self.left <= 0:
+                raise self.too_many(index, indent, holder, limit, len(result) + 1)
+            self.left -= 1
             index += 1
-            if done:
+            if rest is None:
                 result[key] = value
-            elif rest:
+            elif not rest:
+                result[key], index = self.block(index, indent + 2, depth + 1, key)
+            elif rest[0] == "|" or rest in ("{}", "[]"):
                 result[key], index = self.inline_value(rest, index, indent, depth)
+            elif len(rest) <= 80:
+                result[key] = value = _inline_scalar(rest)
+                if len(_SCALAR_LINES) >= _SCALAR_LINES_KEPT:
+                    _SCALAR_LINES.clear()
+                _SCALAR_LINES[content] = (key, value)
             else:
-                result[key], index = self.block(index, indent + 2, depth + 1)
-            if index >= len(lines) or not lines[index].startswith(pad):
+                result[key] = _inline_scalar_uncached(rest)
+            if index >= end or not lines[index].startswith(pad):
                 return result, index
             content = lines[index][indent:]
-            if content.startswith(" "):
+            if not content or content[0] == " ":
                 raise NotCanonical("indentation")
-            if content.startswith("-") and (len(content) == 1 or content[1] == " "):
+            if content[0] == "-" and (len(content) == 1 or content[1] == " "):
                 return result, index  # the next item of the sequence this mapping sits in (same column)
 
-    def sequence(self, index: int, indent: int, first: str | None, depth: int) -> tuple[list[Any], int]:
+    def sequence(
+        self, index: int, indent: int, first: str | None, depth: int, holder: str | None
+    ) -> tuple[list[Any], int]:
         if depth >= MAX_DEPTH:
             raise NotCanonical("deep")
         lines = self.lines
+        end = len(lines)
         pad = " " * indent
         result: list[Any] = []
+        limit = limits.max_items(holder)
         item: Any
         content = first
         if content is None:
@@ -100,17 +160,21 @@ class _Reader:
         while True:
             if not content.startswith("- "):
                 raise NotCanonical("sequence item")
+            if len(result) >= limit or self.left <= 0:
+                raise self.too_many(index, indent + 2, holder, limit, len(result) + 1)
+            self.left -= 1
             rest = content[2:]
             if rest.startswith("- "):
-                item, index = self.sequence(index, indent + 2, rest, depth + 1)
+                item, index = self.sequence(index, indent + 2, rest, depth + 1, None)
             elif rest in ("{}", "[]") or (rest.startswith(("|", "'", '"')) and not _quoted_key(rest)):
                 item, index = self.inline_value(rest, index + 1, indent, depth)
             elif _has_key(rest):
-                item, index = self.mapping(index, indent + 2, rest, depth + 1)
+                item, index = self.mapping(index, indent + 2, rest, depth + 1, None)
             else:
-                item, index = self.inline_value(rest, index + 1, indent, depth)
+                item = _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
+                index += 1
             result.append(item)
-            if index >= len(lines) or not lines[index].startswith(pad):
+            if index >= end or not lines[index].startswith(pad):
                 return result, index
             content = lines[index][indent:]
             if not content.startswith("-"):
@@ -124,12 +188,12 @@ class _Reader:
             raise NotCanonical(f"indentation at line {index + 1}")
         return line[len(pad):]
 
-    def block(self, index: int, indent: int, depth: int) -> tuple[Any, int]:
-        """A mapping or sequence on the lines after `key:`."""
+    def block(self, index: int, indent: int, depth: int, holder: str) -> tuple[Any, int]:
+        """A mapping or sequence on the lines after `holder:`."""
         content = self.content_at(index, " " * indent)
         if content.startswith("- "):
-            return self.sequence(index, indent, content, depth)
-        return self.mapping(index, indent, content, depth)
+            return self.sequence(index, indent, content, depth, holder)
+        return self.mapping(index, indent, content, depth, holder)
 
     def inline_value(self, rest: str, index: int, indent: int, depth: int) -> tuple[Any, int]:
         """The value after `key: ` or `- `; `index` is the next line (a `|` block's first line)."""
@@ -153,21 +217,47 @@ class _Reader:
         if index == start:
             raise NotCanonical("empty literal")
         width = len(pad)
-        body = "\n".join([line[width:] for line in lines[start:index]])
+        block = lines[start:index]
+        if pad in block:  # the writer leaves blank lines of a block empty, without indentation
+            raise NotCanonical("indented blank line")
+        body = "\n".join([line[width:] for line in block])
         value = body if "-" in header else body + "\n"
-        source = " " + header + "\n" + "\n".join(lines[start:index]) + "\n"
-        if _written(value, indent) != source:
+        if not _written_as_literal(value, header[1:]):
             raise NotCanonical("literal written differently")
         return value, index
 
 
+def _written_as_literal(value: str, hints: str) -> bool:
+    """Whether the writer writes `value` as a `|` block with these hints (`yamlfast._Writer.string`).
+
+    Its lines are then the value's lines indented, blank ones empty, which the caller checked."""
+    if "\n" not in value or value[-1] == " " or " \n" in value or any(b in value for b in _ODD_BREAKS):
+        return False
+    if _SPECIAL.search(value) is not None:
+        return False
+    expected = "2" if value[0] in " \n" else ""
+    if value[-1] != "\n":
+        expected += "-"
+    elif len(value) == 1 or value[-2] == "\n":
+        expected += "+"
+    return hints == expected
+
+
 def _inline_scalar_uncached(token: str) -> Any:
-    """A one-line scalar, accepted only if the writer writes its value as exactly `token`."""
-    if _SIMPLE_TEXT.match(token) and (
-        token[0] not in _RESOLVED_FIRST
-        or _CONSTRUCTOR.resolve(yaml.ScalarNode, token, (True, False)) == _STR  # type: ignore[no-untyped-call]
-    ):
+    """A one-line scalar, accepted only if the writer writes its value as exactly `token`.
+
+    The common shapes (plain text, ints, floats, quoted timestamps) are recognised by pattern; the
+    rest by asking the writer how it writes the decoded value."""
+    if plain_text(token):
         return token
+    if INT_TEXT.match(token):
+        return int(token)
+    if FLOAT_TEXT.match(token):
+        number = float(token)
+        if repr(number) == token and not number.is_integer():
+            return number
+    elif _TIMESTAMP_QUOTED.match(token):
+        return token[1:-1]
     value = _scalar(token)
     if _written(value, 0) != " " + token + "\n":
         raise NotCanonical("scalar written differently")
@@ -221,18 +311,6 @@ def _plain_key_end(content: str) -> int:
             return pos
         pos = content.find(":", pos + 1)
     return -1
-
-
-def _line_uncached(content: str) -> tuple[str, str, bool, Any]:
-    """(key, rest, True, value) for `key: scalar`; (key, rest, False, None) when more reading is needed."""
-    key, rest = _split_key(content)
-    if rest and rest not in ("{}", "[]") and not rest.startswith("|"):
-        return key, rest, True, _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
-    return key, rest, False, None
-
-
-_line = functools.lru_cache(maxsize=16384)(_line_uncached)
-"""`    role: user`, `    thumb: up`: most lines of a long run history are repeats."""
 
 
 def _split_key(content: str) -> tuple[str, str]:

@@ -32,6 +32,21 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _RESOLVER = yaml.resolver.Resolver()
+_RESOLVED_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers)
+"""First characters some implicit resolver looks at (`true`, `null`, `off`, numbers)."""
+PLAIN_TEXT = re.compile(r"[A-Za-z](?:[ -\"$-9;-~]*[!-\"$-9;-~])?\Z")
+"""Text PyYAML leaves plain unless a resolver claims it: a letter first, then printable ASCII
+without `:` or `#`, no space at the end. (Those two characters, a space at either end and anything
+non-ASCII are what can make PyYAML quote a string that starts with a letter.)"""
+LONGEST_WORD = 5
+"""YAML 1.1's bool and null words (`false`, `NULL`, `off`, ...) are at most five letters: longer
+text that starts with a letter resolves to a string."""
+INT_TEXT = re.compile(r"(?:0|-?[1-9][0-9]{0,17})\Z")
+"""An int as `str(int)` writes it: no sign on zero, no leading zeros, no `_` or `+`."""
+FLOAT_TEXT = re.compile(r"-?(?:0|[1-9][0-9]{0,15})\.[0-9]{1,17}\Z")
+"""A float as `repr(float)` writes most of them (no exponent); PyYAML reads it back as that float."""
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+"""`2026-11-22T06:00:00Z`: PyYAML's resolver calls it a timestamp, so the writer single-quotes it."""
 
 
 class _Unsupported(Exception):
@@ -71,6 +86,13 @@ class Analysis:
         self.allow_block = not (last == " " or space_break or special)
 
 
+def plain_text(value: str) -> bool:
+    """Whether PyYAML writes this string plain, recognised by pattern (False means: ask Analysis)."""
+    return PLAIN_TEXT.match(value) is not None and (
+        value[0] not in _RESOLVED_FIRST or len(value) > LONGEST_WORD or _resolves_plain_to(value) == _STR_TAG
+    )
+
+
 def _resolves_plain_to(value: str) -> str:
     resolved: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     return resolved
@@ -108,6 +130,10 @@ def _literal(text: str, indent: int) -> str:
 
 def _single_line(value: str) -> str:
     """A value without `\\n`, with its leading space and line break: plain, 'single' or "double"."""
+    if plain_text(value):
+        return " " + value + "\n"
+    if TIMESTAMP.match(value):
+        return " '" + value + "'\n"
     if any(ch in value for ch in "\r\x85\u2028\u2029"):
         return " " + _double_quoted(value) + "\n"
     analysis = Analysis(value)
@@ -146,6 +172,8 @@ def _other_uncached(value: Any) -> str:
         text, tag = str(value), _INT_TAG
     elif isinstance(value, float):
         text, tag = _float_text(value)
+        if FLOAT_TEXT.match(text):  # digits, one dot, maybe a minus: plain, and read back as this float
+            return " " + text + "\n"
     else:
         raise _Unsupported(type(value).__name__)
     if _resolves_plain_to(text) != tag or not Analysis(text).allow_block_plain:
@@ -183,7 +211,7 @@ class _Writer:
             self.out.append(" " + _double_quoted(value) + "\n")
             return
         if "\n" in value:
-            if Analysis(value).allow_block:
+            if value[-1] != " " and " \n" not in value and _SPECIAL.search(value) is None:  # allow_block
                 self.out.append(_literal(value, indent + 2))
                 self.open_ended = value.endswith("\n") and (len(value) == 1 or value[-2] == "\n")
             else:
@@ -202,17 +230,31 @@ class _Writer:
     # -- collections ------------------------------------------------------------------------------
 
     def mapping(self, data: dict[Any, Any], indent: int, inline_first: bool) -> None:
+        """The hot loop of saving a big file: the common values are written here without dispatch."""
         out = self.out
         pad = " " * indent
-        for index, (key, value) in enumerate(data.items()):
-            if index or not inline_first:
-                out.append(pad)
-            out.append(self.key(key) + ":")
-            if type(value) is str and len(value) <= 80 and "\n" not in value:  # most values: no dispatch
-                out.append(_short_string(value))
-                self.open_ended = False
+        first = inline_first
+        for key, value in data.items():
+            text = _key_text(key) if key.__class__ is str else None
+            if text is None:
+                raise _Unsupported("key")
+            if first:
+                out.append(text + ":")
+                first = False
+            else:
+                out.append(pad + text + ":")
+            kind = value.__class__
+            if kind is str and len(value) <= 80 and "\n" not in value:
+                out.append(_short_string(value))  # ids, roles, names: few distinct values, cached
+            elif kind is int or kind is bool or value is None:
+                out.append(_other_scalar(value))
+            elif kind is float and math.isfinite(value) and not value.is_integer() and FLOAT_TEXT.match(
+                    number := repr(value)):
+                out.append(" " + number + "\n")  # timings and costs: rarely the same twice, so not cached
             else:
                 self.after_indicator(value, indent, nested_indent=indent + 2, inline=False)
+                continue
+            self.open_ended = False
 
     def sequence(self, items: list[Any], indent: int, inline_first: bool) -> None:
         for index, item in enumerate(items):

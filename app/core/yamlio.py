@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from app.core import limits
 from app.core.yamlfast import fast_dump
 
 Path_ = tuple[str | int, ...]
@@ -127,8 +128,15 @@ def _friendly(problem: str, context: str | None) -> str:
     return f"{problem} ({context})" if context else problem
 
 
+PRESCAN_BYTES = 256 * 1024
+"""Texts longer than this are scanned for item limits before nodes are built: composing a
+7-million-item list would take a minute and gigabytes before the builder could count it."""
+
+
 def load_located(text: str) -> Located:
     """Parse YAML text safely. Raises YamlSyntaxError with a position on any problem."""
+    if len(text) > PRESCAN_BYTES:
+        check_item_limits(text)
     try:
         root = yaml.compose(text, Loader=_ParserClass)
     except RecursionError:  # the composer recursed past Python's limit: find where nesting got too deep
@@ -151,6 +159,57 @@ def load_located(text: str) -> Located:
 
 def _too_deep(mark: Mark) -> YamlSyntaxError:
     return YamlSyntaxError(f"lists and mappings are nested more than {MAX_DEPTH} levels deep here", mark)
+
+
+def check_item_limits(text: str) -> None:
+    """YamlSyntaxError at the first item past its limit (`app.core.limits`), from parser events.
+
+    Events are not kept, so memory stays flat, and the scan stops at the crossing. Syntax errors
+    are left to the composer, which reports them the same way as for small files."""
+    left = [limits.MAX_TOTAL_ITEMS]
+    stack: list[list[Any]] = []  # per open collection: [holder key, limit, count, is_mapping, at_key]
+    holder: str | None = None
+    try:
+        for event in yaml.parse(text, Loader=_ParserClass):
+            if isinstance(event, yaml.CollectionEndEvent):
+                stack.pop()
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            if stack:
+                frame = stack[-1]
+                if frame[3]:  # a mapping: keys count, values do not
+                    frame[4] = not frame[4]
+                    if not frame[4]:  # this event is a key (at_key was True before the toggle)
+                        holder = event.value if isinstance(event, yaml.ScalarEvent) else None
+                        _count_item(frame, left, event)
+                        if isinstance(event, yaml.CollectionStartEvent):  # a complex key
+                            stack.append(_frame(None, event))
+                        continue
+                else:
+                    holder = None
+                    _count_item(frame, left, event)
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append(_frame(holder, event))
+    except YamlSyntaxError:
+        raise
+    except (yaml.YAMLError, RecursionError, UnicodeError, ValueError):
+        return
+
+
+def _frame(holder: str | None, event: yaml.Event) -> list[Any]:
+    return [holder, limits.max_items(holder), 0, isinstance(event, yaml.MappingStartEvent), True]
+
+
+def _count_item(frame: list[Any], left: list[int], event: yaml.Event) -> None:
+    """Count one item of the collection `frame` and of the file (`left`: what the file may still hold)."""
+    frame[2] += 1
+    left[0] -= 1
+    if frame[2] > frame[1] or left[0] < 0:
+        mark = event.start_mark
+        where = Mark(mark.line + 1, mark.column + 1) if mark is not None else Mark(1, 1)
+        message = limits.too_many(frame[0], frame[1]) if frame[2] > frame[1] else limits.too_many_in_file()
+        raise YamlSyntaxError(message, where)
 
 
 def depth_mark(text: str, limit: int = MAX_DEPTH) -> Mark | None:
@@ -229,6 +288,8 @@ class _Builder:
         self.budget = MAX_EXPANSION * _count_nodes(root) + _EXPANSION_MARGIN if may_alias else 0
         self.char_budget = MAX_EXPANSION * text_length + _EXPANSION_MARGIN  # `*big_text` used a million times
         self.active: set[int] = set()
+        self.items_left = limits.MAX_TOTAL_ITEMS
+        """Items the file may still hold: each counts as it starts (pre-order), as in the other readers."""
 
     def located(self) -> Located:
         data = self.build(self.root, ())
@@ -264,8 +325,22 @@ class _Builder:
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             _check_collection_tag(node, _SEQ)
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            result = []
+            for i, item in enumerate(node.value):
+                self.count_item(node, path, i)
+                result.append(self.build(item, (*path, i)))
+            return result
         raise YamlSyntaxError("unsupported YAML node", _mark(node))
+
+    def count_item(self, node: yaml.Node, path: Path_, index: int) -> None:
+        """Count item `index` of `node` (a list, or a mapping's keys) against both limits."""
+        holder = path[-1] if path else None
+        limit = limits.max_items(holder)
+        self.items_left -= 1
+        if index >= limit:
+            raise YamlSyntaxError(limits.too_many(holder, limit), _item_mark(node, index))
+        if self.items_left < 0:
+            raise YamlSyntaxError(limits.too_many_in_file(), _item_mark(node, index))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         construct = _SCALARS.get(node.tag)
@@ -286,7 +361,8 @@ class _Builder:
         _check_collection_tag(node, _MAP)
         result: dict[str, Any] = {}
         merges: list[yaml.Node] = []
-        for key_node, value_node in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
+            self.count_item(node, path, index)
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlSyntaxError(
                     "a mapping key must be plain text, not a list or a mapping", _mark(key_node)
@@ -319,6 +395,12 @@ class _Builder:
             for key, value in self.build(source, path).items():
                 merged.setdefault(key, value)
         return merged
+
+
+def _item_mark(node: yaml.Node, index: int) -> Mark:
+    """Where item `index` of a list starts, or key `index` of a mapping."""
+    item = node.value[index]
+    return _mark(item[0] if isinstance(item, tuple) else item)
 
 
 def _count_nodes(root: yaml.Node) -> int:

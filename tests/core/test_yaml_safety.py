@@ -149,7 +149,7 @@ def test_lone_surrogates_in_text_are_an_error() -> None:
 
 def test_a_big_text_aliased_many_times_is_refused() -> None:
     big = "x" * 10_000
-    text = f"name: x\nbase: &big {big}\ntags: [" + ", ".join(["*big"] * 2_000) + "]\n"
+    text = f"name: x\nbase: &big {big}\nnotes: [" + ", ".join(["*big"] * 2_000) + "]\n"
     assert "aliases (`*name`) expand this file" in only_problem(text)
 
 
