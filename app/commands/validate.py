@@ -13,6 +13,7 @@ from typing import Any
 from app.core.document import load_prototype
 from app.core.errors import PrototypeError
 from app.core.evals.validation import check_prototype_assertions
+from app.core.images import check_prototype_images
 
 
 def register(sub: Any) -> None:
@@ -27,7 +28,15 @@ def run(args: argparse.Namespace) -> int:
         try:
             proto = load_prototype(name)
             # an assertion such as `type: contians` loads fine but could never be graded
-            check_prototype_assertions(proto, name, Path(name).read_text(encoding="utf-8"))
+            text = Path(name).read_text(encoding="utf-8")
+            problems = []
+            for check in (check_prototype_assertions, check_prototype_images):
+                try:
+                    check(proto, name, text)
+                except PrototypeError as exc:
+                    problems.extend(exc.problems)
+            if problems:
+                raise PrototypeError(problems)
         except PrototypeError as exc:
             failed = True
             for problem in exc.problems:
