@@ -76,7 +76,8 @@ def load_image(base_dir: str | os.PathLike[str] | None, ref: ImageRef) -> Loaded
     if not path.is_file():
         raise ImageError(f"image {ref.path!r} is not a file")
     if size > MAX_IMAGE_BYTES:
-        raise ImageError(f"image {ref.path!r} is {_mb(size)}, over the {_mb(MAX_IMAGE_BYTES)} limit per image "
+        raise ImageError(f"image {ref.path!r} is {_mb(size)}, over the {_mb(MAX_IMAGE_BYTES)} limit "
+                         "per image"
                          "(OpenAI's documented image-input limit)")
     try:
         data = path.read_bytes()

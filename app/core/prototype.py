@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+)
 
 from app.core.endpoints import url_problem
 
@@ -231,7 +239,9 @@ class ToolCall(Strict):
 
     id: str = ""
     name: str
-    arguments: str = Field("", description="The arguments JSON exactly as the model wrote it (may be invalid).")
+    arguments: str = Field(
+        "", description="The arguments JSON exactly as the model wrote it (may be invalid)."
+    )
     result: str | None = Field(None, description="What the app answered (the tool's or the case's mock).")
 
 

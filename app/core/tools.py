@@ -86,17 +86,25 @@ def as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def mock_result(proto: Prototype | None, case: Case | None, name: str) -> str:
-    """What the app answers a call to `name`: the case's override, else the tool's mock, else "ok".
-    A tool the prototype does not define (the model made it up) gets an error text the model can read."""
-    if case is not None and name in case.tool_mocks:
-        return as_text(case.tool_mocks[name])
-    tools = {tool.name: tool for tool in proto.tools} if proto is not None else {}
-    tool = tools.get(name)
-    if tool is None:
-        known = ", ".join(sorted(tools)) or "none"
-        return as_text({"error": f"unknown tool {name!r}; available: {known}"})
-    return NO_MOCK_RESULT if tool.mock is None else as_text(tool.mock)
+def mock_results(proto: Prototype | None, case: Case | None) -> dict[str, str]:
+    """Per tool name, what the app answers a call in this case: the case's `tool_mocks` override, else
+    the tool's `mock`, else "ok"."""
+    results: dict[str, str] = {}
+    for tool in proto.tools if proto is not None else ():
+        if case is not None and tool.name in case.tool_mocks:
+            results[tool.name] = as_text(case.tool_mocks[tool.name])
+        else:
+            results[tool.name] = NO_MOCK_RESULT if tool.mock is None else as_text(tool.mock)
+    return results
+
+
+def answer_call(results: Mapping[str, str], name: str) -> str:
+    """The result sent back for a call to `name`. A tool the prototype does not define (the model made
+    it up) gets an error text the model can read, instead of stopping the run."""
+    if name in results:
+        return results[name]
+    known = ", ".join(sorted(results)) or "none"
+    return as_text({"error": f"unknown tool {name!r}; available: {known}"})
 
 
 def exchange_messages(text: str, calls: Sequence[ToolCall]) -> list[Message]:
@@ -119,7 +127,7 @@ def parse_arguments(call: ToolCall) -> tuple[dict[str, Any] | None, str]:
         return {}, ""
     try:
         value = json.loads(call.arguments)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return None, f"arguments are not JSON ({exc.msg} at character {exc.pos})"
     if not isinstance(value, dict):
         return None, "arguments are not a JSON object"
@@ -170,9 +178,10 @@ def tool_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], str]]:
 __all__ = [
     "MAX_TOOL_ROUNDS",
     "NO_MOCK_RESULT",
+    "answer_call",
     "as_text",
     "exchange_messages",
-    "mock_result",
+    "mock_results",
     "no_call_notice",
     "offered_names",
     "offered_tools",
