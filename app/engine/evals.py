@@ -289,7 +289,7 @@ class EvalRunner:
         metrics = RunMetrics(latency_ms=run.latency_ms, cost_usd=run.cost_usd)
         graded = await grade_case(
             keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars,
-            metrics=metrics,
+            metrics=metrics, tool_calls=run.tool_calls, tools=proto.tools,
         )
         return EvalResult(
             case=cell.case,
