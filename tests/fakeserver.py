@@ -396,7 +396,8 @@ def _echo(body: dict[str, Any]) -> str:
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
     content = users[-1].get("content", "") if users else ""
     if isinstance(content, list):  # text and image parts: echo the text
-        content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+        texts = [part.get("text") for part in content if isinstance(part, dict)]
+        content = " ".join(str(text) for text in texts if text)
     return f"Echo: {content}"
 
 

@@ -77,8 +77,7 @@ def load_image(base_dir: str | os.PathLike[str] | None, ref: ImageRef) -> Loaded
         raise ImageError(f"image {ref.path!r} is not a file")
     if size > MAX_IMAGE_BYTES:
         raise ImageError(f"image {ref.path!r} is {_mb(size)}, over the {_mb(MAX_IMAGE_BYTES)} limit "
-                         "per image"
-                         "(OpenAI's documented image-input limit)")
+                         "per image (OpenAI's documented image-input limit)")
     try:
         data = path.read_bytes()
     except OSError as exc:
