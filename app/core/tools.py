@@ -121,6 +121,31 @@ def no_call_notice(offered: Sequence[str]) -> str:
     return f"this model did not call any tool; offered: {', '.join(offered)}"
 
 
+def call_summary(call: ToolCall, width: int = 24) -> str:
+    """A call in one short line, e.g. `open_canvas(title: "Launch post", content: "Offline mode is…")`:
+    what the CLI prints and a chip can show before it is expanded."""
+    parsed, _ = parse_arguments(call)
+    if parsed is None:
+        shown = call.arguments if len(call.arguments) <= width else call.arguments[: width - 1] + "…"
+        return f"{call.name}({shown})"
+    parts = []
+    for key, value in parsed.items():
+        text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+        text = " ".join(text.split())
+        text = text if len(text) <= width else text[: width - 1] + "…"
+        parts.append(f'{key}: "{text}"' if isinstance(value, str) else f"{key}: {text}")
+    return f"{call.name}({', '.join(parts)})"
+
+
+def calls_summary(calls: Sequence[ToolCall]) -> str:
+    """The calls of a run, compactly: `[open_canvas(title: "…")]`, `[+2 more]` past the first two."""
+    if not calls:
+        return ""
+    shown = [call_summary(call) for call in calls[:2]]
+    more = f" +{len(calls) - 2} more" if len(calls) > 2 else ""
+    return "[" + "; ".join(shown) + more + "]"
+
+
 def parse_arguments(call: ToolCall) -> tuple[dict[str, Any] | None, str]:
     """The call's arguments as a dict, or (None, why not). Empty text counts as `{}`."""
     if not call.arguments.strip():
@@ -180,6 +205,8 @@ __all__ = [
     "NO_MOCK_RESULT",
     "answer_call",
     "as_text",
+    "call_summary",
+    "calls_summary",
     "exchange_messages",
     "mock_results",
     "no_call_notice",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from engine_kit import make_proto, run_async
 from fakeserver import FakeOpenAI, Reply
 
@@ -147,3 +148,23 @@ def test_cached_rounds_replay_the_calls(fake_server: FakeOpenAI, fake_provider: 
     assert again.cached and again.output == first.output
     assert [(c.name, c.arguments, c.result) for c in again.tool_calls] == [
         (c.name, c.arguments, c.result) for c in first.tool_calls]
+
+
+def test_run_table_shows_calls_and_notices_compactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setenv("COLUMNS", "200")
+    from app.commands.run import print_table
+    from app.core.prototype import ToolCall
+
+    call = ToolCall(id="c1", name="open_canvas", arguments='{"title": "Launch post", "content": "x"}',
+                    result="ok")
+    with_call = Run(id="r1", created="t", profile="p", model="m", case="c", output="Drafted.",
+                    tool_calls=[call])
+    without = Run(id="r2", created="t", profile="p", model="m", case="d", output="Hi.",
+                  notice="this model did not call any tool; offered: open_canvas")
+    out = io.StringIO()
+    print_table([with_call, without], out=out)
+    lines = out.getvalue().splitlines()
+    assert '[open_canvas(title: "Launch post", content: "x")] Drafted.' in lines[1]
+    assert "(this model did not call any tool; offered: open_canvas) Hi." in lines[2]
