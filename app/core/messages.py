@@ -136,6 +136,21 @@ def extras_fields(extras: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def as_openai(message: Message) -> dict[str, Any]:
+    """A message in OpenAI's chat shape for exports: {role, content}, plus an assistant's `tool_calls`
+    and a tool message's `tool_call_id`. Attached images are not inlined (exports carry text; the
+    image references stay in the prototype)."""
+    item: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        item["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        item["tool_call_id"] = message.tool_call_id
+    return item
+
+
 def is_tool_exchange(message: Message) -> bool:
     """An assistant message that made tool calls, or a tool's answer: part of a tool round."""
     return message.role == "tool" or (message.role == "assistant" and bool(message.tool_calls))
@@ -152,6 +167,7 @@ def sent_prefix(messages: Sequence[Message]) -> Sequence[Message]:
 
 __all__ = [
     "FORM_FACTOR_NOTES",
+    "as_openai",
     "build_messages",
     "continue_messages",
     "extras_fields",
