@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from engine_kit import make_proto, run_async
-from fakeserver import FakeOpenAI, Reply
+from fakeserver import FakeOpenAI, Recorded, Reply
 
 from app.core.evals.assertions import grade_case
 from app.core.messages import continue_messages
@@ -168,3 +169,33 @@ def test_run_table_shows_calls_and_notices_compactly(monkeypatch: pytest.MonkeyP
     lines = out.getvalue().splitlines()
     assert '[open_canvas(title: "Launch post", content: "x")] Drafted.' in lines[1]
     assert "(this model did not call any tool; offered: open_canvas) Hi." in lines[2]
+
+
+def test_report_counts_tool_calls_per_variant(fake_server: FakeOpenAI, fake_provider: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+    from app.core.document import save_prototype
+
+    proto = make_proto(profiles=2, models=[("a", "fake", "ma")], cases=2)
+    proto.tools = [CANVAS]
+    proto.profiles[0].tools = ["open_canvas"]
+
+    def reply(rec: Recorded) -> Reply:
+        asked = rec.messages[-1]
+        if (rec.body or {}).get("tools") and asked["role"] == "user" and asked["content"] == "case c0":
+            return Reply(text="", tool_calls=[("open_canvas", '{"title": "T", "content": "C"}')])
+        return Reply(text="plain")
+
+    fake_server.responder = reply
+    runs, _ = run_cells(proto)
+    proto.runs.extend(runs)
+    path = tmp_path / "p.yaml"
+    save_prototype(proto, path)
+    assert main(["report", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "p0/a: 1 of 2 answers called a tool (open_canvas 1); canvas opened in 1" in out
+    assert "p1/a" not in out.split("Tool calls")[1], "a profile without tools is not counted"
+    assert main(["report", "--json", str(path)]) == 0
+    usage = json.loads(capsys.readouterr().out)["tool_usage"]
+    assert usage == [{"profile": "p0", "model": "a", "answers": 2, "with_call": 1, "canvas_opened": 1,
+                      "calls": {"open_canvas": 1}}]
