@@ -132,7 +132,7 @@ def call_summary(call: ToolCall, width: int = 24) -> str:
     for key, value in parsed.items():
         text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
         text = " ".join(text.split())
-        text = text if len(text) <= width else text[: width - 1] + "…"
+        text = text if len(text) <= width else text[: width - 1].rstrip() + "…"
         parts.append(f'{key}: "{text}"' if isinstance(value, str) else f"{key}: {text}")
     return f"{call.name}({', '.join(parts)})"
 

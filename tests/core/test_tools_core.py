@@ -1,0 +1,54 @@
+"""Core tool rules: what a profile's requests offer, mocks, the compact summary, merging tools."""
+
+from __future__ import annotations
+
+from app.core.merge import Side, merge
+from app.core.prototype import Case, ModelParams, Profile, Prototype, ToolCall, ToolSpec, Turn
+from app.core.tools import answer_call, call_summary, mock_results, request_params, subset_match
+
+A = ToolSpec(name="a", description="first", mock={"ok": True})
+B = ToolSpec(name="b", required=True)
+C = ToolSpec(name="c", required=True, mock="done")
+
+
+def proto(*tools: ToolSpec) -> Prototype:
+    return Prototype(name="t", tools=list(tools), cases=[Case(id="c", turns=[Turn(content="hi")])])
+
+
+def test_request_params_offer_only_the_profiles_tools_and_force_a_required_one() -> None:
+    p = proto(A, B, C)
+    none = request_params(p, Profile(id="x"), ModelParams(temperature=0.2))
+    assert none == ModelParams(temperature=0.2)
+    one = request_params(p, Profile(id="x", tools=["a", "b"]), ModelParams())
+    assert [t["function"]["name"] for t in one.tools or []] == ["a", "b"]
+    assert one.tool_choice == {"type": "function", "function": {"name": "b"}}
+    both = request_params(p, Profile(id="x", tools=["b", "c"]), ModelParams(tool_choice="none"))
+    assert both.tool_choice == "none", "a target's own tool_choice wins"
+    assert request_params(p, Profile(id="x", tools=["b", "c"]), ModelParams()).tool_choice == "required"
+
+
+def test_mocks_case_override_default_and_made_up_tools() -> None:
+    p = proto(A, B, C)
+    p.cases[0].tool_mocks = {"c": {"n": 2}}
+    results = mock_results(p, p.cases[0])
+    assert results == {"a": '{"ok":true}', "b": "ok", "c": '{"n":2}'}
+    assert "unknown tool 'zzz'" in answer_call(results, "zzz")
+
+
+def test_subset_match_and_summary() -> None:
+    assert subset_match({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}, "d": 3})
+    assert subset_match({"l": [2]}, {"l": [1, 2]}) and not subset_match({"l": [3]}, {"l": [1, 2]})
+    assert not subset_match({"x": 1}, {"x": True}) and subset_match(1, 1.0)
+    call = ToolCall(name="open_canvas", arguments='{"title": "A very long title that goes on", "n": 3}')
+    assert call_summary(call) == 'open_canvas(title: "A very long title that…", n: 3)'
+    assert call_summary(ToolCall(name="f", arguments="{oops")) == "f({oops)"
+
+
+def test_three_way_merge_merges_tools_by_name() -> None:
+    base = "protostudio: 3\nname: t\ntools:\n  - name: a\n    description: x\n  - name: b\n"
+    ours = base.replace("description: x", "description: changed")
+    theirs = base + "    description: new\n  - name: c\n"
+    result = merge(Side.parse(base, "base"), Side.parse(ours, "ours"), Side.parse(theirs, "theirs"))
+    assert result.conflicts == []
+    merged = [(t.name, t.description) for t in result.proto.tools]
+    assert merged == [("a", "changed"), ("b", "new"), ("c", "")]
