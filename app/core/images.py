@@ -106,6 +106,28 @@ def attach(base_dir: str | os.PathLike[str] | None, path: str | os.PathLike[str]
     return ref.model_copy(update={"sha256": hashlib.sha256(loaded.data).hexdigest()})
 
 
+def attach_to_case(proto: Prototype, case_id: str, paths: list[str | os.PathLike[str]],
+                   turn: int | None = None) -> list[ImageRef]:
+    """Attach image files to a case's user turn (default: its last user turn), relative to
+    `proto.base_dir`, with their sha256. Attaching a path the turn already has updates its sha256.
+    Raises KeyError (no such case), IndexError (no such user turn) or ImageError (the file cannot
+    be sent); nothing changes unless every image attaches."""
+    case = proto.case(case_id)
+    users = [i for i, t in enumerate(case.turns) if t.role == "user"]
+    if turn is None:
+        index = users[-1]
+    elif turn in users:
+        index = turn
+    else:
+        raise IndexError(f"turn {turn} of case {case_id!r} is not a user turn (user turns: "
+                         f"{', '.join(map(str, users))})")
+    refs = [attach(proto.base_dir, path) for path in paths]
+    target = case.turns[index]
+    kept = [ref for ref in target.images if ref.path not in {r.path for r in refs}]
+    target.images = kept + refs
+    return refs
+
+
 def image_problems(proto: Prototype, base_dir: str | os.PathLike[str] | None,
                    ) -> list[tuple[tuple[str | int, ...], str]]:
     """(YAML path, message) for every image a case or profile turn cannot send, and for turns whose
@@ -164,6 +186,7 @@ __all__ = [
     "ImageError",
     "LoadedImage",
     "attach",
+    "attach_to_case",
     "check_prototype_images",
     "image_problems",
     "images_in",

@@ -129,3 +129,21 @@ def test_profiles_naming_unknown_tools_are_positioned_errors() -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.col) == (6, 13)
     assert "unknown tool 'open_canvass'" in problem.message
+
+
+def test_cli_attach_records_the_image_and_refuses_a_bad_one(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "ok.png").write_bytes(PNG)
+    (tmp_path / "notes.txt").write_text("no")
+    path = tmp_path / "proto.yaml"
+    path.write_text("protostudio: 3\nname: t\ncases:\n  - id: c\n    turns:\n      - role: user\n"
+                    "        content: hi\n", encoding="utf-8")
+    before = path.read_bytes()
+    assert main(["attach", str(path), "c", str(tmp_path / "ok.png"), str(tmp_path / "notes.txt")]) == 2
+    assert "is not a PNG, JPEG, WEBP or GIF image" in capsys.readouterr().err
+    assert path.read_bytes() == before, "nothing changes unless every image attaches"
+    assert main(["attach", str(path), "c", str(tmp_path / "ok.png")]) == 0
+    (ref,) = load_prototype(path).cases[0].turns[0].images
+    assert ref.path == "ok.png" and ref.sha256 == hashlib.sha256(PNG).hexdigest()
+    assert main(["attach", str(path), "nope", str(tmp_path / "ok.png")]) == 2
+    assert "no case with id 'nope'" in capsys.readouterr().err
