@@ -106,9 +106,24 @@ def continue_messages(previous: Run, user_message: str) -> list[Message]:
     """
     return [
         *previous.messages,
-        Message(role="assistant", content=previous.output),
+        Message(role="assistant", content=last_round_text(previous.messages, previous.output)),
         Message(role="user", content=user_message),
     ]
+
+
+ROUND_SEPARATOR = "\n\n"
+"""Between the text of two tool rounds in a run's output (`app/engine/tool_loop.py` joins them)."""
+
+
+def last_round_text(messages: Sequence[Message], output: str) -> str:
+    """The text of an answer's last round: its output without the text of the tool rounds before it,
+    which its messages already carry (as the assistant messages of the exchange)."""
+    exchange = messages[len(sent_prefix(messages)):]
+    earlier = [m.content for m in exchange if m.role == "assistant" and m.content]
+    prefix = ROUND_SEPARATOR.join(earlier)
+    if earlier and output.startswith(prefix):
+        return output[len(prefix):].removeprefix(ROUND_SEPARATOR)
+    return output
 
 
 def message_extras(message: Message) -> dict[str, Any]:
@@ -167,11 +182,13 @@ def sent_prefix(messages: Sequence[Message]) -> Sequence[Message]:
 
 __all__ = [
     "FORM_FACTOR_NOTES",
+    "ROUND_SEPARATOR",
     "as_openai",
     "build_messages",
     "continue_messages",
     "extras_fields",
     "is_tool_exchange",
+    "last_round_text",
     "message_extras",
     "render_vars",
     "sent_prefix",

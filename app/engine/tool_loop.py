@@ -20,6 +20,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from app.core.messages import ROUND_SEPARATOR
 from app.core.prototype import Message, ModelTarget, ToolCall
 from app.core.tools import MAX_TOOL_ROUNDS, answer_call, exchange_messages, no_call_notice, offered_names
 from app.engine.events import Cell, CellToolCall, CellToolResult
@@ -34,9 +35,6 @@ from app.providers.events import (
     ToolCallDelta,
     UsageReport,
 )
-
-ROUND_SEPARATOR = "\n\n"
-"""Put between the text of two rounds, so "Opening a canvas." and "Done." do not run together."""
 
 
 class ToolHub(Protocol):

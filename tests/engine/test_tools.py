@@ -86,10 +86,11 @@ def test_round_trip_call_mock_continuation_and_assertion(fake_server: FakeOpenAI
 
 def test_stored_tool_run_is_current_and_continues_with_its_exchange(fake_server: FakeOpenAI,
                                                                   fake_provider: str) -> None:
-    fake_server.enqueue(Reply(text="", tool_calls=[("open_canvas", '{"title": "T", "content": "C"}')]),
-                        Reply(text="Opened."))
+    call = ("open_canvas", '{"title": "T", "content": "C"}')
+    fake_server.enqueue(Reply(text="Opening.", tool_calls=[call]), Reply(text="Opened."))
     proto = tool_proto()
     runs, _ = run_cells(proto)
+    assert runs[0].output == "Opening.\n\nOpened."
     proto.runs.extend(runs)
     state = cell_states(proto)[("c0", "p0", "a", 0)]
     assert state.current is runs[0] and not state.stale, "the tool exchange does not make the answer stale"
@@ -97,6 +98,7 @@ def test_stored_tool_run_is_current_and_continues_with_its_exchange(fake_server:
     assert cell_states(proto)[("c0", "p0", "a", 0)].stale, "editing an offered tool does"
     follow = continue_messages(runs[0], "Make it shorter")
     assert [m.role for m in follow] == ["system", "user", "assistant", "tool", "assistant", "user"]
+    assert follow[4].content == "Opened.", "the last round's text, not the rounds before it again"
     call = follow[2].tool_calls[0]
     assert call.name == "open_canvas" and follow[3].tool_call_id == call.id
 
