@@ -52,3 +52,38 @@ def test_three_way_merge_merges_tools_by_name() -> None:
     assert result.conflicts == []
     merged = [(t.name, t.description) for t in result.proto.tools]
     assert merged == [("a", "changed"), ("b", "new"), ("c", "")]
+
+
+def test_streamed_call_deltas_assemble_whatever_the_server_repeats() -> None:
+    from app.providers.wire import CallAssembler
+
+    calls = CallAssembler()
+    calls.add({"index": 0, "function": {"name": "open_canvas", "arguments": '{"ti'}})  # no id (some servers)
+    calls.add({"index": 0, "function": {"name": "open_canvas", "arguments": 'tle": "T"}'}})  # name repeated
+    calls.add({"index": 1, "id": "call_b", "function": {"name": "update_", "arguments": ""}})
+    calls.add({"index": 1, "function": {"name": "canvas", "arguments": "{}"}})  # name in fragments
+    calls.add("not a delta")
+    done = calls.finished()
+    assert [(c.id, c.name, c.arguments) for c in done] == [
+        ("call_0", "open_canvas", '{"title": "T"}'), ("call_b", "update_canvas", "{}")]
+
+
+def test_a_changed_image_or_tool_makes_the_answer_stale() -> None:
+    from app.core.messages import build_messages
+    from app.core.prototype import ImageRef, ModelTarget, Run
+    from app.core.threads import cell_states
+
+    p = proto(A)
+    p.profiles = [Profile(id="x", tools=["a"])]
+    p.models = [ModelTarget(id="m", provider="openai", model="gpt")]
+    p.cases[0].turns[0].images = [ImageRef(path="a.png", sha256="a" * 64)]
+    sent = build_messages(p, p.profiles[0], p.cases[0])
+    params = request_params(p, p.profiles[0], p.models[0].params)
+    p.runs = [Run(id="r", created="t", profile="x", model="m", case="c", provider="openai", model_name="gpt",
+                  params=params, messages=sent, output="ok")]
+    assert not cell_states(p)[("c", "x", "m", 0)].stale
+    p.cases[0].turns[0].images = [ImageRef(path="a.png", sha256="b" * 64)]
+    assert cell_states(p)[("c", "x", "m", 0)].stale, "a re-attached image"
+    p.cases[0].turns[0].images = [ImageRef(path="a.png", sha256="a" * 64)]
+    p.tools[0] = p.tools[0].model_copy(update={"parameters": {"type": "object", "properties": {"q": {}}}})
+    assert cell_states(p)[("c", "x", "m", 0)].stale, "an edited tool schema"
