@@ -23,7 +23,7 @@ from app.commands.common import add_limit_arguments, at_least_one, load_or_repor
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
 from app.core.tools import calls_summary
-from app.engine.events import CellFailed, EngineEvent, Progress
+from app.engine.events import CellFailed, ConversationEnded, EngineEvent, Progress
 from app.engine.plan import PlanError, RunPlan, expand
 
 EXIT_FAILED_CELLS = 1
@@ -92,9 +92,13 @@ async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: ar
     bar = ProgressBar(sys.stderr, total)
     interrupted = _on_interrupt(engine.cancel_all, bar)
 
+    ended: list[ConversationEnded] = []
+
     def on_event(event: EngineEvent) -> None:
         writer.on_event(event)
         bar.on_event(event)
+        if isinstance(event, ConversationEnded):
+            ended.append(event)
 
     try:
         runs = await engine.run(proto, plan, on_event)
@@ -104,7 +108,7 @@ async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: ar
         await hub.aclose()
         _restore_interrupt()
     if args.json:
-        _print_json(path, runs, interrupted(), bar.last)
+        _print_json(path, runs, interrupted(), bar.last, ended)
     else:
         print_table(runs, repeat=plan.repeat)
     if interrupted():
@@ -165,6 +169,10 @@ class ProgressBar:
             self._draw()
         elif isinstance(event, CellFailed):
             self.note(f"{event.cell.case} / {event.cell.profile} / {event.cell.model}: {event.run.error}")
+        elif isinstance(event, ConversationEnded) and not event.failed:  # failures are noted above
+            cell = event.cell
+            self.note(f"{cell.case} / {cell.profile} / {cell.model}: simulated conversation ended after "
+                      f"{event.turns} user turn{'s' if event.turns != 1 else ''}: {event.reason}")
 
     def note(self, text: str) -> None:
         if self.tty and self._drawn:
@@ -204,12 +212,22 @@ class ProgressBar:
 
 
 def print_table(runs: list[Run], *, repeat: int = 1, out: TextIO | None = None) -> None:
-    """Case x variant: first line of the output (or the error), tokens, latency, cost."""
+    """Case x variant: first line of the output (or the error), tokens, latency, cost.
+
+    A simulated conversation's turns follow its first reply as `case +N` rows: who wrote the
+    user message (simulated or scripted), the message, then the reply."""
     out = out or sys.stdout
     rows = [("case", "variant", "output", "tokens", "latency", "cost")]
+    depth: dict[str, int] = {}
     for r in runs:
         variant = f"{r.profile}/{r.model}" + (f"#{r.sample}" if repeat > 1 else "")
-        rows.append((r.case, variant, _summary(r), _tokens(r), _latency(r), _cost(r)))
+        case, summary = r.case, _summary(r)
+        if r.parent is not None and r.user_turn is not None:
+            depth[r.id] = depth.get(r.parent, 0) + 1
+            case = f"{r.case} +{depth[r.id]}"
+            said = r.messages[-1].content if r.messages and r.messages[-1].role == "user" else ""
+            summary = f"[{r.user_turn}] {said} -> {summary}" if said else f"[{r.user_turn}] {summary}"
+        rows.append((case, variant, summary, _tokens(r), _latency(r), _cost(r)))
     fixed = [max(len(row[i]) for row in rows) for i in range(6)]
     room = shutil.get_terminal_size((120, 24)).columns - sum(fixed) + fixed[2] - 10
     fixed[2] = max(20, min(fixed[2], room))
@@ -253,7 +271,8 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progress) -> None:
+def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progress,
+                ended: list[ConversationEnded] | None = None) -> None:
     payload = {
         "file": str(path),
         "interrupted": interrupted,
@@ -266,6 +285,12 @@ def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progre
         "cost_unknown": progress.cost_unknown,
         "runs": [r.model_dump(mode="json", by_alias=True) for r in runs],
     }
+    if ended:  # only with simulated users: how each conversation ended
+        payload["conversations"] = [
+            {"case": e.cell.case, "profile": e.cell.profile, "model": e.cell.model, "sample": e.cell.sample,
+             "user_turns": e.turns, "reason": e.reason, "failed": e.failed}
+            for e in ended
+        ]
     json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 

@@ -21,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from app.core.endpoints import url_problem
@@ -34,6 +35,8 @@ Role = Literal["user", "assistant"]
 Thumb = Literal["up", "down"]
 Verdict = Literal["a", "b", "tie", "both_bad"]
 RunStatus = Literal["ok", "error", "cancelled", "cut"]
+AssertionTurn = Literal["last", "any", "all"]
+UserTurnSource = Literal["simulated", "scripted"]
 
 
 def _number_as_text(value: Any) -> Any:
@@ -215,6 +218,10 @@ class Assertion(Strict):
         False, description="Kept but not graded: a check Protostudio cannot run (e.g. an imported "
         "promptfoo `javascript` or `python` assert, `value` holding its source), written back by exports.",
     )
+    turn: AssertionTurn = Field(
+        "last", description="Which replies of a simulated conversation are checked: the `last`, `any` "
+        "(passes when one reply passes) or `all` (every reply must pass). A plain case has one reply.",
+    )
 
     def applies_to(self, profile_id: str) -> bool:
         """Whether this check grades answers of that profile."""
@@ -245,6 +252,42 @@ class ToolCall(Strict):
     result: str | None = Field(None, description="What the app answered (the tool's or the case's mock).")
 
 
+MAX_SIMULATED_TURNS = 20
+"""The most user messages a simulated user may write: each is a model call and a reply."""
+
+
+class SimulatedUser(Strict):
+    """A model that plays the user after the case's turns, one message per assistant reply, until
+    it says it is done or `max_turns` is reached. `script` replaces the model with fixed messages."""
+
+    persona: str = Field("", description="Who the user is, e.g. a busy PM who wants numbers only.")
+    goal: str = Field("", description="What the user wants from the conversation.")
+    max_turns: int = Field(
+        4, ge=1, le=MAX_SIMULATED_TURNS,
+        description="The most user messages written after the case's turns (each gets a reply).",
+    )
+    model: Id | None = Field(
+        None, description="Model target id that plays the user; unset: the bundled model."
+    )
+    seed: int | None = Field(
+        None, description="Sampling seed for the simulator; unset: one derived from the case id. "
+        "Same seed and same replies give the same user messages.",
+    )
+    script: list[str] = Field(
+        default_factory=list,
+        description="Fixed user messages sent in order instead of asking a model (deterministic, for CI).",
+    )
+
+    @model_validator(mode="after")
+    def _script_fits(self) -> SimulatedUser:
+        if len(self.script) > self.max_turns:
+            raise ValueError(
+                f"script has {len(self.script)} messages but max_turns is {self.max_turns}: "
+                f"set max_turns to at least {len(self.script)}"
+            )
+        return self
+
+
 class Case(Strict):
     """A conversation to run, with `{{var}}` values and optional assertions."""
 
@@ -256,6 +299,9 @@ class Case(Strict):
     threshold: float | None = Field(
         None, ge=0, le=1,
         description="Pass when the weighted assertion score reaches this; unset: all must pass.",
+    )
+    simulated_user: SimulatedUser | None = Field(
+        None, description="A simulated user that continues the conversation after `turns`."
     )
     tool_mocks: dict[str, Any] = Field(
         default_factory=dict,
@@ -335,6 +381,10 @@ class Run(Strict):
     )
     ratings: list[Rating] = Field(
         default_factory=list, description="One rating per rater; read and write them with app.core.ratings."
+    )
+    user_turn: UserTurnSource | None = Field(
+        None, description="Who wrote the user message this continuation answers, when not a person: "
+        "the case's simulated user (`simulated`) or its `script` (`scripted`).",
     )
 
 

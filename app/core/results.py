@@ -39,17 +39,33 @@ def worth_storing(run: Run, *, baseline: bool = False) -> bool:
     return not (run.status == "cancelled" and not run.output)
 
 
-def record_runs(proto: Prototype, runs: Iterable[Run], *, baseline: bool = False) -> Recorded:
-    """Append the runs worth storing to `proto.runs` (in place); see the module docstring."""
+def record_runs(
+    proto: Prototype, runs: Iterable[Run], *, baseline: bool = False, aliases: dict[str, Run] | None = None
+) -> Recorded:
+    """Append the runs worth storing to `proto.runs` (in place); see the module docstring.
+
+    A run continuing a repeat that was not stored (a simulated conversation answered from the
+    cache again) is re-pointed, in place, at the stored run standing in for its parent, so the
+    thread stays whole. `aliases` carries those stand-ins across calls (the writer and the GUI
+    store runs one batch at a time): pass the same dict each time; kept repeats are added to it.
+    """
     result = Recorded()
+    aliases = {} if aliases is None else aliases
     candidates = [run for run in runs if worth_storing(run, baseline=baseline)]
+    for run in candidates:
+        standing = aliases.get(run.parent) if run.parent is not None else None
+        if standing is not None and standing.id != run.parent:
+            run.parent = standing.id
     cached_cells = {cell_key(run) for run in candidates if run.cached and run.status == "ok"}
     index = _repeat_index(proto, cached_cells) if cached_cells else {}
     for run in candidates:
         if run.cached and run.status == "ok":
             existing = index.get(_repeat_key(run))
             if existing is not None:
-                result.kept[run.id] = existing
+                result.kept[run.id] = aliases[run.id] = existing
+                for later in candidates:  # its continuations in this same call
+                    if later.parent == run.id:
+                        later.parent = existing.id
                 continue
         proto.runs.append(run)
         result.added.append(run)

@@ -242,6 +242,16 @@ def _follow(root: Run, children: dict[str, Run]) -> tuple[Run, ...]:
     return tuple(thread)
 
 
+def conversation(root: Run, runs: Iterable[Run]) -> tuple[Run, ...]:
+    """`root` and its simulated or scripted continuations (the newest at each step), oldest first:
+    the case's own conversation, which evals grade. A person's typed follow-up ends it."""
+    children: dict[str, Run] = {}
+    for run in runs:
+        if run.parent is not None and run.user_turn is not None:
+            children[run.parent] = run
+    return _follow(root, children)
+
+
 def answer_for_continuation(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> Run | None:
     """The reply a follow-up continues: the newest answered reply of the current thread of sample 0."""
     state = cell_state(proto, (case_id, profile_id, model_id, 0))
@@ -279,6 +289,7 @@ __all__ = [
     "cell_key",
     "cell_state",
     "cell_states",
+    "conversation",
     "expected_fingerprint",
     "fingerprint",
     "reusable",

@@ -36,6 +36,7 @@ from app.core.prototype import BatchCell, BatchJob, Prototype, Run, new_id, utc_
 from app.engine.events import Cell
 from app.engine.plan import PlannedCell, RunPlan, expand
 from app.engine.runs import Attempt, make_run
+from app.engine.simulate import has_simulated
 from app.providers.batch import BatchApi, BatchState
 from app.providers.cache import CachedAnswer
 from app.providers.events import UsageReport
@@ -90,7 +91,7 @@ class BatchRunner:
         }
         for planned in expand(proto, plan):
             cell = planned.cell
-            reason = self._not_batchable(planned)
+            reason = _simulated(proto, planned) or self._not_batchable(planned)
             if reason is not None:
                 selection.interactive.append((planned, reason))
             elif (cell.case, cell.profile, cell.model, cell.sample) in waiting:
@@ -294,6 +295,13 @@ class BatchRunner:
                 )
             )
         return out
+
+
+def _simulated(proto: Prototype, planned: PlannedCell) -> str | None:
+    """Simulated users write each next turn after a reply: a batch answers once, hours later."""
+    if has_simulated(proto, [planned]):
+        return "a simulated user writes each next turn after a reply, which a batch cannot wait for"
+    return None
 
 
 def _answered_in_file(proto: Prototype, planned: PlannedCell) -> bool:

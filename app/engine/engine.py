@@ -47,6 +47,7 @@ from app.engine.events import (
 from app.engine.limits import AdaptiveLimit, provider_key, target_key
 from app.engine.plan import PlanError, PlannedCell, RunPlan, cell_target, expand, select
 from app.engine.runs import Attempt, make_run
+from app.engine.simulate import has_simulated, run_conversations
 from app.engine.tool_loop import ToolAnswered, cell_stream, tool_event
 from app.providers import retry
 from app.providers.events import (
@@ -208,6 +209,7 @@ class Engine:
         self._running = 0
         self._timer: asyncio.TimerHandle | None = None
         self._start_together = start_together
+        self._cancel_watchers: list[Callable[[Callable[[Cell], bool]], None]] = []
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -215,8 +217,26 @@ class Engine:
         """Run the plan's cells; returns one Run per cell, in plan order, once all have ended.
 
         Raises PlanError (before anything is sent) when the plan names unknown ids.
+        Cases with a simulated user run as conversations (`app/engine/simulate.py`): their
+        continuations follow their first reply in the list.
         """
-        return await self._run_planned(expand(proto, plan), on_event)
+        planned = expand(proto, plan)
+        # -- simulated users (issue 11): conversations, in their own module --
+        if has_simulated(proto, planned):
+            return await run_conversations(self, proto, planned, on_event)
+        # -- end simulated users --
+        return await self._run_planned(planned, on_event)
+
+    async def run_cells(self, planned: Sequence[PlannedCell], on_event: EventSink) -> list[Run]:
+        """Run cells planned elsewhere (conversations, simulator turns) through the same scheduler."""
+        return await self._run_planned(planned, on_event)
+
+    def watch_cancel(self, watcher: Callable[[Callable[[Cell], bool]], None]) -> Callable[[], None]:
+        """Call `watcher(match)` on every cancel request (cancel_all/case/cell), so a loop between
+        cells (a simulated conversation) hears it even when none of its cells is queued; returns
+        the function that stops watching."""
+        self._cancel_watchers.append(watcher)
+        return lambda: self._cancel_watchers.remove(watcher)
 
     async def continue_case(
         self,
@@ -328,6 +348,9 @@ class Engine:
         return [job.run for job in batch.jobs if job.run is not None]
 
     def _cancel(self, match: Callable[[Cell], bool], batch: _Batch | None = None) -> None:
+        if batch is None:
+            for watcher in list(self._cancel_watchers):
+                watcher(match)
         for group in list(self._groups):
             for job in group.jobs:
                 if job.state == "done" or not match(job.cell):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from app.core.evals.assertions import Graders, GradingError, RunMetrics, grade_case
+from app.core.evals.assertions import Graders, GradingError, Reply, RunMetrics, grade_case
 from app.core.evals.rubric import VERDICT_FORMAT
 from app.core.evals.summary import (
     EvalSummary,
@@ -41,7 +41,7 @@ from app.core.prototype import (
     new_id,
     utc_now,
 )
-from app.core.threads import cell_states, reusable
+from app.core.threads import cell_states, conversation, reusable
 from app.engine.engine import Engine
 from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
 from app.engine.plan import PlanError, RunPlan, select
@@ -170,7 +170,7 @@ class EvalRunner:
                 self.hub, proto, judge_default, asyncio.Semaphore(self._judge_slots), options.use_cache
             ),
         )
-        results = await self._grade(proto, outputs, graders, report)
+        results = await self._grade(proto, outputs, graders, report, [*proto.runs, *new_runs])
         main = [r for r in results if not r.baseline]
         baseline = [r for r in results if r.baseline]
         eval_run = EvalRun(
@@ -210,6 +210,9 @@ class EvalRunner:
             for profile in profiles:
                 for target in models:
                     existing = reusable(states.get((case.id, profile.id, target.id, 0)))
+                    if existing is not None and case.simulated_user is not None and len(
+                            conversation(existing, proto.runs)) < 2:
+                        existing = None  # a first answer with no simulated turns yet: run the conversation
                     if existing is not None:
                         outputs[_Cell(case.id, profile.id, target.id)] = existing
                     else:
@@ -235,8 +238,8 @@ class EvalRunner:
 
         def on_event(event: EngineEvent) -> None:
             nonlocal done
-            if isinstance(event, CellFinished | CellFailed | CellCancelled):
-                done += 1
+            if isinstance(event, CellFinished | CellFailed | CellCancelled) and event.run.parent is None:
+                done += 1  # a simulated conversation counts once, when its first reply is in
                 report(EvalProgress("run", done, total))
 
         batches = await asyncio.gather(*(self.engine.run(proto, plan, on_event) for plan in plans))
@@ -247,14 +250,16 @@ class EvalRunner:
                     for profile in profiles:
                         outputs[_Cell(run.case, profile.id, run.model, baseline=True)] = run
                 else:
-                    outputs[_Cell(run.case, run.profile, run.model)] = run
                     new_runs.append(run)
+                    if run.parent is None:  # a simulated conversation's turns follow its first reply
+                        outputs[_Cell(run.case, run.profile, run.model)] = run
         return outputs, new_runs
 
     # -- grading ------------------------------------------------------------------------------------
 
     async def _grade(
-        self, proto: Prototype, outputs: dict[_Cell, Run], graders: Graders, report: ProgressSink
+        self, proto: Prototype, outputs: dict[_Cell, Run], graders: Graders, report: ProgressSink,
+        runs: Sequence[Run] = (),
     ) -> list[EvalResult]:
         cells = sorted(outputs, key=lambda c: (_order(proto, c), c.baseline))
         done = 0
@@ -262,18 +267,26 @@ class EvalRunner:
 
         async def one(cell: _Cell) -> EvalResult:
             nonlocal done
-            result = await self._grade_cell(proto, cell, outputs[cell], graders)
+            result = await self._grade_cell(proto, cell, outputs[cell], graders, runs)
             done += 1
             report(EvalProgress("grade", done, len(cells)))
             return result
 
         return list(await asyncio.gather(*(one(c) for c in cells)))
 
-    async def _grade_cell(self, proto: Prototype, cell: _Cell, run: Run, graders: Graders) -> EvalResult:
+    async def _grade_cell(
+        self, proto: Prototype, cell: _Cell, root: Run, graders: Graders, runs: Sequence[Run] = ()
+    ) -> EvalResult:
         case = proto.case(cell.case)
-        run_id = None if cell.baseline else run.id
-        if run.status != "ok":
-            error = run.error or ("cancelled" if run.status == "cancelled" else f"status {run.status}")
+        run_id = None if cell.baseline else root.id
+        replies = (root,) if cell.baseline or case.simulated_user is None else conversation(root, runs)
+        run = replies[-1]  # a simulated conversation is graded on its last reply (`turn: any/all`: on each)
+        broken = next((r for r in replies if r.status != "ok"), None)
+        if broken is not None:
+            error = broken.error or (
+                "cancelled" if broken.status == "cancelled" else f"status {broken.status}")
+            if broken is not root:
+                error = f"turn {replies.index(broken) + 1}: {error}"
             return EvalResult(
                 case=cell.case,
                 profile=cell.profile,
@@ -285,11 +298,12 @@ class EvalRunner:
                 error=error,
             )
         keyed = case_assertions(proto, cell.case, cell.profile)
-        prompt = next((m.content for m in reversed(run.messages) if m.role == "user"), "")
+        prompt = _last_user(run)
         metrics = RunMetrics(latency_ms=run.latency_ms, cost_usd=run.cost_usd)
+        earlier = [Reply(r.output, _last_user(r), r.tool_calls) for r in replies[:-1]]
         graded = await grade_case(
             keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars,
-            metrics=metrics, tool_calls=run.tool_calls, tools=proto.tools,
+            metrics=metrics, earlier=earlier, tool_calls=run.tool_calls, tools=proto.tools,
         )
         return EvalResult(
             case=cell.case,
@@ -319,6 +333,10 @@ def case_assertions(
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+def _last_user(run: Run) -> str:
+    return next((m.content for m in reversed(run.messages) if m.role == "user"), "")
 
 
 def _order(proto: Prototype, cell: _Cell) -> tuple[int, int, int]:

@@ -113,5 +113,29 @@ class Progress:
     cost_unknown: int = 0
 
 
-EngineEvent = (CellQueued | CellStarted | CellDelta | CellToolCall | CellToolResult | CellFinished
-               | CellFailed | CellCancelled | Progress)
+@dataclass(frozen=True)
+class UserTurnWritten:
+    """A simulated user (or its script) wrote the next message of this cell's conversation; the
+    continuation answering it is queued next. `source` is `simulated` or `scripted`."""
+
+    cell: Cell
+    text: str
+    source: str
+    turn: int
+
+
+@dataclass(frozen=True)
+class ConversationEnded:
+    """A simulated conversation of this cell is over: `reason` says why (done, max_turns, a fault);
+    `turns` counts the user messages the simulated user wrote."""
+
+    cell: Cell
+    reason: str
+    turns: int
+    failed: bool = False
+
+
+EngineEvent = (
+    CellQueued | CellStarted | CellDelta | CellToolCall | CellToolResult | CellFinished | CellFailed
+    | CellCancelled | Progress | UserTurnWritten | ConversationEnded
+)

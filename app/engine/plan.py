@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from app.core.messages import build_messages
-from app.core.prototype import Case, Message, ModelTarget, Profile, Prototype
+from app.core.prototype import Case, Message, ModelTarget, Profile, Prototype, UserTurnSource
 from app.core.tools import mock_results, request_params
 from app.engine.events import Cell
 
@@ -48,6 +48,8 @@ class PlannedCell:
     use_cache: bool = True
     error: str | None = field(default=None, compare=False)
     """Set when the cell cannot be sent at all (e.g. nothing to continue); it fails at once."""
+    user_turn: UserTurnSource | None = None
+    """Who wrote the last user message when not a person or the case (simulated users)."""
     tool_results: Mapping[str, str] = field(default_factory=dict, compare=False)
     """Per tool name, the mock result the tool loop sends back (`app/core/tools.mock_results`)."""
     base_dir: str | None = field(default=None, compare=False)

@@ -110,4 +110,5 @@ def make_run(planned: PlannedCell, status: RunStatus, attempt: Attempt) -> Run:
         cached=attempt.cached,
         tool_calls=list(attempt.tool_calls),
         notice=attempt.notice,
+        user_turn=planned.user_turn,
     )

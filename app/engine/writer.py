@@ -46,6 +46,8 @@ class ResultWriter:
         self._saving: asyncio.Task[None] | None = None
         self._journal = Journal(self.path) if journal else None
         self._journaled = False
+        self._kept: dict[str, Run] = {}
+        """Repeats not stored -> the stored run standing in (threads continuing them re-point there)."""
 
     def on_event(self, event: EngineEvent) -> None:
         """An engine event sink: stores ended cells by the core policy, then schedules a save."""
@@ -54,7 +56,7 @@ class ResultWriter:
         self.add(event.run, baseline=event.cell.baseline)
 
     def add(self, run: Run, *, baseline: bool = False) -> None:
-        recorded = record_runs(self.proto, [run], baseline=baseline)
+        recorded = record_runs(self.proto, [run], baseline=baseline, aliases=self._kept)
         stored = recorded.stored(run)
         if stored is not None:
             self.stored[run.id] = stored

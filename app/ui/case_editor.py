@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import (
@@ -27,6 +27,7 @@ from app.core.prototype import Case, Turn
 from app.ui.highlight import VarHighlighter
 from app.ui.list_header import list_header
 from app.ui.resources import icon
+from app.ui.simulated_user_editor import SimulatedUserEditor
 
 
 class _TurnRow(QWidget):
@@ -64,6 +65,7 @@ class CaseEditor(QWidget):
         self._on_edit = on_edit
         self.case: Case | None = None
         self._rows: list[_TurnRow] = []
+        self._models: list[str] = []
         self.heading = QLabel()
         self.description = QLineEdit()
         self.description.setPlaceholderText("Short name shown on the grid row (optional)")
@@ -99,9 +101,17 @@ class CaseEditor(QWidget):
         layout.addWidget(add_turn)
         layout.addLayout(vars_head)
         layout.addWidget(self.vars, 1)
+        self.simulated_user = SimulatedUserEditor(on_edit)
+        layout.addWidget(QLabel("Simulated user"))
+        layout.addWidget(self.simulated_user)
 
-    def set_case(self, case: Case) -> None:
+    def set_case(self, case: Case, models: Sequence[str] | None = None) -> None:
+        """Show `case`; `models` are the file's model target ids (who may play a simulated user),
+        None: the ones given last."""
         self.case = case
+        if models is not None:
+            self._models = list(models)
+        self.simulated_user.set_case(case, self._models)
         self.heading.setText(f"<b>Case</b> <span style='color:gray'>id: {html.escape(case.id)}</span>")
         with QSignalBlocker(self.description):
             self.description.setText(case.description)

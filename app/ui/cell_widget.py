@@ -85,9 +85,8 @@ def thread_markdown(thread: list[Run], rater: str) -> str:
     Earlier replies show `rater`'s thumb (the bar below rates only the newest)."""
     parts: list[str] = []
     for index, run in enumerate(thread):
-        if index:
-            users = [m.content for m in run.messages if m.role == "user"]
-            parts.append(quote_user(users[-1] if users else ""))
+        if index and (not run.messages or run.messages[-1].role == "user"):  # a simulator fault adds none
+            parts.append(quote_user(run.messages[-1].content if run.messages else "", run.user_turn))
         parts.append(run.output or ("*(no text)*" if run.status == "ok" else ""))
         thumb = rating_of(run, rater).thumb
         if index < len(thread) - 1 and thumb is not None:  # the bar rates the newest; earlier replies: here
@@ -280,17 +279,21 @@ class CellWidget(QFrame):
         self.error.setText(f"{words} {detail}{kept}".strip())
         self.error.show()
 
-    def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None) -> None:
-        """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message."""
+    def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None,
+                    source: str | None = None) -> None:
+        """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message
+        (marked when a simulated user wrote it: `source`)."""
         self._show_running(True)
         if follow_up is not None and thread:
-            self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up))
+            said = quote_user(follow_up, source)
+            self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + said)
         else:
             self.view.clear()
         self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
         self.status.setText(f"{self.model_label} · queued")
 
-    def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool) -> None:
+    def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool,
+                     source: str | None = None) -> None:
         """Start showing a live answer, after the existing thread when this is a follow-up."""
         self.streaming = True
         self._show_running(True)
@@ -298,7 +301,7 @@ class CellWidget(QFrame):
         self.view.setPlaceholderText("Waiting for the first words…")
         prefix = ""
         if follow_up is not None and thread:
-            prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up)
+            prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up, source)
         self.view.begin_stream(prefix)
         self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
         self._set_rating_enabled(False)

@@ -332,7 +332,8 @@ class CompareGrid(QWidget):
         widget = self.cells.get(key)
         if widget is not None and not widget.streaming:
             follow_up = self.controller.continuation_of(key)
-            widget.show_queued(self.thread_for(key) if follow_up is not None else None, follow_up)
+            widget.show_queued(self.thread_for(key) if follow_up is not None else None, follow_up,
+                               self.controller.follow_up_source(key))
 
     def on_cell_started(self, cell: Cell, cached: bool) -> None:
         key = key_of(cell)
@@ -340,7 +341,8 @@ class CompareGrid(QWidget):
         widget = self.cells.get(key)
         if widget is not None:
             follow_up = self.controller.continuation_of(key)
-            widget.begin_stream(self.thread_for(key) if follow_up is not None else [], follow_up, cached)
+            widget.begin_stream(self.thread_for(key) if follow_up is not None else [], follow_up, cached,
+                                self.controller.follow_up_source(key))
 
     def on_cell_text(self, cell: Cell, text: str) -> None:
         widget = self.cells.get(key_of(cell))

@@ -49,6 +49,8 @@ class Document(QObject):
         self.chosen_answers: dict[threads.CellKey, str] = {}
         """Cells where the person is looking at an earlier answer (view state, never saved)."""
         self._states: dict[threads.CellKey, threads.CellState] | None = None
+        self._kept_repeats: dict[str, Run] = {}
+        """Runs not stored as repeats -> the stored run standing in (see `results.record_runs`)."""
         self.rater = current_rater()
         """Who rates in this window: stamped on every thumb, note, tag and vote."""
 
@@ -102,7 +104,7 @@ class Document(QObject):
 
     def add_runs(self, runs: Iterable[Run]) -> results.Recorded:
         """Store ended runs by the core policy (`app/core/results.py`), the same one the CLI uses."""
-        recorded = results.record_runs(self.proto, runs)
+        recorded = results.record_runs(self.proto, runs, aliases=self._kept_repeats)
         self._states = None
         if recorded.added:
             self.sig_runs_changed.emit()

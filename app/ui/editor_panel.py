@@ -63,7 +63,7 @@ class EditorPanel(QStackedWidget):
                 self.setCurrentIndex(2)
                 return
             if kind == "cases" and item_id:
-                self.case_editor.set_case(proto.case(item_id))
+                self.case_editor.set_case(proto.case(item_id), [m.id for m in proto.models])
                 self.setCurrentIndex(3)
                 return
         except KeyError:

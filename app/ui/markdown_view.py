@@ -89,8 +89,14 @@ class SafeTextBrowser(QTextBrowser):
             bar.setValue(bar.maximum())
 
 
-def quote_user(text: str) -> str:
-    """A user turn as a markdown block quote, with markdown and HTML characters made inert."""
+USER_TURN_LABELS = {"simulated": "Simulated user", "scripted": "Scripted user"}
+"""How a user turn not typed by a person is marked in a cell (`Run.user_turn`)."""
+
+
+def quote_user(text: str, source: str | None = None) -> str:
+    """A user turn as a markdown block quote, with markdown and HTML characters made inert.
+    `source` (`simulated`, `scripted`) marks a turn a simulated user wrote."""
     safe = re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", text)
     lines = safe.splitlines() or [""]
-    return "\n".join(["> **You:** " + lines[0], *("> " + line for line in lines[1:])])
+    who = USER_TURN_LABELS.get(source or "", "You")
+    return "\n".join([f"> **{who}:** " + lines[0], *("> " + line for line in lines[1:])])

@@ -26,6 +26,7 @@ from app.engine.events import (
     CellStarted,
     EngineEvent,
     Progress,
+    UserTurnWritten,
 )
 from app.engine.plan import RunPlan
 from app.ui.document_model import Document
@@ -71,6 +72,8 @@ class RunController(QObject):
         """Bumped when another file is opened: events of runs started before are dropped."""
         self._futures: set[concurrent.futures.Future[list[Run]]] = set()
         self._continuing: dict[CellKey, str] = {}
+        self._simulated: dict[CellKey, str] = {}
+        """Cells answering a simulated user's message: who wrote it (`Run.user_turn`)."""
         self._running: set[CellKey] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
@@ -89,6 +92,10 @@ class RunController(QObject):
     def continuation_of(self, key: CellKey) -> str | None:
         """The user message being sent to this cell's thread, while it streams."""
         return self._continuing.get(key)
+
+    def follow_up_source(self, key: CellKey) -> str | None:
+        """`simulated` or `scripted` while a simulated user's message is being answered, else None."""
+        return self._simulated.get(key)
 
     def run(self, plan: RunPlan) -> None:
         snapshot = self.document.proto.model_copy(deep=True)  # the engine reads it on another thread
@@ -115,6 +122,7 @@ class RunController(QObject):
         self.stop_all()
         self._running.clear()
         self._continuing.clear()
+        self._simulated.clear()
 
     def stop_case(self, case_id: str) -> None:
         if self.services.started:
@@ -161,6 +169,7 @@ class RunController(QObject):
             self._timer.stop()
             self._running.clear()
             self._continuing.clear()
+            self._simulated.clear()
             self.sig_busy_changed.emit(False)
 
     @Slot()
@@ -185,6 +194,8 @@ class RunController(QObject):
                 order.append(("started", event))
             elif isinstance(event, CellQueued):
                 order.append(("queued", event.cell))
+            elif isinstance(event, UserTurnWritten):
+                order.append(("user_turn", event))
             elif isinstance(event, CellFinished | CellFailed | CellCancelled):
                 self._flush_text(event.cell, texts, order)
                 ended.append((event.cell, event.run))
@@ -206,6 +217,10 @@ class RunController(QObject):
                 started: CellStarted = payload  # type: ignore[assignment]
                 self._running.add(key_of(started.cell))
                 self.sig_cell_started.emit(started.cell, started.cached)
+            elif kind == "user_turn":  # a simulated user wrote the next message: shown like a follow-up
+                written: UserTurnWritten = payload  # type: ignore[assignment]
+                self._continuing[key_of(written.cell)] = written.text
+                self._simulated[key_of(written.cell)] = written.source
             elif kind == "queued":
                 self._running.add(key_of(payload))  # type: ignore[arg-type]
                 self.sig_cell_queued.emit(payload)
@@ -213,6 +228,7 @@ class RunController(QObject):
                 cell, run = payload  # type: ignore[misc]
                 self._running.discard(key_of(cell))
                 self._continuing.pop(key_of(cell), None)
+                self._simulated.pop(key_of(cell), None)
                 self.sig_cell_ended.emit(cell, run)
         if progress is not None:
             self.sig_progress.emit(progress)

@@ -17,7 +17,7 @@ from app.core.prototype import (
 )
 from app.core.ratings import rating_of, set_rating, set_thumb
 from app.core.results import record_eval, record_runs
-from app.core.threads import answer_for_continuation, cell_state, cell_states, reusable_answer
+from app.core.threads import answer_for_continuation, cell_state, cell_states, conversation, reusable_answer
 
 KEY = ("c", "p", "m", 0)
 _count = 0
@@ -145,3 +145,50 @@ def test_an_eval_outcome_points_at_the_stored_run() -> None:
         EvalResult(case="c", profile="p", model="m", run=repeat.id, passed=True, score=1.0)])
     record_eval(proto, [repeat], eval_run)
     assert len(proto.runs) == 1 and proto.evals[0].results[0].run == first.id
+
+
+def _simulated(proto: Prototype, output: str, parent: Run, *, cached: bool = False) -> Run:
+    run = _answer(proto, output, cached=cached, parent=parent, follow_up="and 20%?")
+    run.user_turn = "simulated"
+    return run
+
+
+def test_a_repeated_conversation_re_points_at_the_stored_thread() -> None:
+    """A simulated conversation answered from the cache again: its first reply is a repeat (not
+    stored), so its continuation must continue the stored first reply, across calls too."""
+    proto = _proto()
+    first = _answer(proto, "hello")
+    second = _simulated(proto, "sure", first)
+    aliases: dict[str, Run] = {}
+    record_runs(proto, [first], aliases=aliases)
+    record_runs(proto, [second], aliases=aliases)
+    again = _answer(proto, "hello", cached=True)
+    again_second = _simulated(proto, "sure", again, cached=True)
+    assert record_runs(proto, [again], aliases=aliases).added == []
+    recorded = record_runs(proto, [again_second], aliases=aliases)  # a later call: the alias carries
+    assert recorded.added == [] and recorded.stored(again_second) is second
+    assert len(proto.runs) == 2
+    fresh = _simulated(proto, "a new reply", again)  # a new answer: stored, on the stored root
+    assert record_runs(proto, [fresh], aliases=aliases).added == [fresh]
+    assert fresh.parent == first.id
+    assert conversation(first, proto.runs) == (first, fresh)
+
+
+def test_within_one_call_a_repeats_continuations_re_point_too() -> None:
+    proto = _proto()
+    first = _answer(proto, "hello")
+    record_runs(proto, [first])
+    again = _answer(proto, "hello", cached=True)
+    reply = _simulated(proto, "fresh", again)
+    record_runs(proto, [again, reply])
+    assert reply.parent == first.id and proto.runs == [first, reply]
+
+
+def test_a_typed_follow_up_ends_the_simulated_conversation() -> None:
+    proto = _proto()
+    first = _answer(proto, "hello")
+    sim = _simulated(proto, "sure", first)
+    typed = _answer(proto, "typed", parent=sim, follow_up="typed by a person")
+    record_runs(proto, [first, sim, typed])
+    assert conversation(first, proto.runs) == (first, sim)
+    assert cell_state(proto, KEY).thread == (first, sim, typed)

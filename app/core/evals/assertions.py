@@ -382,6 +382,16 @@ class CaseGrade:
     results: list[AssertionResult]
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An earlier assistant reply of a conversation, with the user message it answered
+    (for assertions with `turn: any` or `turn: all`)."""
+
+    output: str
+    prompt: str = ""
+    tool_calls: ToolCalls = ()
+
+
 async def grade_case(
     assertions: Sequence[tuple[str, Assertion]],
     output: str,
@@ -393,26 +403,49 @@ async def grade_case(
     metrics: RunMetrics | None = None,
     tool_calls: ToolCalls | None = None,
     tools: Sequence[ToolSpec] = (),
+    earlier: Sequence[Reply] = (),
 ) -> CaseGrade:
     """Grade every (key, assertion) of a case on one output, concurrently, and combine them.
 
     `vars` are the case's: rendered into each assertion's texts before it is checked.
+    `earlier` are the replies before `output` in a simulated conversation: an assertion with
+    `turn: any` or `turn: all` checks each of them too; `turn: last` only `output`.
     Disabled assertions are kept in the file but left out here entirely.
     """
     assertions = [(k, a) for k, a in assertions if not a.disabled]
-    results = list(
-        await asyncio.gather(
-            *(
-                grade(
-                    a, output, graders,
-                    prompt=prompt, key=k, vars=vars, metrics=metrics, tool_calls=tool_calls, tools=tools,
-                )
-                for k, a in assertions
-            )
+
+    async def one(key: str, a: Assertion) -> AssertionResult:
+        last = grade(a, output, graders, prompt=prompt, key=key, vars=vars, metrics=metrics,
+                     tool_calls=tool_calls, tools=tools)
+        if a.turn == "last" or not earlier:
+            return await last
+        results = await asyncio.gather(
+            *(grade(a, r.output, graders, prompt=r.prompt, key=key, vars=vars, metrics=metrics,
+                    tool_calls=r.tool_calls, tools=tools)
+              for r in earlier),
+            last,
         )
-    )
+        return over_turns(a.turn, list(results))
+
+    results = list(await asyncio.gather(*(one(k, a) for k, a in assertions)))
     weights = [a.weight for _, a in assertions]
     return combine(results, weights, threshold)
+
+
+def over_turns(turn: str, results: Sequence[AssertionResult]) -> AssertionResult:
+    """One result from the results of each reply: `any` passes when one passes (best score),
+    `all` when every one does (worst score). The reason names the reply that decided."""
+    n = len(results)
+    if turn == "any":
+        index = max(range(n), key=lambda i: (results[i].passed, results[i].score))
+        passed = results[index].passed
+        what = f"reply {index + 1} of {n}" if passed else f"none of {n} replies"
+    else:
+        index = min(range(n), key=lambda i: (results[i].passed, results[i].score))
+        passed = results[index].passed
+        what = f"all {n} replies" if passed else f"reply {index + 1} of {n}"
+    chosen = results[index]
+    return chosen.model_copy(update={"reason": tc.one_line(f"{what}: {chosen.reason}", 200)})
 
 
 def combine(

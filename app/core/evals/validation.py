@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.core.errors import Problem, PrototypeError
 from app.core.evals.assertions import AssertionSpecError, check_assertion, split_type
 from app.core.prototype import Assertion, Prototype
+from app.core.simulation import simulation_problems
 from app.core.yamlio import Located, YamlSyntaxError, load_located
 
 
@@ -48,8 +49,8 @@ def assertion_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], st
 
 
 def check_prototype_assertions(proto: Prototype, filename: str, text: str | None = None) -> None:
-    """Raise PrototypeError listing every bad assertion, located in `text` when given."""
-    found = assertion_problems(proto)
+    """Raise PrototypeError listing every bad assertion or simulated user, located in `text` when given."""
+    found = assertion_problems(proto) + simulation_problems(proto)
     if not found:
         return
     located: Located | None = None
