@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "run": "app.commands.run",
     "eval": "app.commands.eval",
     "seed": "app.commands.seed",
+    "generate": "app.commands.generate",
     "report": "app.commands.report",
     "export": "app.commands.export",
     "import": "app.commands.import_",
@@ -38,6 +39,7 @@ SUMMARIES: dict[str, str] = {
     "run": "run profiles x models x cases headless and save the results into the file",
     "eval": "grade the cases' assertions over the variants; exit 1 on regression or low pass rate",
     "seed": "propose assertions from 👍/👎 ratings, notes and behavior specs; review, then write",
+    "generate": "propose cases from the behavior spec with a model; review, then write",
     "report": "print human win rates: 👍 rate, pairwise win rate, Bradley-Terry score with 95%% CI "
     "(--agreement: agreement between raters)",
     "export": "write the prototype as a promptfoo config, openai/evals registry, or DPO pairs",

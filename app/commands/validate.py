@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.core.casegen.validation import check_probes
 from app.core.document import load_prototype
 from app.core.errors import PrototypeError
 from app.core.evals.validation import check_prototype_assertions
@@ -27,18 +28,19 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         try:
             proto = load_prototype(name)
-            # an assertion such as `type: contians` loads fine but could never be graded
-            text = Path(name).read_text(encoding="utf-8")
-            problems = []
-            for check in (check_prototype_assertions, check_prototype_images):
-                try:
-                    check(proto, name, text)
-                except PrototypeError as exc:
-                    problems.extend(exc.problems)
-            if problems:
-                raise PrototypeError(problems)
         except PrototypeError as exc:
             failed = True
             for problem in exc.problems:
                 print(problem, file=sys.stdout)
+            continue
+        text = Path(name).read_text(encoding="utf-8")
+        # an assertion such as `type: contians`, a probe of a renamed rule or a missing image loads
+        # fine but is wrong
+        for check in (check_prototype_assertions, check_probes, check_prototype_images):
+            try:
+                check(proto, name, text)
+            except PrototypeError as exc:
+                failed = True
+                for problem in exc.problems:
+                    print(problem, file=sys.stdout)
     return 2 if failed else 0

@@ -286,6 +286,16 @@ class SimulatedUser(Strict):
                 f"set max_turns to at least {len(self.script)}"
             )
         return self
+class CaseOrigin(Strict):
+    """Where a generated case came from, so it can be told apart from hand-written ones and redone."""
+
+    model: str = Field(min_length=1, description="The model target or `provider:model` that wrote it.")
+    seed: int | None = None
+    prompt_version: str = Field(
+        min_length=1, description="The generation prompt's version; `+custom-<hash>` when it was edited."
+    )
+    kind: str = Field("", description="The probe kind: typical, boundary, ambiguous, adversarial, ...")
+    persona: str = Field("", description="Who the generated user was meant to be.")
 
 
 class Case(Strict):
@@ -302,6 +312,12 @@ class Case(Strict):
     )
     simulated_user: SimulatedUser | None = Field(
         None, description="A simulated user that continues the conversation after `turns`."
+    )
+    probes: list[Id] = Field(
+        default_factory=list, description="Ids of the behavior-spec rules this case tests (coverage)."
+    )
+    origin: CaseOrigin | None = Field(
+        None, description="Set on a case written by `protostudio generate`: which model wrote it and how."
     )
     tool_mocks: dict[str, Any] = Field(
         default_factory=dict,

@@ -228,7 +228,9 @@ class Engine:
         return await self._run_planned(planned, on_event)
 
     async def run_cells(self, planned: Sequence[PlannedCell], on_event: EventSink) -> list[Run]:
-        """Run cells planned elsewhere (conversations, simulator turns) through the same scheduler."""
+        """Run cells planned outside a prototype's matrix (conversations, simulator turns, generated
+        cases) through the same scheduler and limits. Each `PlannedCell` names its own target and
+        messages; cells of one `group` start together."""
         return await self._run_planned(planned, on_event)
 
     def watch_cancel(self, watcher: Callable[[Callable[[Cell], bool]], None]) -> Callable[[], None]:

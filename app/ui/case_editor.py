@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QPoint, QSignalBlocker, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -23,9 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.prototype import Case, Turn
+from app.core.image_refs import add_images, image_turn
+from app.core.prototype import Case, ImageRef, Turn
 from app.ui.highlight import VarHighlighter
 from app.ui.list_header import list_header
+from app.ui.previews.image_drop import attach_images, dropped_images
+from app.ui.previews.thumbnails import ThumbnailStrip
 from app.ui.resources import icon
 from app.ui.simulated_user_editor import SimulatedUserEditor
 
@@ -33,6 +38,10 @@ from app.ui.simulated_user_editor import SimulatedUserEditor
 class _TurnRow(QWidget):
     def __init__(self, editor: CaseEditor, index: int, turn: Turn) -> None:
         super().__init__()
+        self.index = index
+        self.thumbs = ThumbnailStrip(self)
+        self.thumbs.setToolTip("Images sent with this turn (drop image files here to attach more)")
+        self.thumbs.show_images(turn.images, editor.prototype_dir())
         self.role = QComboBox()
         self.role.addItem("User", "user")
         self.role.addItem("Assistant (fixed history)", "assistant")
@@ -53,6 +62,7 @@ class _TurnRow(QWidget):
         layout.setContentsMargins(0, 0, 0, 4)
         layout.addLayout(top)
         layout.addWidget(self.text)
+        layout.addWidget(self.thumbs)
         self.role.currentIndexChanged.connect(editor.turns_edited)
         self.text.textChanged.connect(editor.turns_edited)
 
@@ -60,9 +70,23 @@ class _TurnRow(QWidget):
 class CaseEditor(QWidget):
     """Writes edits straight into the case and reports them through `on_edit(structural)`."""
 
-    def __init__(self, on_edit: Callable[[bool], None], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        on_edit: Callable[[bool], None],
+        parent: QWidget | None = None,
+        prototype_dir: Callable[[], Path | None] = lambda: None,
+    ) -> None:
         super().__init__(parent)
         self._on_edit = on_edit
+        self.prototype_dir = prototype_dir
+        """The open prototype's folder (None while unsaved): image paths are relative to it."""
+        self.setAcceptDrops(True)
+        self.image_message = QLabel()
+        self.image_message.setObjectName("case-image-message")
+        self.image_message.setTextFormat(Qt.TextFormat.PlainText)
+        self.image_message.setWordWrap(True)
+        self.image_message.setStyleSheet("color: #b3261e;")
+        self.image_message.hide()
         self.case: Case | None = None
         self._rows: list[_TurnRow] = []
         self._models: list[str] = []
@@ -96,7 +120,10 @@ class CaseEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Conversation"))
+        conversation = QLabel("Conversation <span style='color:gray'>(drop images onto a turn to attach "
+                              "them)</span>")
+        layout.addWidget(conversation)
+        layout.addWidget(self.image_message)
         layout.addWidget(scroll, 3)
         layout.addWidget(add_turn)
         layout.addLayout(vars_head)
@@ -146,7 +173,12 @@ class CaseEditor(QWidget):
     def turns_edited(self) -> None:
         if self.case is None:
             return
-        turns = [Turn(role=row.role.currentData(), content=row.text.toPlainText()) for row in self._rows]
+        kept = [turn.images for turn in self.case.turns]  # images are attached by drops, not typed
+        turns = [
+            Turn(role=row.role.currentData(), content=row.text.toPlainText(),
+                 images=kept[i] if i < len(kept) else [])
+            for i, row in enumerate(self._rows)
+        ]
         if turns and turns != self.case.turns:  # highlighters re-emit textChanged without a real edit
             self.case.turns = turns
             self._on_edit(True)
@@ -168,6 +200,55 @@ class CaseEditor(QWidget):
         self.case.turns = turns
         self._rebuild_turns()
         self._on_edit(True)
+
+    # -- images --------------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.case is not None and dropped_images(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self.case is not None and dropped_images(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = dropped_images(event.mimeData())
+        if self.case is None or not files:
+            return
+        event.acceptProposedAction()
+        self.attach_files(files, self._turn_at(event.position().toPoint()))
+
+    def _turn_at(self, point: QPoint) -> int:
+        """The turn under a drop point; elsewhere, the core's choice (the last user turn)."""
+        for row in self._rows:
+            if row.rect().contains(row.mapFrom(self, point)):
+                return row.index
+        return image_turn(self.case) if self.case else 0
+
+    def attach_files(self, files: list[Path], index: int) -> None:
+        """Attach image files to turn `index` (hashed in the background); errors show above the turns."""
+        case = self.case
+        self.image_message.hide()
+
+        def done(refs: list[ImageRef]) -> None:
+            if self.case is not case or case is None or index >= len(case.turns):
+                return  # another case is shown now
+            if add_images(case, index, refs):
+                self._rebuild_turns()
+                self._on_edit(True)
+
+        attach_images(files, self.prototype_dir(), self, done, self._image_problem)
+
+    def refresh_images(self) -> None:
+        """Show the case's images again (they may have been attached elsewhere, e.g. in the grid)."""
+        if self.case is None:
+            return
+        for row, turn in zip(self._rows, self.case.turns, strict=False):
+            row.thumbs.show_images(turn.images, self.prototype_dir())
+
+    def _image_problem(self, message: str) -> None:
+        self.image_message.setText(message)
+        self.image_message.show()
 
     def add_var(self) -> None:
         if self.case is None:

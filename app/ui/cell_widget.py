@@ -20,6 +20,7 @@ from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
+from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
 from app.ui.resources import icon
 
 CELL_WIDTH = 300
@@ -123,7 +124,9 @@ class CellWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFixedSize(QSize(CELL_WIDTH, CELL_HEIGHT))
-        self.setToolTip("Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags")
+        self.setToolTip(
+            f"Arrows: move between cells · + / -: thumbs up / down · n: note · t: tags · {KEYS_HELP}"
+        )
 
         self.status = ElidedLabel("")
         self.status.setObjectName("cell-status")
@@ -152,6 +155,8 @@ class CellWidget(QFrame):
         self.view = SafeTextBrowser(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.view.setPlaceholderText(EMPTY_TEXT)
+        # -- answer body: the form factor's preview or the text view (app/ui/previews) --
+        self.body = PreviewPane(self.view, self)
         self.error = plain_label()
         self.error.setObjectName("cell-error")
         self.error.setWordWrap(True)
@@ -200,7 +205,7 @@ class CellWidget(QFrame):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
         layout.addLayout(head)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.body, 1)
         layout.addWidget(self.error)
         layout.addWidget(self.rating_bar)
         self._set_rating_enabled(False)
@@ -245,6 +250,7 @@ class CellWidget(QFrame):
             button.setVisible(several)
         self.older.setEnabled(several and position > 1)
         self.newer.setEnabled(several and position < count)
+        self.body.show_thread(thread)
         if not thread:
             self.view.clear()
             self.status.setText("")
@@ -267,6 +273,10 @@ class CellWidget(QFrame):
             self._show_error(thread[-1])
         self.show_rating()
 
+    def set_preview_context(self, context: PreviewContext) -> None:
+        """The column's form factor (and the names a notification card shows)."""
+        self.body.set_context(context)
+
     def _show_error(self, run: Run) -> None:
         if run.status == "ok":
             self.error.hide()
@@ -284,6 +294,7 @@ class CellWidget(QFrame):
         """Waiting for a slot. A follow-up keeps the conversation so far on screen, with the new message
         (marked when a simulated user wrote it: `source`)."""
         self._show_running(True)
+        self.body.show_live()
         if follow_up is not None and thread:
             said = quote_user(follow_up, source)
             self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + said)
@@ -297,6 +308,7 @@ class CellWidget(QFrame):
         """Start showing a live answer, after the existing thread when this is a follow-up."""
         self.streaming = True
         self._show_running(True)
+        self.body.show_live()
         self.error.hide()
         self.view.setPlaceholderText("Waiting for the first words…")
         prefix = ""
@@ -385,6 +397,10 @@ class CellWidget(QFrame):
             self.note.selectAll()
         elif key == Qt.Key.Key_T and self.tags.isEnabled():
             self.tags.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif key == Qt.Key.Key_R and not _with_command_modifier(event):
+            self.body.toggle_raw()
+        elif key == Qt.Key.Key_S and not _with_command_modifier(event):
+            self.body.speak()
         else:
             super().keyPressEvent(event)
 
@@ -395,3 +411,10 @@ def _show_start(edit: QLineEdit, text: str) -> None:
         edit.setText(text)
     edit.setCursorPosition(0)
     edit.setToolTip(plain_tip(text) or edit.property("emptyTip") or "")
+
+
+def _with_command_modifier(event: QKeyEvent) -> bool:
+    """Ctrl, Alt or Meta held: the key belongs to a shortcut (Ctrl+R, Alt+S), not to the cell."""
+    held = event.modifiers()
+    return bool(held & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                        | Qt.KeyboardModifier.MetaModifier))

@@ -28,6 +28,9 @@ from app.engine.events import Cell
 from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, MAX_CELL_WIDTH, CellWidget
 from app.ui.document_model import Document
 from app.ui.plain import plain_tip
+from app.ui.previews.context import preview_context
+from app.ui.previews.image_drop import ImageDropTarget, attach_to_case
+from app.ui.previews.thumbnails import ThumbnailStrip
 from app.ui.resources import icon
 from app.ui.run_controller import CellKey, RunController, key_of
 from app.ui.selection import Selection
@@ -136,6 +139,7 @@ class CompareGrid(QWidget):
         self._headers: list[QLabel] = []
         self._cell_width = CELL_WIDTH
         self._row_labels: list[QLabel] = []
+        self._row_thumbs: dict[str, ThumbnailStrip] = {}
         self._row_stops: list[QToolButton] = []
         if not problem:
             self._build(proto, columns, rows)
@@ -249,6 +253,11 @@ class CompareGrid(QWidget):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 4, 0)
         layout.addWidget(text)
+        self._row_thumbs[case_id] = ThumbnailStrip(box)  # the case's images (app/ui/previews)
+        layout.addWidget(self._row_thumbs[case_id])
+        ImageDropTarget(
+            box, lambda files: attach_to_case(self.document, case_id, files, box, self.sig_message.emit)
+        )
         layout.addLayout(buttons)
         layout.addStretch(1)
         box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
@@ -259,6 +268,7 @@ class CompareGrid(QWidget):
         for key, cell in self.cells.items():
             try:
                 cell.model_label = label(proto.model(key[2]))  # a renamed target shows at once
+                cell.set_preview_context(preview_context(proto, key[1]))
             except KeyError:
                 continue
         for header in self._headers:
@@ -284,6 +294,9 @@ class CompareGrid(QWidget):
             title = case.description or case.id
             text.setText(f"{title}\n\n{_shorten(turns, 160)}")
             text.setToolTip(plain_tip(turns))
+            if case_id in self._row_thumbs:
+                folder = self.document.path.parent if self.document.path else None
+                self._row_thumbs[case_id].show_images([i for t in case.turns for i in t.images], folder)
 
     # -- content -----------------------------------------------------------------------------------
 

@@ -33,7 +33,9 @@ class EditorPanel(QStackedWidget):
         self.hint.setStyleSheet("color: gray;")
         self.profile_editor = ProfileEditor(self._edited)
         self.model_editor = ModelEditor(services, self._edited)
-        self.case_editor = CaseEditor(self._edited)
+        self.case_editor = CaseEditor(
+            self._edited, prototype_dir=lambda: document.path.parent if document.path else None
+        )
         self.addWidget(self.hint)
         for editor in (self.profile_editor, self.model_editor, self.case_editor):
             scroll = QScrollArea()
@@ -77,6 +79,8 @@ class EditorPanel(QStackedWidget):
         ids = {item.id for item in getattr(self.document.proto, self.kind)}
         if self.item_id not in ids:
             self.show_item(None, None)
+        elif self.kind == "cases":
+            self.case_editor.refresh_images()  # an image dropped on the case's row in the grid
 
     def _edited(self, structural: bool) -> None:
         if structural:

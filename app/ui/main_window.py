@@ -50,10 +50,13 @@ SHORTCUTS_HELP = """<h3>Keyboard</h3><table cellpadding=3>
 <tr><td><b>Arrows</b></td><td>Move between cells</td></tr>
 <tr><td><b>+</b> / <b>-</b></td><td>Thumbs up / down on the focused cell (again to clear)</td></tr>
 <tr><td><b>n</b> / <b>t</b></td><td>Write a note / tags on the focused cell (Enter to keep)</td></tr>
+<tr><td><b>r</b></td><td>Switch the focused cell between its form-factor preview and the text</td></tr>
+<tr><td><b>s</b></td><td>Speak / stop the focused voice preview</td></tr>
 <tr><td><b>Ctrl+S</b></td><td>Save; ratings are also autosaved for crash recovery</td></tr>
+<tr><td><b>Ctrl+G</b></td><td>Generate cases from the behavior spec (you review each one)</td></tr>
 </table>"""
 
-STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags"
+STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags · r preview/text"
 
 class MainWindow(QMainWindow):
     def __init__(
@@ -186,6 +189,10 @@ class MainWindow(QMainWindow):
             "Settings…", self.open_settings, "Ctrl+,", "settings", "Providers, keys and prices"
         )
         self.act_keys = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
+        self.act_generate = self._action(
+            "Generate cases…", self.open_generate, "Ctrl+G", "",
+            "A model proposes cases from the behavior spec; you review each one",
+        )
 
         menu = self.menuBar().addMenu("&File")
         for action in (self.act_new, self.act_open):
@@ -212,6 +219,8 @@ class MainWindow(QMainWindow):
         run_menu = self.menuBar().addMenu("&Run")
         for action in (self.act_run, self.act_rerun, self.act_stop):
             run_menu.addAction(action)
+        run_menu.addSeparator()
+        run_menu.addAction(self.act_generate)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.act_keys)
         self._fill_recent()
@@ -391,6 +400,16 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.services, self.document.proto, self)
         dialog.rater.sig_rater_changed.connect(self.document.set_rater)
         dialog.exec()
+
+    def open_generate(self) -> None:
+        """The Generate cases dialog (one per window, non-modal), on this window's document and engine."""
+        from app.ui.generate_dialog import GenerateDialog
+
+        dialog = getattr(self, "generate_dialog", None)
+        if dialog is None:
+            dialog = self.generate_dialog = GenerateDialog(self.document, self.services, self)
+        dialog.show()
+        dialog.raise_()
 
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)

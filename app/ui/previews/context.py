@@ -1,0 +1,60 @@
+"""What every preview is given: the thread to show, and the few facts about its column it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.core.formfactors.canvas_document import ThreadStep
+from app.core.prototype import Prototype, Run
+from app.ui.markdown_view import USER_TURN_LABELS
+
+
+@dataclass(frozen=True)
+class PreviewContext:
+    """The column's form factor, and the names a notification card shows (app, title)."""
+
+    form_factor: str = "chat"
+    app_name: str = "Protostudio"
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """One bubble: who speaks, the text, and how a user turn not typed by a person is marked
+    (`USER_TURN_LABELS`: "Simulated user", "Scripted user"; empty otherwise)."""
+
+    role: str
+    text: str
+    mark: str = ""
+
+
+def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
+    """The conversation a thread shows: the case's turns as sent with the first answer (vars
+    filled, system prompt left out), then each follow-up (marked when a simulated user wrote it)
+    and its answer, the way `cell_widget.thread_markdown` reads a thread."""
+    turns: list[ChatTurn] = []
+    for index, run in enumerate(thread):
+        if index == 0:
+            turns += [ChatTurn(m.role, m.content) for m in run.messages if m.role != "system"]
+        elif not run.messages or run.messages[-1].role == "user":  # a simulator fault adds none
+            text = run.messages[-1].content if run.messages else ""
+            turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", "")))
+        turns.append(ChatTurn("assistant", run.output))
+    return turns
+
+
+def thread_steps(thread: Sequence[Run]) -> list[ThreadStep]:
+    """The thread's replies with their tool calls, as the core's canvas rules read them."""
+    return [
+        ThreadStep(run.output, [{"name": c.name, "arguments": c.arguments} for c in run.tool_calls])
+        for run in thread
+    ]
+
+
+def preview_context(proto: Prototype, profile_id: str) -> PreviewContext:
+    """A column's context: its profile's form factor; the card's app is the prototype, its title the profile.
+
+    Raises KeyError for an unknown profile."""
+    profile = proto.profile(profile_id)
+    return PreviewContext(profile.form_factor, proto.name or "Protostudio", profile.label)

@@ -1,0 +1,182 @@
+"""A cell's answer body: the preview for its profile's form factor, or the text view, one click
+(or `r`) apart, with the thread's tool-call chips above whichever is shown.
+
+The text view is the cell's own `SafeTextBrowser` (the thread as rendered markdown, and where
+streaming text arrives); the pane shows it while a cell is queued or streaming, and whenever the
+person asked for text. Previews are built on first use and rendered only when shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QToolButton, QVBoxLayout, QWidget
+
+from app.core.formfactors.canvas_document import canvas_document
+from app.core.prototype import Run
+from app.ui.markdown_view import SafeTextBrowser
+from app.ui.previews.canvas import CanvasPreview
+from app.ui.previews.chat import ChatPreview
+from app.ui.previews.context import PreviewContext, thread_steps, thread_turns
+from app.ui.previews.notification import NotificationPreviewWidget
+from app.ui.previews.tool_chips import ToolChips
+from app.ui.previews.voice import VoicePreview
+
+RAW_KEY = "r"
+"""The key that switches the focused cell between its preview and the text."""
+SPEAK_KEY = "s"
+"""The key that speaks (or stops) the focused voice cell."""
+KEYS_HELP = f"{RAW_KEY}: preview / text · {SPEAK_KEY}: speak a voice preview"
+
+_NAMES = {"chat": "Chat", "canvas": "Canvas", "voice": "Voice", "notification": "Notification"}
+
+
+class PreviewPane(QWidget):
+    """Chips row with the preview/text toggle, over a stack of the preview and the text view."""
+
+    def __init__(self, text_view: SafeTextBrowser, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preview-pane")
+        self.text_view = text_view
+        self.context = PreviewContext()
+        self.thread: list[Run] = []
+        self.raw = False
+        """The person asked for the text view."""
+        self.live = False
+        """Queued or streaming: the text view, whatever was asked."""
+        self._dirty = True
+        self.previews: dict[str, QWidget] = {}
+        self.chips = ToolChips(self)
+        self.chips.hide()
+        self.toggle = QToolButton(self)
+        self.toggle.setObjectName("preview-toggle")
+        self.toggle.setCheckable(True)
+        self.toggle.setAutoRaise(True)
+        self.toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.toggle.setStyleSheet("QToolButton { font-size: 8pt; padding: 0 4px; }")
+        self.toggle.toggled.connect(self.set_raw)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(3)
+        bar.addWidget(self.chips, 1)
+        bar.addStretch(0)
+        bar.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.bar = QWidget(self)
+        self.bar.setLayout(bar)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(text_view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.stack, 1)
+        self._update_toggle()
+        self._apply()
+
+    # -- inputs ------------------------------------------------------------------------------------
+
+    def set_context(self, context: PreviewContext) -> None:
+        """The column's form factor and names; re-renders only when they changed."""
+        if context != self.context:
+            self.context = context
+            self._dirty = True
+            self._update_toggle()
+            self._apply()
+
+    def show_thread(self, thread: Sequence[Run]) -> None:
+        """A finished thread (or none): chips for its tool calls, the preview when asked for."""
+        self.live = False
+        changed = [r.id for r in thread] != [r.id for r in self.thread]
+        if changed:
+            self.stop_voice()
+        self.thread = list(thread)
+        self._dirty = True
+        self.chips.show_calls([call for run in self.thread for call in run.tool_calls])
+        self._apply()
+
+    def show_live(self) -> None:
+        """Queued or streaming: text arrives in the text view; a voice stops."""
+        self.live = True
+        self.stop_voice()
+        self.chips.show_calls([])
+        self._apply()
+
+    def set_raw(self, raw: bool) -> None:
+        """Show the text view (True) or the form factor's preview (False)."""
+        self.raw = raw
+        if self.toggle.isChecked() != raw:
+            self.toggle.setChecked(raw)
+        self._update_toggle()
+        self._apply()
+
+    def toggle_raw(self) -> None:
+        self.set_raw(not self.raw)
+
+    def speak(self) -> None:
+        """Speak or stop the voice preview (only a voice cell showing its preview)."""
+        voice = self.previews.get("voice")
+        if isinstance(voice, VoicePreview) and self.showing_preview():
+            voice.toggle_play()
+
+    def stop_voice(self) -> None:
+        voice = self.previews.get("voice")
+        if isinstance(voice, VoicePreview):
+            voice.stop()
+
+    # -- state -------------------------------------------------------------------------------------
+
+    def showing_preview(self) -> bool:
+        return self.stack.currentWidget() is not self.text_view
+
+    def current_preview(self) -> QWidget | None:
+        return self.stack.currentWidget() if self.showing_preview() else None
+
+    def _update_toggle(self) -> None:
+        name = _NAMES.get(self.context.form_factor, "Preview")
+        self.toggle.setText("Text" if not self.raw else name)
+        self.toggle.setToolTip(
+            f"Showing the {name.lower()} preview: click or press {RAW_KEY} for the text"
+            if not self.raw else f"Showing the text: click or press {RAW_KEY} for the {name.lower()} preview"
+        )
+
+    def _apply(self) -> None:
+        has_answer = bool(self.thread) and not self.live
+        self.bar.setVisible(has_answer)
+        if not has_answer or self.raw:
+            if self.raw:
+                self.stop_voice()
+            self.stack.setCurrentWidget(self.text_view)
+            return
+        preview = self._preview(self.context.form_factor)
+        if self._dirty or self.stack.currentWidget() is not preview:
+            self._render(preview)
+            self._dirty = False
+        self.stack.setCurrentWidget(preview)
+
+    def _preview(self, form_factor: str) -> QWidget:
+        preview = self.previews.get(form_factor)
+        if preview is None:
+            if form_factor == "canvas":
+                preview = CanvasPreview(self)
+            elif form_factor == "voice":
+                preview = VoicePreview(parent=self)
+            elif form_factor == "notification":
+                preview = NotificationPreviewWidget(self)
+            else:
+                preview = ChatPreview(self)
+                preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.previews[form_factor] = preview
+            self.stack.addWidget(preview)
+        return preview
+
+    def _render(self, preview: QWidget) -> None:
+        reply = self.thread[-1].output if self.thread else ""
+        if isinstance(preview, CanvasPreview):
+            preview.show_document(canvas_document(thread_steps(self.thread)))
+        elif isinstance(preview, VoicePreview):
+            preview.show_reply(reply)
+        elif isinstance(preview, NotificationPreviewWidget):
+            preview.show_reply(reply, self.context.app_name, self.context.title)
+        elif isinstance(preview, ChatPreview):
+            preview.show_turns(thread_turns(self.thread))
