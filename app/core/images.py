@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import Problem, PrototypeError
+from app.core.image_refs import image_turn, relative_image_path
 from app.core.prototype import ImageRef, Message, Prototype
 from app.core.yamlio import Located, YamlSyntaxError, load_located
 
@@ -95,13 +96,11 @@ def attach(base_dir: str | os.PathLike[str] | None, path: str | os.PathLike[str]
     """A reference to an image file for a turn: its path relative to the prototype's folder when it
     lies under it (else as given), with its sha256. Raises ImageError when it could not be sent."""
     given = Path(path)
-    shown = given
-    if base_dir is not None:
-        try:
-            shown = given.resolve().relative_to(Path(base_dir).resolve())
-        except ValueError:
-            shown = given
-    ref = ImageRef(path=shown.as_posix())
+    try:  # the same path rule as dropping an image in the app (`image_refs.relative_image_path`)
+        shown = relative_image_path(given, Path(base_dir)) if base_dir is not None else given.as_posix()
+    except ValueError as exc:
+        raise ImageError(str(exc)) from None
+    ref = ImageRef(path=shown)
     loaded = load_image(base_dir, ref)
     return ref.model_copy(update={"sha256": hashlib.sha256(loaded.data).hexdigest()})
 
@@ -115,7 +114,7 @@ def attach_to_case(proto: Prototype, case_id: str, paths: list[str | os.PathLike
     case = proto.case(case_id)
     users = [i for i, t in enumerate(case.turns) if t.role == "user"]
     if turn is None:
-        index = users[-1]
+        index = image_turn(case)  # the last user turn, as when an image is dropped on the case
     elif turn in users:
         index = turn
     else:
