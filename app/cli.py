@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "status": "app.commands.status",
     "rate": "app.commands.rate",
     "merge": "app.commands.merge",
+    "attach": "app.commands.attach",
 }
 """Subcommand name -> module with a `register(subparsers)` function."""
 
@@ -46,6 +47,7 @@ SUMMARIES: dict[str, str] = {
     "status": "show each cell's current answer, rating and whether it is out of date",
     "rate": "rate one run: thumbs up/down or clear, with an optional note and tags, as one rater",
     "merge": "merge copies of a prototype: BASE OURS THEIRS (git merge driver) or A B",
+    "attach": "attach image files to a case's user turn (path relative to the file, with its sha256)",
 }
 """One line per subcommand for `protostudio --help`, so listing them imports none of their modules
 (those pull in pydantic, openai, numpy: about a second). A command missing here is imported."""

@@ -39,6 +39,8 @@ class Reply:
     fault: "cut" closes the connection after `cut_after` tokens without finishing the stream;
     "malformed" sends broken SSE; "hang" accepts and never answers; "drop" closes at once;
     "cut_after_finish" sends every token and the finish reason, then closes without usage or [DONE].
+    tool_calls: (name, arguments JSON) pairs streamed after the text as OpenAI `tool_calls` deltas
+    (the arguments in a few fragments); the finish reason is then `tool_calls`.
     """
 
     text: str | None = None
@@ -52,6 +54,7 @@ class Reply:
     cut_after: int = 3
     finish_reason: str = "stop"
     usage: bool = True
+    tool_calls: list[tuple[str, str]] | None = None
 
 
 @dataclass
@@ -362,8 +365,19 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 event({"content": token})
                 with server._lock:
                     server.tokens_sent += 1
+            for index, (name, arguments) in enumerate(reply.tool_calls or ()):
+                call_id = f"call_fake_{len(server.requests)}_{index}"
+                event({"tool_calls": [{"index": index, "id": call_id, "type": "function",
+                                       "function": {"name": name, "arguments": ""}}]})
+                step = max(1, len(arguments) // 3)
+                for start_at in range(0, len(arguments), step):
+                    event({"tool_calls": [{"index": index,
+                                           "function": {"arguments": arguments[start_at:start_at + step]}}]})
             self._leave_once()
-            event({}, finish=reply.finish_reason)
+            finish = reply.finish_reason
+            if reply.tool_calls and finish == "stop":
+                finish = "tool_calls"
+            event({}, finish=finish)
             if reply.fault == "cut_after_finish":
                 self.close_connection = True
                 self.wfile.flush()
@@ -380,8 +394,11 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
 def _echo(body: dict[str, Any]) -> str:
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
-    last = str(users[-1].get("content", "")) if users else ""
-    return f"Echo: {last}"
+    content = users[-1].get("content", "") if users else ""
+    if isinstance(content, list):  # text and image parts: echo the text
+        texts = [part.get("text") for part in content if isinstance(part, dict)]
+        content = " ".join(str(text) for text in texts if text)
+    return f"Echo: {content}"
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ from typing import Any
 
 from app.commands.common import load_or_report
 from app.commands.report_agreement import agreement_dumps, agreement_text
+from app.core.prototype import Prototype
 from app.core.scoring import DEFAULT_SAMPLES, PairRecord, Tally, VariantScore, collect, head_to_head, rank
+from app.core.tool_usage import tool_usage
 
 NAME = "report"
 
@@ -60,11 +62,17 @@ def run(args: argparse.Namespace) -> int:
     rows = rank(tally, samples=args.samples, seed=args.seed)
     pairs = head_to_head(tally)
     if args.json:
-        print(json.dumps(_as_json(args, tally, rows, pairs), indent=2, ensure_ascii=False))
+        payload = _as_json(args, tally, rows, pairs)
+        payload["tool_usage"] = [  # added field: older readers ignore it
+            {"profile": u.profile, "model": u.model, "answers": u.answers, "with_call": u.with_call,
+             "canvas_opened": u.canvas_opened, "calls": dict(sorted(u.calls.items()))}
+            for u in tool_usage(proto)
+        ]
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         if hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="replace")
-        print(_as_text(proto.name, tally, rows, pairs))
+        print(_as_text(proto.name, tally, rows, pairs) + _tools_text(proto))
     return 0
 
 
@@ -142,6 +150,16 @@ def _as_text(name: str, tally: Tally, rows: list[VariantScore], pairs: list[Pair
     if not tally.votes:
         lines += ["", "No pairwise votes yet: open the file in Protostudio, pick two columns in "
                   "Pairwise mode and vote (keys 1-4)."]
+    return "\n".join(lines)
+
+
+def _tools_text(proto: Prototype) -> str:
+    """Tool calls per variant of a profile with tools, over the current answers; "" when none."""
+    usage = tool_usage(proto)
+    if not usage:
+        return ""
+    lines = ["", "", "Tool calls (current answers)"]
+    lines += [f"  {u.profile}/{u.model}: {u.summary()}; canvas opened in {u.canvas_opened}" for u in usage]
     return "\n".join(lines)
 
 

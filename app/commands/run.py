@@ -22,6 +22,7 @@ from app.commands import batch_mode
 from app.commands.common import add_limit_arguments, at_least_one, load_or_report, provider_limits
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
+from app.core.tools import calls_summary
 from app.engine.events import CellFailed, ConversationEnded, EngineEvent, Progress
 from app.engine.plan import PlanError, RunPlan, expand
 
@@ -239,6 +240,10 @@ def print_table(runs: list[Run], *, repeat: int = 1, out: TextIO | None = None) 
 
 def _summary(run: Run) -> str:
     first = next((line.strip() for line in run.output.splitlines() if line.strip()), "")
+    calls = calls_summary(run.tool_calls)
+    if calls or run.notice:  # tool calls first, compactly; a notice (no call, round limit) in brackets
+        noted = f"({run.notice})" if run.notice else ""
+        first = " ".join(part for part in (calls, noted, first) if part)
     if run.status == "ok":
         return first or "(empty answer)"
     if run.status == "cancelled":

@@ -14,6 +14,7 @@ from app.core.casegen.validation import check_probes
 from app.core.document import load_prototype
 from app.core.errors import PrototypeError
 from app.core.evals.validation import check_prototype_assertions
+from app.core.images import check_prototype_images
 
 
 def register(sub: Any) -> None:
@@ -33,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stdout)
             continue
         text = Path(name).read_text(encoding="utf-8")
-        # an assertion such as `type: contians`, or a probe of a renamed rule, loads fine but is wrong
-        for check in (check_prototype_assertions, check_probes):
+        # an assertion such as `type: contians`, a probe of a renamed rule or a missing image loads
+        # fine but is wrong
+        for check in (check_prototype_assertions, check_probes, check_prototype_images):
             try:
                 check(proto, name, text)
             except PrototypeError as exc:

@@ -19,6 +19,7 @@ from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
 from app.core.prompts import factor_prompts, inline_prompts, migrate_v1_to_v2, resolve_prompts
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Turn
+from app.core.tools import tool_problems
 from app.core.yamlcanon import NotCanonical, TooManyItems, read_canonical
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
 
@@ -54,7 +55,9 @@ def load_prototype(path: str | os.PathLike[str]) -> Prototype:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         raise PrototypeError.single(name, line, col, "file is not UTF-8 text") from None
-    return parse_prototype(text, name)
+    proto = parse_prototype(text, name)
+    proto.base_dir = os.path.dirname(os.path.abspath(name))  # turn images are relative to the file
+    return proto
 
 
 def _read_regular_file(path: str | os.PathLike[str], name: str, limit: str) -> bytes:
@@ -370,6 +373,8 @@ def _check_references(proto: Prototype, located: Located, filename: str) -> None
                 add(("runs", index, "ratings", r_index),
                     f"run {run.id!r} has two ratings by {who!r}; keep one rating per rater")
             seen_raters.add(who)
+    for path, message in tool_problems(proto):
+        add(path, message)
     if problems:
         raise PrototypeError(problems)
 
@@ -453,6 +458,7 @@ def dumps_prototype(proto: Prototype) -> str:
 def save_prototype(proto: Prototype, path: str | os.PathLike[str]) -> None:
     """Write a prototype atomically in canonical form."""
     write_atomic(path, dumps_prototype(proto).encode("utf-8"))
+    proto.base_dir = os.path.dirname(os.path.abspath(path))
 
 
 __all__ = [

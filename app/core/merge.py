@@ -197,7 +197,8 @@ def _item_key(item: Any, key: str) -> str:
 
 
 def _keyed_by(ours: list[Any], theirs: list[Any], base: Any, where: _Where) -> str | None:
-    """`rater` for a run's ratings, `id` for any list whose items all have one, else None (atomic)."""
+    """`rater` for a run's ratings, `id` for any list whose items all have one, `name` for the tools,
+    else None (atomic)."""
     items = [*ours, *theirs, *(base if isinstance(base, list) else [])]
     if not items or not all(isinstance(item, dict) for item in items):
         return None
@@ -205,6 +206,8 @@ def _keyed_by(ours: list[Any], theirs: list[Any], base: Any, where: _Where) -> s
         return "rater"
     if all("id" in item for item in items):
         return "id"
+    if where.ours == ("tools",) and all("name" in item for item in items):
+        return "name"  # the prototype's tools, merged tool by tool
     return None
 
 

@@ -8,10 +8,11 @@ by `app.core.placeholders.render_vars` (the graders use it too); unknown ones ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from app.core.placeholders import render_vars
-from app.core.prototype import Case, FormFactor, Message, Profile, Prototype, Rule, Run
+from app.core.prototype import Case, FormFactor, ImageRef, Message, Profile, Prototype, Rule, Run, ToolCall
 
 FORM_FACTOR_NOTES: dict[FormFactor, str] = {
     "chat": "",
@@ -90,7 +91,10 @@ def build_messages(
             messages.append(Message(role="system", content=system))
     turns = profile.turns or case.turns  # a profile with its own conversation (imported prompts) sends that
     messages.extend(
-        Message(role=turn.role, content=render_vars(turn.content, case.vars)) for turn in turns
+        Message(role=turn.role, content=render_vars(turn.content, case.vars))
+        if not turn.images or turn.role != "user"
+        else Message(role=turn.role, content=render_vars(turn.content, case.vars), images=list(turn.images))
+        for turn in turns
     )
     return messages
 
@@ -102,9 +106,91 @@ def continue_messages(previous: Run, user_message: str) -> list[Message]:
     """
     return [
         *previous.messages,
-        Message(role="assistant", content=previous.output),
+        Message(role="assistant", content=last_round_text(previous.messages, previous.output)),
         Message(role="user", content=user_message),
     ]
 
 
-__all__ = ["FORM_FACTOR_NOTES", "build_messages", "continue_messages", "render_vars", "system_text"]
+ROUND_SEPARATOR = "\n\n"
+"""Between the text of two tool rounds in a run's output (`app/engine/tool_loop.py` joins them)."""
+
+
+def last_round_text(messages: Sequence[Message], output: str) -> str:
+    """The text of an answer's last round: its output without the text of the tool rounds before it,
+    which its messages already carry (as the assistant messages of the exchange)."""
+    exchange = messages[len(sent_prefix(messages)):]
+    earlier = [m.content for m in exchange if m.role == "assistant" and m.content]
+    prefix = ROUND_SEPARATOR.join(earlier)
+    if earlier and output.startswith(prefix):
+        return output[len(prefix):].removeprefix(ROUND_SEPARATOR)
+    return output
+
+
+def message_extras(message: Message) -> dict[str, Any]:
+    """A message's images and tool fields as plain data, {} for a plain text message: what the
+    prompts table, fingerprints and caches add to (role, content) so plain messages stay as they were."""
+    extras: dict[str, Any] = {}
+    if message.images:
+        extras["images"] = [ref.model_dump(exclude_none=True) for ref in message.images]
+    if message.tool_calls:
+        extras["tool_calls"] = [call.model_dump(exclude_none=True) for call in message.tool_calls]
+    if message.tool_call_id is not None:
+        extras["tool_call_id"] = message.tool_call_id
+    return extras
+
+
+def extras_fields(extras: Mapping[str, Any]) -> dict[str, Any]:
+    """`message_extras` back as Message field values (for `model_copy(update=...)`)."""
+    fields: dict[str, Any] = {}
+    if "images" in extras:
+        fields["images"] = [ImageRef.model_validate(item) for item in extras["images"]]
+    if "tool_calls" in extras:
+        fields["tool_calls"] = [ToolCall.model_validate(item) for item in extras["tool_calls"]]
+    if "tool_call_id" in extras:
+        fields["tool_call_id"] = extras["tool_call_id"]
+    return fields
+
+
+def as_openai(message: Message) -> dict[str, Any]:
+    """A message in OpenAI's chat shape for exports: {role, content}, plus an assistant's `tool_calls`
+    and a tool message's `tool_call_id`. Attached images are not inlined (exports carry text; the
+    image references stay in the prototype)."""
+    item: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        item["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        item["tool_call_id"] = message.tool_call_id
+    return item
+
+
+def is_tool_exchange(message: Message) -> bool:
+    """An assistant message that made tool calls, or a tool's answer: part of a tool round."""
+    return message.role == "tool" or (message.role == "assistant" and bool(message.tool_calls))
+
+
+def sent_prefix(messages: Sequence[Message]) -> Sequence[Message]:
+    """The messages a cell sent before its tool rounds: a run's stored messages minus the trailing
+    exchange its tool loop added (calls and results), which is what staleness compares."""
+    end = len(messages)
+    while end and is_tool_exchange(messages[end - 1]):
+        end -= 1
+    return messages[:end]
+
+
+__all__ = [
+    "FORM_FACTOR_NOTES",
+    "ROUND_SEPARATOR",
+    "as_openai",
+    "build_messages",
+    "continue_messages",
+    "extras_fields",
+    "is_tool_exchange",
+    "last_round_text",
+    "message_extras",
+    "render_vars",
+    "sent_prefix",
+    "system_text",
+]

@@ -13,29 +13,46 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.messages import message_extras
 from app.core.prototype import Message, Prototype
 
 
-def prompt_id(pairs: Sequence[tuple[str, str]]) -> str:
-    """`p-` and 10 hex digits of a hash of the (role, content) pairs: same messages, same id."""
+def prompt_id(pairs: Sequence[tuple[Any, ...]]) -> str:
+    """`p-` and 10 hex digits of a hash of the (role, content) pairs: same messages, same id.
+    A message with images or tool fields is a (role, content, extras JSON) triple instead, so plain
+    lists keep the ids they always had."""
     text = json.dumps([list(pair) for pair in pairs], ensure_ascii=False, separators=(",", ":"))
     return "p-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 
 
+def _item(message: Message) -> tuple[Any, ...]:
+    extras = message_extras(message)
+    if not extras:
+        return (message.role, message.content)
+    return (message.role, message.content, json.dumps(extras, sort_keys=True, ensure_ascii=False))
+
+
+def _table_entry(item: tuple[Any, ...]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"role": item[0], "content": item[1]}
+    if len(item) > 2:
+        entry.update(json.loads(item[2]))
+    return entry
+
+
 def factor_prompts(proto: Prototype, data: dict[str, Any]) -> None:
     """Rewrite plain data for saving: each run's `messages` becomes `prompt:`, the table goes last."""
-    table: dict[str, list[dict[str, str]]] = {}
-    ids: dict[tuple[tuple[str, str], ...], str] = {}
+    table: dict[str, list[dict[str, Any]]] = {}
+    ids: dict[tuple[tuple[Any, ...], ...], str] = {}
     runs_data = data.get("runs", [])
     for run, run_data in zip(proto.runs, runs_data, strict=True):
         if not run.messages:
             run_data.pop("prompt", None)
             continue
-        pairs = tuple((m.role, m.content) for m in run.messages)
+        pairs = tuple(_item(m) for m in run.messages)
         ident = ids.get(pairs)
         if ident is None:
             ident = ids[pairs] = prompt_id(pairs)
-            table[ident] = [{"role": role, "content": content} for role, content in pairs]
+            table[ident] = [_table_entry(item) for item in pairs]
         rebuilt: dict[str, Any] = {}
         for key, value in run_data.items():
             if key == "messages":
@@ -62,7 +79,8 @@ def resolve_prompts(proto: Prototype) -> list[tuple[int, str]]:
         if messages is None:
             problems.append((index, f"run refers to unknown prompt {run.prompt!r} (not in `prompts:`)"))
             continue
-        run.messages = [Message(role=m.role, content=m.content) for m in messages]
+        run.messages = [Message(role=m.role, content=m.content) if not message_extras(m)
+                        else m.model_copy(deep=True) for m in messages]
         run.prompt = None
     if not problems:
         proto.prompts = {}

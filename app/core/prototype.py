@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -249,7 +250,9 @@ class ToolCall(Strict):
 
     id: str = ""
     name: str
-    arguments: str = Field("", description="The arguments JSON exactly as the model wrote it (may be invalid).")
+    arguments: str = Field(
+        "", description="The arguments JSON exactly as the model wrote it (may be invalid)."
+    )
     result: str | None = Field(None, description="What the app answered (the tool's or the case's mock).")
 
 
@@ -320,16 +323,28 @@ class Case(Strict):
     origin: CaseOrigin | None = Field(
         None, description="Set on a case written by `protostudio generate`: which model wrote it and how."
     )
+    tool_mocks: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Per tool name, what the app answers in this case instead of the tool's own `mock`.",
+    )
 
 
 # -- results and ratings ----------------------------------------------------------------------------
 
 
 class Message(Strict):
-    """A chat message exactly as sent to the model."""
+    """A chat message exactly as sent to the model. The optional fields stay empty for plain text
+    messages, so files without tools or images are unchanged."""
 
-    role: Literal["system", "user", "assistant"]
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
+    images: list[ImageRef] = Field(
+        default_factory=list, description="Images sent with a user message (paths relative to the file)."
+    )
+    tool_calls: list[ToolCall] = Field(
+        default_factory=list, description="An assistant message's tool calls (with the results sent back)."
+    )
+    tool_call_id: str | None = Field(None, description="A `tool` message answers the call with this id.")
 
 
 class Usage(Strict):
@@ -379,6 +394,10 @@ class Run(Strict):
     cached: bool = False
     tool_calls: list[ToolCall] = Field(
         default_factory=list, description="Tool calls the model made while answering, in order."
+    )
+    notice: str | None = Field(
+        None, description="A plain remark on how the answer came about, e.g. that tools were offered and "
+        "the model called none, or that the tool loop stopped at its round limit.",
     )
     ratings: list[Rating] = Field(
         default_factory=list, description="One rating per rater; read and write them with app.core.ratings."
@@ -508,6 +527,25 @@ class Prototype(Strict):
         description="Each distinct message list sent by a run, stored once and named by a hash of its "
         "content; runs refer to it with `prompt:`. Written by the app; loading resolves it into the runs.",
     )
+    _base_dir: str | None = PrivateAttr(None)
+
+    @property
+    def base_dir(self) -> str | None:
+        """The folder turn image paths are relative to: the file's folder once loaded or saved
+        (None: the working folder). Not part of the file."""
+        return self._base_dir
+
+    @base_dir.setter
+    def base_dir(self, folder: str | None) -> None:
+        self._base_dir = folder
+
+    def __eq__(self, other: object) -> bool:
+        """Equal by content: where the file lives (`base_dir`) is not part of the document."""
+        if not isinstance(other, Prototype):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every pydantic model
 
     # -- lookups ------------------------------------------------------------------------------------
 

@@ -19,10 +19,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from app.core.messages import build_messages
+from app.core.messages import build_messages, extras_fields, message_extras, sent_prefix
 from app.core.prototype import Message, ModelParams, Prototype, Rating, Run, Thumb
 from app.core.ratings import Split, rating_of, split_of, team_thumb
+from app.core.tools import request_params
 
 CellKey = tuple[str, str, str, int]
 """(case id, profile id, model id, sample)."""
@@ -40,13 +42,20 @@ def cell_key(run: Run) -> CellKey:
 def fingerprint(messages: Sequence[Message], params: ModelParams, provider: str, model_name: str) -> str:
     """A short hash of exactly what produced an answer: messages as sent, params, provider, model."""
     payload = {
-        "messages": [[m.role, m.content] for m in messages],
+        "messages": [_fingerprint_item(m) for m in messages],
         "params": params.model_dump(mode="json", exclude_none=True),
         "provider": provider,
         "model": model_name,
     }
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _fingerprint_item(message: Message) -> list[Any]:
+    """[role, content], plus the message's images and tool fields when it has any (so plain
+    messages keep the fingerprints they always had)."""
+    extras = message_extras(message)
+    return [message.role, message.content, extras] if extras else [message.role, message.content]
 
 
 def run_fingerprint(run: Run) -> str:
@@ -62,6 +71,8 @@ class _Sent:
     params: ModelParams
     provider: str
     model: str
+    extras: tuple[tuple[int, dict[str, Any]], ...] = ()
+    """(index, images/tool fields) of the messages that carry more than text."""
 
     def produced(self, run: Run) -> bool:
         """Whether `run` was produced by exactly this (the fingerprints would be equal).
@@ -70,10 +81,15 @@ class _Sent:
         hashing every stored run's messages each time was ~0.1 ms a run."""
         if run.provider != self.provider or run.model_name != self.model:
             return False
-        if len(run.messages) != len(self.pairs):
+        sent = sent_prefix(run.messages)  # a tool round appends its exchange to what the cell sent
+        if len(sent) != len(self.pairs):
             return False
-        for message, (role, content) in zip(run.messages, self.pairs, strict=True):
+        for message, (role, content) in zip(sent, self.pairs, strict=True):
             if message.role != role or message.content != content:
+                return False
+        if any(message.images for message in sent) or self.extras:
+            have = tuple((i, e) for i, m in enumerate(sent) if (e := message_extras(m)))
+            if have != self.extras:
                 return False
         return run.params == self.params
 
@@ -100,7 +116,9 @@ class _Expected:
             return None  # the cell no longer exists: nothing it says is current
         messages = build_messages(self.proto, profile, case)
         pairs = tuple((m.role, m.content) for m in messages)
-        return _Sent(pairs, target.params, target.provider, target.model)
+        extras = tuple((i, e) for i, m in enumerate(messages) if (e := message_extras(m)))
+        params = request_params(self.proto, profile, target.params)
+        return _Sent(pairs, params, target.provider, target.model, extras)
 
 
 def expected_fingerprint(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> str | None:
@@ -109,6 +127,8 @@ def expected_fingerprint(proto: Prototype, case_id: str, profile_id: str, model_
     if sent is None:
         return None
     messages = [Message(role=role, content=content) for role, content in sent.pairs]
+    for index, extras in sent.extras:
+        messages[index] = messages[index].model_copy(update=extras_fields(extras))
     return fingerprint(messages, sent.params, sent.provider, sent.model)
 
 

@@ -122,6 +122,8 @@ class BatchRunner:
             return NO_BATCH_API[endpoint.spec.id]
         if planned.target.params.tools:
             return "a target with tools needs a tool loop, which a batch cannot run"
+        if any(m.images for m in planned.messages):
+            return "attached images are sent interactively, not inlined into a batch file"
         if not planned.messages or planned.messages[-1].role != "user":
             return "the conversation does not end with a user message"
         return None

@@ -32,6 +32,7 @@ from typing import Any, Literal, Protocol
 from app.core.messages import continue_messages
 from app.core.prototype import Message, ModelTarget, Prototype, Run, RunStatus
 from app.core.threads import answer_for_continuation
+from app.core.tools import mock_results
 from app.engine.events import (
     Cell,
     CellCancelled,
@@ -44,9 +45,10 @@ from app.engine.events import (
     Progress,
 )
 from app.engine.limits import AdaptiveLimit, provider_key, target_key
-from app.engine.plan import PlanError, PlannedCell, RunPlan, expand, select
+from app.engine.plan import PlanError, PlannedCell, RunPlan, cell_target, expand, select
 from app.engine.runs import Attempt, make_run
 from app.engine.simulate import has_simulated, run_conversations
+from app.engine.tool_loop import ToolAnswered, cell_stream, tool_event
 from app.providers import retry
 from app.providers.events import (
     ErrorKind,
@@ -54,6 +56,7 @@ from app.providers.events import (
     Started,
     StreamFailed,
     TextDelta,
+    ToolCallDelta,
     UsageReport,
 )
 
@@ -270,8 +273,11 @@ class Engine:
                 continue
             cell = Cell(case_id, profile_id, model_id, previous.sample)
             messages = tuple(continue_messages(previous, user_message))
-            planned.append(PlannedCell(cell, target, messages, (case_id, 0), parent=previous.id,
-                                       use_cache=use_cache))
+            profile, case = proto.profile(profile_id), proto.case(case_id)  # its tools, the case's mocks
+            planned.append(PlannedCell(cell, cell_target(proto, profile, target), messages, (case_id, 0),
+                                       parent=previous.id, use_cache=use_cache,
+                                       tool_results=mock_results(proto, case) if profile.tools else {},
+                                       base_dir=proto.base_dir))
         return await self._run_planned(planned, on_event)
 
     def cancel_all(self) -> None:
@@ -507,8 +513,7 @@ class Engine:
         outcome: Finished | StreamFailed | None = None
         announced = False
         try:
-            stream = self._hub.stream(planned.target, list(planned.messages), use_cache=planned.use_cache,
-                                      max_retries=0, sample=planned.cell.sample)
+            stream = cell_stream(self._hub, planned, attempt)  # tools: app/engine/tool_loop.py
             async with aclosing(stream):
                 async for event in stream:
                     if isinstance(event, Started):
@@ -523,6 +528,13 @@ class Engine:
                             job.batch.emit(CellStarted(job.cell, planned.messages))
                         attempt.add_text(event.text, loop.time())
                         job.batch.emit(CellDelta(job.cell, event.text))
+                    elif isinstance(event, ToolCallDelta | ToolAnswered):  # -- tool calls (tool_loop.py)
+                        if not job.answering:
+                            self._answering(job)
+                        if not announced:
+                            announced = True
+                            job.batch.emit(CellStarted(job.cell, planned.messages))
+                        job.batch.emit(tool_event(job.cell, event))
                     elif isinstance(event, UsageReport):
                         attempt.usage = event
                     elif isinstance(event, Finished | StreamFailed):

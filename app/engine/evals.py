@@ -304,10 +304,10 @@ class EvalRunner:
         keyed = case_assertions(proto, cell.case, cell.profile)
         prompt = _last_user(run)
         metrics = RunMetrics(latency_ms=run.latency_ms, cost_usd=run.cost_usd)
-        earlier = [Reply(r.output, _last_user(r)) for r in replies[:-1]]
+        earlier = [Reply(r.output, _last_user(r), r.tool_calls) for r in replies[:-1]]
         graded = await grade_case(
             keyed, run.output, graders, threshold=case.threshold, prompt=prompt, vars=case.vars,
-            metrics=metrics, earlier=earlier,
+            metrics=metrics, earlier=earlier, tool_calls=run.tool_calls, tools=proto.tools,
         )
         return EvalResult(
             case=cell.case,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.prototype import Message, Run
+from app.core.prototype import Message, Run, ToolCall
 
 
 @dataclass(frozen=True, order=True)
@@ -49,6 +49,27 @@ class CellStarted:
 class CellDelta:
     cell: Cell
     text: str
+
+
+@dataclass(frozen=True)
+class CellToolCall:
+    """Part of a tool call as it streams. `index` numbers the cell's calls across tool rounds;
+    `call_id` and `name` are set once known; `arguments` is the next fragment of its JSON."""
+
+    cell: Cell
+    index: int
+    call_id: str
+    name: str
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class CellToolResult:
+    """The app answered a tool call with its mock; the model continues in the next round."""
+
+    cell: Cell
+    index: int
+    call: ToolCall
 
 
 @dataclass(frozen=True)
@@ -115,6 +136,6 @@ class ConversationEnded:
 
 
 EngineEvent = (
-    CellQueued | CellStarted | CellDelta | CellFinished | CellFailed | CellCancelled | Progress
-    | UserTurnWritten | ConversationEnded
+    CellQueued | CellStarted | CellDelta | CellToolCall | CellToolResult | CellFinished | CellFailed
+    | CellCancelled | Progress | UserTurnWritten | ConversationEnded
 )

@@ -7,12 +7,13 @@ engine starts together, so side-by-side columns race fairly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from app.core.messages import build_messages
 from app.core.prototype import Case, Message, ModelTarget, Profile, Prototype, UserTurnSource
+from app.core.tools import mock_results, request_params
 from app.engine.events import Cell
 
 _T = TypeVar("_T", Profile, ModelTarget, Case)
@@ -49,6 +50,16 @@ class PlannedCell:
     """Set when the cell cannot be sent at all (e.g. nothing to continue); it fails at once."""
     user_turn: UserTurnSource | None = None
     """Who wrote the last user message when not a person or the case (simulated users)."""
+    tool_results: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Per tool name, the mock result the tool loop sends back (`app/core/tools.mock_results`)."""
+    base_dir: str | None = field(default=None, compare=False)
+    """The folder attached images are read from (the prototype's)."""
+
+
+def cell_target(proto: Prototype, profile: Profile, target: ModelTarget) -> ModelTarget:
+    """The target as this profile sends to it: its params plus the profile's tools."""
+    params = request_params(proto, profile, target.params)
+    return target if params is target.params else target.model_copy(update={"params": params})
 
 
 def expand(proto: Prototype, plan: RunPlan) -> list[PlannedCell]:
@@ -63,10 +74,13 @@ def expand(proto: Prototype, plan: RunPlan) -> list[PlannedCell]:
         for sample in range(plan.repeat):
             for profile in profiles:
                 messages = tuple(build_messages(proto, profile, case, baseline=plan.baseline))
+                results = mock_results(proto, case) if profile.tools else {}
                 for target in models:
                     cell = Cell(case.id, profile.id, target.id, sample, baseline=plan.baseline)
                     group = (case.id, sample)
-                    cells.append(PlannedCell(cell, target, messages, group, use_cache=plan.use_cache))
+                    sent = target if plan.baseline else cell_target(proto, profile, target)
+                    cells.append(PlannedCell(cell, sent, messages, group, use_cache=plan.use_cache,
+                                             tool_results=results, base_dir=proto.base_dir))
     return cells
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core.prototype import Run, RunStatus, Usage, new_id, utc_now
+from app.core.prototype import Message, Run, RunStatus, ToolCall, Usage, new_id, utc_now
 from app.engine.plan import PlannedCell
 from app.providers.events import Finished, StreamFailed, UsageReport
 
@@ -25,6 +25,10 @@ class Attempt:
     ttft_s: float | None = None
     latency_s: float | None = None
     cost_usd: float | None = None
+    messages: list[Message] | None = None
+    """The messages of the last request, when a tool loop added its exchange to the planned ones."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    notice: str | None = None
 
     @property
     def text(self) -> str:
@@ -93,7 +97,7 @@ def make_run(planned: PlannedCell, status: RunStatus, attempt: Attempt) -> Run:
         provider=target.provider,
         model_name=target.model,
         params=target.params.model_copy(),
-        messages=list(planned.messages),
+        messages=list(planned.messages) if attempt.messages is None else list(attempt.messages),
         output=attempt.text,
         status=status,
         error=attempt.error,
@@ -104,5 +108,7 @@ def make_run(planned: PlannedCell, status: RunStatus, attempt: Attempt) -> Run:
         latency_ms=_ms(attempt.measured_latency_s()),
         cost_usd=attempt.cost_usd if status == "ok" else None,
         cached=attempt.cached,
+        tool_calls=list(attempt.tool_calls),
+        notice=attempt.notice,
         user_turn=planned.user_turn,
     )

@@ -218,7 +218,7 @@ class _Conversation:
                 cell = PlannedCell(
                     self.planned.cell, self.planned.target, tuple(continue_messages(previous, text)),
                     self.planned.group, parent=previous.id, use_cache=self.planned.use_cache,
-                    user_turn=source,
+                    user_turn=source, tool_results=self.planned.tool_results, base_dir=self.planned.base_dir,
                 )
                 (previous,) = await self.engine.run_cells([cell], self.progress.forward)
                 self.runs.append(previous)

@@ -27,14 +27,18 @@ class CachedAnswer:
     completion_tokens: int | None = None
     ttft_s: float | None = None
     latency_s: float = 0.0
+    tool_calls: tuple[dict[str, str], ...] = ()
+    """{id, name, arguments} of each tool call the answer made."""
 
 
-def cache_key(endpoint: str, model: str, params: dict[str, Any], messages: list[dict[str, str]]) -> str:
-    """A stable hex digest; params with a None value are left out so unset equals absent."""
+def cache_key(endpoint: str, model: str, params: dict[str, Any], messages: list[dict[str, Any]]) -> str:
+    """A stable hex digest; params with a None value are left out so unset equals absent. A message is
+    {role, content}, plus images (digests) and tool fields when it has any (`wire.cache_messages`)."""
     canonical = json.dumps(
         {"endpoint": endpoint, "model": model,
          "params": {k: v for k, v in sorted(params.items()) if v is not None},
-         "messages": [{"role": m["role"], "content": m["content"]} for m in messages]},
+         "messages": [{"role": m["role"], "content": m["content"]} if len(m) == 2 else dict(m)
+                      for m in messages]},
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -68,6 +72,7 @@ class ResponseCache:
                 completion_tokens=_int_or_none(answer.get("completion_tokens")),
                 ttft_s=_float_or_none(answer.get("ttft_s")),
                 latency_s=float(answer.get("latency_s") or 0.0),
+                tool_calls=_calls(answer.get("tool_calls")),
             )
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
@@ -97,3 +102,10 @@ def _int_or_none(value: object) -> int | None:
 
 def _float_or_none(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _calls(value: object) -> tuple[dict[str, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple({"id": str(c.get("id") or ""), "name": str(c.get("name") or ""),
+                  "arguments": str(c.get("arguments") or "")} for c in value if isinstance(c, dict))

@@ -20,6 +20,7 @@ _SECRETISH = re.compile(r"\b(?:sk|pk|rk|key|gsk|xai|AIza)[-_A-Za-z0-9*.]{6,}", r
 _CONTEXT_HINTS = ("context_length", "context length", "maximum context", "too many tokens", "context window",
                   "prompt is too long")
 _DETAIL_LIMIT = 200
+_IMAGE_HINTS = ("image", "vision", "multimodal", "mmproj")
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,10 @@ def _classify_status(exc: openai.APIStatusError, *, where: str, model: str,
     if status >= 500:
         return Failure(ErrorKind.SERVER, f"{where} had a server error ({status}). Try again later.{suffix}",
                        status, retry_after_of(exc.response.headers))
+    if status in (400, 415, 422) and any(hint in lowered for hint in _IMAGE_HINTS):
+        return Failure(ErrorKind.BAD_REQUEST,
+                       f"{where} did not accept the images: {model} may not take image input. "
+                       f"Pick a model that does, or leave the images out of this case.{suffix}", status)
     if status == 408:
         return Failure(ErrorKind.TIMEOUT, f"{where} timed out the request. Try again.", status)
     return Failure(ErrorKind.BAD_REQUEST, f"{where} rejected the request ({status}).{suffix}", status)

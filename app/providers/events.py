@@ -38,6 +38,17 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ToolCallDelta:
+    """Part of a tool call as it streams: `index` orders the calls of one answer; `call_id` and `name`
+    are the call's once known; `arguments` is this fragment of its arguments JSON."""
+
+    index: int
+    call_id: str
+    name: str
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
 class UsageReport:
     prompt_tokens: int | None
     completion_tokens: int | None
@@ -55,6 +66,17 @@ class Finished:
     completion_tokens: int | None = None
     cost_usd: float | None = None
     cached: bool = False
+    tool_calls: tuple[StreamedCall, ...] = ()
+    """The complete tool calls of this answer (finish reason `tool_calls`), in order."""
+
+
+@dataclass(frozen=True)
+class StreamedCall:
+    """A complete tool call of an answer: id, function name, arguments JSON as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,7 +92,7 @@ class StreamFailed:
     latency_s: float | None = None
 
 
-StreamEvent = Started | TextDelta | UsageReport | Finished | StreamFailed
+StreamEvent = Started | TextDelta | ToolCallDelta | UsageReport | Finished | StreamFailed
 
 
 class ProviderError(Exception):

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import openai
 
 from app.core.endpoints import hostname_of
+from app.core.images import ImageError
 from app.core.prototype import Message, ModelTarget
 
 from . import retry, sdk_request, sse
@@ -32,14 +33,17 @@ from .events import (
     Finished,
     ProviderError,
     Started,
+    StreamedCall,
     StreamEvent,
     StreamFailed,
     TextDelta,
+    ToolCallDelta,
     UsageReport,
 )
 from .keys import KeySource, KeyStore
 from .pricing import PriceTable
 from .registry import ProviderSpec, Registry, RegistryError, host_of
+from .wire import CallAssembler, cache_messages, has_attachments, plain_wire, wire_messages
 
 LOCAL_READ_TIMEOUT_S = 300.0
 NO_KEY = "no-key"
@@ -263,7 +267,7 @@ class ProviderHub:
 
     def cache_key_for(self, target: ModelTarget, messages: list[Message]) -> str:
         """The response-cache key `stream()` uses for this request (batch answers are stored under it)."""
-        wire = [{"role": m.role, "content": m.content} for m in messages]
+        wire = cache_messages(messages)
         endpoint = self.resolve(target)
         ident = f"local:{target.model}" if endpoint.is_local else endpoint.base_url
         return cache_key(ident, target.model, target.params.model_dump(exclude_none=True), wire)
@@ -312,28 +316,39 @@ class ProviderHub:
     # -- streaming ---------------------------------------------------------------------------------
 
     async def stream(self, target: ModelTarget, messages: list[Message], *, use_cache: bool = True,
-                     max_retries: int | None = None, sample: int = 0) -> AsyncGenerator[StreamEvent, None]:
-        """Started, TextDelta..., UsageReport?, then exactly one Finished or StreamFailed.
+                     max_retries: int | None = None, sample: int = 0, base_dir: str | None = None,
+                     ) -> AsyncGenerator[StreamEvent, None]:
+        """Started, TextDelta and ToolCallDelta..., UsageReport?, then exactly one Finished or StreamFailed.
 
         TTFT and latency count from sending the attempt that answered (not retry waits). A cache hit
         replays the stored answer with its original timings and `cached=True`. Cancelling the consuming
-        task closes the HTTP connection at once.
+        task closes the HTTP connection at once. Images attached to messages are read relative to
+        `base_dir` (the prototype's folder) and sent as data URLs.
         """
-        wire = [{"role": m.role, "content": m.content} for m in messages]
         params = target.params.model_dump(exclude_none=True)
         try:
             ident = self._cache_ident(target)
-        except ProviderError as exc:
+            if has_attachments(messages):  # reading and encoding images: off the loop
+                wire, digests = await asyncio.to_thread(wire_messages, messages, base_dir)
+            else:
+                wire, digests = [plain_wire(m) for m in messages], {}
+        except (ProviderError, ImageError) as exc:
             yield Started()
-            yield StreamFailed(exc.kind, exc.message)
+            if isinstance(exc, ImageError):
+                yield StreamFailed(ErrorKind.BAD_REQUEST, f"Not sent: {exc}.")
+            else:
+                yield StreamFailed(exc.kind, exc.message)
             return
-        key = cache_key(ident, target.model, params, wire)
+        key = cache_key(ident, target.model, params, cache_messages(messages, digests))
         if sample:  # each sample of a cell has its own cache slot: samples differ, re-runs replay them
             key = hashlib.sha256(f"{key}#sample={sample}".encode()).hexdigest()
         hit = await asyncio.to_thread(self.cache.get, key) if use_cache else None
         if hit is not None:
             yield Started(cached=True)
-            yield TextDelta(hit.text)
+            if hit.text:
+                yield TextDelta(hit.text)
+            for index, call in enumerate(hit.tool_calls):
+                yield ToolCallDelta(index, call["id"], call["name"], call["arguments"])
             yield self._finished_cached(target, hit)
             return
         yield Started()
@@ -341,7 +356,7 @@ class ProviderHub:
             async for event in events:
                 yield event
 
-    async def _request(self, target: ModelTarget, wire: list[dict[str, str]], params: dict[str, Any],
+    async def _request(self, target: ModelTarget, wire: list[dict[str, Any]], params: dict[str, Any],
                        key: str, max_retries: int | None) -> AsyncGenerator[StreamEvent, None]:
         try:
             endpoint, base_url, api_key, lease = await self._prepare(target)
@@ -358,7 +373,7 @@ class ProviderHub:
             if lease is not None:
                 lease.release()
 
-    async def _send(self, target: ModelTarget, wire: list[dict[str, str]], params: dict[str, Any],
+    async def _send(self, target: ModelTarget, wire: list[dict[str, Any]], params: dict[str, Any],
                     key: str, *, max_retries: int | None, endpoint: ResolvedEndpoint, base_url: str,
                     api_key: str, lease: LocalLease | None) -> AsyncGenerator[StreamEvent, None]:
         client = self._client(base_url, api_key, local=endpoint.is_local)
@@ -395,6 +410,7 @@ class ProviderHub:
         ttft: float | None = None
         finish: str | None = None
         usage: tuple[int | None, int | None] | None = None
+        calls = CallAssembler()
         try:
             async for chunk in sse.chunks(stream):
                 reported = chunk.get("usage")
@@ -403,12 +419,19 @@ class ProviderHub:
                 for choice in chunk.get("choices") or ():
                     if choice.get("index", 0) != 0:
                         continue
-                    delta = (choice.get("delta") or {}).get("content")
+                    message = choice.get("delta") or {}
+                    delta = message.get("content")
                     if delta:
                         if ttft is None:
                             ttft = perf_counter() - sent
                         parts.append(delta)
                         yield TextDelta(delta)
+                    for call_delta in message.get("tool_calls") or ():
+                        seen = calls.add(call_delta)
+                        if seen is not None:
+                            if ttft is None:
+                                ttft = perf_counter() - sent
+                            yield ToolCallDelta(*seen)
                     if choice.get("finish_reason"):
                         finish = choice["finish_reason"]
         except Exception as exc:
@@ -429,7 +452,9 @@ class ProviderHub:
             return
         if usage is not None:
             yield UsageReport(*usage)
-        answer = CachedAnswer(text, finish, *(usage or (None, None)), ttft_s=ttft, latency_s=latency)
+        answer = CachedAnswer(text, finish, *(usage or (None, None)), ttft_s=ttft, latency_s=latency,
+                              tool_calls=tuple({"id": c.id, "name": c.name, "arguments": c.arguments}
+                                               for c in calls.finished()))
         with contextlib.suppress(OSError):  # a full disk must not lose the answer itself
             await asyncio.to_thread(self.cache.put, key, answer)  # fsync stays off the event loop
         yield self._finished(endpoint, target, answer, cached=False)
@@ -437,14 +462,14 @@ class ProviderHub:
     def _finished_cached(self, target: ModelTarget, answer: CachedAnswer) -> Finished:
         cost = self.prices.cost(target.provider, target.model, answer.prompt_tokens, answer.completion_tokens)
         return Finished(answer.text, answer.finish_reason, answer.ttft_s, answer.latency_s,
-                        answer.prompt_tokens, answer.completion_tokens, cost, True)
+                        answer.prompt_tokens, answer.completion_tokens, cost, True, _calls_of(answer))
 
     def _finished(self, endpoint: ResolvedEndpoint, target: ModelTarget, answer: CachedAnswer, *,
                   cached: bool) -> Finished:
         cost = self.prices.cost(endpoint.spec.id, target.model, answer.prompt_tokens,
                                 answer.completion_tokens)
         return Finished(answer.text, answer.finish_reason, answer.ttft_s, answer.latency_s,
-                        answer.prompt_tokens, answer.completion_tokens, cost, cached)
+                        answer.prompt_tokens, answer.completion_tokens, cost, cached, _calls_of(answer))
 
     def _retry_wait(self, failure: Failure, attempt: int) -> float | None:
         """Seconds to wait before retrying, or None when this failure should not be retried
@@ -530,3 +555,7 @@ class ProviderHub:
             with contextlib.suppress(Exception):
                 await client.close()
 
+
+
+def _calls_of(answer: CachedAnswer) -> tuple[StreamedCall, ...]:
+    return tuple(StreamedCall(c["id"], c["name"], c["arguments"]) for c in answer.tool_calls)

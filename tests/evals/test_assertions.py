@@ -63,6 +63,7 @@ CASES: list[tuple[str, Any, str, str]] = [
 
 def test_every_type_is_covered() -> None:
     covered = {c[0] for c in CASES} | {"similar", "llm-rubric", "latency", "cost"}
+    covered |= {"tool-call", "no-tool-call", "valid-tool-call"}  # tests/evals/test_tool_assertions.py
     assert covered == set(TYPES)
 
 

@@ -75,7 +75,7 @@ def test_verdict_decides_chosen_and_rejected() -> None:
 def test_prompt_is_what_was_sent() -> None:
     proto = _voted()
     first, _, cross = _pairs(proto)
-    assert first["prompt"] == [m.model_dump() for m in proto.run("r-plain-1").messages]
+    assert first["prompt"] == [m.model_dump(exclude_defaults=True) for m in proto.run("r-plain-1").messages]
     assert first["prompt"][0]["role"] == "system"
     assert cross["prompt"] == [{"role": "user", "content": "Hi, where is my order?"}]
     assert cross["metadata"]["system_differs"] is True
@@ -97,7 +97,7 @@ def test_runs_without_recorded_messages_are_rebuilt() -> None:
     proto = _voted()
     runs = [r.model_copy(update={"messages": []}) for r in proto.runs]
     first = _pairs(proto.model_copy(update={"runs": runs}))[0]
-    assert first["prompt"] == [m.model_dump() for m in proto.run("r-plain-1").messages]
+    assert first["prompt"] == [m.model_dump(exclude_defaults=True) for m in proto.run("r-plain-1").messages]
 
 
 def test_cli_export_dpo_to_a_jsonl_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

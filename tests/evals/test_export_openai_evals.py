@@ -50,7 +50,7 @@ def test_samples_are_jsonl_with_chat_input_and_ideal() -> None:
             assert "ideal" in row
     includes = _jsonl(files["data/export-sample/plain-includes.jsonl"])
     hello = messages(proto.profile("plain"), proto.case("hello"))
-    assert includes[0]["input"] == [m.model_dump() for m in hello]
+    assert includes[0]["input"] == [m.model_dump(exclude_defaults=True) for m in hello]
     # the case's vars are filled in: openai/evals has no templating of its own
     assert [r["ideal"] for r in includes] == [
         ["Echo:"], ["nothing", "order"], ["Echo"], ["order"], ["where is my order"]

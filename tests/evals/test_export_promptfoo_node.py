@@ -85,7 +85,7 @@ def test_promptfoo_runs_the_export_unchanged(tmp_path: Path) -> None:
     assert keys == {f"Bearer {KEY}"}, "every request carries the key from apiKeyEnvar"
     sent = sorted(json.dumps(r.messages, sort_keys=True) for r in chats)
     expected = sorted(
-        json.dumps([m.model_dump() for m in messages(p, c)], sort_keys=True)
+        json.dumps([m.model_dump(exclude_defaults=True) for m in messages(p, c)], sort_keys=True)
         for p in proto.profiles
         for c in proto.cases
     )

@@ -105,7 +105,7 @@ def test_promptfoo_grades_the_round_trip_like_protostudio(tmp_path: Path) -> Non
         )
         sent = sorted(json.dumps(r.messages, sort_keys=True) for r in server.chat_requests())
     expected = sorted(
-        json.dumps([m.model_dump() for m in messages(p, c)], sort_keys=True)
+        json.dumps([m.model_dump(exclude_defaults=True) for m in messages(p, c)], sort_keys=True)
         for p in proto.profiles
         for c in proto.cases
     )

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.core.evals import textchecks as tc
+from app.core.evals import toolchecks as tool_checks
 from app.core.evals import transforms
 from app.core.evals.rubric import custom_rubric_messages, parse_verdict, rubric_messages
 from app.core.formfactors import canvas as ff_canvas
 from app.core.formfactors import notification as ff_notification
 from app.core.formfactors import voice as ff_voice
 from app.core.placeholders import render_vars
-from app.core.prototype import Assertion, AssertionResult, Message
+from app.core.prototype import Assertion, AssertionResult, Message, ToolCall, ToolSpec
 
 Embedder = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
 """Texts in, one embedding vector per text out."""
@@ -43,12 +44,12 @@ DEFAULT_VOICE_SECONDS = 30.0
 default, not a platform limit: about 75 words at 150 words per minute, the length of a 30-second
 radio spot; longer spoken answers are hard to take in without seeing them."""
 
-ToolCalls = Sequence[Mapping[str, Any]]
-"""A run's tool calls: {name, arguments} dicts (`canvas-opened` reads `open_canvas`)."""
+ToolCalls = Sequence[Mapping[str, Any] | ToolCall]
+"""A run's tool calls: `ToolCall`s or {name, arguments} dicts (`canvas-opened` reads `open_canvas`)."""
 
 ValueKind = Literal[
     "none", "text", "texts", "count", "pattern", "schema", "number", "seconds", "notification",
-    "optional-text",
+    "optional-text", "tool-call",
 ]
 
 
@@ -147,6 +148,23 @@ TYPES: dict[str, TypeSpec] = {
             "the reply opened a canvas (an `open_canvas` tool call, else a leading `[canvas: title]`), "
             "with a title containing the value when given",
         ),
+        TypeSpec(
+            "tool-call",
+            "tool-call",
+            "the model called a tool: any, the one named by the value, or {name, arguments} where "
+            "`arguments` must be contained in the call's (a subset match)",
+        ),
+        TypeSpec(
+            "no-tool-call",
+            "tool-call",
+            "the model called no tool (or none matching the value, read as for tool-call)",
+        ),
+        TypeSpec(
+            "valid-tool-call",
+            "optional-text",
+            "the model called a tool (the one named by the value, when given) and every such call's "
+            "arguments validate against that tool's JSON schema `parameters`",
+        ),
     )
 }
 """Every assertion type. Any of them also works with a `not-` prefix."""
@@ -223,8 +241,22 @@ def check_assertion(assertion: Assertion) -> None:
         raise AssertionSpecError(f"{where} takes a non-empty text, or nothing")
     if kind == "notification" and value is not None:
         _check_notification_value(where, value)
+    if kind == "tool-call" and value is not None:
+        _check_tool_call_value(where, value)
     if assertion.threshold is not None and not 0 <= assertion.threshold <= 1:
         raise AssertionSpecError(f"{where} threshold must be between 0 and 1 (got {assertion.threshold})")
+
+
+def _check_tool_call_value(where: str, value: Any) -> None:
+    if isinstance(value, str) and value:
+        return
+    if not isinstance(value, Mapping) or not value or set(value) - {"name", "arguments"}:
+        raise AssertionSpecError(f"{where} takes a tool name, or {{name, arguments}} (got "
+                                 f"{tc.one_line(repr(value), 40)})")
+    if "name" in value and not (isinstance(value["name"], str) and value["name"]):
+        raise AssertionSpecError(f"{where} `name` must be a tool name")
+    if "arguments" in value and not isinstance(value["arguments"], Mapping):
+        raise AssertionSpecError(f"{where} `arguments` must be a mapping of expected argument values")
 
 
 def _check_notification_value(where: str, value: Any) -> None:
@@ -307,6 +339,7 @@ async def grade(
     vars: Mapping[str, str] | None = None,
     metrics: RunMetrics | None = None,
     tool_calls: ToolCalls | None = None,
+    tools: Sequence[ToolSpec] = (),
 ) -> AssertionResult:
     """Grade one output, with `vars` (the case's) rendered into the assertion's texts first.
     `metrics` (latency, cost) are the run's, for `latency` and `cost`; `tool_calls` are the run's
@@ -322,7 +355,8 @@ async def grade(
             check = _METRIC_CHECKS[base](assertion.value, metrics or RunMetrics())
         else:
             output = transforms.apply(assertion.transform, output)
-            check = await _check(base, assertion, output, graders, prompt, tool_calls=tool_calls)
+            check = await _check(base, assertion, output, graders, prompt, tool_calls=tool_calls,
+                                 tools=tools)
     except (AssertionSpecError, GradingError) as exc:
         return AssertionResult(type=assertion.type, passed=False, score=0.0, reason=str(exc), key=key)
     passed = check.passed != negated
@@ -355,6 +389,7 @@ class Reply:
 
     output: str
     prompt: str = ""
+    tool_calls: ToolCalls = ()
 
 
 async def grade_case(
@@ -367,6 +402,7 @@ async def grade_case(
     vars: Mapping[str, str] | None = None,
     metrics: RunMetrics | None = None,
     tool_calls: ToolCalls | None = None,
+    tools: Sequence[ToolSpec] = (),
     earlier: Sequence[Reply] = (),
 ) -> CaseGrade:
     """Grade every (key, assertion) of a case on one output, concurrently, and combine them.
@@ -380,11 +416,12 @@ async def grade_case(
 
     async def one(key: str, a: Assertion) -> AssertionResult:
         last = grade(a, output, graders, prompt=prompt, key=key, vars=vars, metrics=metrics,
-                     tool_calls=tool_calls)
+                     tool_calls=tool_calls, tools=tools)
         if a.turn == "last" or not earlier:
             return await last
         results = await asyncio.gather(
-            *(grade(a, r.output, graders, prompt=r.prompt, key=key, vars=vars, metrics=metrics)
+            *(grade(a, r.output, graders, prompt=r.prompt, key=key, vars=vars, metrics=metrics,
+                    tool_calls=r.tool_calls, tools=tools)
               for r in earlier),
             last,
         )
@@ -427,15 +464,29 @@ def combine(
 
 
 async def _check(
-    base: str, a: Assertion, output: str, graders: Graders, prompt: str, *, tool_calls: ToolCalls | None
+    base: str, a: Assertion, output: str, graders: Graders, prompt: str, *, tool_calls: ToolCalls | None,
+    tools: Sequence[ToolSpec] = (),
 ) -> Check:
+    calls = _plain_calls(tool_calls)
     if base == "canvas-opened":
-        return _canvas_opened(a.value, output, tool_calls)
+        return _canvas_opened(a.value, output, calls)
+    if base in ("tool-call", "no-tool-call"):
+        found = tool_checks.tool_call(a.value, calls)
+        if base == "no-tool-call":  # the same check, the other way round
+            found = tool_checks.Verdict(not found.passed, found.fact, found.expected_not, found.expected)
+        return Check(found.passed, float(found.passed), found.fact, found.expected, found.expected_not)
+    if base == "valid-tool-call":
+        found = tool_checks.valid_tool_call(a.value, calls, tools)
+        return Check(found.passed, float(found.passed), found.fact, found.expected, found.expected_not)
     if base == "similar":
         return await _similar(a, output, graders)
     if base == "llm-rubric":
         return await _rubric(a, output, graders, prompt)
     return _CHECKS[base](a.value, output)
+
+
+def _plain_calls(tool_calls: ToolCalls | None) -> list[Mapping[str, Any]]:
+    return [call.model_dump() if isinstance(call, ToolCall) else call for call in tool_calls or ()]
 
 
 def _equals(value: Any, output: str) -> Check:
@@ -599,7 +650,7 @@ def _fits_notification(value: Any, output: str) -> Check:
     return Check(True, 1.0, f"{target} visible on {where}", expected, f"{target} cut on {where}")
 
 
-def _canvas_opened(value: Any, output: str, tool_calls: ToolCalls | None) -> Check:
+def _canvas_opened(value: Any, output: str, tool_calls: Sequence[Mapping[str, Any]]) -> Check:
     opening = ff_canvas.canvas_opened(output, tool_calls)
     want = "" if value is None else str(value)
     expected = f"a canvas titled like {tc.quoted(want, 30)}" if want else "a canvas to open"

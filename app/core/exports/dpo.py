@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any
 
 from app.core.exports import BuildMessages, ExportResult
+from app.core.messages import as_openai
 from app.core.prototype import Message, Prototype, Run
 
 DPO_FILE = "preferences.dpo.jsonl"
@@ -41,7 +42,7 @@ def export_dpo(proto: Prototype, build_messages: BuildMessages) -> ExportResult:
                                 "conversations, skipped")
             continue
         record: dict[str, Any] = {
-            "prompt": [m.model_dump(mode="json") for m in prompt],
+            "prompt": [as_openai(m) for m in prompt],
             "chosen": [{"role": "assistant", "content": chosen.output}],
             "rejected": [{"role": "assistant", "content": rejected.output}],
             "metadata": {

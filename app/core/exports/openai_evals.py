@@ -31,6 +31,7 @@ from typing import Any
 
 from app.core.evals.assertions import AssertionSpecError, as_texts, render_assertion, split_type
 from app.core.exports import BuildMessages, ExportError, ExportResult, slug
+from app.core.messages import as_openai
 from app.core.prototype import Assertion, Case, Profile, Prototype
 from app.core.yamlio import dump
 
@@ -72,7 +73,7 @@ def export_openai_evals(
                     f"case {case.id!r}: threshold {case.threshold:g} (pass on the weighted score) is not "
                     "exported: openai/evals grades each sample on its own, so weights and thresholds are lost"
                 )
-            messages = [m.model_dump(mode="json") for m in build_messages(profile, case)]
+            messages = [as_openai(m) for m in build_messages(profile, case)]
             for assertion in [*proto.default_assert, *case.assert_]:
                 _add(assertion, case, profile=profile, messages=messages, samples=samples, kinds=kinds,
                      rubrics=rubrics, result=result)

@@ -22,7 +22,8 @@ from app.core.endpoints import key_host
 from app.core.exports import BuildMessages, Endpoint, ExportError, ExportResult
 from app.core.exports.promptfoo_assertions import Grading, Mapped, to_promptfoo
 from app.core.exports.promptfoo_template import MESSAGES_VAR, build_template
-from app.core.prototype import Assertion, Case, ModelTarget, Profile, Prototype, Turn
+from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
+from app.core.tools import request_params
 from app.core.yamlio import dump
 
 CONFIG_FILE = "promptfooconfig.yaml"
@@ -57,6 +58,7 @@ def export_promptfoo(
         why = "; ".join(result.notes) or "the prototype has no model targets"
         raise ExportError(f"no model target could be exported: {why}")
     prompts, systems = _prompts(proto.profiles, build_messages, result)
+    _prompt_tools(proto, prompts, result)
 
     grading = _grading(proto, judge_providers, judge, embedder)
     default = [_mapped(a, grading, "default_assert", result) for a in proto.default_assert]
@@ -68,6 +70,8 @@ def export_promptfoo(
         "profiles": [{**_dump(p), "system_sha256": text_digest(systems[p.id])} for p in proto.profiles],
         "models": [_dump(m) for m in proto.models],
     }
+    if proto.tools:
+        ours["tools"] = [t.model_dump(mode="json", exclude_defaults=True) for t in proto.tools]
     descriptions = _descriptions(proto.default_assert, default)
     if descriptions:
         ours["default_assert_descriptions"] = descriptions
@@ -225,6 +229,27 @@ def _prompts(
     return prompts, systems
 
 
+def _prompt_tools(proto: Prototype, prompts: list[tuple[dict[str, Any], list[str]]],
+                  result: ExportResult) -> None:
+    """A profile's tools go on its prompt's `config` (promptfoo merges a prompt's config into the
+    provider's); the tool loop and its mocks do not: promptfoo grades the first reply's calls."""
+    mocked = [tool.name for tool in proto.tools if tool.mock is not None] + [
+        f"{name} (case {case.id!r})" for case in proto.cases for name in case.tool_mocks]
+    for (data, comments), profile in zip(prompts, proto.profiles, strict=True):
+        if not profile.tools:
+            continue
+        params = request_params(proto, profile, ModelParams())
+        config: dict[str, Any] = {"tools": params.tools}
+        if params.tool_choice is not None:
+            config["tool_choice"] = params.tool_choice
+        data["config"] = config
+        comments.append("tools offered by this profile; promptfoo sends them to every provider and grades "
+                        "the first reply (no mock results, no continuation)")
+    if any(profile.tools for profile in proto.profiles) and mocked:
+        result.notes.append("tool mocks not exported (promptfoo does not answer tool calls and continue): "
+                            + ", ".join(mocked))
+
+
 # -- tests ------------------------------------------------------------------------------------------
 
 
@@ -247,8 +272,15 @@ def _test(
     data["vars"] = {**case.vars, MESSAGES_VAR: [{"role": m.role, "content": m.content} for m in rendered]}
     data["options"] = {"disableVarExpansion": True}
     metadata: dict[str, Any] = {"case": case.id}
-    if [(t.role, t.content) for t in case.turns] != [(m.role, m.content) for m in rendered]:
-        metadata["turns"] = [t.model_dump(mode="json") for t in case.turns]
+    images = [ref.path for turn in case.turns for ref in turn.images]
+    if ([(t.role, t.content) for t in case.turns] != [(m.role, m.content) for m in rendered]) or images:
+        metadata["turns"] = [{"role": t.role, **t.model_dump(mode="json", exclude_defaults=True)}
+                             for t in case.turns]
+    if images:  # kept in metadata for the way back; promptfoo's chat messages here are text only
+        result.notes.append(f"case {case.id!r}: images not exported ({', '.join(images)}): promptfoo gets "
+                            "the turns' text only; they are kept in the test's metadata for re-import")
+    if case.tool_mocks:
+        metadata["tool_mocks"] = case.tool_mocks
     data["metadata"] = metadata
     if case.threshold is not None:
         data["threshold"] = case.threshold

@@ -107,6 +107,10 @@ def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
             data["value"] = str(value)
         if base in CAVEATS:
             comments.append(CAVEATS[base])
+    elif base == "valid-tool-call":
+        data = {"type": prefix + "is-valid-openai-tools-call"}
+        comments.append("promptfoo checks every call against the provider's `tools`"
+                        + (f", not only calls to {value}" if value is not None else ""))
     elif base in ("max-words", "min-words"):
         data = {"type": prefix + "word-count", "value": {("max" if base == "max-words" else "min"): value}}
     else:
@@ -313,6 +317,39 @@ def _canvas_opened(value: Any) -> str:
     )
 
 
+def _tool_call(value: Any, *, none: bool) -> str:
+    name = value if isinstance(value, str) else value.get("name") if isinstance(value, dict) else None
+    wanted = value.get("arguments") if isinstance(value, dict) else None
+    return (
+        f"const want = {'null' if name is None else _js_string(str(name))};\n"
+        f"const wantArgs = {'null' if wanted is None else json.dumps(wanted, ensure_ascii=False)};\n"
+        "let calls = [];\n"
+        "if (Array.isArray(output)) calls = output;\n"
+        "else if (output && typeof output === 'object' && Array.isArray(output.tool_calls)) "
+        "calls = output.tool_calls;\n"
+        "const subset = (e, a) => {\n"
+        "  if (Array.isArray(e)) return Array.isArray(a) && e.every((x) => a.some((y) => subset(x, y)));\n"
+        "  if (e && typeof e === 'object') return !!a && typeof a === 'object' && !Array.isArray(a)\n"
+        "    && Object.keys(e).every((k) => k in a && subset(e[k], a[k]));\n"
+        "  return e === a;\n"
+        "};\n"
+        "let found = null;\n"
+        "for (const call of calls) {\n"
+        "  const fn = call && call.function && typeof call.function === 'object' ? call.function : call;\n"
+        "  if (!fn || (want !== null && fn.name !== want)) continue;\n"
+        "  let args = fn.arguments;\n"
+        "  if (typeof args === 'string') {\n"
+        "    try { args = JSON.parse(args || '{}'); } catch (e) { args = null; }\n"
+        "  }\n"
+        "  if (wantArgs !== null && !subset(wantArgs, args)) continue;\n"
+        "  found = fn.name;\n  break;\n"
+        "}\n"
+        f"const pass = {'found === null' if none else 'found !== null'};\n"
+        "return { pass, score: pass ? 1 : 0,\n"
+        "  reason: found !== null ? 'called ' + found : 'no matching tool call' };"
+    )
+
+
 _JS: dict[str, Callable[[Any], str]] = {
     "max-chars": _max_chars,
     "bullet-count": _bullet_count,
@@ -320,6 +357,8 @@ _JS: dict[str, Callable[[Any], str]] = {
     "voice-friendly": _voice_friendly,
     "fits-notification": _fits_notification,
     "canvas-opened": _canvas_opened,
+    "tool-call": lambda value: _tool_call(value, none=False),
+    "no-tool-call": lambda value: _tool_call(value, none=True),
 }
 
 _INLINE_FLAGS_RE = re.compile(r"^\(\?([aiLmsux]+)\)")
@@ -389,6 +428,8 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
         made.append({"type": prefix + original["type"], "value": original.get("value")})
     elif base == "python":
         return _kept_disabled(item, common, "custom Python cannot run in Protostudio", dropped)
+    elif base == "is-valid-openai-tools-call":
+        made.append({"type": prefix + "valid-tool-call", "value": None})
     elif base in ("latency", "cost"):
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             return [], [*dropped, f"assertion {kind}: needs a numeric `threshold`"]

@@ -141,6 +141,7 @@ class _Importer:
         name = str(self.meta.get("name") or self.config.get("description") or name_hint or "").strip()
         data = {
             "name": name or "Imported",
+            "tools": self._tools(),
             "profiles": profiles,
             "models": self.targets,
             "cases": cases,
@@ -152,6 +153,12 @@ class _Importer:
         except (ValidationError, PrototypeError) as exc:
             raise ImportFailed(f"the imported prototype is not valid: {exc}") from None
         return ImportResult(proto, self.dropped)
+
+    def _tools(self) -> list[dict[str, Any]]:
+        """The prototype's tools, kept in `metadata.protostudio` by the export (promptfoo has them only on
+        each prompt's config)."""
+        tools = self.meta.get("tools")
+        return [t for t in tools if isinstance(t, dict)] if isinstance(tools, list) else []
 
     # -- prompts ------------------------------------------------------------------------------------
 
@@ -169,7 +176,7 @@ class _Importer:
                 elif isinstance(entry, dict) and isinstance(entry.get("raw") or entry.get("id"), str):
                     items.append((entry.get("raw") or entry["id"], _opt_str(entry.get("label"))))
                     for key in entry:
-                        if key not in ("raw", "id", "label"):
+                        if key not in ("raw", "id", "label") and not (key == "config" and self._tools()):
                             what = _label(str(entry.get("label") or entry.get("raw") or entry["id"]))
                             self.drop(f"prompt {what}: `{key}` dropped")
                 else:
@@ -631,6 +638,8 @@ class _Importer:
                 "turns": turns,
                 "assert": list(asserts),
             }
+            if isinstance(meta.get("tool_mocks"), dict):
+                case["tool_mocks"] = meta["tool_mocks"]
             threshold = test.get("threshold")
             if isinstance(threshold, int | float) and not isinstance(threshold, bool):
                 if 0 <= threshold <= 1:
