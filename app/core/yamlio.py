@@ -115,10 +115,27 @@ _FRIENDLY = (
     ("cannot start any token", "this character cannot start a value here (a tab used for indentation? "
      "YAML needs spaces; text starting with ` @ or % needs quotes)"),
     ("could not find expected ':'", "expected `key: value` here; check the indentation and the quotes"),
+    ("found unexpected end of stream", "a quote opened here is never closed"),
     ("found undefined alias", "an alias (`*name`) refers to an anchor (`&name`) that does not exist"),
     ("expected a single document", "a prototype file holds one YAML document; remove the extra `---`"),
 )
 """PyYAML/libyaml phrasings, matched by substring, and what they mean in plain words."""
+
+
+_RUNAWAY_CONTEXTS = ("while scanning", "while parsing a flow")
+"""Errors where the parser read on past the broken token: an unclosed quote, `[` or `{`, a key
+without its colon. Their problem mark is where it gave up (often the end of the file); their
+context mark is where the broken token starts, which is what the person needs to fix."""
+
+
+def error_mark(exc: yaml.MarkedYAMLError) -> Any:
+    """The mark to report: the broken token's start when the parser ran past it to a later line,
+    else the problem itself (a bad escape or indicator is reported where it is)."""
+    problem, context = exc.problem_mark, exc.context_mark
+    runaway = (exc.context or "").startswith(_RUNAWAY_CONTEXTS)
+    if runaway and context is not None and (problem is None or problem.line > context.line):
+        return context
+    return problem or context
 
 
 def _friendly(problem: str, context: str | None) -> str:
@@ -142,9 +159,11 @@ def load_located(text: str) -> Located:
     except RecursionError:  # the composer recursed past Python's limit: find where nesting got too deep
         raise _too_deep(depth_mark(text) or Mark(1, 1)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark = error_mark(exc)
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
         problem = _friendly((exc.problem or "invalid YAML").strip(), exc.context)
+        if mark is not exc.problem_mark and exc.problem_mark is not None:
+            problem += f" (the scanner gave up at {exc.problem_mark.line + 1}:{exc.problem_mark.column + 1})"
         if _char_at(text, where) == "\t":
             problem = "a tab character is used here; YAML indents with spaces only"
         raise YamlSyntaxError(f"YAML syntax error: {problem}", where) from None
