@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.image_refs import add_images, image_turn
-from app.core.prototype import Case, ImageRef, Turn
+from app.core.placeholders import unset_vars
+from app.core.prototype import Case, ImageRef, Profile, Turn
 from app.ui.highlight import VarHighlighter
 from app.ui.list_header import list_header
 from app.ui.previews.image_drop import attach_images, dropped_images
@@ -75,9 +76,12 @@ class CaseEditor(QWidget):
         on_edit: Callable[[bool], None],
         parent: QWidget | None = None,
         prototype_dir: Callable[[], Path | None] = lambda: None,
+        profiles: Callable[[], Sequence[Profile]] = lambda: (),
     ) -> None:
         super().__init__(parent)
         self._on_edit = on_edit
+        self.profiles = profiles
+        """The file's profiles: their prompts may use `{{vars}}` this case must set."""
         self.prototype_dir = prototype_dir
         """The open prototype's folder (None while unsaved): image paths are relative to it."""
         self.setAcceptDrops(True)
@@ -128,6 +132,12 @@ class CaseEditor(QWidget):
         layout.addWidget(add_turn)
         layout.addLayout(vars_head)
         layout.addWidget(self.vars, 1)
+        self.unset_note = QLabel()
+        self.unset_note.setObjectName("case-unset-vars")
+        self.unset_note.setWordWrap(True)
+        self.unset_note.setStyleSheet("color: #8a5300;")
+        self.unset_note.hide()
+        layout.addWidget(self.unset_note)
         self.simulated_user = SimulatedUserEditor(on_edit)
         layout.addWidget(QLabel("Simulated user"))
         layout.addWidget(self.simulated_user)
@@ -150,6 +160,18 @@ class CaseEditor(QWidget):
                 self.vars.insertRow(row)
                 self.vars.setItem(row, 0, QTableWidgetItem(name))
                 self.vars.setItem(row, 1, QTableWidgetItem(value))
+        self.show_unset_vars()
+
+    def show_unset_vars(self) -> None:
+        """Warn about `{{names}}` this case would send as written because its vars don't set them."""
+        missing = unset_vars(self.case, self.profiles()) if self.case is not None else {}
+        lines = [
+            f"⚠ {{{{{name}}}}} is used in {where}, but this case sets no value for it: the model would "
+            f"see the braces as written. Add it under Vars."
+            for name, where in missing.items()
+        ]
+        self.unset_note.setText("\n".join(lines))
+        self.unset_note.setVisible(bool(lines))
 
     def _rebuild_turns(self) -> None:
         for row in self._rows:
@@ -181,6 +203,7 @@ class CaseEditor(QWidget):
         ]
         if turns and turns != self.case.turns:  # highlighters re-emit textChanged without a real edit
             self.case.turns = turns
+            self.show_unset_vars()
             self._on_edit(True)
 
     def add_turn(self) -> None:
@@ -280,4 +303,5 @@ class CaseEditor(QWidget):
                 values[name] = value_item.text() if value_item else ""
         if values != self.case.vars:
             self.case.vars = values
+            self.show_unset_vars()
             self._on_edit(False)

@@ -34,7 +34,8 @@ class EditorPanel(QStackedWidget):
         self.profile_editor = ProfileEditor(self._edited)
         self.model_editor = ModelEditor(services, self._edited)
         self.case_editor = CaseEditor(
-            self._edited, prototype_dir=lambda: document.path.parent if document.path else None
+            self._edited, prototype_dir=lambda: document.path.parent if document.path else None,
+            profiles=lambda: document.proto.profiles,
         )
         self.addWidget(self.hint)
         for editor in (self.profile_editor, self.model_editor, self.case_editor):

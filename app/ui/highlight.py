@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
-VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+from app.core.placeholders import VAR_RE
 
 
 class VarHighlighter(QSyntaxHighlighter):

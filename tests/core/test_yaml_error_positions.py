@@ -13,8 +13,8 @@ HEAD = "protostudio: 3\nname: broken\n"
 
 BROKEN = [
     # (what, text after HEAD, expected line:col, words the message must contain)
-    ("unclosed double quote", 'profiles:\n  - id: a\n    system_prompt: "hello\n    form_factor: chat\n\n\n\n',
-     "5:20", "never closed"),
+    ("unclosed double quote",
+     'profiles:\n  - id: a\n    system_prompt: "hello\n    form_factor: chat\n\n\n\n', "5:20", "never closed"),
     ("unclosed single quote", "description: 'it is\ntags: [a]\n", "3:14", "never closed"),
     ("unclosed quote on the last line", 'description: "open\n', "3:14", "never closed"),
     ("key without its colon", "description: x\nfoo\nbar: 1\n", "4:1", "key: value"),
@@ -27,7 +27,9 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("what", "body", "where", "words"), BROKEN, ids=[b[0] for b in BROKEN])
-def test_error_points_at_the_broken_token(tmp_path: Path, what: str, body: str, where: str, words: str) -> None:
+def test_error_points_at_the_broken_token(
+    tmp_path: Path, what: str, body: str, where: str, words: str
+) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(HEAD + body, encoding="utf-8")
     with pytest.raises(PrototypeError) as caught:
