@@ -14,7 +14,8 @@ HEAD = "protostudio: 3\nname: broken\n"
 BROKEN = [
     # (what, text after HEAD, expected line:col, words the message must contain)
     ("unclosed double quote",
-     'profiles:\n  - id: a\n    system_prompt: "hello\n    form_factor: chat\n\n\n\n', "5:20", "never closed"),
+     'profiles:\n  - id: a\n    system_prompt: "hello\n    form_factor: chat\n\n\n\n',
+     "5:20", "never closed"),
     ("unclosed single quote", "description: 'it is\ntags: [a]\n", "3:14", "never closed"),
     ("unclosed quote on the last line", 'description: "open\n', "3:14", "never closed"),
     ("key without its colon", "description: x\nfoo\nbar: 1\n", "4:1", "key: value"),
