@@ -2,13 +2,16 @@
 
 Pure functions on the pydantic prototype (core, so every front end shares the unique-id and
 delete-cascade rules); the navigator calls them and then tells the Document
-(`structure_edited`). Ids never change after creation because runs and votes point at them:
-"rename" edits the display name, and every view shows the new name at once because they all
-look names up by id when they draw.
+(`structure_edited`). Ids are derived from names (`fake-fast`, not `model-copy`) and follow a
+rename only while nothing refers to them; once a run, vote, eval result, batch or check points
+at an id it never changes, and a rename edits only the display name. Every view shows the new
+name at once because they all look names up by id when they draw.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Literal, TypeVar
 
 from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
@@ -52,9 +55,56 @@ def rename(item: Profile | ModelTarget | Case, name: str) -> None:
         item.name = name
 
 
-def _unique_id(proto: Prototype, kind: Kind, base: str) -> str:
-    """`base`, or `base-2`, `base-3`, ...: the first id not taken in that list."""
-    taken = {i.id for i in items(proto, kind)}
+MAX_SLUG = 40
+"""Ids stay short enough to read in a column header and a CLI table."""
+
+
+def slug(name: str, fallback: str) -> str:
+    """`Fake fast (copy)` -> `fake-fast-copy`: lower-case ASCII words joined by `-`, else `fallback`."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    text = "-".join(words)[:MAX_SLUG].strip("-")
+    return text or fallback
+
+
+def id_in_use(proto: Prototype, kind: Kind, item_id: str) -> bool:
+    """Whether anything in the file points at this id, so changing it would break a reference."""
+    field = {"profiles": "profile", "models": "model", "cases": "case"}[kind]
+    if any(getattr(r, field) == item_id for r in proto.runs):
+        return True
+    if any(getattr(r, field) == item_id for e in proto.evals for r in e.results):
+        return True
+    if any(getattr(c, field) == item_id for b in proto.batches for c in b.cells):
+        return True
+    checks = [*proto.default_assert, *(a for case in proto.cases for a in case.assert_)]
+    if kind == "profiles":
+        return any(item_id in a.profiles for a in checks)
+    if kind == "models":
+        judged = any(a.judge == item_id for a in checks)
+        return judged or any(c.simulated_user is not None and c.simulated_user.model == item_id
+                             for c in proto.cases)
+    return False
+
+
+def follow_name(proto: Prototype, kind: Kind, item_id: str) -> str:
+    """Re-derive an item's id from its name while nothing refers to it; returns its (new) id."""
+    item = next(i for i in items(proto, kind) if i.id == item_id)
+    name = display_name(item)
+    if not name.strip() or id_in_use(proto, kind, item_id):
+        return item_id
+    wanted = slug(name, SINGULAR_ID[kind])
+    if wanted == item_id or re.fullmatch(rf"{re.escape(wanted)}-\d+", item_id):
+        return item_id  # already derived from this name (a `-2` keeps it unique)
+    item.id = _unique_id(proto, kind, wanted, ignore=item_id)
+    return item.id
+
+
+SINGULAR_ID: dict[Kind, str] = {"profiles": "profile", "models": "model", "cases": "case"}
+
+
+def _unique_id(proto: Prototype, kind: Kind, base: str, *, ignore: str | None = None) -> str:
+    """`base`, or `base-2`, `base-3`, ...: the first id not taken in that list (`ignore`: the item's own)."""
+    taken = {i.id for i in items(proto, kind)} - {ignore}
     if base not in taken:
         return base
     n = 2
@@ -68,16 +118,16 @@ def add(proto: Prototype, kind: Kind) -> Profile | ModelTarget | Case:
     item: Profile | ModelTarget | Case
     if kind == "profiles":
         item = Profile(
-            id=_unique_id(proto, kind, "profile"),
+            id=_unique_id(proto, kind, slug("New profile", "profile")),
             name="New profile",
             system_prompt="You are a helpful assistant.",
         )
     elif kind == "models":
         item = ModelTarget(
-            id=_unique_id(proto, kind, "model"),
+            id=_unique_id(proto, kind, slug("New model", "model")),
             provider=LOCAL_PROVIDER,
             model=LOCAL_MODEL,
-            name="New model target",
+            name="New model",
         )
     else:
         item = Case(id=_unique_id(proto, kind, "case"), turns=[Turn(role="user", content="Hello!")])
@@ -108,8 +158,8 @@ def duplicate(proto: Prototype, kind: Kind, item_id: str) -> Profile | ModelTarg
     index = next(i for i, it in enumerate(seq) if it.id == item_id)
     original = seq[index]
     copy = original.model_copy(deep=True)
-    copy.id = _unique_id(proto, kind, f"{original.id}-copy")
     rename(copy, f"{label(original)} (copy)")
+    copy.id = _unique_id(proto, kind, slug(display_name(copy), f"{original.id}-copy"))
     _insert(proto, copy, index + 1)
     return copy
 

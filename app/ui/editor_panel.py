@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QWidget
 
+from app.core import structure
 from app.core.structure import Kind
 from app.ui.case_editor import CaseEditor
 from app.ui.document_model import Document
@@ -47,7 +50,7 @@ class EditorPanel(QStackedWidget):
         self._structural = QTimer(self)
         self._structural.setSingleShot(True)
         self._structural.setInterval(400)
-        self._structural.timeout.connect(self.document.structure_edited)
+        self._structural.timeout.connect(self._structure_edited)
         document.sig_path_changed.connect(lambda: self.show_item(self.kind, self.item_id))
         document.sig_structure_changed.connect(self._check_still_there)
 
@@ -83,6 +86,13 @@ class EditorPanel(QStackedWidget):
         elif self.kind == "cases":
             self.case_editor.refresh_images()  # an image dropped on the case's row in the grid
 
+    def _structure_edited(self) -> None:
+        """A name was typed: while nothing refers to the item yet, its id follows the name (core rule)."""
+        if self.kind is not None and self.item_id is not None:
+            with contextlib.suppress(StopIteration):  # the item went meanwhile
+                self.item_id = structure.follow_name(self.document.proto, self.kind, self.item_id)
+        self.document.structure_edited()
+
     def _edited(self, structural: bool) -> None:
         if structural:
             self._structural.start()
@@ -92,4 +102,4 @@ class EditorPanel(QStackedWidget):
         """Apply a pending name/turn change now (before saving or switching items)."""
         if self._structural.isActive():
             self._structural.stop()
-            self.document.structure_edited()
+            self._structure_edited()

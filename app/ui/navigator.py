@@ -115,10 +115,12 @@ class _Section(QWidget):
 
     def reload(self) -> None:
         proto = self.nav.document.proto
-        current = self.current_id()
+        current, current_row = self.current_id(), self.list.currentRow()
+        if current not in {item.id for item in structure.items(proto, self.kind)}:
+            current = None  # its id followed a new name (`structure.follow_name`): keep the row
         with QSignalBlocker(self.list):
             self.list.clear()
-            for item in structure.items(proto, self.kind):
+            for n, item in enumerate(structure.items(proto, self.kind)):
                 row = QListWidgetItem(structure.label(item))
                 row.setData(Qt.ItemDataRole.UserRole, item.id)
                 row.setToolTip(plain_tip(f"id: {item.id}"))
@@ -126,7 +128,7 @@ class _Section(QWidget):
                 shown = self.nav.selection.is_shown(self.kind, item.id)
                 row.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
                 self.list.addItem(row)
-                if item.id == current:
+                if item.id == current or (current is None and n == current_row):
                     self.list.setCurrentItem(row)
 
     def current_id(self) -> str | None:
@@ -181,7 +183,11 @@ class _Section(QWidget):
         )
         if ok and name.strip():
             structure.rename(item, name.strip())
+            new_id = structure.follow_name(proto, self.kind, item_id)
             self.nav.document.structure_edited()
+            if new_id != item_id:
+                self.select(new_id)
+                self.nav.item_selected(self.kind, new_id)
 
     def on_delete(self) -> None:
         item_id = self.current_id()

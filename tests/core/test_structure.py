@@ -37,8 +37,8 @@ def _proto() -> Prototype:
 
 def test_new_and_copied_items_get_unused_ids() -> None:
     proto = _proto()
-    assert structure.add(proto, "profiles").id == "profile"
-    assert structure.add(proto, "profiles").id == "profile-2"
+    assert structure.add(proto, "profiles").id == "new-profile"
+    assert structure.add(proto, "profiles").id == "new-profile-2"
     copy = structure.duplicate(proto, "profiles", "a")
     assert copy.id == "a-copy" and [p.id for p in proto.profiles][:2] == ["a", "a-copy"]
     assert structure.duplicate(proto, "profiles", "a").id == "a-copy-2"
@@ -81,3 +81,34 @@ def test_matchups_compare_current_answers_and_track_votes() -> None:
     assert first_unvoted(proto, found) == 1 and not all_voted(proto, found)
     proto.preferences.append(make_preference(found[1], "tie", swapped=False, blind=False))
     assert all_voted(proto, found)
+
+
+def test_ids_follow_names_until_something_refers_to_them() -> None:
+    proto = _proto()
+    target = structure.add(proto, "models")
+    copy = structure.duplicate(proto, "models", target.id)
+    assert (target.id, copy.id) == ("new-model", "new-model-copy")  # derived from "New model (copy)"
+    structure.rename(copy, "Fake fast")
+    assert structure.follow_name(proto, "models", copy.id) == "fake-fast" == copy.id
+    assert structure.follow_name(proto, "models", "fake-fast") == "fake-fast"  # unchanged name: no churn
+    structure.rename(target, "Fake fast")
+    assert structure.follow_name(proto, "models", target.id) == "fake-fast-2"  # unique among models
+    # once a run points at it, the id is fixed and only the display name changes
+    proto.runs.append(Run(id="r", created="t", profile="a", model="fake-fast", case="c1", output="x"))
+    structure.rename(copy, "Renamed")
+    assert structure.follow_name(proto, "models", "fake-fast") == "fake-fast"
+    assert copy.name == "Renamed"
+
+
+def test_a_check_scoped_to_a_profile_pins_its_id() -> None:
+    proto = _proto()
+    item = structure.add(proto, "profiles")
+    proto.default_assert = [Assertion(type="contains", value="x", profiles=[item.id])]
+    structure.rename(item, "Shouty")
+    assert structure.follow_name(proto, "profiles", item.id) == "new-profile"
+
+
+def test_slug() -> None:
+    assert structure.slug("  Fake fast (copy)! ", "model") == "fake-fast-copy"
+    assert structure.slug("Crème brûlée", "x") == "creme-brulee"
+    assert structure.slug("🐱", "profile") == "profile"

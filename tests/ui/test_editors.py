@@ -23,21 +23,22 @@ def test_navigator_adds_duplicates_renames_reorders_and_deletes(
     section = window.navigator.sections["profiles"]
     button = window.navigator.findChild(QToolButton, "profiles-add")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    assert [p.id for p in proto.profiles] == ["p1", "p2", "profile"]
+    assert [p.id for p in proto.profiles] == ["p1", "p2", "new-profile"]
     assert len(window.grid.cells) == 6 and window.isWindowModified()
     assert window.editor.profile_editor.profile is proto.profiles[2]  # the new item opens in the editor
     qtbot.mouseClick(window.navigator.findChild(QToolButton, "profiles-duplicate"), Qt.MouseButton.LeftButton)
-    assert proto.profiles[3].id == "profile-copy" and proto.profiles[3].name == "New profile (copy)"
+    assert proto.profiles[3].id == "new-profile-copy" and proto.profiles[3].name == "New profile (copy)"
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Shouty", True))
     qtbot.mouseClick(window.navigator.findChild(QToolButton, "profiles-rename"), Qt.MouseButton.LeftButton)
-    assert proto.profiles[3].name == "Shouty"
-    assert section.list.item(3).text() == "Shouty"
+    assert proto.profiles[3].name == "Shouty" and proto.profiles[3].id == "shouty"  # nothing refers to it yet
+    assert section.list.item(3).text() == "Shouty" and section.current_id() == "shouty"
+    assert window.editor.item_id == "shouty"
     section.list.model().moveRow(section.list.rootIndex(), 3, section.list.rootIndex(), 0)
     section.on_reordered()
-    assert [p.id for p in proto.profiles] == ["profile-copy", "p1", "p2", "profile"]
+    assert [p.id for p in proto.profiles] == ["shouty", "p1", "p2", "new-profile"]
     section.list.setCurrentRow(0)
     qtbot.mouseClick(window.navigator.findChild(QToolButton, "profiles-delete"), Qt.MouseButton.LeftButton)
-    assert [p.id for p in proto.profiles] == ["p1", "p2", "profile"]
+    assert [p.id for p in proto.profiles] == ["p1", "p2", "new-profile"]
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Calm", True))
     section.list.setCurrentRow(0)
     QTest.keyClick(section.list, Qt.Key.Key_F2)
@@ -170,3 +171,17 @@ def test_prices_can_be_edited(qtbot, make_window, proto_file: Path) -> None:
     assert dialog.prices.note.text().startswith("Saved")
     price = window.services.hub.prices.price("vllm", "fake-model")
     assert price is not None and (price.input_per_m, price.output_per_m) == (1.5, 6.0)
+
+
+def test_a_new_models_id_follows_the_name_typed_in_the_editor(qtbot, make_window, proto_file: Path) -> None:
+    window = make_window(proto_file)
+    proto = window.document.proto
+    qtbot.mouseClick(window.navigator.findChild(QToolButton, "models-add"), Qt.MouseButton.LeftButton)
+    editor = window.editor.model_editor
+    assert editor.target is proto.models[-1] and proto.models[-1].id == "new-model"
+    editor.name.selectAll()
+    QTest.keyClicks(editor.name, "Fake fast")
+    qtbot.waitUntil(lambda: proto.models[-1].id == "fake-fast", timeout=TIMEOUT)
+    section = window.navigator.sections["models"]
+    assert window.editor.item_id == "fake-fast" and section.current_id() == "fake-fast"
+    assert editor.target is proto.models[-1]  # the editor still edits it
