@@ -112,6 +112,7 @@ def main() -> int:
         app.processEvents()
 
         lateness: list[float] = []
+        when: list[float] = []
         clock = QElapsedTimer()
         last = {"t": 0}
         timer = QTimer()
@@ -121,6 +122,7 @@ def main() -> int:
             now = clock.nsecsElapsed()
             if last["t"]:
                 lateness.append(max(0.0, (now - last["t"]) / 1e6 - 10.0))
+                when.append(now / 1e9)
             last["t"] = now
 
         timer.timeout.connect(tick)
@@ -152,6 +154,8 @@ def main() -> int:
         f"tick lateness ms: p50 {statistics.median(lateness):.1f}  p99 {percentile(lateness, 0.99):.1f}  "
         f"max {max(lateness):.1f}  (goal p99 < 50)"
     )
+    worst = sorted(zip(lateness, when, strict=True), reverse=True)[:8]
+    print("worst ticks (ms late @ s from start): " + ", ".join(f"{ms:.0f}@{at:.1f}" for ms, at in worst))
     return 0
 
 

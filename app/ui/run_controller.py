@@ -36,6 +36,11 @@ from app.ui.services import Services
 FRAME_MS = 33
 """How often buffered events reach the widgets: about 30 repaints a second at most."""
 
+MS_PER_STREAMING_CELL = 8
+"""The drain interval grows with the cells that streamed text in the last drain: appending to a
+cell's growing text costs ~2 ms of layout on the GUI thread, so 12 columns at 30 appends a second
+would keep it busy most of the time (bench/bench_ui.py). 12 cells: a repaint every ~100 ms each."""
+
 CellKey = tuple[str, str, str]
 """(case, profile, model): the grid shows one thread per variant and case."""
 
@@ -204,6 +209,7 @@ class RunController(QObject):
                 progress = event
         if ended:
             self.document.add_runs(run for _cell, run in ended)
+        self._timer.setInterval(max(FRAME_MS, MS_PER_STREAMING_CELL * len(texts)))
         for kind, payload in order:
             if kind == "text":
                 cell = payload
