@@ -61,7 +61,7 @@ def test_tab_indentation_is_explained() -> None:
 
 def test_unclosed_quote() -> None:
     message = only_problem("name: 'Demo\ndescription: x\n")
-    assert message.startswith("demo.yaml:3:1: YAML syntax error:")
+    assert message.startswith("demo.yaml:1:7: YAML syntax error: a quote opened here is never closed")
 
 
 def test_wrong_type_names_path_and_value() -> None:
