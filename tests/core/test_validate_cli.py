@@ -42,7 +42,7 @@ def test_syntax_error_and_missing_file_both_reported(tmp_path: Path) -> None:
     broken.write_text("name: [unclosed\n", encoding="utf-8")
     result = validate(broken, tmp_path / "missing.yaml")
     assert result.returncode == 2
-    assert result.stdout.startswith(f"{broken}:2:1: YAML syntax error")
+    assert result.stdout.startswith(f"{broken}:1:7: YAML syntax error")  # where the `[` opens
     assert f"{tmp_path / 'missing.yaml'}:1:1: cannot read file" in result.stdout
 
 
