@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.core.casegen.validation import check_probes
+from app.core.casegen.validation import probe_problems
 from app.core.document import load_prototype
 from app.core.errors import PrototypeError
-from app.core.evals.validation import check_prototype_assertions
-from app.core.images import check_prototype_images
+from app.core.evals.validation import assertion_problems
+from app.core.images import image_problems
+from app.core.locate import locate
+from app.core.simulation import simulation_problems
 
 
 def register(sub: Any) -> None:
@@ -33,14 +35,12 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stdout)
             continue
-        text = Path(name).read_text(encoding="utf-8")
         # an assertion such as `type: contians`, a probe of a renamed rule or a missing image loads
-        # fine but is wrong
-        for check in (check_prototype_assertions, check_probes, check_prototype_images):
-            try:
-                check(proto, name, text)
-            except PrototypeError as exc:
-                failed = True
-                for problem in exc.problems:
-                    print(problem, file=sys.stdout)
+        # fine but is wrong; the file is parsed for positions once, only when something was found
+        found = [*assertion_problems(proto), *simulation_problems(proto), *probe_problems(proto),
+                 *image_problems(proto, proto.base_dir)]
+        if found:
+            failed = True
+            for problem in locate(found, name, Path(name).read_text(encoding="utf-8")):
+                print(problem, file=sys.stdout)
     return 2 if failed else 0

@@ -15,10 +15,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.errors import Problem, PrototypeError
+from app.core.errors import PrototypeError
 from app.core.image_refs import image_turn, relative_image_path
+from app.core.locate import locate
 from app.core.prototype import ImageRef, Message, Prototype
-from app.core.yamlio import Located, YamlSyntaxError, load_located
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 """Per image: OpenAI's documented limit ("up to 20MB per image")."""
@@ -158,17 +158,7 @@ def check_prototype_images(proto: Prototype, filename: str, text: str | None = N
     found = image_problems(proto, proto.base_dir)
     if not found:
         return
-    located: Located | None = None
-    if text is not None:
-        try:
-            located = load_located(text)
-        except YamlSyntaxError:
-            located = None
-    problems = []
-    for path, message in found:
-        mark = located.mark_for(path) if located else None
-        problems.append(Problem(filename, mark.line if mark else 1, mark.col if mark else 1, message))
-    raise PrototypeError(problems)
+    raise PrototypeError(locate(found, filename, text))
 
 
 def images_in(messages: list[Message]) -> bool:

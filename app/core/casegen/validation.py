@@ -7,9 +7,9 @@ is reported by `validate` (exit 2, `file:line:col`) like an assertion that canno
 from __future__ import annotations
 
 from app.core.casegen.grid import rules_of
-from app.core.errors import Problem, PrototypeError
+from app.core.errors import PrototypeError
+from app.core.locate import locate
 from app.core.prototype import Prototype
-from app.core.yamlio import Located, YamlSyntaxError, load_located
 
 
 def probe_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], str]]:
@@ -30,14 +30,4 @@ def check_probes(proto: Prototype, filename: str, text: str | None = None) -> No
     found = probe_problems(proto)
     if not found:
         return
-    located: Located | None = None
-    if text is not None:
-        try:
-            located = load_located(text)
-        except YamlSyntaxError:
-            located = None
-    problems = []
-    for path, message in found:
-        mark = located.mark_for(path) if located else None
-        problems.append(Problem(filename, mark.line if mark else 1, mark.col if mark else 1, message))
-    raise PrototypeError(problems)
+    raise PrototypeError(locate(found, filename, text))

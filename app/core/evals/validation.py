@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.core.errors import Problem, PrototypeError
+from app.core.errors import PrototypeError
 from app.core.evals.assertions import AssertionSpecError, check_assertion, split_type
+from app.core.locate import locate
 from app.core.prototype import Assertion, Prototype
 from app.core.simulation import simulation_problems
-from app.core.yamlio import Located, YamlSyntaxError, load_located
 
 
 def assertion_problems(proto: Prototype) -> list[tuple[tuple[str | int, ...], str]]:
@@ -53,14 +53,4 @@ def check_prototype_assertions(proto: Prototype, filename: str, text: str | None
     found = assertion_problems(proto) + simulation_problems(proto)
     if not found:
         return
-    located: Located | None = None
-    if text is not None:
-        try:
-            located = load_located(text)
-        except YamlSyntaxError:
-            located = None
-    problems = []
-    for path, message in found:
-        mark = located.mark_for(path) if located else None
-        problems.append(Problem(filename, mark.line if mark else 1, mark.col if mark else 1, message))
-    raise PrototypeError(problems)
+    raise PrototypeError(locate(found, filename, text))
