@@ -37,6 +37,7 @@ Verdict = Literal["a", "b", "tie", "both_bad"]
 RunStatus = Literal["ok", "error", "cancelled", "cut"]
 AssertionTurn = Literal["last", "any", "all"]
 UserTurnSource = Literal["simulated", "scripted"]
+ConversationEndBy = Literal["done", "max_turns", "script_end", "simulator_fault", "reply_fault", "cancelled"]
 
 
 def _number_as_text(value: Any) -> Any:
@@ -261,14 +262,16 @@ MAX_SIMULATED_TURNS = 20
 
 
 class SimulatedUser(Strict):
-    """A model that plays the user after the case's turns, one message per assistant reply, until
-    it says it is done or `max_turns` is reached. `script` replaces the model with fixed messages."""
+    """A model that plays the user after the case's turns (or from the first message, when the case
+    has none), one message per assistant reply, until it says it is done or `max_turns` is reached.
+    `script` replaces the model with fixed messages."""
 
     persona: str = Field("", description="Who the user is, e.g. a busy PM who wants numbers only.")
     goal: str = Field("", description="What the user wants from the conversation.")
     max_turns: int = Field(
         4, ge=1, le=MAX_SIMULATED_TURNS,
-        description="The most user messages written after the case's turns (each gets a reply).",
+        description="The most user messages written after the case's turns (each gets a reply); "
+        "with no turns, the first message counts too.",
     )
     model: Id | None = Field(
         None, description="Model target id that plays the user; unset: the bundled model."
@@ -290,6 +293,8 @@ class SimulatedUser(Strict):
                 f"set max_turns to at least {len(self.script)}"
             )
         return self
+
+
 class CaseOrigin(Strict):
     """Where a generated case came from, so it can be told apart from hand-written ones and redone."""
 
@@ -308,14 +313,19 @@ class Case(Strict):
     id: Id
     description: str = ""
     vars: dict[str, VarValue] = Field(default_factory=dict)
-    turns: list[Turn] = Field(min_length=1)
+    turns: list[Turn] = Field(
+        default_factory=list,
+        description="The fixed conversation. May be empty when `simulated_user` is set: the simulated "
+        "user then writes the first message.",
+    )
     assert_: list[Assertion] = Field(default_factory=list, alias="assert")
     threshold: float | None = Field(
         None, ge=0, le=1,
         description="Pass when the weighted assertion score reaches this; unset: all must pass.",
     )
     simulated_user: SimulatedUser | None = Field(
-        None, description="A simulated user that continues the conversation after `turns`."
+        None, description="A simulated user that continues the conversation after `turns`, or "
+        "starts it when there are none."
     )
     probes: list[Id] = Field(
         default_factory=list, description="Ids of the behavior-spec rules this case tests (coverage)."
@@ -327,6 +337,15 @@ class Case(Strict):
         default_factory=dict,
         description="Per tool name, what the app answers in this case instead of the tool's own `mock`.",
     )
+
+    @model_validator(mode="after")
+    def _has_a_first_message(self) -> Case:
+        if not self.turns and self.simulated_user is None:
+            raise ValueError(
+                f"case {self.id!r} has no turns and no simulated_user: give it at least one turn, "
+                "or a simulated_user that writes the first message"
+            )
+        return self
 
 
 # -- results and ratings ----------------------------------------------------------------------------
@@ -363,6 +382,17 @@ class Rating(Strict):
     updated: str | None = Field(
         None, description="When the rater last changed it; a merge keeps the later one."
     )
+
+
+class ConversationEnd(Strict):
+    """How a simulated conversation ended, stored on its last run so the file says why it stopped."""
+
+    by: ConversationEndBy = Field(
+        description="`done` (the simulated user said so), `max_turns`, `script_end` (the script ran out), "
+        "`simulator_fault` (the simulator failed or wrote nothing readable), `reply_fault` (a reply "
+        "failed) or `cancelled`.",
+    )
+    reason: str = Field("", description="The simulator's own reason, or the fault's message.")
 
 
 class Run(Strict):
@@ -405,6 +435,9 @@ class Run(Strict):
     user_turn: UserTurnSource | None = Field(
         None, description="Who wrote the user message this continuation answers, when not a person: "
         "the case's simulated user (`simulated`) or its `script` (`scripted`).",
+    )
+    conversation_end: ConversationEnd | None = Field(
+        None, description="On the last run of a simulated conversation: how and why it ended.",
     )
 
 

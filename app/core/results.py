@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from app.core.prototype import EvalRun, Prototype, Run
+from app.core.prototype import ConversationEnd, EvalRun, Prototype, Run
 from app.core.threads import CellKey, cell_key, run_fingerprint
 
 
@@ -74,6 +74,21 @@ def record_runs(
     return result
 
 
+def record_conversation_end(
+    proto: Prototype, run_id: str, end: ConversationEnd, aliases: dict[str, Run] | None = None
+) -> Run | None:
+    """Store how a simulated conversation ended on its last stored run (`run_id`, or the stored run a
+    repeat of it stands for, see `record_runs`' `aliases`). Returns the run changed, None when the
+    run is not in the file (e.g. a cell cancelled before any text) or already says so."""
+    target = (aliases or {}).get(run_id)
+    if target is None:
+        target = next((run for run in reversed(proto.runs) if run.id == run_id), None)
+    if target is None or target.conversation_end == end:
+        return None
+    target.conversation_end = end
+    return target
+
+
 def record_eval(proto: Prototype, new_runs: Iterable[Run], eval_run: EvalRun) -> Recorded:
     """Store an eval's new answers (same policy) and the eval run, pointing its results at stored runs."""
     recorded = record_runs(proto, new_runs)
@@ -100,4 +115,4 @@ def _repeat_index(proto: Prototype, cells: set[CellKey]) -> dict[tuple[object, .
     return index
 
 
-__all__ = ["Recorded", "record_eval", "record_runs", "worth_storing"]
+__all__ = ["Recorded", "record_conversation_end", "record_eval", "record_runs", "worth_storing"]

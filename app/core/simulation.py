@@ -3,6 +3,7 @@ never crashes.
 
 A case's `simulated_user` continues its conversation after the fixed turns: after each assistant
 reply the simulator writes the next user message as structured output `{message, done, reason}`.
+A case with no fixed turns (`opens_conversation`) lets the simulator write the first message too.
 This module is pure (no network): the engine (`app/engine/simulate.py`) sends what is built here and
 hands back the text it got. The prompt is versioned (`SIMULATOR_PROMPT_VERSION`) because a change to
 it changes every simulated turn, and a person comparing two runs should be able to see that.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.evals.textchecks import one_line
-from app.core.prototype import Case, Message, Prototype, SimulatedUser
+from app.core.prototype import Case, ConversationEnd, Message, Profile, Prototype, SimulatedUser
 
 SIMULATOR_PROMPT_VERSION = 1
 """Bump when the simulator's prompt or schema changes: simulated turns written before differ."""
@@ -178,14 +179,69 @@ def is_simulated(case: Case) -> bool:
     return case.simulated_user is not None
 
 
+def opens_conversation(case: Case, profile: Profile | None = None) -> bool:
+    """Whether the simulated user writes this case's first message: it has a simulated user and no
+    fixed turn (nor does `profile`, whose own turns replace the case's when it has some)."""
+    if case.simulated_user is None or case.turns:
+        return False
+    return profile is None or not profile.turns
+
+
+NO_FIXED_TURN = "its simulated user writes the first message"
+"""Why a case with no fixed turn cannot be sent as one request (batches, exports): there is no
+user message until the simulator has written one."""
+
+
+def first_user_text(case: Case) -> str:
+    """The case's first fixed user message as written (placeholders unfilled), "" when it has none:
+    a simulated user writes it at run time. Labels, dedupe and exports read it here."""
+    return next((turn.content for turn in case.turns if turn.role == "user"), "")
+
+
+def case_label_text(case: Case) -> str:
+    """What stands for the case's conversation in a list or a grid row: its turns, or, when it has
+    none, who the simulated user is."""
+    if case.turns or case.simulated_user is None:
+        return first_user_text(case)
+    sim = case.simulated_user
+    said = sim.script[0] if sim.script else (sim.goal.strip() or sim.persona.strip())
+    return f"(simulated user) {said}".rstrip()
+
+
+END_WORDS: dict[str, str] = {
+    "done": "the simulated user was done",
+    "max_turns": "max_turns reached",
+    "script_end": "script finished",
+    "simulator_fault": "simulated user failed",
+    "reply_fault": "a reply failed",
+    "cancelled": "cancelled",
+}
+"""How each way a conversation ends reads in a grid cell, `run` and `status`."""
+
+
+def end_words(end: ConversationEnd) -> str:
+    """One line for how a conversation ended, e.g. "the simulated user was done: got the tip"."""
+    words = END_WORDS.get(end.by, end.by)
+    reason = end.reason.strip()
+    if not reason or reason == words:
+        return words
+    return f"{words}: {reason}"
+
+
 __all__ = [
+    "END_WORDS",
+    "NO_FIXED_TURN",
     "SIMULATOR_FORMAT",
     "SIMULATOR_MAX_TOKENS",
     "SIMULATOR_PROMPT_VERSION",
     "SIMULATOR_SCHEMA",
     "SimulatorProblem",
     "SimulatorReply",
+    "case_label_text",
+    "end_words",
+    "first_user_text",
     "is_simulated",
+    "opens_conversation",
     "parse_reply",
     "seed_for",
     "simulation_problems",

@@ -111,6 +111,12 @@ class Progress:
     failed: int = 0
     cancelled: int = 0
     cost_unknown: int = 0
+    simulator_calls: int = 0
+    """Requests to a simulated user's model (not cells: they answer no profile); their tokens and
+    cost are counted apart, in `simulator_tokens` and `simulator_cost_usd`."""
+    simulator_tokens: int = 0
+    simulator_cost_usd: float | None = None
+    simulator_cost_unknown: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,10 @@ class ConversationEnded:
     reason: str
     turns: int
     failed: bool = False
+    by: str = ""
+    """How it ended, as stored in `Run.conversation_end.by` (done, max_turns, script_end, ...)."""
+    last_run: str | None = None
+    """The id of the conversation's last run worth storing, which records the end; None if none is."""
 
 
 EngineEvent = (

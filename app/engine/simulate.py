@@ -8,25 +8,43 @@ A/B and assertions work on it. Simulator requests and replies are both cells of 
 scheduler, so they share the global, per-provider and per-target limits and are cancelled with
 their column. Prompt, schema and reply parsing are pure core (`app/core/simulation.py`).
 
+A case with no fixed turn opens with the simulated user: it writes the first message once per
+case and sample (no column has replied yet, so every column would be asked the same thing), and
+each column's first run answers it (`user_turn` set on a run with no parent).
+
 A fault never loses what was said: a failed reply ends the conversation as that run's error; a
 simulator that fails or answers something unreadable ends it with an `error` run continuing the
 last reply, whose error text says why (the thread is marked). Cancelling keeps the turns so far.
+How it ended is stored on the last stored run (`Run.conversation_end`) and told by `ConversationEnded`.
+Simulator requests are counted apart in `Progress` (`simulator_*`): they are real model calls.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from app.core.messages import continue_messages
 from app.core.placeholders import render_vars
-from app.core.prototype import Case, Message, ModelParams, ModelTarget, Prototype, Run, UserTurnSource
+from app.core.prototype import (
+    Case,
+    ConversationEnd,
+    ConversationEndBy,
+    Message,
+    ModelParams,
+    ModelTarget,
+    Prototype,
+    Run,
+    UserTurnSource,
+)
+from app.core.results import worth_storing
 from app.core.simulation import (
     SIMULATOR_FORMAT,
     SIMULATOR_MAX_TOKENS,
     SimulatorProblem,
+    opens_conversation,
     parse_reply,
     seed_for,
     simulator_messages,
@@ -83,8 +101,9 @@ def simulator_target(proto: Prototype, case: Case) -> ModelTarget:
 
 @dataclass
 class _Progress:
-    """One Progress for the whole call: each conversation counts 1 + max_turns replies until it
-    ends, then the replies it really had. The sub-batches' own Progress events are dropped."""
+    """One Progress for the whole call: each conversation counts its first reply + max_turns
+    replies until it ends, then the replies it really had. The sub-batches' own Progress events
+    are dropped. Simulator requests are counted apart (`simulator_*`)."""
 
     sink: EventSink
     total: int
@@ -94,6 +113,10 @@ class _Progress:
     tokens: int = 0
     cost: float | None = None
     cost_unknown: int = 0
+    sim_calls: int = 0
+    sim_tokens: int = 0
+    sim_cost: float | None = None
+    sim_cost_unknown: int = 0
 
     def forward(self, event: EngineEvent) -> None:
         if isinstance(event, Progress):
@@ -104,12 +127,24 @@ class _Progress:
             self.done += 1
             self.failed += run.status in ("error", "cut")
             self.cancelled += run.status == "cancelled"
-            self.tokens += (run.usage.prompt_tokens or 0) + (run.usage.completion_tokens or 0)
+            self.tokens += _tokens(run)
             if run.cost_usd is not None:
                 self.cost = (self.cost or 0.0) + run.cost_usd
             elif run.output or run.status == "ok":
                 self.cost_unknown += 1
             self.emit()
+
+    def simulator(self, run: Run) -> None:
+        """Count a simulator request: a real model call, but not a cell."""
+        if run.status == "cancelled" and not run.output:
+            return
+        self.sim_calls += 1
+        self.sim_tokens += _tokens(run)
+        if run.cost_usd is not None:
+            self.sim_cost = (self.sim_cost or 0.0) + run.cost_usd
+        elif run.output or run.status == "ok":
+            self.sim_cost_unknown += 1
+        self.emit()
 
     def shrink(self, replies_not_taken: int) -> None:
         if replies_not_taken > 0:
@@ -118,7 +153,12 @@ class _Progress:
 
     def emit(self) -> None:
         self.sink(Progress(self.done, self.total, self.tokens, self.cost, self.failed, self.cancelled,
-                           self.cost_unknown))
+                           self.cost_unknown, self.sim_calls, self.sim_tokens, self.sim_cost,
+                           self.sim_cost_unknown))
+
+
+def _tokens(run: Run) -> int:
+    return (run.usage.prompt_tokens or 0) + (run.usage.completion_tokens or 0)
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -128,7 +168,8 @@ async def run_conversations(
     engine: Engine, proto: Prototype, planned: Sequence[PlannedCell], on_event: EventSink
 ) -> list[Run]:
     """Run the planned cells; simulated cases as conversations. Returns every run, in plan order,
-    each simulated cell's first reply followed by its continuations."""
+    each simulated cell's first reply followed by its continuations (the last one carrying
+    `conversation_end`)."""
     cases = {c.id: c for c in proto.cases}
     plain: list[PlannedCell] = []
     groups: dict[tuple[str, int], list[PlannedCell]] = {}
@@ -138,7 +179,7 @@ async def run_conversations(
             plain.append(item)
         else:
             groups.setdefault(item.group, []).append(item)
-    budget = sum(1 + _max_turns(cases[c.cell.case]) for cells in groups.values() for c in cells)
+    budget = sum(_budget(proto, cases[c.cell.case], c) for cells in groups.values() for c in cells)
     progress = _Progress(on_event, len(plain) + budget)
     by_cell: dict[Cell, list[Run]] = {}
 
@@ -151,12 +192,20 @@ async def run_conversations(
         conversations = [_Conversation(engine, proto, case, item, progress) for item in cells]
         stops = [engine.watch_cancel(c.on_cancel) for c in conversations]
         try:
-            roots = await engine.run_cells(cells, progress.forward)  # columns start together
-            await asyncio.gather(*(c.go(root) for c, root in zip(conversations, roots, strict=True)))
+            opening = [c for c in conversations if c.opens]
+            first = await _write_message(
+                engine, proto, case, opening[0].planned, [], turn=1, progress=progress,
+                cancelled=lambda: any(c.cancelled for c in opening),
+            ) if opening else None
+            starts = [c.start(first) for c in conversations]
+            sent = [(c, cell) for c, cell in zip(conversations, starts, strict=True) if cell is not None]
+            roots = await engine.run_cells([cell for _, cell in sent], progress.forward)  # together
+            await asyncio.gather(*(c.go(root) for (c, _), root in zip(sent, roots, strict=True)))
         finally:
             for stop in stops:
                 stop()
             for c in conversations:
+                c.finish()
                 by_cell[c.planned.cell] = c.runs
 
     jobs = [group(cells) for cells in groups.values()]
@@ -164,6 +213,10 @@ async def run_conversations(
         jobs.insert(0, plain_cells())
     await asyncio.gather(*jobs)
     return [run for item in planned for run in by_cell.get(item.cell, [])]
+
+
+_Written = tuple[str, UserTurnSource] | ConversationEnd
+"""The next user message and who wrote it, or how the conversation ends."""
 
 
 @dataclass(eq=False)
@@ -180,80 +233,103 @@ class _Conversation:
     turns: int = 0
     marked: int = 0
     """Error runs added to mark a simulator fault (counted as done in the progress)."""
+    end: ConversationEnd | None = None
+    opens: bool = False
+    """The simulated user writes the first message (no fixed turn)."""
+
+    def __post_init__(self) -> None:
+        profile = next((p for p in self.proto.profiles if p.id == self.planned.cell.profile), None)
+        self.opens = opens_conversation(self.case, profile)
 
     def on_cancel(self, match: Callable[[Cell], bool]) -> None:
         if match(self.planned.cell):
             self.cancelled = True
+
+    def start(self, first: _Written | None) -> PlannedCell | None:
+        """The cell of this column's first reply: the planned one, or, when the simulated user opens
+        the conversation, the planned messages plus its first message (`first`). None when the
+        conversation ended before it (cancelled); a fault becomes a failed cell saying why."""
+        if not self.opens:
+            return self.planned
+        sim = self.case.simulated_user
+        assert sim is not None and first is not None
+        if isinstance(first, ConversationEnd):
+            if first.by == "done":  # nothing was said: there is no conversation to keep
+                first = ConversationEnd(by="simulator_fault", reason="the simulated user was done before "
+                                        f"writing a first message ({first.reason or 'no reason given'})")
+            self.end = first
+            if first.by == "cancelled":
+                return None
+            self.marked += 1
+            return replace(self.planned, error=f"{_FAULT}: {first.reason}", user_turn="simulated")
+        text, source = first
+        self.turns = 1
+        self.progress.sink(UserTurnWritten(self.planned.cell, text, source, 1))
+        messages = (*self.planned.messages, Message(role="user", content=text))
+        return replace(self.planned, messages=messages, user_turn=source)
 
     async def go(self, root: Run) -> None:
         sim = self.case.simulated_user
         assert sim is not None
         self.runs = [root]
         previous = root
-        reason, failed = "", False
-        try:
-            while True:
-                if previous.status != "ok":
-                    reason, failed = _failure(previous), previous.status != "cancelled"
-                    break
-                if self.cancelled:
-                    reason = "cancelled"
-                    break
-                if sim.script and self.turns >= len(sim.script):
-                    reason = "script finished"
-                    break
-                if self.turns >= sim.max_turns:
-                    reason = f"max_turns ({sim.max_turns}) reached"
-                    break
-                turn = self.turns + 1
-                written = await self._next_message(previous, turn)
-                if isinstance(written, str):  # the conversation ends here
-                    reason, failed = written, written.startswith(_FAULT)
-                    if failed:
-                        await self._mark_fault(previous, written)
-                    break
-                text, source = written
-                self.turns = turn
-                self.progress.sink(UserTurnWritten(self.planned.cell, text, source, turn))
-                cell = PlannedCell(
-                    self.planned.cell, self.planned.target, tuple(continue_messages(previous, text)),
-                    self.planned.group, parent=previous.id, use_cache=self.planned.use_cache,
-                    user_turn=source, tool_results=self.planned.tool_results, base_dir=self.planned.base_dir,
-                )
-                (previous,) = await self.engine.run_cells([cell], self.progress.forward)
-                self.runs.append(previous)
-        finally:
-            self.progress.shrink(sim.max_turns - self.turns - self.marked)
-            if reason:
-                self.progress.sink(ConversationEnded(self.planned.cell, reason, self.turns, failed))
+        while self.end is None:
+            self.end = self._ended(previous)
+            if self.end is not None:
+                break
+            turn = self.turns + 1
+            written = await _write_message(
+                self.engine, self.proto, self.case, self.planned,
+                [*previous.messages, Message(role="assistant", content=previous.output)],
+                turn=turn, progress=self.progress, cancelled=lambda: self.cancelled,
+            )
+            if isinstance(written, ConversationEnd):
+                self.end = written
+                if written.by == "simulator_fault":
+                    await self._mark_fault(previous, f"{_FAULT}: {written.reason}")
+                break
+            text, source = written
+            self.turns = turn
+            self.progress.sink(UserTurnWritten(self.planned.cell, text, source, turn))
+            cell = PlannedCell(
+                self.planned.cell, self.planned.target, tuple(continue_messages(previous, text)),
+                self.planned.group, parent=previous.id, use_cache=self.planned.use_cache,
+                user_turn=source, tool_results=self.planned.tool_results, base_dir=self.planned.base_dir,
+            )
+            (previous,) = await self.engine.run_cells([cell], self.progress.forward)
+            self.runs.append(previous)
 
-    async def _next_message(self, previous: Run, turn: int) -> tuple[str, UserTurnSource] | str:
-        """The next user message and who wrote it, or why the conversation ends (a fault starts
-        with `_FAULT`)."""
+    def _ended(self, previous: Run) -> ConversationEnd | None:
+        """How the conversation ends after `previous`, or None to go on."""
         sim = self.case.simulated_user
         assert sim is not None
-        if sim.script:
-            return render_vars(sim.script[turn - 1], self.case.vars), "scripted"
-        try:
-            target = simulator_target(self.proto, self.case)
-        except KeyError as exc:
-            return f"{_FAULT}: {exc.args[0]}"
-        history = [*previous.messages, Message(role="assistant", content=previous.output)]
-        asked = PlannedCell(
-            self.planned.cell, target, tuple(simulator_messages(sim, history, turn)), self.planned.group,
-            use_cache=self.planned.use_cache,
-        )
-        (answer,) = await self.engine.run_cells([asked], _ignore)
-        if answer.status == "cancelled" or self.cancelled:
-            return "cancelled"
-        if answer.status != "ok":
-            return f"{_FAULT} ({target.label}): {answer.error or answer.status}"
-        reply = parse_reply(answer.output)
-        if isinstance(reply, SimulatorProblem):
-            return f"{_FAULT}: {reply.reason}"
-        if reply.done:
-            return f"done: {reply.reason}" if reply.reason else "done"
-        return reply.message, "simulated"
+        if previous.status != "ok":
+            if previous.status == "cancelled":
+                return ConversationEnd(by="cancelled")
+            return ConversationEnd(by="reply_fault", reason=previous.error or previous.status)
+        if self.cancelled:
+            return ConversationEnd(by="cancelled")
+        if sim.script and self.turns >= len(sim.script):
+            return ConversationEnd(by="script_end", reason=f"{len(sim.script)} scripted messages sent")
+        if self.turns >= sim.max_turns:
+            return ConversationEnd(by="max_turns", reason=f"max_turns ({sim.max_turns}) reached")
+        return None
+
+    def finish(self) -> None:
+        """Settle the progress, store the end on the last run worth storing, and say how it ended."""
+        sim = self.case.simulated_user
+        assert sim is not None
+        self.progress.shrink(sim.max_turns - self.turns - self.marked)  # see `_budget`
+        if self.end is None:  # interrupted from outside (the task was cancelled)
+            self.end = ConversationEnd(by="cancelled")
+        last = next((i for i in range(len(self.runs) - 1, -1, -1) if worth_storing(self.runs[i])), None)
+        last_id = None
+        if last is not None:
+            self.runs[last] = self.runs[last].model_copy(update={"conversation_end": self.end})
+            last_id = self.runs[last].id
+        failed = self.end.by in ("simulator_fault", "reply_fault")
+        self.progress.sink(ConversationEnded(self.planned.cell, _reason(self.end), self.turns, failed,
+                                             self.end.by, last_id))
 
     async def _mark_fault(self, previous: Run, why: str) -> None:
         """Store the fault on the thread: an `error` run continuing the last reply, with no new
@@ -266,17 +342,65 @@ class _Conversation:
         self.runs.append(run)
 
 
+async def _write_message(
+    engine: Engine, proto: Prototype, case: Case, planned: PlannedCell, history: list[Message], *,
+    turn: int, progress: _Progress, cancelled: Callable[[], bool],
+) -> _Written:
+    """User message `turn` after `history`, from the script or the simulator, or how it ends."""
+    sim = case.simulated_user
+    assert sim is not None
+    if sim.script:
+        return render_vars(sim.script[turn - 1], case.vars), "scripted"
+    try:
+        target = simulator_target(proto, case)
+    except KeyError as exc:
+        return _end("simulator_fault", str(exc.args[0]))
+    asked = PlannedCell(planned.cell, target, tuple(simulator_messages(sim, history, turn)), planned.group,
+                        use_cache=planned.use_cache)
+    (answer,) = await engine.run_cells([asked], _ignore)
+    progress.simulator(answer)
+    if answer.status == "cancelled" or cancelled():
+        return _end("cancelled", "")
+    if answer.status != "ok":
+        return _end("simulator_fault", f"({target.label}) {answer.error or answer.status}")
+    reply = parse_reply(answer.output)
+    if isinstance(reply, SimulatorProblem):
+        return _end("simulator_fault", reply.reason)
+    if reply.done:
+        return _end("done", reply.reason)
+    return reply.message, "simulated"
+
+
+def _end(by: ConversationEndBy, reason: str) -> ConversationEnd:
+    return ConversationEnd(by=by, reason=reason)
+
+
 _FAULT = "simulated user failed"
 
 
-def _max_turns(case: Case) -> int:
-    return case.simulated_user.max_turns if case.simulated_user is not None else 0
-
-
-def _failure(run: Run) -> str:
-    if run.status == "cancelled":
+def _reason(end: ConversationEnd) -> str:
+    """The event's one-line reason, worded as before this was stored (`run` prints it)."""
+    if end.by == "done":
+        return f"done: {end.reason}" if end.reason else "done"
+    if end.by == "script_end":
+        return "script finished"
+    if end.by == "simulator_fault":
+        return f"{_FAULT}: {end.reason}"
+    if end.by == "reply_fault":
+        return f"the reply failed: {end.reason}"
+    if end.by == "cancelled":
         return "cancelled"
-    return f"the reply failed: {run.error or run.status}"
+    return end.reason or end.by
+
+
+def _budget(proto: Prototype, case: Case, planned: PlannedCell) -> int:
+    """Replies a conversation may take: its first reply and max_turns more, or, when the simulated
+    user opens it, max_turns in all (the first message is one of them)."""
+    sim = case.simulated_user
+    if sim is None:
+        return 1
+    profile = next((p for p in proto.profiles if p.id == planned.cell.profile), None)
+    return sim.max_turns if opens_conversation(case, profile) else 1 + sim.max_turns
 
 
 def _ignore(_event: EngineEvent) -> None:
