@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.evals.textchecks import one_line
-from app.core.prototype import Case, ConversationEnd, Message, Profile, Prototype, SimulatedUser
+from app.core.prototype import Case, ConversationEnd, Message, Profile, Prototype, Run, SimulatedUser
 
 SIMULATOR_PROMPT_VERSION = 1
 """Bump when the simulator's prompt or schema changes: simulated turns written before differ."""
@@ -187,6 +187,18 @@ def opens_conversation(case: Case, profile: Profile | None = None) -> bool:
     return profile is None or not profile.turns
 
 
+def conversation_over(replies: Sequence[Run]) -> bool:
+    """Whether a stored simulated conversation ran to its end (so evals may grade it instead of
+    running it again): its last run records an end other than a cancel; files written before
+    ends were stored: it has at least one simulated turn."""
+    if not replies:
+        return False
+    end = replies[-1].conversation_end
+    if end is not None:
+        return end.by != "cancelled"
+    return len(replies) >= 2
+
+
 NO_FIXED_TURN = "its simulated user writes the first message"
 """Why a case with no fixed turn cannot be sent as one request (batches, exports): there is no
 user message until the simulator has written one."""
@@ -238,6 +250,7 @@ __all__ = [
     "SimulatorProblem",
     "SimulatorReply",
     "case_label_text",
+    "conversation_over",
     "end_words",
     "first_user_text",
     "is_simulated",

@@ -24,6 +24,7 @@ from typing import Any
 from app.core.messages import build_messages, extras_fields, message_extras, sent_prefix
 from app.core.prototype import Message, ModelParams, Prototype, Rating, Run, Thumb
 from app.core.ratings import Split, rating_of, split_of, team_thumb
+from app.core.simulation import opens_conversation
 from app.core.tools import request_params
 
 CellKey = tuple[str, str, str, int]
@@ -73,6 +74,9 @@ class _Sent:
     model: str
     extras: tuple[tuple[int, dict[str, Any]], ...] = ()
     """(index, images/tool fields) of the messages that carry more than text."""
+    opens: bool = False
+    """The simulated user writes the first message (no fixed turn): a run sent these messages plus
+    that one, which is not part of what the cell sends before it runs."""
 
     def produced(self, run: Run) -> bool:
         """Whether `run` was produced by exactly this (the fingerprints would be equal).
@@ -82,6 +86,10 @@ class _Sent:
         if run.provider != self.provider or run.model_name != self.model:
             return False
         sent = sent_prefix(run.messages)  # a tool round appends its exchange to what the cell sent
+        if self.opens:  # the simulated first message is not the file's: compare what comes before it
+            if run.user_turn is None or not sent or sent[-1].role != "user":
+                return False
+            sent = sent[:-1]
         if len(sent) != len(self.pairs):
             return False
         for message, (role, content) in zip(sent, self.pairs, strict=True):
@@ -118,11 +126,12 @@ class _Expected:
         pairs = tuple((m.role, m.content) for m in messages)
         extras = tuple((i, e) for i, m in enumerate(messages) if (e := message_extras(m)))
         params = request_params(self.proto, profile, target.params)
-        return _Sent(pairs, params, target.provider, target.model, extras)
+        return _Sent(pairs, params, target.provider, target.model, extras, opens_conversation(case, profile))
 
 
 def expected_fingerprint(proto: Prototype, case_id: str, profile_id: str, model_id: str) -> str | None:
-    """The fingerprint a fresh top-level run of this cell would record now (None: the cell is gone)."""
+    """The fingerprint a fresh top-level run of this cell would record now (None: the cell is gone).
+    For a cell whose simulated user writes the first message, that of what is sent before it."""
     sent = _Expected(proto)(case_id, profile_id, model_id)
     if sent is None:
         return None

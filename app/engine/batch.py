@@ -33,6 +33,7 @@ from app.core.batch import (
 )
 from app.core.messages import build_messages
 from app.core.prototype import BatchCell, BatchJob, Prototype, Run, new_id, utc_now
+from app.core.simulation import NO_FIXED_TURN, opens_conversation
 from app.engine.events import Cell
 from app.engine.plan import PlannedCell, RunPlan, expand
 from app.engine.runs import Attempt, make_run
@@ -337,6 +338,10 @@ class BatchRunner:
 def _simulated(proto: Prototype, planned: PlannedCell) -> str | None:
     """Simulated users write each next turn after a reply: a batch answers once, hours later."""
     if has_simulated(proto, [planned]):
+        case = proto.case(planned.cell.case)
+        if opens_conversation(case, proto.profile(planned.cell.profile)):
+            return (f"the case has no fixed turn: {NO_FIXED_TURN}, and each next one after a reply, "
+                    "which a batch cannot wait for")
         return "a simulated user writes each next turn after a reply, which a batch cannot wait for"
     return None
 

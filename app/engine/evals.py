@@ -41,6 +41,7 @@ from app.core.prototype import (
     new_id,
     utc_now,
 )
+from app.core.simulation import conversation_over, opens_conversation
 from app.core.threads import cell_states, conversation, reusable
 from app.engine.engine import Engine
 from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
@@ -213,8 +214,8 @@ class EvalRunner:
             for profile in profiles:
                 for target in models:
                     existing = reusable(states.get((case.id, profile.id, target.id, 0)))
-                    if existing is not None and case.simulated_user is not None and len(
-                            conversation(existing, proto.runs)) < 2:
+                    if existing is not None and case.simulated_user is not None and not conversation_over(
+                            conversation(existing, proto.runs)):
                         existing = None  # a first answer with no simulated turns yet: run the conversation
                     if existing is not None:
                         outputs[_Cell(case.id, profile.id, target.id)] = existing
@@ -224,12 +225,14 @@ class EvalRunner:
             RunPlan(profiles=[p], models=[m], cases=c, use_cache=options.use_cache)
             for (p, m), c in missing.items()
         ]
-        if options.baseline:
+        # a case whose simulated user writes the first message has no baseline: nothing to send without it
+        fixed = [c.id for c in cases if not opens_conversation(c, profiles[0])]
+        if options.baseline and fixed:
             plans.extend(
                 RunPlan(
                     profiles=[profiles[0].id],
                     models=[m.id],
-                    cases=[c.id for c in cases],
+                    cases=fixed,
                     use_cache=options.use_cache,
                     baseline=True,
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.prototype import Message, Run, ToolCall
+from app.core.prototype import ConversationEnd, Message, Run, ToolCall
 
 
 @dataclass(frozen=True, order=True)
@@ -139,8 +139,8 @@ class ConversationEnded:
     reason: str
     turns: int
     failed: bool = False
-    by: str = ""
-    """How it ended, as stored in `Run.conversation_end.by` (done, max_turns, script_end, ...)."""
+    end: ConversationEnd | None = None
+    """How it ended, as stored in `Run.conversation_end` (by: done, max_turns, script_end, ...)."""
     last_run: str | None = None
     """The id of the conversation's last run worth storing, which records the end; None if none is."""
 

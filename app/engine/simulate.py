@@ -329,7 +329,7 @@ class _Conversation:
             last_id = self.runs[last].id
         failed = self.end.by in ("simulator_fault", "reply_fault")
         self.progress.sink(ConversationEnded(self.planned.cell, _reason(self.end), self.turns, failed,
-                                             self.end.by, last_id))
+                                             self.end, last_id))
 
     async def _mark_fault(self, previous: Run, why: str) -> None:
         """Store the fault on the thread: an `error` run continuing the last reply, with no new

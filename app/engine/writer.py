@@ -22,8 +22,8 @@ from pathlib import Path
 from app.core.document import save_prototype
 from app.core.journal import Journal
 from app.core.prototype import Prototype, Run
-from app.core.results import record_runs
-from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
+from app.core.results import record_conversation_end, record_runs
+from app.engine.events import CellCancelled, CellFailed, CellFinished, ConversationEnded, EngineEvent
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,21 @@ class ResultWriter:
 
     def on_event(self, event: EngineEvent) -> None:
         """An engine event sink: stores ended cells by the core policy, then schedules a save."""
+        if isinstance(event, ConversationEnded):
+            self.end_conversation(event)
+            return
         if not isinstance(event, CellFinished | CellFailed | CellCancelled):
             return
         self.add(event.run, baseline=event.cell.baseline)
+
+    def end_conversation(self, event: ConversationEnded) -> None:
+        """Store how a simulated conversation ended on its last stored run (saved with the next save;
+        the journal holds the run itself, so a kill before then loses only this line)."""
+        if event.end is None or event.last_run is None:
+            return
+        if record_conversation_end(self.proto, event.last_run, event.end, self._kept) is not None:
+            self._dirty = True
+            self._schedule()
 
     def add(self, run: Run, *, baseline: bool = False) -> None:
         recorded = record_runs(self.proto, [run], baseline=baseline, aliases=self._kept)

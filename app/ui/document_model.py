@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.core import ratings, results, threads
-from app.core.prototype import EvalRun, Preference, Prototype, Rating, Run
+from app.core.prototype import ConversationEnd, EvalRun, Preference, Prototype, Rating, Run
 from app.core.rater import current_rater
 
 
@@ -110,6 +110,13 @@ class Document(QObject):
             self.sig_runs_changed.emit()
             self.mark_dirty()
         return recorded
+
+    def end_conversation(self, run_id: str, end: ConversationEnd) -> None:
+        """Store how a simulated conversation ended on its last run (`results.record_conversation_end`)."""
+        if results.record_conversation_end(self.proto, run_id, end, self._kept_repeats) is None:
+            return
+        self.sig_runs_changed.emit()
+        self.mark_dirty()
 
     def record_eval(self, new_runs: Iterable[Run], eval_run: EvalRun) -> results.Recorded:
         """Store an eval's answers and its eval run (`results.record_eval`, as `protostudio eval` does)."""

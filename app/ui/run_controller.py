@@ -24,6 +24,7 @@ from app.engine.events import (
     CellFinished,
     CellQueued,
     CellStarted,
+    ConversationEnded,
     EngineEvent,
     Progress,
     UserTurnWritten,
@@ -188,6 +189,7 @@ class RunController(QObject):
         ended: list[tuple[Cell, Run]] = []
         progress: Progress | None = None
         order: list[tuple[str, object]] = []
+        conversations: list[ConversationEnded] = []
         for event in events:
             if isinstance(event, CellDelta):
                 if event.cell not in texts:
@@ -201,6 +203,8 @@ class RunController(QObject):
                 order.append(("queued", event.cell))
             elif isinstance(event, UserTurnWritten):
                 order.append(("user_turn", event))
+            elif isinstance(event, ConversationEnded):
+                conversations.append(event)
             elif isinstance(event, CellFinished | CellFailed | CellCancelled):
                 self._flush_text(event.cell, texts, order)
                 ended.append((event.cell, event.run))
@@ -209,6 +213,9 @@ class RunController(QObject):
                 progress = event
         if ended:
             self.document.add_runs(run for _cell, run in ended)
+        for over in conversations:  # after its last run is stored
+            if over.end is not None and over.last_run is not None:
+                self.document.end_conversation(over.last_run, over.end)
         self._timer.setInterval(max(FRAME_MS, MS_PER_STREAMING_CELL * len(texts)))
         for kind, payload in order:
             if kind == "text":
