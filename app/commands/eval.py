@@ -15,13 +15,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.commands import batch_mode
 from app.commands.common import add_limit_arguments, provider_limits, save_or_report
 from app.core.atomic import write_atomic
 from app.core.errors import PrototypeError
 from app.core.journal import load_recovering
+
+if TYPE_CHECKING:
+    from app.core.prototype import Run
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -153,6 +156,7 @@ def _batch_phase(proto: Any, path: Path, options: Any, args: argparse.Namespace)
 
 
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
+    from app.core.conversations import conversation_json
     from app.core.evals.report import format_table, junit_xml, results_json
     from app.core.results import record_eval
     from app.engine.engine import Engine
@@ -176,11 +180,16 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
     run, summary = outcome.eval_run, outcome.summary
     table = format_table(run, summary, outcome.regressions, outcome.skipped_cases)
     data = results_json(run, summary, outcome.regressions, outcome.compared_to, outcome.skipped_cases)
+    conversations = graded_conversations(proto, run)
+    if conversations:  # additive: only with simulated users, as in `run --json`
+        data["conversations"] = [conversation_json(replies) for replies in conversations]
     if args.json == "-":
         print(json.dumps(data, indent=2, ensure_ascii=False))
         print(table, file=sys.stderr)
+        print_conversations(conversations, sys.stderr)
     else:
         print(table)
+        print_conversations(conversations, sys.stdout)
     reports: list[tuple[str, bytes]] = []
     if args.json and args.json != "-":
         reports.append((args.json, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")))
@@ -216,6 +225,40 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
               "graded (exit 3; --allow-errors counts them as failed cases instead)", file=sys.stderr)
         code = EXIT_CALLS_FAILED
     return code
+
+
+def graded_conversations(proto: Any, eval_run: Any) -> list[tuple[Run, ...]]:
+    """The simulated or scripted conversations this eval graded, in result order (each: its first
+    reply, then its continuations, as `app.core.threads.conversation` follows them)."""
+    from app.core.threads import conversation
+
+    simulated = {c.id for c in proto.cases if c.simulated_user is not None}
+    by_id = {r.id: r for r in proto.runs}
+    out: list[tuple[Run, ...]] = []
+    for result in eval_run.results:
+        root = by_id.get(result.run) if result.run is not None else None
+        if root is None or result.baseline or result.case not in simulated:
+            continue
+        out.append(conversation(root, proto.runs))
+    return out
+
+
+def print_conversations(conversations: list[tuple[Run, ...]], out: TextIO) -> None:
+    """Each graded conversation's turns, the way `run` prints them (`[simulated] msg -> reply`),
+    then how it ended."""
+    from app.commands.run import print_table
+    from app.core.conversations import conversation_end
+    from app.core.simulation import end_words
+
+    if not conversations:
+        return
+    print("\nconversations:", file=out)
+    print_table([run for replies in conversations for run in replies], out=out)
+    for replies in conversations:
+        end = conversation_end(replies)
+        root = replies[0]
+        if end is not None:
+            print(f"{root.case} / {root.profile} / {root.model}: ended: {end_words(end)}", file=out)
 
 
 class Progress:

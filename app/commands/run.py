@@ -199,6 +199,8 @@ class ProgressBar:
         line = f"[{bar}] {p.done}/{p.total} cells, {p.tokens} tokens, {cost}"
         for count, label in ((p.failed, "failed"), (p.cancelled, "cancelled")):
             line += f", {count} {label}" if count else ""
+        if p.simulator_calls:
+            line += f" + simulated user: {simulator_words(p)}"
         if self.tty:
             self.out.write("\r\x1b[K" + line)
             self._drawn = True
@@ -215,16 +217,18 @@ def print_table(runs: list[Run], *, repeat: int = 1, out: TextIO | None = None) 
     """Case x variant: first line of the output (or the error), tokens, latency, cost.
 
     A simulated conversation's turns follow its first reply as `case +N` rows: who wrote the
-    user message (simulated or scripted), the message, then the reply."""
+    user message (simulated or scripted), the message, then the reply. A case with no fixed turn
+    shows its first row the same way (the simulated user wrote that message too)."""
     out = out or sys.stdout
     rows = [("case", "variant", "output", "tokens", "latency", "cost")]
     depth: dict[str, int] = {}
     for r in runs:
         variant = f"{r.profile}/{r.model}" + (f"#{r.sample}" if repeat > 1 else "")
         case, summary = r.case, _summary(r)
-        if r.parent is not None and r.user_turn is not None:
-            depth[r.id] = depth.get(r.parent, 0) + 1
-            case = f"{r.case} +{depth[r.id]}"
+        if r.user_turn is not None:  # a root too, when the simulated user wrote the first message
+            if r.parent is not None:
+                depth[r.id] = depth.get(r.parent, 0) + 1
+                case = f"{r.case} +{depth[r.id]}"
             said = r.messages[-1].content if r.messages and r.messages[-1].role == "user" else ""
             summary = f"[{r.user_turn}] {said} -> {summary}" if said else f"[{r.user_turn}] {summary}"
         rows.append((case, variant, summary, _tokens(r), _latency(r), _cost(r)))
@@ -271,6 +275,20 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+def simulator_words(p: Progress) -> str:
+    """The simulated user's own calls, e.g. "3 calls, 412 tokens, $0.0004" (not cells: they answer
+    no profile, so the cell figures leave them out)."""
+    cost = format_cost(p.simulator_cost_usd, partial=p.simulator_cost_unknown > 0)
+    calls = f"{p.simulator_calls} call{'s' if p.simulator_calls != 1 else ''}"
+    return f"{calls}, {p.simulator_tokens} tokens, {cost}"
+
+
+def simulator_json(p: Progress) -> dict[str, Any]:
+    """`simulator` in `--json`: the simulated user's calls, tokens and cost, apart from the cells'."""
+    return {"calls": p.simulator_calls, "tokens": p.simulator_tokens, "cost_usd": p.simulator_cost_usd,
+            "cost_unknown": p.simulator_cost_unknown}
+
+
 def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progress,
                 ended: list[ConversationEnded] | None = None) -> None:
     payload = {
@@ -285,13 +303,15 @@ def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progre
         "cost_unknown": progress.cost_unknown,
         "runs": [r.model_dump(mode="json", by_alias=True) for r in runs],
     }
-    if ended:  # only with simulated users: how each conversation ended
+    if ended:  # only with simulated users: how each conversation ended, and what the simulator cost
         payload["conversations"] = [
             {"case": e.cell.case, "profile": e.cell.profile, "model": e.cell.model, "sample": e.cell.sample,
-             "user_turns": e.turns, "reason": e.reason, "failed": e.failed}
+             "user_turns": e.turns, "reason": e.reason, "failed": e.failed,
+             "end": e.end.model_dump(mode="json") if e.end is not None else None}
             for e in ended
         ]
+        payload["simulator"] = simulator_json(progress)
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")  # one write, not 66,000
 
 
-__all__ = ["ProgressBar", "print_table", "register", "run"]
+__all__ = ["ProgressBar", "print_table", "register", "run", "simulator_json", "simulator_words"]

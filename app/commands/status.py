@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
                  else "current" if row.answered else tip.status)
         answer = _first_line(tip.output if tip is not None else "")
         samples = f"{sample + 1}/{row.samples}" if row.samples > 1 else ""
+        if row.ended:  # a simulated conversation: how it ended, after its last reply
+            answer = f"{answer}  [{_first_line(row.ended, 50)}]".lstrip()
         table.append((case, names[profile], names[f"m:{model}"], samples,
                       {"up": "👍", "down": "👎"}.get(thumb or "", "-"), state, answer))
     widths = [max(len(line[i]) for line in table) for i in range(6)]

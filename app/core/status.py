@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.prototype import Prototype, Run
+from app.core.simulation import end_words
 from app.core.threads import ANSWERED, CellKey, CellState, cell_states
 
 
@@ -41,7 +42,24 @@ class CellStatus:
             "samples": self.samples,
             "status": tip.status if tip is not None else None,
             "answers": len(self.state.answers),
-        }
+        } | self._conversation()
+
+    def _conversation(self) -> dict[str, Any]:
+        """Only for a simulated conversation (so other files' output is as it was): how it ended,
+        and how many user messages the simulated user or script wrote."""
+        end = self.state.conversation_end
+        if end is None:
+            return {}
+        written = sum(r.user_turn is not None and r.messages[-1:] != [] and r.messages[-1].role == "user"
+                      for r in self.state.thread)
+        return {"conversation_end": end.model_dump(mode="json"), "user_turns": written,
+                "ended": end_words(end)}
+
+    @property
+    def ended(self) -> str:
+        """How the cell's simulated conversation ended, in words; "" when it is not one."""
+        end = self.state.conversation_end
+        return end_words(end) if end is not None else ""
 
 
 def cell_statuses(proto: Prototype) -> list[CellStatus]:

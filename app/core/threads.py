@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.messages import build_messages, extras_fields, message_extras, sent_prefix
-from app.core.prototype import Message, ModelParams, Prototype, Rating, Run, Thumb
+from app.core.prototype import ConversationEnd, Message, ModelParams, Prototype, Rating, Run, Thumb
 from app.core.ratings import Split, rating_of, split_of, team_thumb
 from app.core.simulation import opens_conversation
 from app.core.tools import request_params
@@ -164,6 +164,11 @@ class CellState:
     def tip(self) -> Run | None:
         """The newest reply of the thread (what the rating bar rates)."""
         return self.thread[-1] if self.thread else None
+
+    @property
+    def conversation_end(self) -> ConversationEnd | None:
+        """How the thread's simulated conversation ended (stored on its last simulated run), if any."""
+        return next((r.conversation_end for r in reversed(self.thread) if r.conversation_end), None)
 
     def rating_by(self, rater: str) -> Rating:
         """What `rater` said about the tip (the rating bar edits the current user's)."""
