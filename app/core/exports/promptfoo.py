@@ -23,6 +23,7 @@ from app.core.exports import BuildMessages, Endpoint, ExportError, ExportResult
 from app.core.exports.promptfoo_assertions import Grading, Mapped, to_promptfoo
 from app.core.exports.promptfoo_template import MESSAGES_VAR, build_template
 from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
+from app.core.simulation import export_skip_note
 from app.core.tools import request_params
 from app.core.yamlio import dump
 
@@ -62,7 +63,7 @@ def export_promptfoo(
 
     grading = _grading(proto, judge_providers, judge, embedder)
     default = [_mapped(a, grading, "default_assert", result) for a in proto.default_assert]
-    tests = [_test(case, build_messages, grading, result) for case in proto.cases]
+    tests = [_test(case, build_messages, grading, result) for case in _with_turns(proto.cases, result)]
 
     ours: dict[str, Any] = {
         "format": 1,
@@ -251,6 +252,13 @@ def _prompt_tools(proto: Prototype, prompts: list[tuple[dict[str, Any], list[str
 
 
 # -- tests ------------------------------------------------------------------------------------------
+
+
+def _with_turns(cases: list[Case], result: ExportResult) -> list[Case]:
+    """The cases a test can send as fixed turns; the others are named in the notes."""
+    notes = {case.id: export_skip_note(case) for case in cases}
+    result.notes.extend(note for note in notes.values() if note)
+    return [case for case in cases if not notes[case.id]]
 
 
 def _mapped(assertion: Assertion, grading: Grading, where: str, result: ExportResult) -> Mapped | None:
