@@ -113,6 +113,8 @@ def attach_to_case(proto: Prototype, case_id: str, paths: list[str | os.PathLike
     be sent); nothing changes unless every image attaches."""
     case = proto.case(case_id)
     users = [i for i, t in enumerate(case.turns) if t.role == "user"]
+    if not users:  # e.g. its simulated user writes the first message
+        raise IndexError(f"case {case_id!r} has no user turn to attach images to")
     if turn is None:
         index = image_turn(case)  # the last user turn, as when an image is dropped on the case
     elif turn in users:

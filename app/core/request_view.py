@@ -8,6 +8,7 @@ import json
 
 from app.core.placeholders import render_vars
 from app.core.prototype import Case, Run
+from app.core.simulation import case_label_text
 
 
 def sent_user_message(run: Run | None, case: Case) -> str:
@@ -17,7 +18,7 @@ def sent_user_message(run: Run | None, case: Case) -> str:
         if users:
             return users[-1]
     turns = [t.content for t in case.turns if t.role == "user"]
-    return render_vars(turns[-1], case.vars) if turns else ""
+    return render_vars(turns[-1], case.vars) if turns else case_label_text(case)  # none: who writes it
 
 
 def request_text(run: Run, *, endpoint: str) -> str:

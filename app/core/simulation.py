@@ -204,6 +204,12 @@ NO_FIXED_TURN = "its simulated user writes the first message"
 user message until the simulator has written one."""
 
 
+def fewest_turns(case: Case) -> int:
+    """How few fixed turns the case may have: none when a simulated user can write the first
+    message, else one (the same rule the loader checks, for editors that remove turns)."""
+    return 0 if case.simulated_user is not None else 1
+
+
 def export_skip_note(case: Case, profile: Profile | None = None) -> str | None:
     """Why an export that sends fixed turns leaves this case out (None: it can export it): with no
     fixed turn there is nothing to send until a simulated user has written the first message."""
@@ -261,6 +267,7 @@ __all__ = [
     "conversation_over",
     "end_words",
     "export_skip_note",
+    "fewest_turns",
     "first_user_text",
     "is_simulated",
     "opens_conversation",

@@ -15,6 +15,7 @@ import unicodedata
 from typing import Literal, TypeVar
 
 from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
+from app.core.simulation import case_label_text
 
 Kind = Literal["profiles", "models", "cases"]
 KINDS: tuple[Kind, ...] = ("profiles", "models", "cases")
@@ -38,8 +39,7 @@ def label(item: Profile | ModelTarget | Case) -> str:
     if isinstance(item, Case):
         if item.description:
             return item.description
-        first = next((t.content for t in item.turns if t.role == "user"), "")
-        first = " ".join(first.split())
+        first = " ".join(case_label_text(item).split())  # who the simulated user is, with no turn
         return f"{item.id}: {first[:60]}" if first else item.id
     return item.label
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.core.image_refs import add_images, image_turn
 from app.core.placeholders import unset_vars
 from app.core.prototype import Case, ImageRef, Profile, Turn
+from app.core.simulation import fewest_turns
 from app.ui.highlight import VarHighlighter
 from app.ui.list_header import list_header
 from app.ui.previews.image_drop import attach_images, dropped_images
@@ -201,7 +202,7 @@ class CaseEditor(QWidget):
                  images=kept[i] if i < len(kept) else [])
             for i, row in enumerate(self._rows)
         ]
-        if turns and turns != self.case.turns:  # highlighters re-emit textChanged without a real edit
+        if len(turns) >= fewest_turns(self.case) and turns != self.case.turns:  # highlighters re-emit
             self.case.turns = turns
             self.show_unset_vars()
             self._on_edit(True)
@@ -216,8 +217,8 @@ class CaseEditor(QWidget):
         self._on_edit(True)
 
     def remove_turn(self, index: int) -> None:
-        if self.case is None or len(self.case.turns) <= 1:
-            return  # a case needs at least one turn
+        if self.case is None or len(self.case.turns) <= fewest_turns(self.case):
+            return  # a case needs a turn, unless its simulated user writes the first message
         turns = list(self.case.turns)
         del turns[index]
         self.case.turns = turns

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.core.prototype import Prototype, Rating, Run
 from app.core.samples import offers_new_sample, variation
+from app.core.simulation import case_label_text
 from app.core.structure import label
 from app.core.threads import CellState, threads_by_variant
 from app.engine.events import Cell
@@ -467,7 +468,7 @@ class CompareGrid(QWidget):
                 continue
             turns = "\n".join(
                 f"{'You' if t.role == 'user' else 'Assistant'}: {t.content}" for t in case.turns
-            )
+            ) or case_label_text(case)  # no fixed turn: who the simulated user is
             title = case.description or case.id
             text.setText(f"{title}\n\n{_shorten(turns, 160)}")
             text.setToolTip(plain_tip(turns))

@@ -125,6 +125,13 @@ class SimulatedUserEditor(QWidget):
         self.fields.setEnabled(on)
         if self.case is None:
             return
+        if not on and not self.case.turns:  # it writes the first message: the case would have none
+            with QSignalBlocker(self.enabled):
+                self.enabled.setChecked(True)
+            self.fields.setEnabled(True)
+            self._refuse("this case has no fixed turn, so its simulated user writes the first message: "
+                         "add a turn before turning it off.")
+            return
         if not on:
             self.case.simulated_user = None
             self.problem.hide()

@@ -47,8 +47,16 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def case_text(case: Case) -> str:
-    """What makes a case what it is: its user turns, in order."""
-    return "\n".join(turn.content for turn in case.turns if turn.role == "user")
+    """What makes a case what it is: its user turns, in order; with none (a simulated user writes
+    the first message), its script, else its simulated user's goal and persona (never "", which
+    would repeat every other empty text)."""
+    users = [turn.content for turn in case.turns if turn.role == "user"]
+    sim = case.simulated_user
+    if users or sim is None:
+        return "\n".join(users)
+    if sim.script:
+        return "\n".join(sim.script)
+    return "\n".join(text for text in (sim.goal, sim.persona) if text) or case.id
 
 
 class DuplicateFilter:

@@ -36,7 +36,10 @@ def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
     turns: list[ChatTurn] = []
     for index, run in enumerate(thread):
         if index == 0:
-            turns += [ChatTurn(m.role, m.content) for m in run.messages if m.role != "system"]
+            sent = [ChatTurn(m.role, m.content) for m in run.messages if m.role != "system"]
+            if run.user_turn is not None and sent and sent[-1].role == "user":  # it wrote the first message
+                sent[-1] = ChatTurn("user", sent[-1].text, USER_TURN_LABELS.get(run.user_turn, ""))
+            turns += sent
         elif not run.messages or run.messages[-1].role == "user":  # a simulator fault adds none
             text = run.messages[-1].content if run.messages else ""
             turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", "")))
