@@ -22,6 +22,7 @@ from app.commands import batch_mode
 from app.commands.common import add_limit_arguments, at_least_one, load_or_report, provider_limits
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
+from app.core.run_words import simulator_words
 from app.core.tools import calls_summary
 from app.engine.events import CellFailed, ConversationEnded, EngineEvent, Progress
 from app.engine.plan import PlanError, RunPlan, expand
@@ -199,8 +200,9 @@ class ProgressBar:
         line = f"[{bar}] {p.done}/{p.total} cells, {p.tokens} tokens, {cost}"
         for count, label in ((p.failed, "failed"), (p.cancelled, "cancelled")):
             line += f", {count} {label}" if count else ""
-        if p.simulator_calls:
-            line += f" + simulated user: {simulator_words(p)}"
+        if p.simulator_calls:  # its own calls, apart from the cells'
+            line += " + " + simulator_words(p.simulator_calls, p.simulator_tokens, p.simulator_cost_usd,
+                                            p.simulator_cost_unknown)
         if self.tty:
             self.out.write("\r\x1b[K" + line)
             self._drawn = True
@@ -275,14 +277,6 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def simulator_words(p: Progress) -> str:
-    """The simulated user's own calls, e.g. "3 calls, 412 tokens, $0.0004" (not cells: they answer
-    no profile, so the cell figures leave them out)."""
-    cost = format_cost(p.simulator_cost_usd, partial=p.simulator_cost_unknown > 0)
-    calls = f"{p.simulator_calls} call{'s' if p.simulator_calls != 1 else ''}"
-    return f"{calls}, {p.simulator_tokens} tokens, {cost}"
-
-
 def simulator_json(p: Progress) -> dict[str, Any]:
     """`simulator` in `--json`: the simulated user's calls, tokens and cost, apart from the cells'."""
     return {"calls": p.simulator_calls, "tokens": p.simulator_tokens, "cost_usd": p.simulator_cost_usd,
@@ -314,4 +308,4 @@ def _print_json(path: Path, runs: list[Run], interrupted: bool, progress: Progre
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")  # one write, not 66,000
 
 
-__all__ = ["ProgressBar", "print_table", "register", "run", "simulator_json", "simulator_words"]
+__all__ = ["ProgressBar", "print_table", "register", "run", "simulator_json"]

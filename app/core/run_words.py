@@ -4,6 +4,7 @@ has no full answer. One home, so the grid's status bar, its cells and the CLI ca
 
 from __future__ import annotations
 
+from app.core.costs import format_cost
 from app.core.prototype import Run
 
 RAISE_TIMEOUT_HINT = "raise the timeout"
@@ -42,3 +43,13 @@ def failure_words(run: Run) -> str:
 
 def asks_for_longer_timeout(run: Run) -> bool:
     return run.status != "ok" and RAISE_TIMEOUT_HINT in (run.error or "").lower()
+
+
+def simulator_words(calls: int, tokens: int, cost_usd: float | None, cost_unknown: int = 0) -> str:
+    """A simulated user's own model calls, e.g. "simulated user: 3 calls, 412 tokens, $0.0004"; ""
+    with none. Counted apart from the cells (they answer no profile), so the cell figures keep
+    their meaning and the total cost of a run is both."""
+    if not calls:
+        return ""
+    cost = format_cost(cost_usd, partial=cost_unknown > 0)
+    return f"simulated user: {calls} call{'s' if calls != 1 else ''}, {tokens:,} tokens, {cost}"

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.core.costs import format_cost
 from app.core.prototype import Prototype
-from app.core.run_words import progress_words
+from app.core.run_words import progress_words, simulator_words
 from app.engine.events import Progress
 from app.engine.plan import RunPlan
 from app.ui.compare_grid import CompareGrid
@@ -375,8 +375,11 @@ class MainWindow(QMainWindow):
         cost = format_cost(progress.cost_usd, partial=progress.cost_unknown > 0)
         words = progress_words(progress.done, progress.total, progress.failed, progress.cancelled,
                                running=running)
+        simulator = simulator_words(progress.simulator_calls, progress.simulator_tokens,
+                                    progress.simulator_cost_usd, progress.simulator_cost_unknown)
         self.progress.setText(
             f"{'Running' if running else 'Last run'}: {words} · {progress.tokens:,} tokens · {cost}"
+            + (f" (+ {simulator})" if simulator else "")
         )
 
     # -- files -------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ def test_run_prints_and_saves_the_scripted_turns(
     assert all(r["cached"] for r in payload["runs"])  # same turns, same requests: the cache answers
     assert payload["conversations"] == [{"case": CASE, "profile": "canvas-for-documents", "model": "fake",
                                          "sample": 0, "user_turns": 2, "reason": "script finished",
-                                         "failed": False}]
+                                         "failed": False,
+                                         "end": {"by": "script_end", "reason": "2 scripted messages sent"}}]
     assert len(load_prototype(path).runs) == 3  # a cache hit repeating a stored answer adds nothing
 
 

@@ -132,7 +132,7 @@ def test_simulator_calls_are_counted_apart_from_cells(fake_server: FakeOpenAI, f
 def test_an_opening_answer_is_current_not_out_of_date(fake_server: FakeOpenAI, fake_provider: str) -> None:
     proto = opening_proto(max_turns=2)
     fake_server.responder = scripted()
-    runs, events = run_plan(proto)
+    runs, _ = run_plan(proto)
     record_runs(proto, runs)
     (state,) = cell_states(proto).values()
     assert state.current is not None and state.current.id == runs[0].id

@@ -55,7 +55,8 @@ def test_run_sends_the_script_first_and_stores_how_it_ended(
     assert [r["user_turn"] for r in payload["runs"]] == ["scripted", "scripted"]
     assert [r["messages"][-1]["content"] for r in payload["runs"]] == [
         "Give me exactly three bullet points on preparing a design review.", "Now three on running it."]
-    assert payload["runs"][-1]["conversation_end"] == {"by": "script_end", "reason": "2 scripted messages sent"}
+    end = {"by": "script_end", "reason": "2 scripted messages sent"}
+    assert payload["runs"][-1]["conversation_end"] == end
     (conv,) = payload["conversations"]
     assert (conv["user_turns"], conv["end"]["by"], conv["failed"]) == (2, "script_end", False)
     assert payload["simulator"] == {"calls": 0, "tokens": 0, "cost_usd": None, "cost_unknown": 0}
