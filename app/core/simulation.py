@@ -49,6 +49,22 @@ SIMULATOR_FORMAT: dict[str, Any] = {
 """The OpenAI `response_format` asking for a `SIMULATOR_SCHEMA` object (grammar-enforced on the
 bundled model, so its turns always parse)."""
 
+OPENING_SCHEMA: dict[str, Any] = {
+    **SIMULATOR_SCHEMA,
+    "properties": {
+        "message": {"type": "string", "minLength": 2, "maxLength": MESSAGE_MAX_CHARS},
+        "done": {"type": "boolean", "enum": [False]},
+        "reason": {"type": "string", "maxLength": 200},
+    },
+}
+"""The first message of a case with no fixed turn: not done, and not empty (with nothing said yet,
+a small model otherwise tends to answer `done` or an empty message)."""
+
+OPENING_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "simulated_user_opening", "schema": OPENING_SCHEMA, "strict": True},
+}
+
 SIMULATOR_SYSTEM = (
     "You play a user who is talking to an AI assistant, so that the assistant can be tested. "
     "Stay in character: write only what this user would type next, short and natural, in their voice. "
@@ -103,7 +119,14 @@ def simulator_messages(sim: SimulatedUser, conversation: Sequence[Message], turn
             continue
         who = "USER" if message.role == "user" else "ASSISTANT"
         lines.append(f"{who}: {message.content.strip()}")
-    transcript = "\n\n".join(lines) or "(nothing yet)"
+    if not lines:  # it opens the conversation: nothing to react to, so say what to write
+        ask = (
+            f"The conversation has not started yet. Write user message {turn} of at most {sim.max_turns}: "
+            "the first message this user types to the assistant to start on their goal, as JSON with "
+            "done false."
+        )
+        return [Message(role="system", content=system), Message(role="user", content=ask)]
+    transcript = "\n\n".join(lines)
     ask = (
         f"The conversation so far:\n\n{transcript}\n\n"
         f"Write user message {turn} of at most {sim.max_turns}, as JSON."
@@ -257,6 +280,8 @@ def end_words(end: ConversationEnd) -> str:
 __all__ = [
     "END_WORDS",
     "NO_FIXED_TURN",
+    "OPENING_FORMAT",
+    "OPENING_SCHEMA",
     "SIMULATOR_FORMAT",
     "SIMULATOR_MAX_TOKENS",
     "SIMULATOR_PROMPT_VERSION",

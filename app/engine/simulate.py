@@ -41,6 +41,7 @@ from app.core.prototype import (
 )
 from app.core.results import worth_storing
 from app.core.simulation import (
+    OPENING_FORMAT,
     SIMULATOR_FORMAT,
     SIMULATOR_MAX_TOKENS,
     SimulatorProblem,
@@ -79,9 +80,10 @@ def has_simulated(proto: Prototype, planned: Sequence[PlannedCell]) -> bool:
     return any(p.cell.case in simulated and not p.cell.baseline for p in planned)
 
 
-def simulator_target(proto: Prototype, case: Case) -> ModelTarget:
+def simulator_target(proto: Prototype, case: Case, *, opening: bool = False) -> ModelTarget:
     """The simulator's target with its request params: the case's seed, the turn schema as
-    `response_format` (unless the target sets its own), and a token cap (unless it sets one).
+    `response_format` (unless the target sets its own; `opening`: the first message's, which
+    cannot be done or empty), and a token cap (unless it sets one).
 
     Raises KeyError naming the known targets when the case names an unknown one."""
     sim = case.simulated_user
@@ -89,7 +91,7 @@ def simulator_target(proto: Prototype, case: Case) -> ModelTarget:
     target = BUNDLED_SIMULATOR if sim.model is None else proto.model(sim.model)
     update: dict[str, Any] = {"seed": seed_for(case)}
     if target.params.response_format is None:
-        update["response_format"] = SIMULATOR_FORMAT
+        update["response_format"] = OPENING_FORMAT if opening else SIMULATOR_FORMAT
     if target.params.max_tokens is None:
         update["max_tokens"] = SIMULATOR_MAX_TOKENS
     params = ModelParams.model_validate({**target.params.model_dump(), **update})
@@ -352,7 +354,7 @@ async def _write_message(
     if sim.script:
         return render_vars(sim.script[turn - 1], case.vars), "scripted"
     try:
-        target = simulator_target(proto, case)
+        target = simulator_target(proto, case, opening=not history)
     except KeyError as exc:
         return _end("simulator_fault", str(exc.args[0]))
     asked = PlannedCell(planned.cell, target, tuple(simulator_messages(sim, history, turn)), planned.group,

@@ -54,3 +54,23 @@ def test_a_bundled_simulator_turn_parses(tmp_path: Path) -> None:
     for run in stored[1:]:  # each simulated turn is a real, non-empty user message
         assert run.user_turn == "simulated"
         assert run.messages[-1].role == "user" and run.messages[-1].content.strip()
+
+
+def test_the_bundled_simulator_writes_the_first_message(tmp_path: Path) -> None:
+    """No fixed turn: the bundled model writes the opening message, which parses and is sent."""
+    path = tmp_path / "opening.yaml"
+    text = PROTOTYPE.replace('    turns: [{content: "What is 18% of $64?"}]\n', "")
+    path.write_text(text.replace("max_turns: 2", "max_turns: 1"), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", str(path), "--json", "--no-cache"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    (run,) = payload["runs"]
+    assert run["user_turn"] == "simulated" and run["parent"] is None and run["status"] == "ok"
+    assert [m["role"] for m in run["messages"]] == ["system", "user"]
+    assert run["messages"][-1]["content"].strip()
+    assert run["conversation_end"]["by"] == "max_turns"
+    assert payload["simulator"]["calls"] == 1 and payload["simulator"]["tokens"] > 0
+    (stored,) = load_prototype(path).runs
+    assert stored.conversation_end is not None and stored.conversation_end.by == "max_turns"

@@ -38,7 +38,13 @@ def test_the_simulated_user_writes_the_first_message_once_for_every_column(
     asked = sim_requests(fake_server)
     first_asks = [r for r in asked if "Write user message 1 " in r.messages[-1]["content"]]
     assert len(first_asks) == 1  # no column has answered yet: one message for all
-    assert "(nothing yet)" in first_asks[0].messages[-1]["content"]
+    assert "has not started yet" in first_asks[0].messages[-1]["content"]
+    schema = (first_asks[0].body or {})["response_format"]["json_schema"]
+    assert schema["name"] == "simulated_user_opening"  # not done, not empty: enforced by the grammar
+    assert schema["schema"]["properties"]["done"]["enum"] == [False]
+    later = [r for r in asked if r is not first_asks[0]]
+    names = {(r.body or {})["response_format"]["json_schema"]["name"] for r in later}
+    assert names == {"simulated_user_turn"}
     for model in ("m0", "m1"):
         mine = [r for r in runs if r.model == model]
         root = mine[0]
