@@ -9,7 +9,7 @@ process exits. It also prints the process's CPU time at each stamp. No code of t
 the stamps are wrappers installed by an import hook in the child.
 
     python bench/bench_cli_phases.py                      # 4 and 8 per provider, 3 rounds
-    python bench/bench_cli_phases.py --tree /tmp/before   # another checkout's code (before/after)
+    python bench/bench_cli_phases.py --tree /tmp/before --tree .   # two checkouts, interleaved
     python bench/bench_cli_phases.py --reps 1 --per-provider 8
 
 Medians over rounds. The machine is shared: the load average is printed with the figures.
@@ -144,44 +144,45 @@ def one_run(tree: Path, proto: Path, per_provider: int, out: Path) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tree", type=Path, default=ROOT,
-                        help="the checkout whose CLI runs (default: this one)")
+    parser.add_argument("--tree", type=Path, action="append",
+                        help="a checkout whose CLI runs (repeatable: they alternate; default: this one)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--per-provider", type=int, action="append", help="default: 4 and 8")
     parser.add_argument("--cases", type=int, default=200)
     args = parser.parse_args()
     levels = args.per_provider or [4, 8]
+    trees = [tree.resolve() for tree in args.tree or [ROOT]]
     home = Path(tempfile.mkdtemp(prefix="bench-phases-"))
     os.environ["PROTOSTUDIO_HOME"] = str(home)
-    runs: dict[int, list[dict[str, tuple[float, float]]]] = {level: [] for level in levels}
+    runs: dict[tuple[Path, int], list[dict[str, tuple[float, float]]]] = {
+        (tree, level): [] for tree in trees for level in levels}
     loads = [os.getloadavg()[0]]
     with fake_server(ttft=TTFT, tokens_per_s=RATE, text=ANSWER) as url:
         register("bench-a", url)
         for _ in range(args.reps):
             for level in levels:
-                proto, _config = suite(home, args.cases, url)
-                runs[level].append(one_run(args.tree.resolve(), proto, level, home / "phases.json"))
-                loads.append(os.getloadavg()[0])
+                for tree in trees:  # the trees back to back, so both see the same load
+                    proto, _config = suite(home, args.cases, url)
+                    runs[tree, level].append(one_run(tree, proto, level, home / "phases.json"))
+                    loads.append(os.getloadavg()[0])
     n = args.cases * 2
-    print(f"tree {args.tree.resolve()}; {n} calls at {PER_CALL:.2f} s; medians of {args.reps}; "
+    print(f"{n} calls at {PER_CALL:.2f} s; medians of {args.reps}; "
           f"load average {min(loads):.2f}-{max(loads):.2f} (2 shared cores)")
-    for level in levels:
+    for (tree, level), done in runs.items():
         limit = math.ceil(n / level) * PER_CALL
-        print(f"\nper provider {level} (physical limit of the requests {limit:.2f} s)")
+        print(f"\n{tree}, per provider {level} (physical limit of the requests {limit:.2f} s)")
         print(f"  {'stamp':24s} {'at (s)':>8s} {'step (s)':>9s} {'CPU at':>8s}")
-        names = [name for name, _ in sorted(runs[level][0].items(), key=lambda item: item[1][0])]
+        names = [name for name, _ in sorted(done[0].items(), key=lambda item: item[1][0])]
         previous = 0.0
         for name in names:
-            at = statistics.median(r[name][0] for r in runs[level])
-            cpu = statistics.median(r[name][1] for r in runs[level])
+            at = statistics.median(r[name][0] for r in done)
+            cpu = statistics.median(r[name][1] for r in done)
             print(f"  {name:24s} {at:8.2f} {at - previous:9.2f} {cpu:8.2f}")
             previous = at
-        requests = statistics.median(r["last cell ended"][0] - r["first request sent"][0]
-                                     for r in runs[level])
-        total = statistics.median(r["process gone"][0] for r in runs[level])
+        requests = statistics.median(r["last cell ended"][0] - r["first request sent"][0] for r in done)
+        total = statistics.median(r["process gone"][0] for r in done)
         print(f"  requests (first sent -> last cell ended) {requests:.2f} s = {requests / limit:.2f} x "
               f"the limit; outside them {total - requests:.2f} s of {total:.2f} s")
-
 
 if __name__ == "__main__":
     main()
