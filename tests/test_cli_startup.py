@@ -40,3 +40,52 @@ def test_help_still_lists_every_command() -> None:
                          text=True, check=True).stdout
     for name in COMMANDS:
         assert f"    {name}" in out
+
+
+EXIT_PROBE = """
+import atexit, sys
+atexit.register(lambda: print("exit handler ran", flush=True))
+sys.argv = ["protostudio", *sys.argv[1:]]
+from app.cli import main
+raise SystemExit(main())
+"""
+
+
+@pytest.mark.parametrize(("argv", "code", "out"), [
+    (["validate", "prototypes/cat-persona.yaml"], 0, ""),
+    (["validate", "no/such/file.yaml"], 2, "no/such/file.yaml"),
+])
+def test_a_command_ends_with_its_exit_code_its_output_and_the_exit_handlers(
+        argv: list[str], code: int, out: str) -> None:
+    """The CLI skips the interpreter's teardown (`_exit_now`), never what the teardown would do."""
+    done = subprocess.run([sys.executable, "-c", EXIT_PROBE, *argv], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == code
+    assert out in done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("exit handler ran")
+
+
+def test_a_non_daemon_thread_still_running_is_waited_for() -> None:
+    probe = """
+import sys, threading
+import app.cli
+def late():
+    sys.stdin.readline()  # the test answers only once the command is done
+    print("thread finished", flush=True)
+threading.Thread(target=late).start()
+exit_now = app.cli._exit_now
+def announced(code):
+    print("command done", flush=True)
+    exit_now(code)
+app.cli._exit_now = announced
+sys.argv = ["protostudio", "validate", "prototypes/cat-persona.yaml"]
+raise SystemExit(app.cli.main())
+"""
+    proc = subprocess.Popen([sys.executable, "-c", probe], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline().strip() == "command done"
+    proc.stdin.write("go\n")
+    proc.stdin.close()
+    assert proc.stdout.read().strip() == "thread finished"
+    assert proc.wait(timeout=60) == 0

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from app.core.evals.assertions import Graders, GradingError, Reply, RunMetrics, grade_case
+from app.core.evals.assertions import Graders, GradingError, Reply, RunMetrics, grade_case, split_type
 from app.core.evals.rubric import VERDICT_FORMAT
 from app.core.evals.summary import (
     EvalSummary,
@@ -167,14 +167,20 @@ class EvalRunner:
         judge_default = _target_spec(proto, options.judge, "judge")
         embed_target = _target_spec(proto, options.embedder, "embedding model")
 
-        outputs, new_runs = await self._outputs(proto, profiles, models, graded_cases, options, report=report)
         graders = Graders(
             embed=_Embedder(self.hub, embed_target),
             judge=_Judge(
                 self.hub, proto, judge_default, asyncio.Semaphore(self._judge_slots), options.use_cache
             ),
         )
-        results = await self._grade(proto, outputs, graders, report, [*proto.runs, *new_runs])
+        early = _EarlyGrading(self, proto, graders)
+        try:
+            outputs, new_runs = await self._outputs(
+                proto, profiles, models, graded_cases, options, report=report, on_output=early.start)
+            results = await self._grade(
+                proto, outputs, graders, report, [*proto.runs, *new_runs], early=early)
+        finally:
+            early.cancel()
         main = [r for r in results if not r.baseline]
         baseline = [r for r in results if r.baseline]
         eval_run = EvalRun(
@@ -206,6 +212,7 @@ class EvalRunner:
         options: EvalOptions,
         *,
         report: ProgressSink,
+        on_output: Callable[[_Cell, Run], None] | None = None,
     ) -> tuple[dict[_Cell, Run], list[Run]]:
         outputs: dict[_Cell, Run] = {}
         missing: dict[tuple[str, str], list[str]] = {}
@@ -247,6 +254,9 @@ class EvalRunner:
             if isinstance(event, CellFinished | CellFailed | CellCancelled) and event.run.parent is None:
                 done += 1  # a simulated conversation counts once, when its first reply is in
                 report(EvalProgress("run", done, total))
+                if on_output is not None and not event.cell.baseline:
+                    run = event.run
+                    on_output(_Cell(run.case, run.profile, run.model), run)
 
         batches = await asyncio.gather(*(self.engine.run(proto, plan, on_event) for plan in plans))
         new_runs: list[Run] = []
@@ -265,7 +275,7 @@ class EvalRunner:
 
     async def _grade(
         self, proto: Prototype, outputs: dict[_Cell, Run], graders: Graders, report: ProgressSink,
-        runs: Sequence[Run] = (),
+        runs: Sequence[Run] = (), *, early: _EarlyGrading | None = None,
     ) -> list[EvalResult]:
         cells = sorted(outputs, key=lambda c: (_order(proto, c), c.baseline))
         done = passed = 0
@@ -273,7 +283,11 @@ class EvalRunner:
 
         async def one(cell: _Cell) -> EvalResult:
             nonlocal done, passed
-            result = await self._grade_cell(proto, cell, outputs[cell], graders, runs)
+            graded = early.take(cell, outputs[cell]) if early is not None else None
+            if graded is not None:
+                result = await graded
+            else:
+                result = await self._grade_cell(proto, cell, outputs[cell], graders, runs)
             done += 1
             passed += result.passed
             report(EvalProgress("grade", done, len(cells), passed))
@@ -322,6 +336,63 @@ class EvalRunner:
             score=graded.score,
             assertions=graded.results,
         )
+
+
+MODEL_GRADED = ("similar", "llm-rubric")
+"""Assertion types (and their `not-` forms) that call a model to grade."""
+
+
+class _EarlyGrading:
+    """Grades a cell as soon as its output is in, while the other cells still stream, so the end
+    of an eval waits only for what could not be graded early.
+
+    Only cells graded by pure checks (no judge or embedding call competing with the cells for
+    the provider) and answered in one reply (not a simulated conversation) start early. The
+    result is used only if the cell's output in the end is the very run graded (else the cell is
+    graded again, as before)."""
+
+    def __init__(self, runner: EvalRunner, proto: Prototype, graders: Graders) -> None:
+        self.runner = runner
+        self.proto = proto
+        self.graders = graders
+        self.tasks: dict[_Cell, tuple[Run, asyncio.Task[EvalResult]]] = {}
+        self._pure: dict[tuple[str, str], bool] = {}
+
+    def start(self, cell: _Cell, run: Run) -> None:
+        if cell in self.tasks or not self._is_pure(cell):
+            return
+        task = asyncio.get_running_loop().create_task(
+            self.runner._grade_cell(self.proto, cell, run, self.graders))
+        self.tasks[cell] = (run, task)
+
+    def take(self, cell: _Cell, run: Run) -> asyncio.Task[EvalResult] | None:
+        """The early grading of `cell`, if it graded this very run."""
+        entry = self.tasks.pop(cell, None)
+        if entry is None:
+            return None
+        if entry[0] is not run:
+            entry[1].cancel()
+            return None
+        return entry[1]
+
+    def cancel(self) -> None:
+        for _, task in self.tasks.values():
+            task.cancel()
+        self.tasks.clear()
+
+    def _is_pure(self, cell: _Cell) -> bool:
+        key = (cell.case, cell.profile)
+        pure = self._pure.get(key)
+        if pure is None:
+            try:
+                case = self.proto.case(cell.case)
+                keyed = case_assertions(self.proto, cell.case, cell.profile)
+                pure = case.simulated_user is None and not any(
+                    split_type(a.type)[0] in MODEL_GRADED for _, a in keyed)
+            except Exception:  # an unreadable assertion: graded at the end, where it is reported
+                pure = False
+            self._pure[key] = pure
+        return pure
 
 
 def case_assertions(

@@ -18,25 +18,46 @@ import openai
 
 
 async def chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
-    """Each event's JSON object from an httpx streaming response, until `[DONE]` or the end."""
+    """Each event's JSON object from an httpx streaming response, until `[DONE]` or the end.
+
+    Lines are split from the body's bytes here (`\n`, `\r\n` or `\r`, as the SSE spec says) and
+    decoded as UTF-8 one whole line at a time, as the SDK's own decoder does: httpx's
+    `aiter_lines` stacks a text decoder and a line decoder (two more generators) per read."""
     data: list[str] = []
-    lines = response.aiter_lines()
-    async for line in lines:
-        if line:
-            if line.startswith("data:"):
-                data.append(line[6:] if line.startswith("data: ") else line[5:])
-            continue  # `event:`, `id:`, `retry:` and comments carry nothing a chat stream needs
-        if not data:
-            continue
-        payload = "\n".join(data)
-        data = []
-        if payload == "[DONE]":
-            async for _ in lines:  # read to the end of the body so the connection goes back to the pool
-                pass
-            return
-        event = _decode(payload, response)
-        if event is not None:
-            yield event
+    pending = b""
+    parts = response.aiter_bytes()
+    async for part in parts:
+        pending += part
+        if not pending.endswith((b"\n", b"\r")) and b"\n" not in part and b"\r" not in part:
+            continue  # no line ended in this read
+        lines = pending.splitlines()
+        if pending.endswith(b"\n"):
+            pending = b""
+        elif pending.endswith(b"\r"):  # maybe the first half of \r\n: decide with the next read
+            pending = lines.pop() + b"\r"
+        else:
+            pending = lines.pop()
+        for raw in lines:
+            if raw:
+                line = raw.decode("utf-8", "replace")
+                if line.startswith("data:"):
+                    data.append(line[6:] if line.startswith("data: ") else line[5:])
+                continue  # `event:`, `id:`, `retry:` and comments carry nothing a chat stream needs
+            if not data:
+                continue
+            payload = "\n".join(data)
+            data = []
+            if payload == "[DONE]":
+                async for _ in parts:  # read to the end of the body so the connection goes back to the pool
+                    pass
+                return
+            event = _decode(payload, response)
+            if event is not None:
+                yield event
+    for raw in pending.splitlines():
+        line = raw.decode("utf-8", "replace")
+        if line.startswith("data:"):
+            data.append(line[6:] if line.startswith("data: ") else line[5:])
     if data and "\n".join(data) != "[DONE]":
         event = _decode("\n".join(data), response)
         if event is not None:
