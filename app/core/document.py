@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from app.core import limits
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
@@ -458,13 +459,20 @@ def _same_as_default(item: Any, default: Any) -> bool:
 
 
 def dumps_prototype(proto: Prototype) -> str:
-    """The canonical YAML text of a prototype."""
+    """The canonical YAML text of a prototype. TooManyToSave (an OSError) if it could not be opened again."""
     with _without_cyclic_gc():
-        return dump(to_data(proto))
+        return dumps_data(to_data(proto))
+
+
+def dumps_data(data: dict[str, Any]) -> str:
+    """The canonical YAML text of `to_data`'s plain data, refusing (TooManyToSave, an OSError) data
+    that crosses an item limit: the app must never write a file it then refuses to open."""
+    limits.check_data(data)
+    return dump(data)
 
 
 def save_prototype(proto: Prototype, path: str | os.PathLike[str]) -> None:
-    """Write a prototype atomically in canonical form."""
+    """Write a prototype atomically in canonical form; on TooManyToSave nothing is written."""
     write_atomic(path, dumps_prototype(proto).encode("utf-8"))
     proto.base_dir = os.path.dirname(os.path.abspath(path))
 
@@ -474,6 +482,7 @@ __all__ = [
     "MIGRATIONS",
     "Mark",
     "PrototypeError",
+    "dumps_data",
     "dumps_prototype",
     "load_prototype",
     "parse_prototype",
