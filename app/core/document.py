@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from app.core import limits
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
@@ -467,8 +466,7 @@ def dumps_prototype(proto: Prototype) -> str:
 def dumps_data(data: dict[str, Any]) -> str:
     """The canonical YAML text of `to_data`'s plain data, refusing (TooManyToSave, an OSError) data
     that crosses an item limit: the app must never write a file it then refuses to open."""
-    limits.check_data(data)
-    return dump(data)
+    return dump(data, check_limits=True)
 
 
 def save_prototype(proto: Prototype, path: str | os.PathLike[str]) -> None:

@@ -488,10 +488,16 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(float, _represent_float)
 
 
-def dump(data: Any) -> str:
-    """Canonical YAML for plain data (dicts, lists, str, int, float, bool, None)."""
-    fast = fast_dump(data)
-    return fast if fast is not None else dump_with_pyyaml(data)
+def dump(data: Any, *, check_limits: bool = False) -> str:
+    """Canonical YAML for plain data (dicts, lists, str, int, float, bool, None).
+
+    `check_limits`: refuse (`limits.TooManyToSave`) a prototype the readers would refuse to open."""
+    fast = fast_dump(data, check_limits=check_limits)
+    if fast is not None:
+        return fast
+    if check_limits:
+        limits.check_data(data)
+    return dump_with_pyyaml(data)
 
 
 def dump_with_pyyaml(data: Any) -> str:

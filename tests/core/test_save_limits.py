@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.commands.common import save_or_report
-from app.core import limits
-from app.core.document import dumps_prototype, load_prototype, parse_prototype, save_prototype
+from app.core import limits, yamlfast, yamlio
+from app.core.document import dumps_prototype, load_prototype, parse_prototype, save_prototype, to_data
 from app.core.errors import PrototypeError
 from app.core.limits import TooManyToSave
 from app.core.prototype import Prototype, Rating, Run
@@ -44,8 +44,7 @@ def test_a_save_past_the_runs_limit_is_refused_and_the_file_is_unchanged(
 def test_the_limit_the_save_checks_is_the_one_the_loader_enforces(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the check, the same document saves and then fails to open (the bug being fixed)."""
     monkeypatch.setitem(limits.MAX_ITEMS, "runs", 3)
-    monkeypatch.setattr(limits, "check_data", lambda _data: None)
-    text = dumps_prototype(with_runs(4))
+    text = yamlio.dump(to_data(with_runs(4)))  # what saving wrote before it checked
     with pytest.raises(PrototypeError, match="`runs:` has more than 3 items"):
         parse_prototype(text)
 
@@ -75,3 +74,18 @@ def test_the_cli_says_why_and_keeps_the_file(
     err = capsys.readouterr().err
     assert "`runs:` has more than 3 items" in err and "the file is unchanged" in err
     assert path.read_bytes() == before
+
+
+def test_the_pyyaml_fallback_checks_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Data the fast writer leaves to PyYAML (odd keys, odd types) is checked by a walk of the data."""
+    monkeypatch.setitem(limits.MAX_ITEMS, "runs", 3)
+    monkeypatch.setattr(yamlio, "fast_dump", lambda _data, **_kwargs: None)
+    assert dumps_prototype(with_runs(3)) == dumps_prototype_fast(with_runs(3))
+    with pytest.raises(TooManyToSave, match="`runs:` has more than 3 items"):
+        dumps_prototype(with_runs(4))
+
+
+def dumps_prototype_fast(proto: Prototype) -> str:
+    text = yamlfast.fast_dump(to_data(proto), check_limits=True)
+    assert text is not None
+    return text
