@@ -187,6 +187,11 @@ _other_scalar = functools.lru_cache(maxsize=8192, typed=True)(_other_uncached)
 """Counts, flags and timings repeat across runs; `typed` keeps `1`, `1.0` and `True` apart."""
 
 
+_KEY_LINES: dict[int, dict[str, str]] = {}
+"""Per indentation, `    key:` as written for each key seen: the same few keys start most lines."""
+_KEY_LINES_KEPT = 4096
+
+
 class _Writer:
     def __init__(self, *, check_limits: bool = False) -> None:
         self.out: list[str] = []
@@ -251,15 +256,24 @@ class _Writer:
         out = self.out
         pad = " " * indent
         first = inline_first
+        key_lines = _KEY_LINES.get(indent)
+        if key_lines is None or len(key_lines) > _KEY_LINES_KEPT:
+            key_lines = _KEY_LINES[indent] = {}
         for key, value in data.items():
-            text = _key_text(key) if key.__class__ is str else None
-            if text is None:
-                raise _Unsupported("key")
             if first:
+                text = _key_text(key) if key.__class__ is str else None
+                if text is None:
+                    raise _Unsupported("key")
                 out.append(text + ":")
                 first = False
             else:
-                out.append(pad + text + ":")
+                line = key_lines.get(key)
+                if line is None:
+                    text = _key_text(key) if key.__class__ is str else None
+                    if text is None:
+                        raise _Unsupported("key")
+                    line = key_lines[key] = pad + text + ":"
+                out.append(line)
             kind = value.__class__
             if kind is str and len(value) <= 80 and "\n" not in value:
                 out.append(_short_string(value))  # ids, roles, names: few distinct values, cached
