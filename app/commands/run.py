@@ -101,13 +101,21 @@ async def _run(proto: Prototype, path: Path, plan: RunPlan, total: int, args: ar
         if isinstance(event, ConversationEnded):
             ended.append(event)
 
+    unsaved: OSError | None = None
     try:
         runs = await engine.run(proto, plan, on_event)
     finally:
-        await writer.flush()
+        try:
+            await writer.flush()
+        except OSError as exc:  # a full disk, or TooManyToSave: the file on disk is unchanged
+            unsaved = exc
         bar.close()
         await hub.aclose()
         _restore_interrupt()
+    if unsaved is not None:
+        print(f"protostudio run: cannot save {path}: {unsaved.strerror or unsaved}; the file is unchanged "
+              "(the finished cells are kept in its journal)", file=sys.stderr)
+        return 2
     if args.json:
         _print_json(path, runs, interrupted(), bar.last, ended)
     else:

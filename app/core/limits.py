@@ -54,3 +54,35 @@ def too_many(key: str | int | None, limit: int) -> str:
 def too_many_in_file() -> str:
     return (f"the file has more than {MAX_TOTAL_ITEMS:,} list items and keys in all; "
             "split it into several prototypes")
+
+
+class TooManyToSave(OSError):
+    """A save refused because the file would cross an item limit, so the app could not open it again.
+
+    An OSError on purpose: every caller already treats a failed save as "nothing written, the file
+    on disk unchanged, say why" (the CLI's `save_or_report`, the GUI's save job, the run writer)."""
+
+
+def check_data(data: object) -> None:
+    """TooManyToSave when plain prototype data (`document.to_data`) holds more items than the readers allow.
+
+    Counts as the readers do: each list item and mapping key, limited by the key that holds the list
+    or mapping, and in total. Only containers are visited, so 10,000 runs cost a few milliseconds."""
+    left = MAX_TOTAL_ITEMS
+    stack: list[tuple[str | None, object]] = [(None, data)]
+    while stack:
+        holder, value = stack.pop()
+        if isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, list):
+            items = [(None, item) for item in value]
+        else:
+            continue
+        limit = max_items(holder)
+        if len(items) > limit:
+            raise TooManyToSave(f"cannot save: {too_many(holder, limit)}; the file was not written "
+                                "(delete some, or split the prototype)")
+        left -= len(items)
+        if left < 0:
+            raise TooManyToSave(f"cannot save: {too_many_in_file()}; the file was not written")
+        stack.extend((key, item) for key, item in items if isinstance(item, dict | list))

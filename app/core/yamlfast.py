@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from app.core import limits
+
 _BREAKS = "\n\x85\u2028\u2029"
 _WS = "\0 \t\r\n\x85\u2028\u2029"
 _SPECIAL = re.compile("[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]")
@@ -185,10 +187,30 @@ _other_scalar = functools.lru_cache(maxsize=8192, typed=True)(_other_uncached)
 """Counts, flags and timings repeat across runs; `typed` keeps `1`, `1.0` and `True` apart."""
 
 
+_KEY_LINES: dict[int, dict[str, str]] = {}
+"""Per indentation, `    key:` as written for each key seen: the same few keys start most lines."""
+_KEY_LINES_KEPT = 4096
+
+
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, *, check_limits: bool = False) -> None:
         self.out: list[str] = []
         self.open_ended = False  # the last thing written was a `|+` block: PyYAML then ends with `...`
+        self.left: int | None = limits.MAX_TOTAL_ITEMS if check_limits else None
+        """Items the file may still hold (None: not checked), counted as the readers count them."""
+
+    def count(self, items: int, holder: str | None) -> None:
+        """Check a list or mapping of `items` held by `holder` against the readers' item limits.
+
+        Per collection, not per item: the check costs nothing next to writing the items."""
+        assert self.left is not None
+        limit = limits.max_items(holder)
+        if items > limit:
+            raise limits.TooManyToSave(f"cannot save: {limits.too_many(holder, limit)}; the file was not "
+                                       "written (delete some, or split the prototype)")
+        self.left -= items
+        if self.left < 0:
+            raise limits.TooManyToSave(f"cannot save: {limits.too_many_in_file()}; the file was not written")
 
     # -- scalars ----------------------------------------------------------------------------------
 
@@ -234,15 +256,24 @@ class _Writer:
         out = self.out
         pad = " " * indent
         first = inline_first
+        key_lines = _KEY_LINES.get(indent)
+        if key_lines is None or len(key_lines) > _KEY_LINES_KEPT:
+            key_lines = _KEY_LINES[indent] = {}
         for key, value in data.items():
-            text = _key_text(key) if key.__class__ is str else None
-            if text is None:
-                raise _Unsupported("key")
             if first:
+                text = _key_text(key) if key.__class__ is str else None
+                if text is None:
+                    raise _Unsupported("key")
                 out.append(text + ":")
                 first = False
             else:
-                out.append(pad + text + ":")
+                line = key_lines.get(key)
+                if line is None:
+                    text = _key_text(key) if key.__class__ is str else None
+                    if text is None:
+                        raise _Unsupported("key")
+                    line = key_lines[key] = pad + text + ":"
+                out.append(line)
             kind = value.__class__
             if kind is str and len(value) <= 80 and "\n" not in value:
                 out.append(_short_string(value))  # ids, roles, names: few distinct values, cached
@@ -252,7 +283,7 @@ class _Writer:
                     number := repr(value)):
                 out.append(" " + number + "\n")  # timings and costs: rarely the same twice, so not cached
             else:
-                self.after_indicator(value, indent, nested_indent=indent + 2, inline=False)
+                self.after_indicator(value, indent, nested_indent=indent + 2, inline=False, holder=key)
                 continue
             self.open_ended = False
 
@@ -261,14 +292,21 @@ class _Writer:
             if index or not inline_first:
                 self.out.append(" " * indent)
             self.out.append("-")
-            self.after_indicator(item, indent, nested_indent=indent + 2, inline=True)
+            self.after_indicator(item, indent, nested_indent=indent + 2, inline=True, holder=None)
 
-    def after_indicator(self, value: Any, indent: int, nested_indent: int, inline: bool) -> None:
-        """The value after `key:` (block children go on new lines) or `-` (they start inline)."""
+    def after_indicator(
+        self, value: Any, indent: int, nested_indent: int, inline: bool, holder: str | None
+    ) -> None:
+        """The value after `key:` (block children go on new lines) or `-` (they start inline).
+
+        `holder` is that key (None after `-`): the item limit of a list or mapping depends on it."""
         if isinstance(value, dict | list) and not value:
             self.out.append(" {}\n" if isinstance(value, dict) else " []\n")
             self.open_ended = False
-        elif isinstance(value, dict):
+            return
+        if self.left is not None and isinstance(value, dict | list):
+            self.count(len(value), holder)
+        if isinstance(value, dict):
             self.out.append(" " if inline else "\n")
             self.mapping(value, nested_indent, inline_first=inline)
         elif isinstance(value, list):
@@ -292,11 +330,15 @@ def _float_text(value: float) -> tuple[str, str]:
     return text, _FLOAT_TAG
 
 
-def fast_dump(data: Any) -> str | None:
-    """The canonical YAML for `data`, or None when PyYAML must write it."""
+def fast_dump(data: Any, *, check_limits: bool = False) -> str | None:
+    """The canonical YAML for `data`, or None when PyYAML must write it.
+
+    `check_limits`: raise `limits.TooManyToSave` for data the readers would refuse (a prototype)."""
     if not isinstance(data, dict) or not data:
         return None
-    writer = _Writer()
+    writer = _Writer(check_limits=check_limits)
+    if check_limits:
+        writer.count(len(data), None)
     try:
         writer.mapping(data, 0, inline_first=False)
     except _Unsupported:

@@ -173,7 +173,7 @@ def load_located(text: str) -> Located:
         raise YamlSyntaxError(f"text cannot be read as YAML: {exc}", Mark(1, 1)) from None
     if root is None:
         return Located(None, {}, {})
-    return _Builder(root, text_length=len(text), may_alias="&" in text).located()
+    return _Builder(root, text=text, may_alias="&" in text).located()
 
 
 def _too_deep(mark: Mark) -> YamlSyntaxError:
@@ -297,15 +297,16 @@ _KEY_TAGS = frozenset(_SCALARS) | {_MERGE}
 class _Builder:
     """Turns a node graph into plain data, recording marks; refuses unsafe tags and alias bombs."""
 
-    def __init__(self, root: yaml.Node, *, text_length: int, may_alias: bool = True) -> None:
+    def __init__(self, root: yaml.Node, *, text: str, may_alias: bool = True) -> None:
         self.root = root
+        self.text = text
         self.marks: dict[Path_, Any] = {}
         self.key_marks: dict[Path_, Any] = {}
         self.constructor = _PyLoader("")
         # Aliases need an anchor (`&`); without one in the text, there is nothing to expand or loop.
         self.may_alias = may_alias
         self.budget = MAX_EXPANSION * _count_nodes(root) + _EXPANSION_MARGIN if may_alias else 0
-        self.char_budget = MAX_EXPANSION * text_length + _EXPANSION_MARGIN  # `*big_text` used a million times
+        self.char_budget = MAX_EXPANSION * len(text) + _EXPANSION_MARGIN  # `*big_text` used a million times
         self.active: set[int] = set()
         self.items_left = limits.MAX_TOTAL_ITEMS
         """Items the file may still hold: each counts as it starts (pre-order), as in the other readers."""
@@ -357,9 +358,26 @@ class _Builder:
         limit = limits.max_items(holder)
         self.items_left -= 1
         if index >= limit:
-            raise YamlSyntaxError(limits.too_many(holder, limit), _item_mark(node, index))
+            raise YamlSyntaxError(limits.too_many(holder, limit), self.item_mark(node, path, index))
         if self.items_left < 0:
-            raise YamlSyntaxError(limits.too_many_in_file(), _item_mark(node, index))
+            raise YamlSyntaxError(limits.too_many_in_file(), self.item_mark(node, path, index))
+
+    def item_mark(self, node: yaml.Node, path: Path_, index: int) -> Mark:
+        """Where item `index` of `node` (at `path`) is written: the alias's position when the item is
+        an alias or sits inside what one expands to, since the node itself is the anchor's.
+
+        Nodes do not remember aliases, so on this error path (only) the events are read again."""
+        if not self.may_alias:
+            return _item_mark(node, index)
+        item = node.value[index]
+        step = item[0].value if isinstance(item, tuple) else index
+        aliases = alias_marks(self.text)
+        probe: Path_ = (*path, step)
+        while probe:
+            if probe in aliases:
+                return aliases[probe]
+            probe = probe[:-1]
+        return _item_mark(node, index)
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         construct = _SCALARS.get(node.tag)
@@ -414,6 +432,42 @@ class _Builder:
             for key, value in self.build(source, path).items():
                 merged.setdefault(key, value)
         return merged
+
+
+def alias_marks(text: str) -> dict[Path_, Mark]:
+    """The position of each alias (`*name`) written as a value, by the path of the data it stands for.
+
+    Merge keys (`<<: *base`) are left out: what they add has the path of the mapping they merge into."""
+    marks: dict[Path_, Mark] = {}
+    stack: list[list[Any]] = []  # per open collection: [path, is_mapping, next index, key, at_key]
+    for event in yaml.parse(text, Loader=_ParserClass):
+        if isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        path: Path_ | None = ()
+        if stack:
+            frame = stack[-1]
+            if frame[0] is None:  # inside a complex key: nothing there is a value
+                path = None
+            elif frame[1] and frame[4]:  # a key
+                frame[4] = False
+                frame[3] = event.value if isinstance(event, yaml.ScalarEvent) else None
+                if isinstance(event, yaml.CollectionStartEvent):
+                    stack.append([None, isinstance(event, yaml.MappingStartEvent), 0, None, True])
+                continue
+            elif frame[1]:
+                frame[4] = True
+                path = None if frame[3] is None else (*frame[0], frame[3])
+            else:
+                path = (*frame[0], frame[2])
+                frame[2] += 1
+        if isinstance(event, yaml.AliasEvent) and path is not None and event.start_mark is not None:
+            marks[path] = Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([path, isinstance(event, yaml.MappingStartEvent), 0, None, True])
+    return marks
 
 
 def _item_mark(node: yaml.Node, index: int) -> Mark:
@@ -488,10 +542,16 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(float, _represent_float)
 
 
-def dump(data: Any) -> str:
-    """Canonical YAML for plain data (dicts, lists, str, int, float, bool, None)."""
-    fast = fast_dump(data)
-    return fast if fast is not None else dump_with_pyyaml(data)
+def dump(data: Any, *, check_limits: bool = False) -> str:
+    """Canonical YAML for plain data (dicts, lists, str, int, float, bool, None).
+
+    `check_limits`: refuse (`limits.TooManyToSave`) a prototype the readers would refuse to open."""
+    fast = fast_dump(data, check_limits=check_limits)
+    if fast is not None:
+        return fast
+    if check_limits:
+        limits.check_data(data)
+    return dump_with_pyyaml(data)
 
 
 def dump_with_pyyaml(data: Any) -> str:

@@ -19,13 +19,12 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from app.core.atomic import write_atomic
-from app.core.document import parse_prototype, to_data
+from app.core.document import dumps_data, parse_prototype, to_data
 from app.core.errors import PrototypeError
 from app.core.journal import load_recovering
 from app.core.paths import state_dir
 from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
 from app.core.structure import LOCAL_MODEL, LOCAL_PROVIDER
-from app.core.yamlio import dump
 from app.ui.document_model import Document
 from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
@@ -54,7 +53,7 @@ def new_prototype() -> Prototype:
 
 
 def _write_yaml(data: dict[str, object], path: Path) -> None:
-    write_atomic(path, dump(data).encode("utf-8"))
+    write_atomic(path, dumps_data(data).encode("utf-8"))  # refuses data past an item limit: nothing written
 
 
 class FileOps(QObject):

@@ -110,3 +110,19 @@ def test_nested_lists_use_the_default_limit(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(YamlSyntaxError) as slow:
         load_located(text)
     assert (slow.value.mark.line, slow.value.mark.col) == (4, 7)
+
+
+def test_an_alias_item_past_the_limit_is_reported_where_the_alias_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not at its anchor, which may be far away and is not what crossed the limit."""
+    monkeypatch.setitem(limits.MAX_ITEMS, "tags", 2)
+    text = HEAD + "description: &d hello\ntags:\n  - a\n  - b\n  - *d\n"
+    assert problem(text).startswith("p.yaml:7:5: `tags:` has more than 2 items")
+
+
+def test_a_crossing_inside_an_alias_expansion_is_reported_at_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "MAX_TOTAL_ITEMS", 12)
+    # protostudio, name, cases, the case and its keys id/turns, the turn and its keys: 8 items by line 8;
+    # the alias on line 9 expands to a case of 5 more items, the 13th of which crosses the total
+    text = (HEAD + "cases:\n  - &c\n    id: a\n    turns:\n      - role: user\n        content: hi\n"
+            "  - *c\n")
+    assert problem(text).startswith("p.yaml:9:5: the file has more than 12 list items and keys in all")

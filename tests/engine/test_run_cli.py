@@ -134,3 +134,19 @@ def test_cat_persona_runs_offline_on_the_bundled_model(tmp_path: Path) -> None:
     assert all(r["provider"] == "local" for r in result["runs"])
     saved = load_prototype(path).runs
     assert len(saved) == len(profiles) and all(r.model == "local" and r.case == case for r in saved)
+
+
+def test_a_run_that_would_cross_the_runs_limit_is_not_saved(
+        proto_file: Path, fake_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process, so the limit can be made small. Two cells end; a save with both is refused and the
+    command says why (exit 2). The file on disk is whatever was saved last within the limit (the
+    first cell alone, when a debounced save caught it): it always opens again."""
+    from app import cli
+    from app.core import limits
+
+    monkeypatch.setitem(limits.MAX_ITEMS, "runs", 1)
+    assert cli.main(["run", str(proto_file), "--model", "a", "--case", "c1"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot save" in err and "`runs:` has more than 1 items" in err and "the file is unchanged" in err
+    assert len(load_prototype(proto_file).runs) <= 1
