@@ -158,6 +158,7 @@ def _batch_phase(proto: Any, path: Path, options: Any, args: argparse.Namespace)
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
     from app.core.conversations import conversation_json
     from app.core.evals.report import format_table, junit_xml, results_json
+    from app.core.journal import Journal
     from app.core.results import record_eval
     from app.engine.engine import Engine
     from app.engine.evals import EvalError, EvalRunner
@@ -166,17 +167,21 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
     hub = ProviderHub()
     engine = Engine(hub, per_provider=args.per_provider, provider_limits=provider_limits(args, hub.registry))
     progress = Progress(sys.stderr)
+    journal = Journal(path)  # each answer survives a SIGKILL before the save at the end (as in `run`)
     try:
-        outcome = await EvalRunner(hub, engine).run(proto, options, progress.on_progress)
+        outcome = await EvalRunner(hub, engine).run(
+            proto, options, progress.on_progress, on_run=lambda run: journal.append_many([run], sync=False))
     except EvalError as exc:
         print(f"protostudio eval: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         progress.close()
+        journal.close()
         await hub.aclose()
     record_eval(proto, outcome.new_runs, outcome.eval_run)
     if not save_or_report("eval", proto, path):
         return EXIT_USAGE
+    journal.discard()  # the file holds every answer now
     run, summary = outcome.eval_run, outcome.summary
     table = format_table(run, summary, outcome.regressions, outcome.skipped_cases)
     data = results_json(run, summary, outcome.regressions, outcome.compared_to, outcome.skipped_cases)

@@ -146,9 +146,13 @@ class EvalRunner:
         self.engine.cancel_all()
 
     async def run(
-        self, proto: Prototype, options: EvalOptions = EvalOptions(), on_progress: ProgressSink | None = None
+        self, proto: Prototype, options: EvalOptions = EvalOptions(), on_progress: ProgressSink | None = None,
+        *, on_run: Callable[[Run], None] | None = None,
     ) -> EvalOutcome:
-        """Evaluate. Raises EvalError before sending anything when the request is invalid."""
+        """Evaluate. Raises EvalError before sending anything when the request is invalid.
+
+        `on_run` sees every answer that will be stored (not the baseline's) the moment its cell
+        ends, so a caller can journal it: grading and the save come only after the last cell."""
         report = on_progress or (lambda _p: None)
         try:
             profiles = select(proto.profiles, options.profiles, "profile")
@@ -176,7 +180,8 @@ class EvalRunner:
         early = _EarlyGrading(self, proto, graders)
         try:
             outputs, new_runs = await self._outputs(
-                proto, profiles, models, graded_cases, options, report=report, on_output=early.start)
+                proto, profiles, models, graded_cases, options, report=report, on_output=early.start,
+                on_run=on_run)
             results = await self._grade(
                 proto, outputs, graders, report, [*proto.runs, *new_runs], early=early)
         finally:
@@ -213,6 +218,7 @@ class EvalRunner:
         *,
         report: ProgressSink,
         on_output: Callable[[_Cell, Run], None] | None = None,
+        on_run: Callable[[Run], None] | None = None,
     ) -> tuple[dict[_Cell, Run], list[Run]]:
         outputs: dict[_Cell, Run] = {}
         missing: dict[tuple[str, str], list[str]] = {}
@@ -251,6 +257,9 @@ class EvalRunner:
 
         def on_event(event: EngineEvent) -> None:
             nonlocal done
+            if on_run is not None and isinstance(event, CellFinished | CellFailed | CellCancelled) \
+                    and not event.cell.baseline:
+                on_run(event.run)
             if isinstance(event, CellFinished | CellFailed | CellCancelled) and event.run.parent is None:
                 done += 1  # a simulated conversation counts once, when its first reply is in
                 report(EvalProgress("run", done, total))
