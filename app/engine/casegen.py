@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.core.casegen.checks import read_checks
 from app.core.casegen.dedupe import DuplicateFilter
 from app.core.casegen.grid import GridError, Probe, plan_probes
 from app.core.casegen.prompt import PromptTemplate, generation_messages
@@ -222,7 +223,9 @@ class _Reader:
         if isinstance(read, ReplyProblem):
             self.failed(probe, f"{read.reason}: {read.excerpt!r}")
             return
-        proposal = Proposal.from_probe(probe, read.user_message, read.description, self.label, self.version)
+        checks = read_checks(read.checks, probe.rule.rule.rule)
+        proposal = Proposal.from_probe(probe, read.user_message, read.description, self.label, self.version,
+                                       checks=checks)
         match = self.duplicates.match(proposal.user_message)
         if match is not None:
             proposal = replace(proposal, duplicate_of=match[0], similarity=match[1])
