@@ -29,8 +29,9 @@ from app.providers.registry import LOCAL_ID
 
 DEFAULT_MODEL = "local"
 """The bundled model: a file's target named `local`, else the bundled SmolLM2 itself."""
-GENERATE_MAX_TOKENS = 300
-"""A proposal is one short JSON object; enough for the longest message the schema allows."""
+GENERATE_MAX_TOKENS = 640
+"""A proposal is one short JSON object; enough for the longest message, description and three
+checks the schema allows (~500 tokens), so a reply is never cut before its closing brace."""
 GENERATE_TEMPERATURE = 0.9
 """Varied on purpose (unless the target sets one): the grid asks for different cases, the seed fixes them."""
 STRUCTURED_PROVIDERS = frozenset({LOCAL_ID, "openai"})

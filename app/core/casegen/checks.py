@@ -22,7 +22,7 @@ MAX_CHECKS = 3
 CHECK_TYPES = ("icontains", "not-icontains", "regex", "not-regex", "max-words", "max-chars", "llm-rubric")
 """What a proposal may check: the types a model can get right from a rule's text alone."""
 COUNT_TYPES = frozenset({"max-words", "max-chars"})
-VALUE_MAX_CHARS = 300
+VALUE_MAX_CHARS = 200
 
 CHECK_SCHEMA: dict[str, Any] = {
     "type": "object",
