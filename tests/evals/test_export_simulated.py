@@ -264,3 +264,32 @@ def test_dpo_pairs_of_simulated_cases_carry_the_whole_conversations() -> None:
                                 {"role": "assistant", "content": "You're welcome"}]
     assert [m["content"] for m in record["rejected"]] == ["About 11 dollars", "exactly?", "It is $11.52"]
     assert record["metadata"]["simulated"] is True
+
+
+def test_promptfoos_documented_simulated_user_config_comes_in() -> None:
+    """promptfoo's docs example: the provider on defaultTest, a plain prompt (the agent's system
+    message there), `instructions` as a var-free config, and a test starting from initialMessages."""
+    config = {
+        "prompts": ["You are a helpful customer service agent."],
+        "providers": ["openai:gpt-4o-mini"],
+        "defaultTest": {"provider": {"id": PROVIDER_ID, "config": {"maxTurns": 5,
+                                                                   "instructions": "A frustrated customer"}}},
+        "tests": [
+            {"vars": {"initialMessages": [{"role": "user", "content": "My parcel went to the wrong address"}]}},
+            {"description": "starts cold"},
+        ],
+    }
+    back = import_promptfoo_text(yaml.safe_dump(config), Path("."), "x", endpoints())
+    profile = back.prototype.profiles[0]
+    assert profile.system_prompt == "You are a helpful customer service agent." and profile.turns == []
+    first = back.prototype.cases[0]
+    assert [t.content for t in first.turns] == ["My parcel went to the wrong address"]
+    assert first.simulated_user is not None and first.simulated_user.max_turns == 5
+    assert not any("defaultTest: `provider` dropped" in d for d in back.dropped)
+    try:
+        Case.model_validate({"id": "x", "turns": [], "simulated_user": {}})
+    except ValueError:  # this version needs a fixed first turn: the cold start is named, not guessed
+        assert len(back.prototype.cases) == 1
+        assert any("starts cold" in d or "test 2" in d for d in back.dropped)
+    else:
+        assert back.prototype.cases[1].turns == []

@@ -134,6 +134,8 @@ class _Importer:
         if not prompts:
             why = "; ".join(self.refused_prompts) or "the config lists no prompts"
             raise ImportFailed(f"no prompt could be imported: {why}")
+        if self._all_simulated():  # promptfoo's simulated user sends the prompt as the system message
+            prompts = [_as_system(p) for p in prompts]
         profiles, shared_tail, history_var = self._profiles(prompts)
         self.targets = self._providers()
         default_assert, default_vars, default_options = self._default_test()
@@ -367,7 +369,9 @@ class _Importer:
             self.drop("defaultTest: not a mapping; dropped")
             return [], {}, {}
         for key in raw:
-            if key not in ("assert", "vars", "options", "metadata"):
+            if key not in ("assert", "vars", "options", "metadata") and not (
+                key == "provider" and _is_simulated(raw[key])
+            ):
                 self.drop(f"defaultTest: `{key}` dropped")
         options = self._options(raw.get("options"), "defaultTest")
         vars_, lists, _ = self._vars(raw.get("vars"), "defaultTest", None)
@@ -459,7 +463,14 @@ class _Importer:
         return out
 
     def _test_items(self) -> list[tuple[str, Any]]:
-        """(where, test) for every test: inline, from files (YAML, JSON, JSONL, CSV), and from scenarios."""
+        """(where, test) for every test: inline, from files (YAML, JSON, JSONL, CSV), and from scenarios.
+        Read once (files named as dropped once), however often asked."""
+        cached: list[tuple[str, Any]] | None = getattr(self, "_items", None)
+        if cached is None:
+            cached = self._items = self._read_test_items()
+        return cached
+
+    def _read_test_items(self) -> list[tuple[str, Any]]:
         raw = self.config.get("tests")
         items = raw if isinstance(raw, list) else [raw] if raw is not None else []
         out: list[tuple[str, Any]] = []
@@ -595,7 +606,7 @@ class _Importer:
         index: int,
     ) -> list[dict[str, Any]]:
         meta = _dict(test.get("metadata"))
-        sim, sim_dropped = simulated.from_test(test.get("provider"), meta)
+        sim, sim_dropped = simulated.from_test(test.get("provider", self._default_provider()), meta)
         for line in sim_dropped:
             self.drop(f"{where}: {line}")
         known = ("description", "vars", "assert", "options", "metadata", "threshold")
@@ -662,6 +673,17 @@ class _Importer:
                     self.drop(f"{where}: threshold {threshold} is outside 0..1; dropped")
             out.append(case)
         return out
+
+    def _default_provider(self) -> Any:
+        """defaultTest's `provider` when it is promptfoo's simulated user (every test then is one)."""
+        raw = self.config.get("defaultTest")
+        provider = raw.get("provider") if isinstance(raw, dict) else None
+        return provider if _is_simulated(provider) else None
+
+    def _all_simulated(self) -> bool:
+        tests = [t for _, t in self._test_items() if isinstance(t, dict)]
+        default = self._default_provider()
+        return bool(tests) and all(_is_simulated(t.get("provider", default)) for t in tests)
 
     def _simulated_only(self, where: str) -> list[Turn] | None:
         """No fixed turns: kept empty when this version allows a case without turns, else dropped."""
@@ -884,3 +906,16 @@ def _with_unexported(asserts: list[Assertion], kept: Any) -> list[Assertion]:
         index = item.get("index")
         out.insert(index if isinstance(index, int) and 0 <= index <= len(out) else len(out), assertion)
     return out
+
+
+def _is_simulated(provider: Any) -> bool:
+    pid = provider.get("id") if isinstance(provider, dict) else provider
+    return pid == simulated.PROVIDER_ID
+
+
+def _as_system(prompt: Prompt) -> Prompt:
+    """A plain text prompt read as one user message is, for promptfoo's simulated user, the system text."""
+    tail = prompt.tail
+    if prompt.system or prompt.history_var or tail is None or len(tail) != 1 or tail[0].role != "user":
+        return prompt
+    return Prompt(prompt.label, tail[0].content, None)
