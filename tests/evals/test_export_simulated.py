@@ -275,7 +275,8 @@ def test_promptfoos_documented_simulated_user_config_comes_in() -> None:
         "defaultTest": {"provider": {"id": PROVIDER_ID, "config": {"maxTurns": 5,
                                                                    "instructions": "A frustrated customer"}}},
         "tests": [
-            {"vars": {"initialMessages": [{"role": "user", "content": "My parcel went to the wrong address"}]}},
+            {"vars": {"initialMessages": [
+                {"role": "user", "content": "My parcel went to the wrong address"}]}},
             {"description": "starts cold"},
         ],
     }
