@@ -362,6 +362,16 @@ _JS: dict[str, Callable[[Any], str]] = {
     "no-tool-call": lambda value: _tool_call(value, none=True),
 }
 
+def javascript_body(base: str, value: Any) -> str | None:
+    """The JavaScript (a function body over `output`) the export writes for a check promptfoo has no
+    type for, or for a Python-only regex; None when there is none. Shared with the per-reply checks
+    of simulated conversations (`promptfoo_simulated.py`)."""
+    if base == "regex":
+        return _regex_to_js(str(value))
+    make = _JS.get(base)
+    return make(value) if make is not None else None
+
+
 _INLINE_FLAGS_RE = re.compile(r"^\(\?([aiLmsux]+)\)")
 
 

@@ -26,7 +26,7 @@ import json
 from typing import Any
 
 from app.core.evals.assertions import AssertionSpecError, render_assertion, split_type
-from app.core.exports.promptfoo_assertions import _JS, MARKER, _regex_to_js
+from app.core.exports.promptfoo_assertions import MARKER, javascript_body
 from app.core.exports.promptfoo_replies import replies_js
 from app.core.prototype import MAX_SIMULATED_TURNS, Assertion, Case, SimulatedUser
 
@@ -141,13 +141,13 @@ def _text_check(base: str, value: Any) -> str | None:
         return f"return output.trim() === {literal(str(value).strip(), ensure_ascii=False)};"
     if base == "regex":
         pattern = literal(str(value), ensure_ascii=False)
-        return _regex_to_js(str(value)) or f"return new RegExp({pattern}).test(output);"
+        return javascript_body("regex", value) or f"return new RegExp({pattern}).test(output);"
     if base in ("max-words", "min-words"):
         op = "<=" if base == "max-words" else ">="
         return f"return output.split(/\\s+/).filter(Boolean).length {op} {int(value)};"
-    if base in _JS and base not in ("tool-call", "no-tool-call", "canvas-opened"):
-        return _JS[base](value)
-    return None
+    if base in ("tool-call", "no-tool-call", "canvas-opened"):
+        return None  # they read tool calls, which promptfoo's transcript does not keep per reply
+    return javascript_body(base, value)
 
 
 def over_replies(assertion: Assertion, case: Case, skip: int) -> tuple[str | None, str]:
