@@ -92,7 +92,8 @@ def _one(item: Any, rule_text: str) -> Assertion | str:
         assertion = Assertion(type=kind, value=value, description="proposed with the generated case")
         check_assertion(assertion)
     except (AssertionSpecError, ValidationError) as exc:
-        return f"{kind}: {' '.join(str(exc).split())[:160]}"
+        why = " ".join(str(exc).split()).removeprefix(f"{kind}:").strip()
+        return f"{kind}: {why[:160]}"
     return assertion
 
 
