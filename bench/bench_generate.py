@@ -4,7 +4,8 @@ Each example prototype's rules are probed through `CaseGenerator` exactly as `pr
 does it (the engine's scheduler, the bundled model's 4 slots, JSON-schema decoding), with the
 response cache off so every probe is a real generation. Prints, per file and in total: probes,
 proposals kept, near-duplicates dropped (share), replies that did not parse (must be 0 on the
-bundled model), wall time, proposals per minute and seconds to the first proposal.
+bundled model), wall time, proposals per minute and seconds to the first proposal; then how many
+proposed checks validated and how many were dropped (with the first reasons).
 
     python bench/bench_generate.py [--count N] [--seed S] [FILE ...]
 """
@@ -81,6 +82,13 @@ async def main(files: list[Path], count: int, seed: int) -> None:
     print(f"total: {total_received} proposals in {total_time:.0f} s = {rate:.1f} "
           f"proposals/min; {total_dupes} dropped as near-duplicates ({share:.0%}); "
           f"{total_bad} probes without a usable reply; {total_kept} kept")
+    received = [p for _, result, _, _ in rows for p in (*result.proposals, *result.duplicates)]
+    valid = sum(len(p.checks) for p in received)
+    dropped = [why for p in received for why in p.dropped_checks]
+    print(f"proposed checks: {valid} valid, {len(dropped)} dropped as invalid "
+          f"({sum(1 for p in received if p.checks)} of {len(received)} proposals carry at least one)")
+    for why in dropped[:5]:
+        print(f"  dropped: {why}")
 
 
 if __name__ == "__main__":

@@ -201,10 +201,15 @@ def _print_json(proto: Any, path: Path, seed: int | None, result: Any, *, added:
 
 
 def _describe(number: int, total: int, proposal: Any) -> str:
+    from app.core.casegen.checks import check_words
+
     message = proposal.user_message.replace("\n", "\n        ")
-    return (f"[{number}/{total}] probes {proposal.rule_id} · {proposal.kind} · {proposal.persona}\n"
-            f"        {message}\n"
-            f"        ({proposal.description or 'no description'})")
+    lines = [f"[{number}/{total}] probes {proposal.rule_id} · {proposal.kind} · {proposal.persona}",
+             f"        {message}",
+             f"        ({proposal.description or 'no description'})"]
+    lines.extend(f"        check: {check_words(check)}" for check in proposal.checks)
+    lines.extend(f"        dropped check: {why}" for why in proposal.dropped_checks)
+    return "\n".join(lines)
 
 
 def _show_all(proposals: list[Any], out: TextIO) -> None:
@@ -218,11 +223,15 @@ def _ask(proposals: list[Any]) -> list[Any]:
         print(_describe(number, len(proposals), proposal))
         while True:
             try:
-                answer = input("  add it? [y]es / [n]o / [e]dit / [a]ll remaining / [q]uit: ").strip().lower()
+                answer = input("  add it? [y]es / [w]ithout its checks / [n]o / [e]dit / [a]ll remaining / "
+                               "[q]uit: ").strip().lower()
             except EOFError:
                 answer = "q"
             if answer in ("y", "yes"):
                 accepted.append(proposal)
+                break
+            if answer in ("w", "without"):
+                accepted.append(proposal.with_checks([False] * len(proposal.checks)))
                 break
             if answer in ("n", "no", ""):
                 break

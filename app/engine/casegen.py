@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.core.casegen.checks import read_checks
 from app.core.casegen.dedupe import DuplicateFilter
 from app.core.casegen.grid import GridError, Probe, plan_probes
 from app.core.casegen.prompt import PromptTemplate, generation_messages
@@ -28,8 +29,9 @@ from app.providers.registry import LOCAL_ID
 
 DEFAULT_MODEL = "local"
 """The bundled model: a file's target named `local`, else the bundled SmolLM2 itself."""
-GENERATE_MAX_TOKENS = 300
-"""A proposal is one short JSON object; enough for the longest message the schema allows."""
+GENERATE_MAX_TOKENS = 640
+"""A proposal is one short JSON object; enough for the longest message, description and three
+checks the schema allows (~500 tokens), so a reply is never cut before its closing brace."""
 GENERATE_TEMPERATURE = 0.9
 """Varied on purpose (unless the target sets one): the grid asks for different cases, the seed fixes them."""
 STRUCTURED_PROVIDERS = frozenset({LOCAL_ID, "openai"})
@@ -222,7 +224,9 @@ class _Reader:
         if isinstance(read, ReplyProblem):
             self.failed(probe, f"{read.reason}: {read.excerpt!r}")
             return
-        proposal = Proposal.from_probe(probe, read.user_message, read.description, self.label, self.version)
+        checks = read_checks(read.checks, probe.rule.rule.rule)
+        proposal = Proposal.from_probe(probe, read.user_message, read.description, self.label, self.version,
+                                       checks=checks)
         match = self.duplicates.match(proposal.user_message)
         if match is not None:
             proposal = replace(proposal, duplicate_of=match[0], similarity=match[1])

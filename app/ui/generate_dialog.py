@@ -5,6 +5,11 @@ coverage and turning a proposal into a case are `app/core/casegen`; sending the 
 `app/engine/casegen.CaseGenerator` on the engine thread (`Services`), whose events come back
 through a `GuiRelay`. Accepting a proposal calls `app.core.casegen.proposals.accept` on the open
 document and announces it with `Document.structure_edited`, so the navigator and grid follow.
+
+The dialog is bound to the prototype it was opened on: proposals are written against that file's
+cases and vars, so when another file is opened (or the document is reloaded or closed to a new
+one) while proposals wait, Accept is refused with a message naming both files; rejecting them, or
+generating again, binds the dialog to the file now open.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.casegen.checks import check_words
 from app.core.casegen.grid import rules_of, unprobed
 from app.core.casegen.prompt import PromptTemplate, load_template, save_template
 from app.core.casegen.proposals import GenerationResult, Proposal, accept
@@ -77,11 +83,17 @@ class GenerateDialog(QDialog):
         self.result: GenerationResult | None = None
         self.pending: list[Proposal] = []
         """Proposals shown in the list, in list order (accepted and rejected ones leave it)."""
+        self.keep: list[list[bool]] = []
+        """Per pending proposal, which of its proposed checks are ticked (written when accepted)."""
+        self._bound_proto = document.proto
+        self._bound_name = self._name_of_open_file()
+        """The prototype the pending proposals were generated for, and its file name for messages."""
         self._build()
         self.refresh_rules()
         self._fill_models()
         document.sig_structure_changed.connect(self.refresh_rules)
         document.sig_structure_changed.connect(self._fill_models)
+        document.sig_path_changed.connect(self.on_document_swapped)
 
     # -- building ----------------------------------------------------------------------------------
 
@@ -150,6 +162,17 @@ class GenerateDialog(QDialog):
         self.message_edit = QPlainTextEdit()
         self.message_edit.setPlaceholderText("The selected proposal's user message: edit it before accepting")
         self.message_edit.setMaximumHeight(90)
+        self.checks = QListWidget()
+        self.checks.setObjectName("generate-checks")
+        self.checks.setMaximumHeight(90)
+        self.checks.itemChanged.connect(self._on_check_toggled)
+        self.dropped_checks = plain_label()
+        self.dropped_checks.setObjectName("generate-dropped-checks")
+        self.dropped_checks.setWordWrap(True)
+        self.bound_note = plain_label()
+        self.bound_note.setObjectName("generate-bound-note")
+        self.bound_note.setWordWrap(True)
+        self.bound_note.setVisible(False)
         self.accept_button = QPushButton("Accept")
         self.accept_button.clicked.connect(self.accept_current)
         self.reject_button = QPushButton("Reject")
@@ -166,6 +189,10 @@ class GenerateDialog(QDialog):
         review_layout.addWidget(QLabel("Proposals (rule · kind · persona)"))
         review_layout.addWidget(self.proposals, 1)
         review_layout.addWidget(self.message_edit)
+        review_layout.addWidget(QLabel("Checks written with it (untick to leave one out)"))
+        review_layout.addWidget(self.checks)
+        review_layout.addWidget(self.dropped_checks)
+        review_layout.addWidget(self.bound_note)
         review_layout.addLayout(review_row)
 
         left = QWidget()
@@ -283,6 +310,9 @@ class GenerateDialog(QDialog):
     def generate(self) -> None:
         if self.running:
             return
+        if not self.bound:  # proposals for a file no longer open cannot be accepted: start afresh
+            self._discard_pending()
+            self._rebind()
         rules = self.checked_rules()
         if not rules:
             self.status.setText("Check at least one rule.")
@@ -349,6 +379,8 @@ class GenerateDialog(QDialog):
     def _ended(self, error: str | None) -> None:
         self._generator = None
         self._submitted = False
+        if not self.pending and not self.bound:  # stopped because another file opened: follow it
+            self._rebind()
         self.stop_button.setEnabled(False)
         self.generate_button.setEnabled(bool(self.rules.count()))
         self._show_status(running=False, error=error)
@@ -375,33 +407,68 @@ class GenerateDialog(QDialog):
 
     def _add_item(self, proposal: Proposal) -> None:
         self.pending.append(proposal)
+        self.keep.append([True] * len(proposal.checks))
         item = QListWidgetItem(self._item_text(proposal))
         item.setToolTip(plain_tip(proposal.description))
         self.proposals.addItem(item)
         if self.proposals.currentRow() < 0:
             self.proposals.setCurrentRow(0)
+        if not self.bound:  # arrived after another file was opened
+            self._show_unbound()
         self._update_review_buttons()
 
     @staticmethod
     def _item_text(proposal: Proposal) -> str:
         head = f"{proposal.rule_id} · {proposal.kind} · {proposal.persona}"
-        return f"{head}\n{proposal.user_message}\n({proposal.description or 'no description'})"
+        text = f"{head}\n{proposal.user_message}\n({proposal.description or 'no description'})"
+        if proposal.checks:
+            text += f"\n{len(proposal.checks)} proposed check(s)"
+        return text
 
     def _on_current(self, row: int) -> None:
-        text = self.pending[row].user_message if 0 <= row < len(self.pending) else ""
-        self.message_edit.setPlainText(text)
+        has = 0 <= row < len(self.pending)
+        self.message_edit.setPlainText(self.pending[row].user_message if has else "")
+        self.checks.blockSignals(True)
+        self.checks.clear()
+        if has:
+            for check, on in zip(self.pending[row].checks, self.keep[row], strict=True):
+                item = QListWidgetItem(check_words(check))
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+                item.setToolTip(plain_tip(str(check.value)))
+                self.checks.addItem(item)
+        self.checks.blockSignals(False)
+        dropped = self.pending[row].dropped_checks if has else ()
+        why = "; ".join(dropped)
+        self.dropped_checks.setText(f"Not written (did not validate): {why}" if dropped else "")
+        self.dropped_checks.setVisible(bool(dropped))
         self._update_review_buttons()
+
+    @Slot(QListWidgetItem)
+    def _on_check_toggled(self, item: QListWidgetItem) -> None:
+        row = self.proposals.currentRow()
+        if 0 <= row < len(self.keep):
+            self.keep[row][self.checks.row(item)] = item.checkState() == Qt.CheckState.Checked
+
+    def set_check(self, index: int, on: bool) -> None:
+        """Tick or untick the selected proposal's check `index` (as a click on its box does)."""
+        self.checks.item(index).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def _update_review_buttons(self) -> None:
         has = 0 <= self.proposals.currentRow() < len(self.pending)
-        self.accept_button.setEnabled(has)
+        bound = self.bound
+        self.accept_button.setEnabled(has and bound)
         self.reject_button.setEnabled(has)
-        self.accept_all_button.setEnabled(bool(self.pending))
+        self.accept_all_button.setEnabled(bool(self.pending) and bound)
         self.message_edit.setEnabled(has)
+        self.checks.setEnabled(has and bound)
 
     def _take(self, row: int) -> Proposal:
-        proposal = self.pending.pop(row)
+        """Remove a proposal from the list, with only its ticked checks."""
+        proposal = self.pending.pop(row).with_checks(self.keep.pop(row))
         self.proposals.takeItem(row)
+        if not self.pending and not self.bound and not self.running:
+            self._rebind()
         self._update_review_buttons()
         return proposal
 
@@ -409,7 +476,7 @@ class GenerateDialog(QDialog):
     def accept_current(self) -> None:
         """Add the selected proposal as a case, with the message as edited in the box."""
         row = self.proposals.currentRow()
-        if not 0 <= row < len(self.pending):
+        if not 0 <= row < len(self.pending) or not self._may_accept():
             return
         text = self.message_edit.toPlainText().strip()
         proposal = self._take(row)
@@ -425,18 +492,73 @@ class GenerateDialog(QDialog):
 
     @Slot()
     def accept_all(self) -> None:
-        proposals = list(self.pending)
+        if not self._may_accept():
+            return
+        proposals = [p.with_checks(keep) for p, keep in zip(self.pending, self.keep, strict=True)]
         self.pending.clear()
+        self.keep.clear()
         self.proposals.clear()
         self._update_review_buttons()
         self._accept(proposals)
 
     def _accept(self, proposals: list[Proposal]) -> None:
-        if not proposals:
+        if not proposals or not self._may_accept():
             return
         added = accept(self.document.proto, proposals)
         self.document.structure_edited()
         self.status.setText(f"Added {', '.join(case.id for case in added)}")
+
+    # -- the file the proposals belong to ----------------------------------------------------------
+
+    @property
+    def bound(self) -> bool:
+        """The open document is still the one the pending proposals were generated for."""
+        return self.document.proto is self._bound_proto
+
+    def _name_of_open_file(self) -> str:
+        path = self.document.path
+        return path.name if path is not None else "the unsaved prototype"
+
+    def _may_accept(self) -> bool:
+        """Refuse, saying why, to write proposals into a file they were not generated for."""
+        if self.bound:
+            return True
+        self._show_unbound()
+        return False
+
+    def _show_unbound(self) -> None:
+        self.bound_note.setText(
+            f"These proposals were generated for {self._bound_name}, which is no longer open (now: "
+            f"{self._name_of_open_file()}), so they cannot be accepted here. Reject them, or Generate "
+            "again for this file."
+        )
+        self.bound_note.setVisible(True)
+        self._update_review_buttons()
+
+    @Slot()
+    def on_document_swapped(self) -> None:
+        """Another file was opened, or this one reloaded or replaced: follow it when nothing waits,
+        else stop generating and refuse to accept what was proposed for the old one."""
+        if self.bound:
+            self._bound_name = self._name_of_open_file()  # a save-as renames the same prototype
+            return
+        if self.running:
+            self.stop()
+        if self.pending:
+            self._show_unbound()
+        elif not self.running:
+            self._rebind()
+
+    def _rebind(self) -> None:
+        self._bound_proto = self.document.proto
+        self._bound_name = self._name_of_open_file()
+        self.bound_note.setVisible(False)
+        self._update_review_buttons()
+
+    def _discard_pending(self) -> None:
+        self.pending.clear()
+        self.keep.clear()
+        self.proposals.clear()
 
     # -- closing -----------------------------------------------------------------------------------
 

@@ -94,6 +94,8 @@ def test_json_without_yes_writes_nothing_and_has_the_documented_shape(
         "prompt_version",
         "duplicate_of",
         "similarity",
+        "checks",
+        "dropped_checks",
     }
     assert data["coverage"]["unprobed_before"] == ["chat-for-small", "polite"]
 

@@ -3,7 +3,7 @@
 The prompt is a template with `{{placeholders}}` filled from the prototype (its description, the
 system prompts of the profiles that state the rule, the rule and its good/bad examples) and the
 probe (kind, persona). `PROMPT_VERSION` names the built-in text; an edited template is recorded as
-`gen-1+custom-<hash>` in each case's `origin`, so a file says which prompt wrote its cases.
+`gen-2+custom-<hash>` in each case's `origin`, so a file says which prompt wrote its cases.
 
 Why an edit is kept per user (`settings_dir()/generate_prompt.json`) and not in the prototype: the
 prompt is how one designer likes to write tests, not part of the product's behavior; keeping it out
@@ -24,13 +24,13 @@ from app.core.paths import settings_dir
 from app.core.placeholders import render_vars
 from app.core.prototype import Message, Prototype
 
-PROMPT_VERSION = "gen-1"
+PROMPT_VERSION = "gen-2"
 """Bump when the built-in template changes in a way that changes what models write."""
 
 DEFAULT_SYSTEM = (
     "You write test cases for an AI assistant. A test case is one message that a real user types to the "
-    "assistant, chosen to check one rule of its behavior. Reply with a JSON object with two keys: "
-    '"description" and "user_message".'
+    "assistant, chosen to check one rule of its behavior, with checks that a good answer passes. Reply "
+    'with a JSON object with three keys: "description", "user_message" and "checks".'
 )
 
 DEFAULT_USER = """\
@@ -52,7 +52,11 @@ Messages users already sent (write a different one):
 Write one new test case of this kind: {{kind}}, that is {{kind_hint}}.
 The user is {{persona}}.
 In "user_message", write only what the user types to the assistant, in their own words.
-In "description", say in one sentence what the case checks and what a good answer does."""
+In "description", say in one sentence what the case checks and what a good answer does.
+In "checks", list up to 3 checks that follow from the rule, each {"type": ..., "value": ...}:
+"icontains" / "not-icontains" (text a good answer has / never has, any case), "regex" / "not-regex"
+(a pattern), "max-words" / "max-chars" (a limit, as a number), or "llm-rubric" (what a good answer
+does, in one sentence). Use [] when no check follows from the rule."""
 
 PLACEHOLDERS = (
     "description", "system_prompts", "rule_id", "rule", "good", "bad", "existing", "kind", "kind_hint",
@@ -72,7 +76,7 @@ class PromptTemplate:
 
     @property
     def version(self) -> str:
-        """`gen-1` for the built-in text, `gen-1+custom-<8 hex>` for an edited one."""
+        """`gen-2` for the built-in text, `gen-2+custom-<8 hex>` for an edited one."""
         if self.is_default:
             return PROMPT_VERSION
         digest = hashlib.sha256(f"{self.system}\0{self.user}".encode()).hexdigest()[:8]

@@ -12,9 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.core.casegen.checks import ProposedChecks
 from app.core.casegen.grid import Probe
 from app.core.placeholders import VAR_RE
-from app.core.prototype import Case, CaseOrigin, Prototype, Turn
+from app.core.prototype import Assertion, Case, CaseOrigin, Prototype, Turn
 
 ID_MAX = 60
 
@@ -35,12 +36,17 @@ class Proposal:
     duplicate_of: str | None = None
     """The case id or proposal (`proposal N`) it repeats; such proposals are dropped, not offered."""
     similarity: float | None = None
+    checks: tuple[Assertion, ...] = ()
+    """Proposed checks that validate like hand-written assertions; written as the case's `assert:`."""
+    dropped_checks: tuple[str, ...] = ()
+    """One line per proposed check that did not validate (never written), saying why."""
 
     @classmethod
     def from_probe(cls, probe: Probe, user_message: str, description: str, model: str,
-                   prompt_version: str) -> Proposal:
+                   prompt_version: str, *, checks: ProposedChecks | None = None) -> Proposal:
+        checks = checks or ProposedChecks()
         return cls(probe.index, probe.rule.id, probe.kind, probe.persona, probe.seed, user_message,
-                   description, model, prompt_version)
+                   description, model, prompt_version, checks=checks.checks, dropped_checks=checks.dropped)
 
     @property
     def label(self) -> str:
@@ -51,6 +57,10 @@ class Proposal:
         """The same proposal with the designer's edit."""
         return replace(self, user_message=user_message,
                        description=self.description if description is None else description)
+
+    def with_checks(self, keep: list[bool]) -> Proposal:
+        """The same proposal keeping only the checks ticked in `keep` (one flag per check)."""
+        return replace(self, checks=tuple(c for c, k in zip(self.checks, keep, strict=True) if k))
 
     def to_json(self) -> dict[str, Any]:
         """The stable shape `protostudio generate --json` prints (see docs/prototype-format.md)."""
@@ -66,6 +76,8 @@ class Proposal:
             "prompt_version": self.prompt_version,
             "duplicate_of": self.duplicate_of,
             "similarity": None if self.similarity is None else round(self.similarity, 3),
+            "checks": [c.model_dump(mode="json", by_alias=True, exclude_defaults=True) for c in self.checks],
+            "dropped_checks": list(self.dropped_checks),
         }
 
 
@@ -103,6 +115,7 @@ def case_from(proposal: Proposal, proto: Prototype, taken: set[str]) -> Case:
         description=proposal.description,
         vars=_vars_needed(proto),
         turns=[Turn(role="user", content=proposal.user_message)],
+        assert_=list(proposal.checks),
         probes=[proposal.rule_id],
         origin=CaseOrigin(model=proposal.model, seed=proposal.seed, prompt_version=proposal.prompt_version,
                           kind=proposal.kind, persona=proposal.persona),

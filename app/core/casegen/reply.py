@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.casegen.checks import CHECK_SCHEMA, MAX_CHECKS
+
 MESSAGE_MAX_CHARS = 600
 DESCRIPTION_MAX_CHARS = 200
 
@@ -21,11 +23,14 @@ PROPOSAL_SCHEMA: dict[str, Any] = {
     "properties": {
         "description": {"type": "string", "minLength": 1, "maxLength": DESCRIPTION_MAX_CHARS},
         "user_message": {"type": "string", "minLength": 1, "maxLength": MESSAGE_MAX_CHARS},
+        "checks": {"type": "array", "items": CHECK_SCHEMA, "maxItems": MAX_CHECKS},
     },
-    "required": ["description", "user_message"],
+    "required": ["description", "user_message", "checks"],
     "additionalProperties": False,
 }
-"""One proposed case. The length caps keep a complete reply inside the token cap."""
+"""One proposed case with the checks a good answer passes (`checks.py`; an empty list is fine). The
+length caps keep a complete reply inside the token cap. `checks` is required so the schema suits
+OpenAI's strict mode; the reader accepts a reply without it."""
 
 PROPOSAL_FORMAT: dict[str, Any] = {
     "type": "json_schema",
@@ -33,7 +38,7 @@ PROPOSAL_FORMAT: dict[str, Any] = {
 }
 """The OpenAI `response_format` asking for a `PROPOSAL_SCHEMA` object."""
 
-REPLY_KEYS = ("description", "user_message")
+REPLY_KEYS = ("description", "user_message", "checks")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class ProposedText:
 
     user_message: str
     description: str
+    checks: Any = None
+    """The reply's `checks` as written; `checks.read_checks` validates them against the probed rule."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ def read_reply(text: str) -> ProposedText | ReplyProblem:
     if len(message) > MESSAGE_MAX_CHARS:
         return ReplyProblem(f"the user message is longer than {MESSAGE_MAX_CHARS} characters", excerpt)
     description = " ".join(description.split())[:DESCRIPTION_MAX_CHARS]
-    return ProposedText(user_message=message, description=description)
+    return ProposedText(user_message=message, description=description, checks=data.get("checks"))
 
 
 def _first_object(text: str) -> dict[str, Any] | None:

@@ -16,8 +16,9 @@ from collections import Counter
 from typing import Any
 
 from app.core.exports import BuildMessages, ExportResult
+from app.core.exports.recorded import recorded_conversation
 from app.core.messages import as_openai
-from app.core.prototype import Message, Prototype, Run
+from app.core.prototype import Message, Preference, Prototype, Run
 
 DPO_FILE = "preferences.dpo.jsonl"
 
@@ -34,6 +35,12 @@ def export_dpo(proto: Prototype, build_messages: BuildMessages) -> ExportResult:
         chosen, rejected = (a, b) if pref.verdict == "a" else (b, a)
         if any(r.status != "ok" or not r.output.strip() for r in (chosen, rejected)):
             skipped["failed or empty runs"] += 1
+            continue
+        simulated = _simulated_pair(proto, chosen, rejected)
+        if simulated is not None:
+            shared, chosen_rest, rejected_rest, differs = simulated
+            lines.append(_line(pref, chosen, rejected, prompt=shared, chosen_rest=chosen_rest,
+                               rejected_rest=rejected_rest, system_differs=differs))
             continue
         prompt, system_differs = _shared_prompt(proto, chosen, rejected, build_messages)
         if prompt is None:
@@ -85,3 +92,47 @@ def _shared_prompt(
     if turns_one and turns_one == turns_two:
         return turns_one, True
     return None, False
+
+
+def _simulated_pair(
+    proto: Prototype, chosen: Run, rejected: Run
+) -> tuple[list[Message], list[Message], list[Message], bool] | None:
+    """For two runs of a simulated case: the messages both conversations share, then the rest of each
+    (simulated user turns included), and whether the system messages differ. None for other runs, or
+    when a conversation was not recorded or both are the same."""
+    one, two = recorded_conversation(proto, chosen), recorded_conversation(proto, rejected)
+    if one is None or two is None:
+        return None
+    system_differs = [m for m in one if m.role == "system"] != [m for m in two if m.role == "system"]
+    if system_differs:
+        one, two = [m for m in one if m.role != "system"], [m for m in two if m.role != "system"]
+    shared = 0
+    while shared < min(len(one), len(two)) - 1 and one[shared] == two[shared]:
+        shared += 1
+    if shared == 0 or one[shared:] == two[shared:]:
+        return None
+    return one[:shared], one[shared:], two[shared:], system_differs
+
+
+def _line(pref: Preference, chosen: Run, rejected: Run, *, prompt: list[Message], chosen_rest: list[Message],
+          rejected_rest: list[Message], system_differs: bool) -> str:
+    """One DPO line for a simulated conversation: the shared start as the prompt, each whole remainder
+    (assistant replies and the simulated user's messages) as chosen and rejected."""
+    record: dict[str, Any] = {
+        "prompt": [as_openai(m) for m in prompt],
+        "chosen": [as_openai(m) for m in chosen_rest],
+        "rejected": [as_openai(m) for m in rejected_rest],
+        "metadata": {
+            "preference": pref.id,
+            "case": chosen.case,
+            "blind": pref.blind,
+            "chosen_variant": f"{chosen.profile}/{chosen.model}",
+            "rejected_variant": f"{rejected.profile}/{rejected.model}",
+            "chosen_run": chosen.id,
+            "rejected_run": rejected.id,
+            "system_differs": system_differs,
+            "simulated": True,
+            "note": pref.note,
+        },
+    }
+    return json.dumps(record, ensure_ascii=False) + "\n"

@@ -31,6 +31,7 @@ from typing import Any
 
 from app.core.evals.assertions import AssertionSpecError, as_texts, render_assertion, split_type
 from app.core.exports import BuildMessages, ExportError, ExportResult, slug
+from app.core.exports.recorded import recorded_threads
 from app.core.messages import as_openai
 from app.core.prototype import Assertion, Case, Profile, Prototype
 from app.core.simulation import export_skip_note
@@ -78,10 +79,10 @@ def export_openai_evals(
                     f"case {case.id!r}: threshold {case.threshold:g} (pass on the weighted score) is not "
                     "exported: openai/evals grades each sample on its own, so weights and thresholds are lost"
                 )
-            messages = [as_openai(m) for m in build_messages(profile, case)]
-            for assertion in [*proto.default_assert, *case.assert_]:
-                _add(assertion, case, profile=profile, messages=messages, samples=samples, kinds=kinds,
-                     rubrics=rubrics, result=result)
+            for model_id, messages in _inputs(proto, case, profile, build_messages, result):
+                for assertion in [*proto.default_assert, *case.assert_]:
+                    _add(assertion, case, profile=profile, messages=messages, samples=samples, kinds=kinds,
+                         rubrics=rubrics, result=result, model=model_id)
         for kind, rows in samples.items():
             eval_name = f"{name}-{slug(profile.id)}-{kind}"
             data_path = f"{name}/{slug(profile.id)}-{kind}.jsonl"
@@ -117,10 +118,29 @@ def _chosen_profiles(proto: Prototype, wanted: Iterable[str] | None) -> list[Pro
     return chosen
 
 
+def _inputs(
+    proto: Prototype, case: Case, profile: Profile, build_messages: BuildMessages, result: ExportResult
+) -> list[tuple[str | None, list[dict[str, Any]]]]:
+    """The sample inputs of one case and profile: what a run sends; for a simulated case, each model's
+    recorded conversation up to its last user message (the model answers that), else its fixed turns."""
+    if case.simulated_user is None:
+        return [(None, [as_openai(m) for m in build_messages(profile, case)])]
+    threads = recorded_threads(proto, case.id, profile.id)
+    if threads:
+        return [(model_id, [as_openai(m) for m in messages[:-1]]) for model_id, messages in threads]
+    if not case.turns:
+        result.notes.append(f"case {case.id!r}: its simulated user has not run with profile {profile.id!r} "
+                            "and it has no fixed turns, so it has no sample; run it first")
+        return []
+    result.notes.append(f"case {case.id!r}: its simulated user has not run with profile {profile.id!r}; "
+                        "the samples hold its fixed turns only (run it to export the conversation)")
+    return [(None, [as_openai(m) for m in build_messages(profile, case)])]
+
+
 def _add(
     assertion: Assertion, case: Case, *, profile: Profile, messages: list[dict[str, Any]],
     samples: dict[str, list[dict[str, Any]]], kinds: dict[str, tuple[str, dict[str, Any], str]],
-    rubrics: dict[str, str], result: ExportResult,
+    rubrics: dict[str, str], result: ExportResult, model: str | None = None,
 ) -> None:
     where = f"case {case.id!r}"
     assertion = render_assertion(assertion, case.vars)  # openai/evals has no templating: fill vars now
@@ -132,7 +152,12 @@ def _add(
     if negated or (base not in _KINDS and base != "llm-rubric"):
         result.notes.append(f"{where}: `{assertion.type}` has no openai/evals basic template, not exported")
         return
-    meta = {"case": case.id, "assertion": assertion.type}
+    meta: dict[str, Any] = {"case": case.id, "assertion": assertion.type}
+    if model is not None:  # a simulated conversation as that model's thread recorded it
+        meta["conversation_of"] = model
+    if case.simulated_user is not None and assertion.turn != "last":
+        result.notes.append(f"{where}: `{assertion.type}` turn: {assertion.turn} becomes a check of the last "
+                            "reply: an openai/evals sample grades one answer")
     if base == "llm-rubric":
         rubric = str(assertion.value)
         kind = rubrics.setdefault(rubric, f"rubric-{len(rubrics) + 1}")

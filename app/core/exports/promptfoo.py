@@ -20,8 +20,10 @@ from typing import Any
 
 from app.core.endpoints import key_host
 from app.core.exports import BuildMessages, Endpoint, ExportError, ExportResult
-from app.core.exports.promptfoo_assertions import Grading, Mapped, to_promptfoo
-from app.core.exports.promptfoo_template import MESSAGES_VAR, build_template
+from app.core.exports import promptfoo_simulated as simulated
+from app.core.exports.promptfoo_assertions import Grading, Mapped, as_templates, to_promptfoo
+from app.core.exports.promptfoo_replies import last_reply_transform
+from app.core.exports.promptfoo_template import MESSAGES_VAR, build_template, with_simulated_branch
 from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
 from app.core.simulation import export_skip_note
 from app.core.tools import request_params
@@ -60,6 +62,13 @@ def export_promptfoo(
         raise ExportError(f"no model target could be exported: {why}")
     prompts, systems = _prompts(proto.profiles, build_messages, result)
     _prompt_tools(proto, prompts, result)
+    if any(case.simulated_user is not None for case in proto.cases):
+        for data, _ in prompts:  # promptfoo's simulated user sends the rendered prompt as the system text
+            data["raw"] = with_simulated_branch(data["raw"])
+        result.warnings.append(simulated.REMOTE_WARNING)
+        if proto.default_assert:
+            result.notes.append("default_assert: in promptfoo's simulated-user tests these checks see the "
+                                "whole transcript, not the last reply (defaultTest applies to every test)")
 
     grading = _grading(proto, judge_providers, judge, embedder)
     default = [_mapped(a, grading, "default_assert", result) for a in proto.default_assert]
@@ -271,19 +280,33 @@ def _mapped(assertion: Assertion, grading: Grading, where: str, result: ExportRe
 def _test(
     case: Case, build_messages: BuildMessages, grading: Grading, result: ExportResult
 ) -> tuple[dict[str, Any], list[Mapped | None]]:
-    if MESSAGES_VAR in case.vars:
-        raise ExportError(f"case {case.id!r} has a var named {MESSAGES_VAR!r}, which the export uses for the "
-                          "conversation turns; rename that var")
+    sim = case.simulated_user
+    reserved = [MESSAGES_VAR] + ([simulated.SIMULATED_VAR, simulated.INITIAL_VAR] if sim is not None else [])
+    for name in reserved:
+        if name in case.vars:
+            raise ExportError(f"case {case.id!r} has a var named {name!r}, which the export uses for the "
+                              "conversation; rename that var")
     bare = Profile(id="bare")
-    rendered = [m for m in build_messages(bare, case) if m.role != "system"]
+    rendered = [m for m in build_messages(bare, case) if m.role != "system"] if case.turns else []
+    messages = [{"role": m.role, "content": m.content} for m in rendered]
     data: dict[str, Any] = {"description": case.description or case.id}
-    data["vars"] = {**case.vars, MESSAGES_VAR: [{"role": m.role, "content": m.content} for m in rendered]}
+    if sim is None:
+        data["vars"] = {**case.vars, MESSAGES_VAR: messages}
+    else:
+        # promptfoo's simulated user starts from `initialMessages` and writes up to maxTurns messages
+        data["vars"] = {**case.vars, simulated.SIMULATED_VAR: True,
+                        **({simulated.INITIAL_VAR: messages} if messages else {})}
+        data["provider"] = simulated.provider(sim)
+        result.notes.extend(simulated.notes_for(case))
     data["options"] = {"disableVarExpansion": True}
     metadata: dict[str, Any] = {"case": case.id}
     images = [ref.path for turn in case.turns for ref in turn.images]
-    if ([(t.role, t.content) for t in case.turns] != [(m.role, m.content) for m in rendered]) or images:
+    as_sent = [(t.role, t.content) for t in case.turns] == [(m.role, m.content) for m in rendered]
+    if sim is not None or not as_sent or images:
         metadata["turns"] = [{"role": t.role, **t.model_dump(mode="json", exclude_defaults=True)}
                              for t in case.turns]
+    if sim is not None:
+        metadata["simulated_user"] = simulated.metadata_of(sim)
     if images:  # kept in metadata for the way back; promptfoo's chat messages here are text only
         result.notes.append(f"case {case.id!r}: images not exported ({', '.join(images)}): promptfoo gets "
                             "the turns' text only; they are kept in the test's metadata for re-import")
@@ -292,11 +315,66 @@ def _test(
     data["metadata"] = metadata
     if case.threshold is not None:
         data["threshold"] = case.threshold
-    asserts = [_mapped(a, grading, f"case {case.id!r}", result) for a in case.assert_]
+    if sim is None:
+        asserts = [_mapped(a, grading, f"case {case.id!r}", result) for a in case.assert_]
+    else:
+        asserts = _simulated_asserts(case, len(messages), grading, result, metadata)
     descriptions = _descriptions(case.assert_, asserts)
     if descriptions:
         metadata["assert_descriptions"] = descriptions
     return data, asserts
+
+
+def _simulated_asserts(case: Case, skip: int, grading: Grading, result: ExportResult,
+                       metadata: dict[str, Any]) -> list[Mapped | None]:
+    """A simulated case's checks over promptfoo's transcript: `turn: last` through a transform that
+    picks the last reply, `any`/`all` as javascript over every reply; what cannot be expressed is
+    kept in the test's metadata (`unexported_assert`, with its position) for the import."""
+    where = f"case {case.id!r}"
+    out: list[Mapped | None] = []
+    kept: list[dict[str, Any]] = []
+    for index, assertion in enumerate(case.assert_):
+        base = assertion.type.removeprefix("not-")
+        if assertion.disabled or base in ("latency", "cost"):
+            out.append(_mapped(assertion, grading, where, result))
+            continue
+        if assertion.turn == "last":
+            mapped = _mapped(assertion, grading, where, result)
+            if mapped is not None:
+                mapped.data["transform"] = last_reply_transform(skip, assertion.transform)
+                mapped.comments.append("checks the last reply: promptfoo's simulated user returns the whole "
+                                       "transcript, this transform picks the assistant's last message")
+            out.append(mapped)
+            continue
+        if assertion.transform is not None:
+            code, why = None, "it has its own transform, which promptfoo would apply to the whole transcript"
+        else:
+            code, why = simulated.over_replies(assertion, case, skip)
+        if code is None:
+            result.notes.append(f"{where}: `{assertion.type}` (turn: {assertion.turn}) not exported: {why}; "
+                                "kept in the test's metadata")
+            kept.append({"index": index, "assert": assertion.model_dump(mode="json", by_alias=True,
+                                                                        exclude_defaults=True)})
+            out.append(None)
+            continue
+        data: dict[str, Any] = {"type": "javascript", "value": code}
+        unfillable = as_templates(data)
+        if assertion.threshold is not None:
+            data["threshold"] = assertion.threshold
+        if assertion.weight != 1.0:
+            data["weight"] = assertion.weight
+        if assertion.metric:
+            data["metric"] = assertion.metric
+        comments = [assertion.description] if assertion.description else []
+        which = "any" if assertion.turn == "any" else "every"
+        comments.append(f"turn: {assertion.turn}: `{assertion.type}` on {which} reply of the simulated "
+                        "conversation")
+        if unfillable:
+            comments.append("placeholders " + ", ".join(unfillable) + " are checked as written")
+        out.append(Mapped(data, comments))
+    if kept:
+        metadata["unexported_assert"] = kept
+    return out
 
 
 def _descriptions(assertions: list[Assertion], mapped: list[Mapped | None]) -> list[str]:

@@ -29,6 +29,7 @@ from app.core.evals.assertions import (
     check_assertion,
     split_type,
 )
+from app.core.exports.promptfoo_replies import read_last_reply_transform
 from app.core.exports.promptfoo_template import parse_text, text_template
 from app.core.formfactors import notification, voice
 from app.core.prototype import Assertion
@@ -119,7 +120,7 @@ def to_promptfoo(assertion: Assertion, grading: Grading) -> Mapped | None:
         comments.append(f"promptfoo has no `{base}`: a javascript check with Protostudio's logic")
         if base in CAVEATS:
             comments.append(CAVEATS[base])
-    unfillable = _as_templates(data)
+    unfillable = as_templates(data)
     if unfillable:
         names = ", ".join(f"{{{{{n}}}}}" for n in dict.fromkeys(unfillable))
         comments.append(f"{names} cannot be a Nunjucks variable, so promptfoo checks it as written "
@@ -173,7 +174,7 @@ def _disabled(assertion: Assertion) -> Mapped:
     return Mapped(_extras(data, assertion), comments)
 
 
-def _as_templates(data: dict[str, Any]) -> list[str]:
+def as_templates(data: dict[str, Any]) -> list[str]:
     """Make the value's texts Nunjucks that promptfoo renders, with a test's vars, into exactly what
     Protostudio's grader checks (`{{var}}` filled, unknown ones kept, other braces literal).
     Returns the placeholder names Nunjucks cannot fill. JSON Schemas and numbers are not rendered
@@ -361,6 +362,16 @@ _JS: dict[str, Callable[[Any], str]] = {
     "no-tool-call": lambda value: _tool_call(value, none=True),
 }
 
+def javascript_body(base: str, value: Any) -> str | None:
+    """The JavaScript (a function body over `output`) the export writes for a check promptfoo has no
+    type for, or for a Python-only regex; None when there is none. Shared with the per-reply checks
+    of simulated conversations (`promptfoo_simulated.py`)."""
+    if base == "regex":
+        return _regex_to_js(str(value))
+    make = _JS.get(base)
+    return make(value) if make is not None else None
+
+
 _INLINE_FLAGS_RE = re.compile(r"^\(\?([aiLmsux]+)\)")
 
 
@@ -413,6 +424,9 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
                                    else json.dumps(rubric_prompt, ensure_ascii=False))
     threshold = item.get("threshold")
     transform = item.get("transform")
+    last_reply, own = read_last_reply_transform(transform)
+    if last_reply:  # the export's pick of a simulated conversation's last reply: turn: last, the default
+        transform = own
     if transform is not None:
         known = transforms.known(transform) if isinstance(transform, str) else None
         if known is None:
@@ -425,7 +439,10 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
         original = _unmark(value)
         if original is None:
             return _kept_disabled(item, common, "custom JavaScript cannot run in Protostudio", dropped)
-        made.append({"type": prefix + original["type"], "value": original.get("value")})
+        restored: dict[str, Any] = {"type": prefix + original["type"], "value": original.get("value")}
+        if original.get("turn") in ("any", "all"):
+            restored["turn"] = original["turn"]
+        made.append(restored)
     elif base == "python":
         return _kept_disabled(item, common, "custom Python cannot run in Protostudio", dropped)
     elif base == "is-valid-openai-tools-call":

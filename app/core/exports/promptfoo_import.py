@@ -40,6 +40,7 @@ from app.core.document import dumps_prototype, parse_prototype
 from app.core.errors import PrototypeError
 from app.core.evals import transforms
 from app.core.exports import Endpoint, slug
+from app.core.exports import promptfoo_simulated as simulated
 from app.core.exports.promptfoo import METADATA_KEY, text_digest
 from app.core.exports.promptfoo_assertions import from_promptfoo
 from app.core.exports.promptfoo_prompts import (
@@ -52,7 +53,7 @@ from app.core.exports.promptfoo_prompts import (
 )
 from app.core.exports.promptfoo_providers import map_provider
 from app.core.exports.promptfoo_template import MESSAGES_VAR
-from app.core.prototype import Assertion, ModelParams, ModelTarget, Profile, Prototype, Turn
+from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 TEXT_VAR_SUFFIXES = (".txt", ".md", ".j2", ".prompt", ".csv", "")
@@ -133,6 +134,8 @@ class _Importer:
         if not prompts:
             why = "; ".join(self.refused_prompts) or "the config lists no prompts"
             raise ImportFailed(f"no prompt could be imported: {why}")
+        if self._all_simulated():  # promptfoo's simulated user sends the prompt as the system message
+            prompts = [_as_system(p) for p in prompts]
         profiles, shared_tail, history_var = self._profiles(prompts)
         self.targets = self._providers()
         default_assert, default_vars, default_options = self._default_test()
@@ -366,7 +369,9 @@ class _Importer:
             self.drop("defaultTest: not a mapping; dropped")
             return [], {}, {}
         for key in raw:
-            if key not in ("assert", "vars", "options", "metadata"):
+            if key not in ("assert", "vars", "options", "metadata") and not (
+                key == "provider" and _is_simulated(raw[key])
+            ):
                 self.drop(f"defaultTest: `{key}` dropped")
         options = self._options(raw.get("options"), "defaultTest")
         vars_, lists, _ = self._vars(raw.get("vars"), "defaultTest", None)
@@ -458,7 +463,14 @@ class _Importer:
         return out
 
     def _test_items(self) -> list[tuple[str, Any]]:
-        """(where, test) for every test: inline, from files (YAML, JSON, JSONL, CSV), and from scenarios."""
+        """(where, test) for every test: inline, from files (YAML, JSON, JSONL, CSV), and from scenarios.
+        Read once (files named as dropped once), however often asked."""
+        cached: list[tuple[str, Any]] | None = getattr(self, "_items", None)
+        if cached is None:
+            cached = self._items = self._read_test_items()
+        return cached
+
+    def _read_test_items(self) -> list[tuple[str, Any]]:
         raw = self.config.get("tests")
         items = raw if isinstance(raw, list) else [raw] if raw is not None else []
         out: list[tuple[str, Any]] = []
@@ -593,26 +605,37 @@ class _Importer:
         used: set[str],
         index: int,
     ) -> list[dict[str, Any]]:
+        meta = _dict(test.get("metadata"))
+        sim, sim_dropped = simulated.from_test(test.get("provider", self._default_provider()), meta)
+        for line in sim_dropped:
+            self.drop(f"{where}: {line}")
         known = ("description", "vars", "assert", "options", "metadata", "threshold")
         for key in test:
-            if key not in known:
+            if key not in known and not (key == "provider" and sim is not None):
                 self.drop(f"{where}: `{key}` dropped")
         options = self._options(test.get("options"), where)
         raw_vars = test.get("vars")
         if isinstance(raw_vars, str) and raw_vars.startswith("file://"):
             raw_vars = self._load_data(raw_vars, f"{where}: vars")
+        if sim is not None and isinstance(raw_vars, dict):
+            raw_vars = _simulated_vars(raw_vars)
         vars_, lists, special = self._vars(raw_vars, where, history_var)
         if options.get("disableVarExpansion"):
             for name in lists:
                 self.drop(f"{where}: var {name!r} is a list and expansion is off; dropped")
             lists = {}
-        meta = _dict(test.get("metadata"))
-        turns = self._turns_for(where, special, history_var, shared_tail, meta)
-        if not turns:
+        if sim is not None and (meta.get("turns") == [] or not (special or shared_tail or history_var)):
+            # the simulated user writes the first message
+            turns: list[Turn] | None = self._simulated_only(where)
+        else:
+            turns = self._turns_for(where, special, history_var, shared_tail, meta)
+        if turns is None or (not turns and sim is None):
             return []
         description = str(test.get("description") or "")
         asserts = self._asserts(test.get("assert"), where, meta.get("assert_descriptions"))
         asserts = self._apply_options(asserts, options, where)
+        if sim is not None:
+            asserts = _with_unexported(asserts, meta.get("unexported_assert"))
         combos = (
             list(itertools.islice(itertools.product(*lists.values()), MAX_EXPANDED + 1)) if lists else [()]
         )
@@ -640,6 +663,8 @@ class _Importer:
             }
             if isinstance(meta.get("tool_mocks"), dict):
                 case["tool_mocks"] = meta["tool_mocks"]
+            if sim is not None:
+                case["simulated_user"] = sim
             threshold = test.get("threshold")
             if isinstance(threshold, int | float) and not isinstance(threshold, bool):
                 if 0 <= threshold <= 1:
@@ -648,6 +673,27 @@ class _Importer:
                     self.drop(f"{where}: threshold {threshold} is outside 0..1; dropped")
             out.append(case)
         return out
+
+    def _default_provider(self) -> Any:
+        """defaultTest's `provider` when it is promptfoo's simulated user (every test then is one)."""
+        raw = self.config.get("defaultTest")
+        provider = raw.get("provider") if isinstance(raw, dict) else None
+        return provider if _is_simulated(provider) else None
+
+    def _all_simulated(self) -> bool:
+        tests = [t for _, t in self._test_items() if isinstance(t, dict)]
+        default = self._default_provider()
+        return bool(tests) and all(_is_simulated(t.get("provider", default)) for t in tests)
+
+    def _simulated_only(self, where: str) -> list[Turn] | None:
+        """No fixed turns: kept empty when this version allows a case without turns, else dropped."""
+        try:
+            Case.model_validate({"id": "probe", "turns": [], "simulated_user": {}})
+        except ValidationError:
+            self.drop(f"{where}: a simulated user with no fixed first message needs a newer Protostudio "
+                      "(a case needs at least one turn here); dropped")
+            return None
+        return []
 
     def _turns_for(
         self,
@@ -837,3 +883,39 @@ def _label(label: str) -> str:
 
 def _short(value: Any) -> str:
     return _label(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _simulated_vars(raw: dict[str, Any]) -> dict[str, Any]:
+    """A simulated-user test's vars without the export's marker, `initialMessages` read as the turns."""
+    out = {k: v for k, v in raw.items() if k != simulated.SIMULATED_VAR}
+    if simulated.INITIAL_VAR in out and MESSAGES_VAR not in out:
+        out[MESSAGES_VAR] = out.pop(simulated.INITIAL_VAR)
+    return out
+
+
+def _with_unexported(asserts: list[Assertion], kept: Any) -> list[Assertion]:
+    """The checks an export could not write for promptfoo (kept in metadata), back at their places."""
+    out = list(asserts)
+    if not isinstance(kept, list):
+        return out
+    for item in sorted((k for k in kept if isinstance(k, dict)), key=lambda k: k.get("index", 0)):
+        try:
+            assertion = Assertion.model_validate(item.get("assert"))
+        except ValidationError:
+            continue
+        index = item.get("index")
+        out.insert(index if isinstance(index, int) and 0 <= index <= len(out) else len(out), assertion)
+    return out
+
+
+def _is_simulated(provider: Any) -> bool:
+    pid = provider.get("id") if isinstance(provider, dict) else provider
+    return pid == simulated.PROVIDER_ID
+
+
+def _as_system(prompt: Prompt) -> Prompt:
+    """A plain text prompt read as one user message is, for promptfoo's simulated user, the system text."""
+    tail = prompt.tail
+    if prompt.system or prompt.history_var or tail is None or len(tail) != 1 or tail[0].role != "user":
+        return prompt
+    return Prompt(prompt.label, tail[0].content, None)

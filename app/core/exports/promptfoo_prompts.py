@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from app.core.exports.promptfoo_template import parse_template, parse_template_turns
+from app.core.exports.promptfoo_template import parse_template, parse_template_turns, without_simulated_branch
 from app.core.placeholders import VAR_RE
 from app.core.prototype import Turn
 
@@ -111,6 +111,7 @@ def _split_file(path: Path, suffix: str, text: str) -> list[tuple[str, str]]:
 
 def parse_prompt(raw: str, label: str) -> Prompt:
     """The system text and conversation of one prompt's text. Raises PromptRefused saying why."""
+    raw = without_simulated_branch(raw)
     system = parse_template(raw)
     if system is not None:
         return Prompt(label, system, None)

@@ -45,6 +45,29 @@ WITH_SYSTEM_TAIL = (
 NO_SYSTEM = "[" + _LOOP + "{% if not loop.first %}, {% endif %}{{ m | dump }}{% endfor %}]"
 
 
+SIMULATED_OPEN = (
+    "{% if protostudio_simulated is defined %}{{ system if system is defined else \"\" }}{% else %}"
+)
+SIMULATED_CLOSE = "{% endif %}"
+"""A prompt's branch for promptfoo's simulated user, which sends the rendered prompt as the system
+message: with the test var `protostudio_simulated` set, the prompt is just the system text."""
+
+
+def with_simulated_branch(template: str) -> str:
+    """`template` rendering as its bare system text when the test var `protostudio_simulated` is set."""
+    split = template.rfind(SYSTEM_CLOSE)
+    head_end = split + len(SYSTEM_CLOSE) if split >= 0 else 0
+    return template[:head_end] + SIMULATED_OPEN + template[head_end:] + SIMULATED_CLOSE
+
+
+def without_simulated_branch(raw: str) -> str:
+    """The inverse of `with_simulated_branch`; other prompts come back unchanged."""
+    start = raw.find(SIMULATED_OPEN)
+    if start < 0 or not raw.endswith(SIMULATED_CLOSE):
+        return raw
+    return raw[:start] + raw[start + len(SIMULATED_OPEN) : -len(SIMULATED_CLOSE)]
+
+
 def build_template(system_text: str, turns: list[tuple[str, str]] | None = None) -> tuple[str, list[str]]:
     """The prompt template for a system text, and the placeholder names it could not make Nunjucks fill.
 
