@@ -52,6 +52,7 @@ def main() -> int:
     parser.add_argument(
         "--switch-ms", type=float, default=None, help="override the GIL switch interval the app sets (ms)"
     )
+    parser.add_argument("--profile", default=None, help="write a cProfile of the GUI thread here")
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -129,6 +130,12 @@ def main() -> int:
         clock.start()
         timer.start()
         started = time.perf_counter()
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         window.run_grid(True)
         while (window.controller.busy or window.starting or time.perf_counter() - started < 1) and (
             time.perf_counter() - started < args.seconds * 3 + 30
@@ -137,6 +144,9 @@ def main() -> int:
             time.sleep(0.001)
         wall = time.perf_counter() - started
         timer.stop()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         received = sum(len(r.output.split()) for r in window.document.proto.runs)
         window.close()
         window.shutdown()

@@ -18,6 +18,11 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 RENDER_LIMIT = 60_000
 """Characters of one answer shown in a cell; the rest is summarised, never laid out."""
 
+LIVE_BLOCK_CHARS = 800
+"""A streamed paragraph longer than this is cut into blocks where a line already wraps. Qt lays out a
+whole block on every append: appending to one 20 KB paragraph took 28 ms, so 12 streaming columns
+stalled the GUI for ~300 ms per drain (bench/bench_ui.py). Cut at a wrap, the text looks the same."""
+
 MARKDOWN_FEATURES = QTextDocument.MarkdownFeature(
     QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
     | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
@@ -83,10 +88,32 @@ class SafeTextBrowser(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(chunk)
+        _cut_long_block(cursor)
         if self._streamed >= RENDER_LIMIT:
             cursor.insertText("\n… (long answer: the rest streams in the background and is saved)")
         if at_bottom:
             bar.setValue(bar.maximum())
+
+
+def _cut_long_block(cursor: QTextCursor) -> None:
+    """End the cursor's block after its last complete line, when it grew past `LIVE_BLOCK_CHARS`.
+
+    The cut goes where Qt already wrapped the line (after the space), so nothing moves on screen
+    at the current width; only `toPlainText` of the live view gains a line break there. The
+    finished answer is rendered from the run's text, never from this view."""
+    block = cursor.block()
+    if block.length() <= LIVE_BLOCK_CHARS:
+        return
+    layout = block.layout()
+    if layout is None or layout.lineCount() < 2:
+        return  # not laid out yet: try again on the next append
+    line = layout.lineAt(layout.lineCount() - 2)
+    at = line.textStart() + line.textLength()
+    if not 0 < at < block.length() - 1:
+        return
+    cut = QTextCursor(block)
+    cut.setPosition(block.position() + at)
+    cut.insertBlock()
 
 
 USER_TURN_LABELS = {"simulated": "Simulated user", "scripted": "Scripted user"}
