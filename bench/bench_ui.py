@@ -143,10 +143,29 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.001)
         wall = time.perf_counter() - started
+        run_ticks = len(lateness)
+        # finished answers render lazily (only cells on screen): count them, then scroll to every
+        # cell so a lazy scheme cannot pass by never rendering; those ticks are measured too
+        panes = [cell.body for cell in window.grid.cells.values()]
+        on_screen = [pane for pane in panes if not pane.visibleRegion().isEmpty()]
+        ended = time.perf_counter()
+        while any(pane.pending for pane in on_screen) and time.perf_counter() - ended < 5:
+            app.processEvents()
+            time.sleep(0.001)
+        settle_ms = (time.perf_counter() - ended) * 1000
+        unrendered_on_screen = sum(pane.pending for pane in on_screen)
+        rendered_in_run = sum(pane.renders for pane in panes)
+        for cell in window.grid.cells.values():
+            window.grid.scroll_area.ensureWidgetVisible(cell)
+            deadline = time.perf_counter() + 5
+            while cell.body.pending and time.perf_counter() < deadline:
+                app.processEvents()
+                time.sleep(0.001)
         timer.stop()
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(args.profile)
+        rendered = sum(pane.renders for pane in panes)
         received = sum(len(r.output.split()) for r in window.document.proto.runs)
         window.close()
         window.shutdown()
@@ -159,11 +178,22 @@ def main() -> int:
     print(f"tokens received: {received} of {tokens * args.cells}")
     per_cell = repaints["count"] / wall / args.cells
     print(f"cell repaints (appends): {repaints['count']} = {per_cell:.1f}/s per cell")
-    print(f"timer ticks: {len(lateness)}")
     print(
-        f"tick lateness ms: p50 {statistics.median(lateness):.1f}  p99 {percentile(lateness, 0.99):.1f}  "
-        f"max {max(lateness):.1f}  (goal p99 < 50)"
+        f"finished renders: {rendered_in_run} by the end of the run ({len(on_screen)} cells on screen, "
+        f"{unrendered_on_screen} of them still unrendered {settle_ms:.0f} ms after the run ended), "
+        f"{rendered} of {args.cells} after scrolling to each"
     )
+    print(f"timer ticks: {len(lateness)} ({run_ticks} during the run, {len(lateness) - run_ticks} after it)")
+    for label, ticks in (
+        ("run", lateness[:run_ticks]),
+        ("rendering after the run, then scrolling to each cell", lateness[run_ticks:]),
+        ("all ticks (excluding nothing)", lateness),
+    ):
+        if ticks:
+            print(
+                f"tick lateness ms, {label}: p50 {statistics.median(ticks):.1f}  "
+                f"p99 {percentile(ticks, 0.99):.1f}  max {max(ticks):.1f}  (goal p99 < 50)"
+            )
     worst = sorted(zip(lateness, when, strict=True), reverse=True)[:8]
     print("worst ticks (ms late @ s from start): " + ", ".join(f"{ms:.0f}@{at:.1f}" for ms, at in worst))
     return 0
