@@ -44,6 +44,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _pending(pane: object) -> bool:
+    """A finished answer not rendered yet (False on a build that renders at once)."""
+    return bool(getattr(pane, "pending", False))
+
+
+def _renders(pane: object) -> int:
+    """Finished answers the pane rendered lazily; a build that renders at once counts each shown one."""
+    renders = getattr(pane, "renders", None)
+    return int(renders) if renders is not None else int(bool(getattr(pane, "thread", None)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -149,23 +160,23 @@ def main() -> int:
         panes = [cell.body for cell in window.grid.cells.values()]
         on_screen = [pane for pane in panes if not pane.visibleRegion().isEmpty()]
         ended = time.perf_counter()
-        while any(pane.pending for pane in on_screen) and time.perf_counter() - ended < 5:
+        while any(_pending(pane) for pane in on_screen) and time.perf_counter() - ended < 5:
             app.processEvents()
             time.sleep(0.001)
         settle_ms = (time.perf_counter() - ended) * 1000
-        unrendered_on_screen = sum(pane.pending for pane in on_screen)
-        rendered_in_run = sum(pane.renders for pane in panes)
+        unrendered_on_screen = sum(_pending(pane) for pane in on_screen)
+        rendered_in_run = sum(_renders(pane) for pane in panes)
         for cell in window.grid.cells.values():
             window.grid.scroll_area.ensureWidgetVisible(cell)
             deadline = time.perf_counter() + 5
-            while cell.body.pending and time.perf_counter() < deadline:
+            while _pending(cell.body) and time.perf_counter() < deadline:
                 app.processEvents()
                 time.sleep(0.001)
         timer.stop()
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(args.profile)
-        rendered = sum(pane.renders for pane in panes)
+        rendered = sum(_renders(pane) for pane in panes)
         received = sum(len(r.output.split()) for r in window.document.proto.runs)
         window.close()
         window.shutdown()

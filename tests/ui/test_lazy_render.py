@@ -155,3 +155,31 @@ def test_a_run_in_the_window_ends_rendered(qtbot, make_window, proto_file: Path,
                     timeout=TIMEOUT)
     for cell in on_screen:
         assert bubbles(cell)[-1].count("Purr, purr.") == 60
+
+
+def test_a_drain_gives_text_to_a_few_cells_per_turn_in_order(qtbot) -> None:
+    from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
+    from app.engine.events import Cell, CellDelta, CellFinished
+    from app.ui.document_model import Document
+    from app.ui.run_controller import TEXTS_PER_TURN, RunController
+    from app.ui.services import Services
+
+    proto = Prototype(name="t", profiles=[Profile(id=f"p{n}") for n in range(12)],
+                      models=[ModelTarget(id="m", provider="vllm", model="x", base_url="http://127.0.0.1:9/v1")],
+                      cases=[Case(id="c", turns=[Turn(content="Go")])])
+    controller = RunController(Document(proto), Services())
+    seen: list[tuple[str, str]] = []
+    controller.sig_cell_text.connect(lambda cell, text: seen.append((cell.profile, text)))
+    controller.sig_cell_ended.connect(lambda cell, _run: seen.append((cell.profile, "ended")))
+    cells = [Cell("c", f"p{n}", "m") for n in range(12)]
+    sink = controller._sink_for(controller._epoch)  # what the engine thread calls
+    for cell in cells:
+        sink(CellDelta(cell, "a"))
+    run = Run(id="r0", created="2026-11-30T00:00:00", profile="p0", model="m", case="c", output="ab")
+    sink(CellDelta(cells[0], "b"))
+    sink(CellFinished(cells[0], run))
+    controller._drain()  # the frame timer's slot
+    assert len(seen) == TEXTS_PER_TURN < 12  # the rest waits for the next turns of the loop
+    qtbot.waitUntil(lambda: len(seen) == 13, timeout=TIMEOUT)
+    # the same order as delivering all at once: a cell's text is flushed just before its end
+    assert seen == [*((f"p{n}", "a") for n in range(1, 12)), ("p0", "ab"), ("p0", "ended")]
