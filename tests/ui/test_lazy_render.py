@@ -57,6 +57,19 @@ def test_a_finished_cell_keeps_its_streamed_text_then_renders_its_preview(qtbot)
     assert bubbles(cell)[0] == "Question 1?" and "the plan" in bubbles(cell)[1]
 
 
+def test_pressing_r_on_a_cell_waiting_for_its_render_shows_the_rendered_text(qtbot) -> None:
+    cell = CellWidget(("c", "p", "m"), "fake")
+    qtbot.addWidget(cell)
+    cell.show()
+    streamed_then_finished(cell, a_run())
+    assert cell.body.pending
+    cell.key_raw()  # r: the text, rendered, with the toggle back to the preview
+    assert not cell.body.pending and cell.body.bar.isVisible()
+    assert "**" not in cell.view.document().toPlainText()
+    cell.key_raw()
+    assert "the plan" in bubbles(cell)[1]
+
+
 def test_the_text_view_behind_a_preview_renders_when_shown(qtbot) -> None:
     cell = CellWidget(("c", "p", "m"), "fake")
     qtbot.addWidget(cell)

@@ -115,7 +115,6 @@ class PreviewPane(QWidget):
     def render_pending(self) -> None:
         """Render a lazily shown thread now (the render queue calls this; tests may too)."""
         if self.pending:
-            self.live = False
             self._apply()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -126,6 +125,8 @@ class PreviewPane(QWidget):
 
     def show_live(self) -> None:
         """Queued or streaming: text arrives in the text view; a voice stops."""
+        self.pending = False  # a new stream replaces a finished answer not rendered yet
+        render_queue().cancel(self)
         self.live = True
         self.stop_voice()
         self.chips.show_calls([])
@@ -170,9 +171,10 @@ class PreviewPane(QWidget):
         )
 
     def _apply(self) -> None:
-        if self.pending:
+        if self.pending:  # a finished thread: rendered now, whatever asked (the queue, r, a new context)
             self.pending = False
-            self.renders += 0 if self.live else 1
+            self.live = False
+            self.renders += 1
             render_queue().cancel(self)
         has_answer = bool(self.thread) and not self.live
         self.bar.setVisible(has_answer)
