@@ -44,6 +44,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _pending(pane: object) -> bool:
+    """A finished answer not rendered yet (False on a build that renders at once)."""
+    return bool(getattr(pane, "pending", False))
+
+
+def _renders(pane: object) -> int:
+    """Finished answers the pane rendered lazily; a build that renders at once counts each shown one."""
+    renders = getattr(pane, "renders", None)
+    return int(renders) if renders is not None else int(bool(getattr(pane, "thread", None)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -52,6 +63,7 @@ def main() -> int:
     parser.add_argument(
         "--switch-ms", type=float, default=None, help="override the GIL switch interval the app sets (ms)"
     )
+    parser.add_argument("--profile", default=None, help="write a cProfile of the GUI thread here")
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -129,6 +141,12 @@ def main() -> int:
         clock.start()
         timer.start()
         started = time.perf_counter()
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         window.run_grid(True)
         while (window.controller.busy or window.starting or time.perf_counter() - started < 1) and (
             time.perf_counter() - started < args.seconds * 3 + 30
@@ -136,7 +154,29 @@ def main() -> int:
             app.processEvents()
             time.sleep(0.001)
         wall = time.perf_counter() - started
+        run_ticks = len(lateness)
+        # finished answers render lazily (only cells on screen): count them, then scroll to every
+        # cell so a lazy scheme cannot pass by never rendering; those ticks are measured too
+        panes = [cell.body for cell in window.grid.cells.values()]
+        on_screen = [pane for pane in panes if not pane.visibleRegion().isEmpty()]
+        ended = time.perf_counter()
+        while any(_pending(pane) for pane in on_screen) and time.perf_counter() - ended < 5:
+            app.processEvents()
+            time.sleep(0.001)
+        settle_ms = (time.perf_counter() - ended) * 1000
+        unrendered_on_screen = sum(_pending(pane) for pane in on_screen)
+        rendered_in_run = sum(_renders(pane) for pane in panes)
+        for cell in window.grid.cells.values():
+            window.grid.scroll_area.ensureWidgetVisible(cell)
+            deadline = time.perf_counter() + 5
+            while _pending(cell.body) and time.perf_counter() < deadline:
+                app.processEvents()
+                time.sleep(0.001)
         timer.stop()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        rendered = sum(_renders(pane) for pane in panes)
         received = sum(len(r.output.split()) for r in window.document.proto.runs)
         window.close()
         window.shutdown()
@@ -149,11 +189,22 @@ def main() -> int:
     print(f"tokens received: {received} of {tokens * args.cells}")
     per_cell = repaints["count"] / wall / args.cells
     print(f"cell repaints (appends): {repaints['count']} = {per_cell:.1f}/s per cell")
-    print(f"timer ticks: {len(lateness)}")
     print(
-        f"tick lateness ms: p50 {statistics.median(lateness):.1f}  p99 {percentile(lateness, 0.99):.1f}  "
-        f"max {max(lateness):.1f}  (goal p99 < 50)"
+        f"finished renders: {rendered_in_run} by the end of the run ({len(on_screen)} cells on screen, "
+        f"{unrendered_on_screen} of them still unrendered {settle_ms:.0f} ms after the run ended), "
+        f"{rendered} of {args.cells} after scrolling to each"
     )
+    print(f"timer ticks: {len(lateness)} ({run_ticks} during the run, {len(lateness) - run_ticks} after it)")
+    for label, ticks in (
+        ("run", lateness[:run_ticks]),
+        ("rendering after the run, then scrolling to each cell", lateness[run_ticks:]),
+        ("all ticks (excluding nothing)", lateness),
+    ):
+        if ticks:
+            print(
+                f"tick lateness ms, {label}: p50 {statistics.median(ticks):.1f}  "
+                f"p99 {percentile(ticks, 0.99):.1f}  max {max(ticks):.1f}  (goal p99 < 50)"
+            )
     worst = sorted(zip(lateness, when, strict=True), reverse=True)[:8]
     print("worst ticks (ms late @ s from start): " + ", ".join(f"{ms:.0f}@{at:.1f}" for ms, at in worst))
     return 0

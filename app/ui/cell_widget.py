@@ -291,11 +291,13 @@ class CellWidget(QFrame):
     # -- showing -----------------------------------------------------------------------------------
 
     def show_thread(self, thread: list[Run] | tuple[Run, ...], *, stale: bool = False,
-                    position: int = 0, count: int = 0) -> None:
+                    position: int = 0, count: int = 0, lazy: bool = False) -> None:
         """Show a finished thread (or nothing). The rating belongs to its newest run.
 
         `stale`, `position` and `count` come from the core's cell state: whether the answer is
-        out of date, and which of the cell's answers it is ("2 of 3").
+        out of date, and which of the cell's answers it is ("2 of 3"). `lazy`: the thread just
+        finished streaming; status and rating show now, the answer renders once the cell is on
+        screen, one cell per event-loop turn (`PreviewPane.show_thread`).
         """
         self.streaming = False
         self._show_running(False)
@@ -308,16 +310,18 @@ class CellWidget(QFrame):
         self.older.setEnabled(several and position > 1)
         self.newer.setEnabled(several and position < count)
         self._wait(None)
-        self.body.show_thread(thread)
-        if not thread:
+        if thread:  # the text view is mostly behind the preview: rendered when it is shown or read
+            self.view.setPlaceholderText("")  # a failed cell's error shows below, not "Not run yet"
+            self.view.defer_markdown(thread_markdown(list(thread), self.rater))
+        else:
             self.view.clear()
+        self.body.show_thread(thread, lazy=lazy)
+        if not thread:
             self.status.setText("")
             self.error.hide()
             self.timeout_button.hide()
             self.new_sample_button.hide()
         else:
-            self.view.setPlaceholderText("")  # a failed cell's error shows below, not "Not run yet"
-            self.view.show_markdown(thread_markdown(list(thread), self.rater))
             status = status_line(thread[-1], self.model_label)
             if len(thread) > 1:  # the rating bar rates this newest reply
                 status = f"reply {len(thread)} · {status}"

@@ -504,8 +504,10 @@ class CompareGrid(QWidget):
             self._show(cell, by_sample.get(cell.sample), by_sample)
 
     def _show(self, cell: CellWidget, state: CellState | None,
-              by_sample: dict[int, CellState] | None = None) -> None:
-        """Show the core's state of the cell; skipped when the cell already shows exactly that."""
+              by_sample: dict[int, CellState] | None = None, *, lazy: bool = False) -> None:
+        """Show the core's state of the cell; skipped when the cell already shows exactly that.
+
+        `lazy`: the cell just finished streaming (see `CellWidget.show_thread`)."""
         by_sample = by_sample or {}
         count = max(len(by_sample), cell.sample + 1)
         currents = [s.current for _i, s in sorted(by_sample.items()) if s.current is not None]
@@ -523,7 +525,8 @@ class CompareGrid(QWidget):
         if state is None:
             cell.show_thread([])
             return
-        cell.show_thread(state.thread, stale=state.stale, position=state.position, count=len(state.answers))
+        cell.show_thread(state.thread, stale=state.stale, position=state.position, count=len(state.answers),
+                         lazy=lazy)
 
     def page_sample(self, key: CellKey, step: int) -> None:
         """Show the cell's previous (-1) or next (+1) sample."""
@@ -601,7 +604,7 @@ class CompareGrid(QWidget):
         if widget.streaming and widget.sample != cell.sample:
             return  # another sample ended while the shown one streams: its pager catches up at the end
         by_sample = self.samples_of().get(key, {})
-        self._show(widget, by_sample.get(widget.sample), by_sample)
+        self._show(widget, by_sample.get(widget.sample), by_sample, lazy=widget.sample == cell.sample)
         if widget.sample == cell.sample and offers_new_sample(run, run.params):
             # the cache replayed a stored answer of a model that samples: offer a fresh draw
             widget.new_sample_button.show()

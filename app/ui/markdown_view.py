@@ -12,11 +12,16 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QShowEvent, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 RENDER_LIMIT = 60_000
 """Characters of one answer shown in a cell; the rest is summarised, never laid out."""
+
+LIVE_BLOCK_CHARS = 800
+"""A streamed paragraph longer than this is cut into blocks where a line already wraps. Qt lays out a
+whole block on every append: appending to one 20 KB paragraph took 28 ms, so 12 streaming columns
+stalled the GUI for ~300 ms per drain (bench/bench_ui.py). Cut at a wrap, the text looks the same."""
 
 MARKDOWN_FEATURES = QTextDocument.MarkdownFeature(
     QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
@@ -49,6 +54,8 @@ class SafeTextBrowser(QTextBrowser):
         self.setReadOnly(True)
         self.document().setDocumentMargin(6)
         self._streamed = 0
+        self._pending: str | None = None
+        """Markdown to render when the view is next shown or read (`defer_markdown`)."""
 
     def loadResource(self, type: int, name: QUrl) -> object:
         """Refuse every resource: no images, no style sheets, local or remote."""
@@ -58,11 +65,41 @@ class SafeTextBrowser(QTextBrowser):
 
     def show_markdown(self, text: str) -> None:
         self._streamed = 0
+        self._pending = None
         self.document().setMarkdown(strip_images(clip(text)), MARKDOWN_FEATURES)
+
+    def defer_markdown(self, text: str) -> None:
+        """Show `text` as markdown when the view is next shown or read, not now.
+
+        A cell's text view mostly sits behind its preview; laying out a 20 KB answer there cost
+        ~18 ms per finished cell for nothing. Until then the view keeps what it showed."""
+        self._pending = text
+
+    def has_pending_markdown(self) -> bool:
+        return self._pending is not None
+
+    def flush_markdown(self) -> None:
+        """Render deferred markdown now (the view is about to be seen or read)."""
+        if self._pending is not None:
+            self.show_markdown(self._pending)
+
+    def toPlainText(self) -> str:
+        """The text as rendered: deferred markdown is rendered first, so a reader never sees stale text."""
+        self.flush_markdown()
+        return super().toPlainText()
+
+    def clear(self) -> None:
+        self._pending = None
+        super().clear()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.flush_markdown()
+        super().showEvent(event)
 
     def begin_stream(self, prefix_markdown: str = "") -> None:
         """Start a streamed answer, after an already complete part of the thread when given."""
         self._streamed = 0
+        self._pending = None
         if not prefix_markdown:
             self.clear()
             return
@@ -83,10 +120,32 @@ class SafeTextBrowser(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(chunk)
+        _cut_long_block(cursor)
         if self._streamed >= RENDER_LIMIT:
             cursor.insertText("\n… (long answer: the rest streams in the background and is saved)")
         if at_bottom:
             bar.setValue(bar.maximum())
+
+
+def _cut_long_block(cursor: QTextCursor) -> None:
+    """End the cursor's block after its last complete line, when it grew past `LIVE_BLOCK_CHARS`.
+
+    The cut goes where Qt already wrapped the line (after the space), so nothing moves on screen
+    at the current width; only `toPlainText` of the live view gains a line break there. The
+    finished answer is rendered from the run's text, never from this view."""
+    block = cursor.block()
+    if block.length() <= LIVE_BLOCK_CHARS:
+        return
+    layout = block.layout()
+    if layout is None or layout.lineCount() < 2:
+        return  # not laid out yet: try again on the next append
+    line = layout.lineAt(layout.lineCount() - 2)
+    at = line.textStart() + line.textLength()
+    if not 0 < at < block.length() - 1:
+        return
+    cut = QTextCursor(block)
+    cut.setPosition(block.position() + at)
+    cut.insertBlock()
 
 
 USER_TURN_LABELS = {"simulated": "Simulated user", "scripted": "Scripted user"}

@@ -2,9 +2,9 @@
 
 The engine calls a sink from `_sink_for` on its own thread; it only appends to a locked list. A QTimer on
 the GUI thread drains that list about 30 times a second, merges every cell's text deltas into
-one append, appends finished runs to the Document, and emits the signals below. So a cell
-repaints at most ~30 times a second however fast tokens arrive, and no widget is ever touched
-from the engine thread.
+one append, appends finished runs to the Document, and emits the signals below, in order, text for
+at most `TEXTS_PER_TURN` cells per turn of the event loop. So a cell repaints at most ~30 times a
+second however fast tokens arrive, and no widget is ever touched from the engine thread.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ MS_PER_STREAMING_CELL = 8
 """The drain interval grows with the cells that streamed text in the last drain: appending to a
 cell's growing text costs ~2 ms of layout on the GUI thread, so 12 columns at 30 appends a second
 would keep it busy most of the time (bench/bench_ui.py). 12 cells: a repaint every ~100 ms each."""
+
+TEXTS_PER_TURN = 4
+"""Cells given their text per turn of the event loop; the rest of a drain follows in the next turns
+(a 0 ms timer), so twelve columns appending at once never hold the GUI thread for one long stretch."""
 
 CellKey = tuple[str, str, str]
 """(case, profile, model): the grid shows one thread per variant and case."""
@@ -84,6 +88,12 @@ class RunController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._drain)
+        self._backlog: list[tuple[str, object]] = []
+        """Drained events not delivered yet, in order (`TEXTS_PER_TURN`)."""
+        self._next_turn = QTimer(self)
+        self._next_turn.setSingleShot(True)
+        self._next_turn.setInterval(0)
+        self._next_turn.timeout.connect(self._deliver)
         self._relay = GuiRelay(self)
 
     # -- commands ----------------------------------------------------------------------------------
@@ -125,6 +135,7 @@ class RunController(QObject):
     def abandon(self) -> None:
         """Another prototype replaced the document: stop everything and drop what is still in flight."""
         self._epoch += 1
+        self._backlog.clear()
         self.stop_all()
         self._running.clear()
         self._continuing.clear()
@@ -167,6 +178,7 @@ class RunController(QObject):
     @Slot(object)
     def _on_future_done(self, future: concurrent.futures.Future[list[Run]]) -> None:
         self._drain()
+        self._deliver(everything=True)  # all ended cells are shown before "not busy"
         self._futures.discard(future)
         exc = None if future.cancelled() else future.exception()
         if exc is not None:
@@ -219,11 +231,26 @@ class RunController(QObject):
         self._timer.setInterval(max(FRAME_MS, MS_PER_STREAMING_CELL * len(texts)))
         for kind, payload in order:
             if kind == "text":
-                cell = payload
-                chunks = texts.pop(cell, None)  # type: ignore[call-overload]
+                chunks = texts.pop(payload, None)  # type: ignore[call-overload]
                 if chunks:
-                    self.sig_cell_text.emit(cell, "".join(chunks))
-            elif kind == "flushed":
+                    self._backlog.append(("flushed", (payload, "".join(chunks))))
+            else:
+                self._backlog.append((kind, payload))
+        if progress is not None:
+            self._backlog.append(("progress", progress))
+        self._deliver()
+
+    @Slot()
+    def _deliver(self, everything: bool = False) -> None:
+        """Emit drained events in order: text for at most `TEXTS_PER_TURN` cells, the rest next turn."""
+        texts = 0
+        while self._backlog:
+            if not everything and texts == TEXTS_PER_TURN and self._backlog[0][0] == "flushed":
+                self._next_turn.start()
+                return
+            kind, payload = self._backlog.pop(0)
+            if kind == "flushed":
+                texts += 1
                 cell, text = payload  # type: ignore[misc]
                 self.sig_cell_text.emit(cell, text)
             elif kind == "started":
@@ -243,8 +270,8 @@ class RunController(QObject):
                 self._continuing.pop(key_of(cell), None)
                 self._simulated.pop(key_of(cell), None)
                 self.sig_cell_ended.emit(cell, run)
-        if progress is not None:
-            self.sig_progress.emit(progress)
+            elif kind == "progress":
+                self.sig_progress.emit(payload)
 
     @staticmethod
     def _flush_text(cell: Cell, texts: dict[Cell, list[str]], order: list[tuple[str, object]]) -> None:

@@ -4,13 +4,17 @@
 The text view is the cell's own `SafeTextBrowser` (the thread as rendered markdown, and where
 streaming text arrives); the pane shows it while a cell is queued or streaming, and whenever the
 person asked for text. Previews are built on first use and rendered only when shown.
+
+A thread that just finished streaming is shown lazily (`show_thread(..., lazy=True)`): the streamed
+text stays up until the pane is painted (on screen), then the render waits its turn in
+`app/ui/render_queue.py`, one pane per event-loop turn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from app.core.formfactors.canvas_document import canvas_document
@@ -22,6 +26,7 @@ from app.ui.previews.context import PreviewContext, thread_steps, thread_turns
 from app.ui.previews.notification import NotificationPreviewWidget
 from app.ui.previews.tool_chips import ToolChips
 from app.ui.previews.voice import VoicePreview
+from app.ui.render_queue import render_queue
 
 RAW_KEY = "r"
 """The key that switches the focused cell between its preview and the text."""
@@ -46,6 +51,10 @@ class PreviewPane(QWidget):
         self.live = False
         """Queued or streaming: the text view, whatever was asked."""
         self._dirty = True
+        self.pending = False
+        """A finished thread waits to be rendered (shown lazily, not yet on screen or not yet its turn)."""
+        self.renders = 0
+        """Lazily shown threads rendered so far (tests and the bench: lazy must still render)."""
         self.previews: dict[str, QWidget] = {}
         self.chips = ToolChips(self)
         self.chips.hide()
@@ -66,6 +75,7 @@ class PreviewPane(QWidget):
         self.bar.setLayout(bar)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(text_view)
+        text_view.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -84,19 +94,39 @@ class PreviewPane(QWidget):
             self._update_toggle()
             self._apply()
 
-    def show_thread(self, thread: Sequence[Run]) -> None:
-        """A finished thread (or none): chips for its tool calls, the preview when asked for."""
-        self.live = False
+    def show_thread(self, thread: Sequence[Run], *, lazy: bool = False) -> None:
+        """A finished thread (or none): chips for its tool calls, the preview when asked for.
+
+        `lazy`: the answer just finished streaming; keep the streamed text up and render once the
+        pane is on screen, in the render queue's turn (see the module docstring)."""
         changed = [r.id for r in thread] != [r.id for r in self.thread]
         if changed:
             self.stop_voice()
         self.thread = list(thread)
         self._dirty = True
         self.chips.show_calls([call for run in self.thread for call in run.tool_calls])
+        if lazy and self.thread and self.live:
+            self.pending = True  # the text view shows the streamed text meanwhile
+            self.text_view.viewport().update()  # painted only when on screen: then the render is asked for
+            return
+        self.live = False
         self._apply()
+
+    def render_pending(self) -> None:
+        """Render a lazily shown thread now (the render queue calls this; tests may too)."""
+        if self.pending:
+            self._apply()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The text view (showing the streamed text) is painted: on screen, so ask for the render."""
+        if self.pending and event.type() == QEvent.Type.Paint:
+            render_queue().request(self, self.render_pending)
+        return False
 
     def show_live(self) -> None:
         """Queued or streaming: text arrives in the text view; a voice stops."""
+        self.pending = False  # a new stream replaces a finished answer not rendered yet
+        render_queue().cancel(self)
         self.live = True
         self.stop_voice()
         self.chips.show_calls([])
@@ -141,12 +171,19 @@ class PreviewPane(QWidget):
         )
 
     def _apply(self) -> None:
+        if self.pending:  # a finished thread: rendered now, whatever asked (the queue, r, a new context)
+            self.pending = False
+            self.live = False
+            self.renders += 1
+            render_queue().cancel(self)
         has_answer = bool(self.thread) and not self.live
         self.bar.setVisible(has_answer)
         if not has_answer or self.raw:
             if self.raw:
                 self.stop_voice()
             self.stack.setCurrentWidget(self.text_view)
+            if not self.live:
+                self.text_view.flush_markdown()
             return
         preview = self._preview(self.context.form_factor)
         if self._dirty or self.stack.currentWidget() is not preview:
