@@ -1,0 +1,47 @@
+"""What a new user tripped over in a walk-through at real size (4 profiles x 3 models x 5 cases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakeserver import FakeOpenAI, Reply
+
+from app.core.document import load_prototype, save_prototype
+from app.core.prototype import Profile
+
+
+def _with_profiles(path: Path, count: int) -> Path:
+    proto = load_prototype(path)
+    proto.profiles = [Profile(id=f"p{n}", name=f"Profile {n}", system_prompt="Be a cat.")
+                      for n in range(count)]
+    save_prototype(proto, path)
+    return path
+
+
+def test_four_profiles_fit_the_default_window_without_scrolling(
+    qtbot, make_window, proto_file: Path
+) -> None:
+    """The cat example has 4 profiles: at the first start's window size all 4 columns are on screen."""
+    window = make_window(_with_profiles(proto_file, 4))
+    window.resize(1500, 920)  # a fresh start's size (the offscreen test screen is smaller)
+    grid = window.grid
+    assert len(grid._headers) == 4
+    bar = grid.scroll_area.horizontalScrollBar()
+    cell = next(iter(grid.cells.values()))
+    room = grid.scroll_area.viewport()
+    qtbot.waitUntil(lambda: bar.maximum() == 0 and cell.width() * 4 >= room.width() - 60)
+
+
+def test_status_bar_counts_from_the_start_of_a_run(
+    qtbot, make_window, proto_file: Path, fake_server: FakeOpenAI
+) -> None:
+    """The engine's first count arrives when a cell ends; before that the bar said nothing at all."""
+    from app.ui.main_window import STATUS_HINT
+
+    fake_server.default = Reply(text="Meow.", ttft=1.5)  # time to read the bar before the first answer
+    window = make_window(_with_profiles(proto_file, 4))
+    assert STATUS_HINT in window.statusBar().currentMessage() and window.progress.text() == ""
+    window.run_grid(False)
+    qtbot.waitUntil(lambda: window.progress.text() == "Running: 0 of 8 done")
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=30_000)
+    assert window.progress.text().startswith("Last run: 8 done")
