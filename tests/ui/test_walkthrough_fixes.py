@@ -45,3 +45,17 @@ def test_status_bar_counts_from_the_start_of_a_run(
     qtbot.waitUntil(lambda: window.progress.text() == "Running: 0 of 8 done")
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=30_000)
     assert window.progress.text().startswith("Last run: 8 done")
+
+
+def test_a_new_files_single_cell_sits_under_its_header(qtbot, make_window) -> None:
+    """File › New has one cell: the spare height went into tall gaps between title, header and cell."""
+    window = make_window(None, fake_only=False)
+    window.resize(1500, 920)
+    window.file_ops.new()
+    grid = window.grid
+    qtbot.waitUntil(lambda: len(grid.cells) == 1 and grid.canvas.height() > 600)
+    cell = next(iter(grid.cells.values()))
+    header = grid._headers[0]
+    qtbot.waitUntil(cell.isVisible)
+    assert cell.y() - header.y() < 80  # the header's two lines, not a label stretched to 141 px
+    assert header.y() - grid._group_labels[0].y() < 50
