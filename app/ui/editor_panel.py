@@ -77,6 +77,11 @@ class EditorPanel(QStackedWidget):
         self.kind = self.item_id = None
         self.setCurrentIndex(0)
 
+    def reveal(self, kind: Kind, item_id: str) -> None:
+        """Show this item unless it is already shown (showing it again would reset its editor)."""
+        if (kind, item_id) != (self.kind, self.item_id):
+            self.show_item(kind, item_id)
+
     def _check_still_there(self) -> None:
         if self.kind is None or self.item_id is None:
             return

@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         self.file_ops.sig_opened.connect(self.progress.clear)  # "Last run: …" was about the old file
         self.file_ops.sig_recent_changed.connect(self._fill_recent)
         self.navigator.sig_item_selected.connect(self.editor.show_item)
+        self.navigator.sig_item_clicked.connect(self.editor.reveal)
         self.controller.sig_busy_changed.connect(self._on_busy)
         self.controller.sig_cell_queued.connect(self._on_queued)
         self.controller.sig_progress.connect(self._on_progress)

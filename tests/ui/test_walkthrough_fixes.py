@@ -59,3 +59,21 @@ def test_a_new_files_single_cell_sits_under_its_header(qtbot, make_window) -> No
     qtbot.waitUntil(cell.isVisible)
     assert cell.y() - header.y() < 80  # the header's two lines, not a label stretched to 141 px
     assert header.y() - grid._group_labels[0].y() < 50
+
+
+def test_clicking_the_highlighted_row_of_a_new_file_opens_it(qtbot, make_window) -> None:
+    """After File › New the first profile is highlighted but the editor shows its hint; clicking
+    that row did nothing (only a different row opened an editor)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = make_window(None, fake_only=False)
+    window.file_ops.new()
+    section = window.navigator.sections["profiles"]
+    qtbot.waitUntil(lambda: section.list.count() == 1)
+    row = section.list.item(0)
+    assert section.list.currentItem() is row and window.editor.currentIndex() == 0
+    rect = section.list.visualItemRect(row)
+    QTest.mouseClick(section.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: window.editor.currentIndex() == 1)
+    assert window.editor.item_id == row.data(Qt.ItemDataRole.UserRole)
