@@ -44,7 +44,8 @@ class EditorPanel(QStackedWidget):
         for editor in (self.profile_editor, self.model_editor, self.case_editor):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the pane's width
+            # fits the pane; a pane made narrower than an editor can go scrolls instead of cutting it off
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             scroll.setWidget(editor)
             self.addWidget(scroll)
         self._structural = QTimer(self)

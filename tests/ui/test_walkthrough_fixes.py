@@ -77,3 +77,16 @@ def test_clicking_the_highlighted_row_of_a_new_file_opens_it(qtbot, make_window)
     QTest.mouseClick(section.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: window.editor.currentIndex() == 1)
     assert window.editor.item_id == row.data(Qt.ItemDataRole.UserRole)
+
+
+def test_the_profile_and_model_editors_fit_the_default_editor_pane(qtbot, make_window) -> None:
+    """The pane is 300 px on a first start: nothing in these editors may need more (it was cut off)."""
+    window = make_window(None, fake_only=False)
+    window.resize(1500, 920)
+    proto = window.document.proto
+    for kind, editor in (("profiles", window.editor.profile_editor), ("models", window.editor.model_editor)):
+        window.navigator.select(kind, getattr(proto, kind)[0].id)
+        qtbot.waitUntil(editor.isVisible)
+        scroll = editor.parentWidget().parentWidget()  # editor -> viewport -> scroll area
+        assert editor.minimumSizeHint().width() <= scroll.viewport().width(), kind
+        assert scroll.horizontalScrollBar().maximum() == 0, kind
