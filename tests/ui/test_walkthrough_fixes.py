@@ -90,3 +90,20 @@ def test_the_profile_and_model_editors_fit_the_default_editor_pane(qtbot, make_w
         scroll = editor.parentWidget().parentWidget()  # editor -> viewport -> scroll area
         assert editor.minimumSizeHint().width() <= scroll.viewport().width(), kind
         assert scroll.horizontalScrollBar().maximum() == 0, kind
+
+
+def test_why_checks_failed_says_no_run_yet_before_the_first_eval_run(qtbot) -> None:
+    """Before any eval run the reasons table said "No failed checks" and "0 failed": read as all passed."""
+    from app.core.prototype import AssertionResult, EvalResult, EvalRun, Prototype
+    from app.ui.evals_reasons import NO_FAILURES_HINT, NO_RUN_HINT, ReasonsTable
+
+    table = ReasonsTable()
+    qtbot.addWidget(table)
+    proto = Prototype(name="x")
+    table.show_run(proto, None)
+    assert table.table.empty_hint == NO_RUN_HINT and table.count.text() == ""
+    passed = EvalRun(id="e1", created="2026-11-30", pass_rate=1.0, results=[
+        EvalResult(case="c1", profile="p", model="m", passed=True, score=1.0,
+                   assertions=[AssertionResult(type="contains", passed=True, score=1.0, reason="ok")])])
+    table.show_run(proto, passed)
+    assert table.table.empty_hint == NO_FAILURES_HINT and table.count.text() == "0 failed"
