@@ -107,3 +107,25 @@ def test_why_checks_failed_says_no_run_yet_before_the_first_eval_run(qtbot) -> N
                    assertions=[AssertionResult(type="contains", passed=True, score=1.0, reason="ok")])])
     table.show_run(proto, passed)
     assert table.table.empty_hint == NO_FAILURES_HINT and table.count.text() == "0 failed"
+
+
+def test_settings_says_where_keys_go_when_there_is_no_keyring(qtbot, make_window, proto_file: Path) -> None:
+    """With no OS keyring the warning said "memory only" and the note under it "your system keyring"."""
+    import keyring
+    import keyring.backends.fail
+
+    from app.ui.settings_dialog import SettingsDialog
+
+    window = make_window(proto_file)
+    dialog = SettingsDialog(window.services, window.document.proto, window)
+    qtbot.addWidget(dialog)
+    assert "system keyring" in dialog.providers.key_note.text()  # the test keyring works
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        dialog = SettingsDialog(window.services, window.document.proto, window)
+        qtbot.addWidget(dialog)
+        note = dialog.providers.key_note.text()
+        assert "in memory until you quit" in note and "system keyring" not in note
+    finally:
+        keyring.set_keyring(previous)
