@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
-from app.core.run_words import asks_for_longer_timeout, failure_words
+from app.core.run_words import asks_for_longer_timeout, failure_words, source_word
 from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
@@ -82,7 +82,7 @@ def status_line(run: Run, model_label: str) -> str:
     Cached or live comes second: a narrow cell ends the line in "…", and whether an answer
     is fresh matters more than its timings.
     """
-    parts = [model_label, "cached" if run.cached else "live"]
+    parts = [model_label, source_word(run)]
     tokens = run.usage.completion_tokens
     parts.append(f"{tokens} tok" if tokens is not None else "? tok")
     if run.ttft_ms is not None:
