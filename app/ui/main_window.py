@@ -34,7 +34,7 @@ from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
 from app.ui.navigator import Navigator
 from app.ui.pairwise import PairwiseView
-from app.ui.resources import icon, is_example
+from app.ui.resources import examples_dir, icon, is_example
 from app.ui.results_panel import ResultsPanel
 from app.ui.run_controller import RunController
 from app.ui.selection import Selection
@@ -197,6 +197,8 @@ class MainWindow(QMainWindow):
         for action in (self.act_new, self.act_open):
             menu.addAction(action)
         self.recent_menu = menu.addMenu("Open recent")
+        self.examples_menu = menu.addMenu("Open example")
+        self._fill_examples()
         menu.addSeparator()
         for action in (self.act_save, self.act_save_as):
             menu.addAction(action)
@@ -306,6 +308,16 @@ class MainWindow(QMainWindow):
         self.state.set("splitter", self.splitter.sizes())
         with contextlib.suppress(OSError):
             self.state.save()
+
+    def _fill_examples(self) -> None:
+        """The bundled examples, one click away (File › Open started in the last file's folder, so after
+        File › New a designer had no way back to them short of knowing where the app is installed)."""
+        paths = sorted(examples_dir().glob("*.yaml")) if examples_dir().is_dir() else []
+        for path in paths:
+            action = self.examples_menu.addAction(path.stem.replace("-", " ").capitalize())
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.file_ops.open_path(p))
+        self.examples_menu.setEnabled(bool(paths))
 
     def _add_interop_menus(self, menu: QMenu) -> None:
         """File › Import / Export (promptfoo, openai/evals, DPO); see `interop_ops.py`."""

@@ -129,3 +129,15 @@ def test_settings_says_where_keys_go_when_there_is_no_keyring(qtbot, make_window
         assert "in memory until you quit" in note and "system keyring" not in note
     finally:
         keyring.set_keyring(previous)
+
+
+def test_file_menu_opens_a_bundled_example(qtbot, make_window, proto_file: Path) -> None:
+    """From any file, File › Open example lists the bundled prototypes and opens one as a template."""
+    from app.ui.resources import examples_dir, is_example
+
+    window = make_window(proto_file)
+    actions = {a.text(): a for a in window.examples_menu.actions()}
+    assert len(actions) == len(list(examples_dir().glob("*.yaml"))) >= 2
+    actions["Cat persona"].trigger()
+    qtbot.waitUntil(lambda: getattr(window.document.path, "name", "") == "cat-persona.yaml")
+    assert is_example(window.document.path) and "Example" in window.windowTitle()
