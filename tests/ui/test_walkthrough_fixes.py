@@ -141,3 +141,13 @@ def test_file_menu_opens_a_bundled_example(qtbot, make_window, proto_file: Path)
     actions["Cat persona"].trigger()
     qtbot.waitUntil(lambda: getattr(window.document.path, "name", "") == "cat-persona.yaml")
     assert is_example(window.document.path) and "Example" in window.windowTitle()
+
+
+def test_a_1280_window_keeps_the_editor_pane(qtbot, make_window, proto_file: Path) -> None:
+    """The Evals tab's one-row bar (920 px) was every tab's minimum: at 1280 x 800 the editor pane
+    was squeezed to 180 px, cutting the profile and model editors off."""
+    window = make_window(proto_file)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    assert window.extra["Evals"].minimumSizeHint().width() < 700
+    qtbot.waitUntil(lambda: window.splitter.sizes()[1] >= 290)
