@@ -47,6 +47,8 @@ EXAMPLE_NOTE = "Example — Save will ask where to keep your copy"
 FIRST_SPLITTER_SIZES = (200, 300, 1000)
 """Navigator, editor, tabs on a first start: at the 1500 px default the cat example's 4 profile
 columns fit the width (230/330 left 3.8 of them on screen and a scroll bar)."""
+COST_UNKNOWN_TIP = ("cost ?: no price is known for a model of this run (a custom endpoint, say). "
+                    "Add one in Settings › Prices.")
 STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags · r preview/text"
 
 class MainWindow(QMainWindow):
@@ -406,6 +408,7 @@ class MainWindow(QMainWindow):
         self.progress.setText(
             f"{'Running' if running else 'Last run'}: {words} · {progress.tokens:,} tokens · {cost}"
         )
+        self.progress.setToolTip(COST_UNKNOWN_TIP if "?" in cost else "")
 
     # -- files -------------------------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ def test_status_bar_counts_from_the_start_of_a_run(
     qtbot.waitUntil(lambda: window.progress.text() == "Running: 0 of 8 done")
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=30_000)
     assert window.progress.text().startswith("Last run: 8 done")
+    assert window.progress.text().endswith("cost ?")  # the fake model has no price: say what "?" means
+    assert "Settings › Prices" in window.progress.toolTip()
 
 
 def test_a_new_files_single_cell_sits_under_its_header(qtbot, make_window) -> None:
