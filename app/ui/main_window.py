@@ -105,6 +105,9 @@ class MainWindow(QMainWindow):
         self.progress.setObjectName("run-progress")
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().showMessage(STATUS_HINT)
+        # a passing message (6 s) used to leave the bar empty for good: the key hint comes back
+        bar = self.statusBar()
+        bar.messageChanged.connect(lambda text: text or bar.showMessage(STATUS_HINT))
         self._build_actions()
         self._connect()
         self._restore_layout()

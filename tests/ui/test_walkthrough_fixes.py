@@ -153,3 +153,14 @@ def test_a_1280_window_keeps_the_editor_pane(qtbot, make_window, proto_file: Pat
     qtbot.waitUntil(lambda: window.width() == 1280)
     assert window.extra["Evals"].minimumSizeHint().width() < 700
     qtbot.waitUntil(lambda: window.splitter.sizes()[1] >= 290)
+
+
+def test_the_key_hint_comes_back_after_a_passing_message(qtbot, make_window, proto_file: Path) -> None:
+    from app.ui.main_window import STATUS_HINT
+
+    window = make_window(proto_file)
+    bar = window.statusBar()
+    assert bar.currentMessage() == STATUS_HINT
+    bar.showMessage("Copied.", 100)
+    assert bar.currentMessage() == "Copied."
+    qtbot.waitUntil(lambda: bar.currentMessage() == STATUS_HINT)
