@@ -84,6 +84,8 @@ def status_line(run: Run, model_label: str) -> str:
     """
     parts = [model_label, source_word(run)]
     tokens = run.usage.completion_tokens
+    if run.status != "ok" and not run.output and tokens is None:
+        return " · ".join(parts)  # nothing came back: "? tok · 0.0 s · cost ?" was noise
     parts.append(f"{tokens} tok" if tokens is not None else "? tok")
     if run.ttft_ms is not None:
         parts.append(f"TTFT {run.ttft_ms / 1000:.2f} s")

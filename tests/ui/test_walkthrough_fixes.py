@@ -164,3 +164,16 @@ def test_the_key_hint_comes_back_after_a_passing_message(qtbot, make_window, pro
     bar.showMessage("Copied.", 100)
     assert bar.currentMessage() == "Copied."
     qtbot.waitUntil(lambda: bar.currentMessage() == STATUS_HINT)
+
+
+def test_a_failed_cells_status_line_is_short() -> None:
+    """A cell that got nothing back read "Team gateway · live · ? tok · 0.0 s · cost ?"."""
+    from app.core.prototype import Run, Usage
+    from app.ui.cell_widget import status_line
+
+    failed = Run(id="r", created="2026-11-30T00:00:00Z", case="c", profile="p", model="m", status="error",
+                 error="Could not reach it", latency_ms=3)
+    assert status_line(failed, "Team gateway") == "Team gateway · failed"
+    answered = failed.model_copy(update={"status": "ok", "error": None, "output": "Meow",
+                                         "usage": Usage(completion_tokens=2)})
+    assert status_line(answered, "Team gateway").startswith("Team gateway · live · 2 tok")
