@@ -115,7 +115,7 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from app.ui.main_window import MainWindow
+    from app.ui.main_window import FIRST_SPLITTER_SIZES, MainWindow
     from app.ui.services import Services
 
     server = FakeOpenAI().start()
@@ -146,7 +146,7 @@ def main() -> int:
         grouped = shot(app, window, args.out, "03-grid-by-profile-focused")
         window.splitter.setSizes([0, 0, 1500])  # the grid alone: 12 columns at 1500 px
         shot(app, window, args.out, "04-grid-full-width")
-        window.splitter.setSizes([230, 330, 940])
+        window.splitter.setSizes(list(FIRST_SPLITTER_SIZES))
         sampled = window.grid.cells[("food", "kitten", "chatty")]
         sampled.sig_samples.emit(3)
         wait(app, idle)

@@ -28,6 +28,14 @@ def progress_words(done: int, total: int, failed: int = 0, cancelled: int = 0, *
     return ", ".join(parts)
 
 
+def source_word(run: Run) -> str:
+    """The second word of a cell's status line: "cached" or "live" for an answer; for a run that
+    gave none, what happened ("failed" read as "live" before, which looked like a fresh answer)."""
+    if run.status == "ok":
+        return "cached" if run.cached else "live"
+    return {"cancelled": "stopped", "cut": "cut off"}.get(run.status, "failed")
+
+
 def failure_words(run: Run) -> str:
     """Why this answer is missing or partial, said once: the error text, plus whether the partial
     answer was kept only when the error did not already say so."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import socket
 import time
 from dataclasses import dataclass
 
@@ -100,6 +101,27 @@ def _code_of(exc: openai.APIStatusError) -> str:
     return str(code or "")
 
 
+_NAME_NOT_FOUND = ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                   "no address associated", "temporary failure in name resolution", "name resolution")
+
+
+def _why_unreachable(exc: BaseException, host: str) -> str:
+    """What to check, from the cause the transport wraps: a host name that does not resolve is a
+    typo or no network, a refused connection is a server that is not running. Never the raw text."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        text = str(cause).lower()
+        if isinstance(cause, socket.gaierror) or any(hint in text for hint in _NAME_NOT_FOUND):
+            return (f"the host name in {host} was not found. Check the endpoint URL for a typo, "
+                    "and that this machine is online.")
+        if isinstance(cause, ConnectionRefusedError) or "connection refused" in text:
+            return f"nothing is listening at {host} (connection refused). Is the server running there?"
+        cause = cause.__cause__ or cause.__context__
+    return f"is the server running at {host}, and is the URL right?"
+
+
 def classify(exc: BaseException, *, provider: str, host: str, model: str,
              secrets: tuple[str, ...] = ()) -> Failure:
     """Map an exception from a request (before or during streaming) to a Failure."""
@@ -107,8 +129,7 @@ def classify(exc: BaseException, *, provider: str, host: str, model: str,
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return Failure(ErrorKind.TIMEOUT, f"{where} did not answer in time. Try again, or raise the timeout.")
     if isinstance(exc, openai.APIConnectionError | httpx.ConnectError | httpx.ConnectTimeout):
-        return Failure(ErrorKind.UNREACHABLE,
-                       f"Could not reach {where}: is the server running at {host}, and is the URL right?")
+        return Failure(ErrorKind.UNREACHABLE, f"Could not reach {where}: {_why_unreachable(exc, host)}")
     if isinstance(exc, openai.APIStatusError):
         return _classify_status(exc, where=where, model=model, secrets=secrets)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.StreamError):

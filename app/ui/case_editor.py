@@ -127,6 +127,7 @@ class CaseEditor(QWidget):
         layout.addLayout(form)
         conversation = QLabel("Conversation <span style='color:gray'>(drop images onto a turn to attach "
                               "them)</span>")
+        conversation.setWordWrap(True)  # on one line it held the editor pane wider than its 300 px default
         layout.addWidget(conversation)
         layout.addWidget(self.image_message)
         layout.addWidget(scroll, 3)

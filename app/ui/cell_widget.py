@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
-from app.core.run_words import asks_for_longer_timeout, failure_words
+from app.core.run_words import asks_for_longer_timeout, failure_words, source_word
 from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.core.simulation import end_words
 from app.ui.markdown_view import SafeTextBrowser, quote_user
@@ -84,8 +84,10 @@ def status_line(run: Run, model_label: str) -> str:
     Cached or live comes second: a narrow cell ends the line in "…", and whether an answer
     is fresh matters more than its timings.
     """
-    parts = [model_label, "cached" if run.cached else "live"]
+    parts = [model_label, source_word(run)]
     tokens = run.usage.completion_tokens
+    if run.status != "ok" and not run.output and tokens is None:
+        return " · ".join(parts)  # nothing came back: "? tok · 0.0 s · cost ?" was noise
     parts.append(f"{tokens} tok" if tokens is not None else "? tok")
     if run.ttft_ms is not None:
         parts.append(f"TTFT {run.ttft_ms / 1000:.2f} s")

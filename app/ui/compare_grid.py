@@ -316,6 +316,9 @@ class CompareGrid(QWidget):
                 self._grid.addWidget(cell, grid_row, self._grid_col[col])
             self._order.append(row_cells)
             self._grid.addWidget(_ContinueBox(self, case_id), grid_row + 1, 0, 1, self._grid_col[-1] + 1)
+        # a grid shorter than the view keeps its rows together at the top: the spare height goes to
+        # an empty last row, not into tall gaps around the headers (a new file's single cell)
+        self._grid.setRowStretch(2 + len(rows) * 2, 1)
         self.refresh_labels()
         self._fit_columns()
 

@@ -44,7 +44,8 @@ class EditorPanel(QStackedWidget):
         for editor in (self.profile_editor, self.model_editor, self.case_editor):
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # fit the pane's width
+            # fits the pane; a pane made narrower than an editor can go scrolls instead of cutting it off
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             scroll.setWidget(editor)
             self.addWidget(scroll)
         self._structural = QTimer(self)
@@ -76,6 +77,11 @@ class EditorPanel(QStackedWidget):
             pass
         self.kind = self.item_id = None
         self.setCurrentIndex(0)
+
+    def reveal(self, kind: Kind, item_id: str) -> None:
+        """Show this item unless it is already shown (showing it again would reset its editor)."""
+        if (kind, item_id) != (self.kind, self.item_id):
+            self.show_item(kind, item_id)
 
     def _check_still_there(self) -> None:
         if self.kind is None or self.item_id is None:

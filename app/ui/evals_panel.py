@@ -281,14 +281,24 @@ class EvalsPanel(QWidget):
         self.status = plain_label()  # "Eval failed: <server text>"
         self.status.setObjectName("evals-status")
         self.status.setWordWrap(True)  # own line: long text must not widen the tab
-        bar = QHBoxLayout()
+        # two rows: on one (920 px) this tab set the minimum width of every tab, and a 1280 px
+        # window squeezed the editor pane to 180 px to make room for it
+        actions = QHBoxLayout()
         for widget in (self.propose_button, self.run_button, self.cancel_button, self.baseline):
-            bar.addWidget(widget)
-        bar.addWidget(QLabel("Judge"))
-        bar.addWidget(self.judge)
-        bar.addWidget(QLabel("Embeddings"))
-        bar.addWidget(self.embedder)
-        bar.addStretch(1)
+            actions.addWidget(widget)
+        actions.addStretch(1)
+        graders = QHBoxLayout()
+        for combo in (self.judge, self.embedder):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
+        graders.addWidget(QLabel("Judge"))
+        graders.addWidget(self.judge, 1)
+        graders.addWidget(QLabel("Embeddings"))
+        graders.addWidget(self.embedder, 1)
+        graders.addStretch(1)
+        bar = QVBoxLayout()
+        bar.addLayout(actions)
+        bar.addLayout(graders)
         self.matrix = PassMatrix()
         self.assertion_table = AssertionTable()
         self.chart = PassRateChart()

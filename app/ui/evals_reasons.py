@@ -21,6 +21,8 @@ from app.ui.evals_results import HintTable
 from app.ui.plain import plain_tip
 
 HEADERS = ("Case", "Variant", "Check", "Reason")
+NO_RUN_HINT = "No eval run yet: the reasons of failed checks show here after Run evals."
+NO_FAILURES_HINT = "No failed checks in the latest eval run."
 
 
 class ReasonsTable(QWidget):
@@ -35,7 +37,7 @@ class ReasonsTable(QWidget):
         self.count.setObjectName("reasons-count")
         self.table = HintTable(0, len(HEADERS))
         self.table.setObjectName("reasons-table")
-        self.table.empty_hint = "No failed checks in the latest eval run."
+        self.table.empty_hint = NO_RUN_HINT
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -62,6 +64,9 @@ class ReasonsTable(QWidget):
 
     def show_run(self, proto: Prototype, run: EvalRun | None) -> None:
         self.rows = reason_rows(proto, run) if run is not None else []
+        # before any eval run "no failed checks" read as "everything passed"
+        self.table.empty_hint = NO_RUN_HINT if run is None else NO_FAILURES_HINT
+        self.table.viewport().update()
         self._fill()
 
     def shown_rows(self) -> list[ReasonRow]:
@@ -80,4 +85,7 @@ class ReasonsTable(QWidget):
                 self.table.setItem(index, col, item)
         self.table.setSortingEnabled(True)
         total = len(self.rows)
-        self.count.setText(f"{len(rows)} of {total}" if len(rows) != total else f"{total} failed")
+        if not total and self.table.empty_hint == NO_RUN_HINT:
+            self.count.setText("")  # "0 failed" before any run said the same wrong thing
+        else:
+            self.count.setText(f"{len(rows)} of {total}" if len(rows) != total else f"{total} failed")

@@ -307,7 +307,9 @@ class FileOps(QObject):
             QMessageBox.Icon.Warning, "Unsaved changes", f"Save the changes to {name}?", parent=self.window
         )
         box.setTextFormat(Qt.TextFormat.PlainText)  # the file name is not HTML
-        box.setInformativeText("Your ratings and edits are lost if you don't save them.")
+        box.setInformativeText(  # a run's answers count too: "ratings and edits" read as "nothing to lose"
+            "New answers, ratings and edits since the last save are lost if you don't save them."
+        )
         box.setStandardButtons(
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.core.costs import format_cost
 from app.core.prototype import Prototype
 from app.core.run_words import progress_words, simulator_words
-from app.engine.events import Progress
+from app.engine.events import Cell, Progress
 from app.engine.plan import RunPlan
 from app.ui.compare_grid import CompareGrid
 from app.ui.document_model import Document
@@ -34,7 +34,7 @@ from app.ui.jobs import Job
 from app.ui.message_bar import MessageBar
 from app.ui.navigator import Navigator
 from app.ui.pairwise import PairwiseView
-from app.ui.resources import icon, is_example
+from app.ui.resources import examples_dir, icon, is_example
 from app.ui.results_panel import ResultsPanel
 from app.ui.run_controller import RunController
 from app.ui.selection import Selection
@@ -44,6 +44,11 @@ from app.ui.ui_state import UiState
 
 EXAMPLE_NOTE = "Example — Save will ask where to keep your copy"
 
+FIRST_SPLITTER_SIZES = (200, 300, 1000)
+"""Navigator, editor, tabs on a first start: at the 1500 px default the cat example's 4 profile
+columns fit the width (230/330 left 3.8 of them on screen and a scroll bar)."""
+COST_UNKNOWN_TIP = ("cost ?: no price is known for a model of this run (a custom endpoint, say). "
+                    "Add one in Settings › Prices.")
 STATUS_HINT = "Ctrl+Enter run · Esc stop · arrows move · + / - rate · n note · t tags · r preview/text"
 
 class MainWindow(QMainWindow):
@@ -67,6 +72,7 @@ class MainWindow(QMainWindow):
         self.ask_host: Asker = dialog_asker(self)
         self.starting = 0
         self._last_progress: Progress | None = None
+        self._queued: set[Cell] = set()
         """Runs waiting for their key look-ups (host confirmation) before they start."""
         self.bar = MessageBar()
         self.file_ops = FileOps(self, self.document, self.state, self.bar)
@@ -86,7 +92,7 @@ class MainWindow(QMainWindow):
         for widget in (self.navigator, self.editor, self.tabs):
             self.splitter.addWidget(widget)
         self.splitter.setStretchFactor(2, 1)
-        self.splitter.setSizes([230, 330, 1040])
+        self.splitter.setSizes(list(FIRST_SPLITTER_SIZES))
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,6 +105,9 @@ class MainWindow(QMainWindow):
         self.progress.setObjectName("run-progress")
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().showMessage(STATUS_HINT)
+        # a passing message (6 s) used to leave the bar empty for good: the key hint comes back
+        bar = self.statusBar()
+        bar.messageChanged.connect(lambda text: text or bar.showMessage(STATUS_HINT))
         self._build_actions()
         self._connect()
         self._restore_layout()
@@ -193,6 +202,8 @@ class MainWindow(QMainWindow):
         for action in (self.act_new, self.act_open):
             menu.addAction(action)
         self.recent_menu = menu.addMenu("Open recent")
+        self.examples_menu = menu.addMenu("Open example")
+        self._fill_examples()
         menu.addSeparator()
         for action in (self.act_save, self.act_save_as):
             menu.addAction(action)
@@ -247,7 +258,9 @@ class MainWindow(QMainWindow):
         self.file_ops.sig_opened.connect(self.progress.clear)  # "Last run: …" was about the old file
         self.file_ops.sig_recent_changed.connect(self._fill_recent)
         self.navigator.sig_item_selected.connect(self.editor.show_item)
+        self.navigator.sig_item_clicked.connect(self.editor.reveal)
         self.controller.sig_busy_changed.connect(self._on_busy)
+        self.controller.sig_cell_queued.connect(self._on_queued)
         self.controller.sig_progress.connect(self._on_progress)
         self.controller.sig_error.connect(lambda text: self.bar.show_message(text, "error"))
         self.grid.sig_run_requested.connect(self.run_part)
@@ -300,6 +313,16 @@ class MainWindow(QMainWindow):
         self.state.set("splitter", self.splitter.sizes())
         with contextlib.suppress(OSError):
             self.state.save()
+
+    def _fill_examples(self) -> None:
+        """The bundled examples, one click away (File › Open started in the last file's folder, so after
+        File › New a designer had no way back to them short of knowing where the app is installed)."""
+        paths = sorted(examples_dir().glob("*.yaml")) if examples_dir().is_dir() else []
+        for path in paths:
+            action = self.examples_menu.addAction(path.stem.replace("-", " ").capitalize())
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.file_ops.open_path(p))
+        self.examples_menu.setEnabled(bool(paths))
 
     def _add_interop_menus(self, menu: QMenu) -> None:
         """File › Import / Export (promptfoo, openai/evals, DPO); see `interop_ops.py`."""
@@ -363,8 +386,18 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         self.act_stop.setEnabled(busy)
-        if not busy and self.progress.text() and self._last_progress is not None:
+        if busy:  # the engine's first count comes when a cell ends: a minute away on the bundled model
+            self._last_progress = None
+            self._queued.clear()
+            self.progress.setText("Running: starting…")
+        elif self.progress.text() and self._last_progress is not None:
             self._show_progress(self._last_progress, running=False)
+
+    def _on_queued(self, cell: Cell) -> None:
+        """Until the first cell ends, say how many are on their way ("Running: 0 of 16 done")."""
+        if self._last_progress is None and self.controller.busy:
+            self._queued.add(cell)
+            self.progress.setText(f"Running: {progress_words(0, len(self._queued), running=True)}")
 
     def _on_progress(self, progress: Progress) -> None:
         self._last_progress = progress
@@ -381,6 +414,7 @@ class MainWindow(QMainWindow):
             f"{'Running' if running else 'Last run'}: {words} · {progress.tokens:,} tokens · {cost}"
             + (f" (+ {simulator})" if simulator else "")
         )
+        self.progress.setToolTip(COST_UNKNOWN_TIP if "?" in cost else "")
 
     # -- files -------------------------------------------------------------------------------------
 

@@ -73,7 +73,7 @@ class ModelEditor(QWidget):
         self.model = QComboBox()
         self.model.setEditable(True)
         self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model.setMinimumContentsLength(10)
+        self.model.setMinimumContentsLength(6)  # a minimum only: the row gives it the spare width
         self.model.setToolTip("The model id the endpoint knows, e.g. gpt-4o-mini")
         self.list_button = QPushButton("List models")
         self.list_button.setToolTip("Ask the endpoint which models it offers")

@@ -101,6 +101,7 @@ class _Section(QWidget):
         self.list.setToolTip(tip + " Drag to reorder; double-click to rename.")
         self.list.itemChanged.connect(self.on_item_changed)
         self.list.currentItemChanged.connect(self.on_current_changed)
+        self.list.itemClicked.connect(self.on_clicked)
         self.list.itemDoubleClicked.connect(lambda _item: self.on_rename())
         self.list.sig_reordered.connect(self.on_reordered)
         self.list.sig_rename.connect(self.on_rename)
@@ -150,6 +151,11 @@ class _Section(QWidget):
     def on_current_changed(self, row: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if row is not None:
             self.nav.item_selected(self.kind, str(row.data(Qt.ItemDataRole.UserRole)))
+
+    def on_clicked(self, row: QListWidgetItem) -> None:
+        """A click on the row that is already current (say the first row of a file just opened, which
+        is highlighted with nothing in the editor) opens it too; other rows come by currentItemChanged."""
+        self.nav.sig_item_clicked.emit(self.kind, str(row.data(Qt.ItemDataRole.UserRole)))
 
     def on_reordered(self) -> None:
         ids = [str(self.list.item(n).data(Qt.ItemDataRole.UserRole)) for n in range(self.list.count())]
@@ -209,6 +215,8 @@ class Navigator(QWidget):
 
     sig_item_selected = Signal(str, object)
     """(kind, id or None): the person picked an item to edit."""
+    sig_item_clicked = Signal(str, str)
+    """(kind, id): a row was clicked, maybe the current one (the editor shows it if it does not yet)."""
 
     def __init__(self, document: Document, selection: Selection, parent: QWidget | None = None) -> None:
         super().__init__(parent)

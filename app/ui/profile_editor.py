@@ -68,9 +68,11 @@ class ProfileEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(form)
-        layout.addWidget(
-            QLabel("System prompt  <span style='color:gray'>(Ctrl+Z / Ctrl+Shift+Z undo/redo)</span>")
+        prompt_label = QLabel(
+            "System prompt  <span style='color:gray'>(Ctrl+Z / Ctrl+Shift+Z undo/redo)</span>"
         )
+        prompt_label.setWordWrap(True)  # on one line it held the editor pane 20 px wider than its default
+        layout.addWidget(prompt_label)
         layout.addWidget(self.system_prompt, 3)
         layout.addWidget(QLabel("Custom instructions"))
         layout.addWidget(self.custom, 1)

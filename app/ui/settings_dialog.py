@@ -94,12 +94,14 @@ class ProvidersTab(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.result)
-        layout.addWidget(
-            QLabel(
-                "<span style='color:gray'>Keys are kept in your system keyring, for the "
-                "provider's own host only. They are never written to a prototype file.</span>"
-            )
+        where = "in memory until you quit" if problem else "in your system keyring"
+        self.key_note = QLabel(
+            f"<span style='color:gray'>Keys are kept {where}, for the provider's own host only. "
+            "They are never written to a prototype file.</span>"
         )
+        self.key_note.setObjectName("key-note")
+        self.key_note.setWordWrap(True)
+        layout.addWidget(self.key_note)
         self.reload()
 
     def specs(self) -> list[ProviderSpec]:

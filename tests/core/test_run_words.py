@@ -33,3 +33,19 @@ def test_failed_shows_its_error_and_timeout_hint() -> None:
     assert asks_for_longer_timeout(run)
     assert not asks_for_longer_timeout(_run("error", "401 unauthorized"))
     assert failure_words(_run("ok")) == ""
+
+
+def test_source_word_says_failed_not_live_for_a_failed_cell() -> None:
+    """A failed cell's status line read "Team gateway · live · ? tok", like a fresh answer."""
+    from app.core.prototype import Run
+    from app.core.run_words import source_word
+
+    def run(**fields: object) -> Run:
+        return Run(id="r", created="2026-01-01T00:00:00Z", case="c", profile="p", model="m",
+                   **fields)  # type: ignore[arg-type]
+
+    assert source_word(run()) == "live"
+    assert source_word(run(cached=True)) == "cached"
+    assert source_word(run(status="error", error="Could not reach it")) == "failed"
+    assert source_word(run(status="cancelled")) == "stopped"
+    assert source_word(run(status="cut", output="half")) == "cut off"

@@ -81,3 +81,44 @@ def test_gemini_style_list_error_body_is_read() -> None:
     exc = openai.BadRequestError("Error code: 400", response=response, body=body)
     failure = classify(exc, provider="Gemini", host="generativelanguage.googleapis.com", model="gemini-x")
     assert failure.kind is ErrorKind.CONTEXT_TOO_LONG
+
+
+def _connection_error(cause: BaseException) -> openai.APIConnectionError:
+    request = httpx.Request("POST", "https://llm.example.invalid/v1/chat/completions")
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise httpx.ConnectError(str(inner), request=request) from inner
+    except httpx.ConnectError as transport:
+        exc = openai.APIConnectionError(request=request)
+        exc.__cause__ = transport
+        return exc
+
+
+def test_unreachable_says_whether_the_name_or_the_server_is_the_problem() -> None:
+    """A typo in the host and a server that is not running were one sentence that named the host twice."""
+    import socket
+
+    def message(cause: BaseException) -> str:
+        failure = classify(_connection_error(cause), provider="vLLM", host="llm.example.invalid", model="m")
+        assert failure.kind is ErrorKind.UNREACHABLE
+        return failure.message
+
+    dns = message(socket.gaierror(-2, "Name or service not known"))
+    assert "host name in llm.example.invalid was not found" in dns and "typo" in dns
+    refused = message(ConnectionRefusedError(111, "Connection refused"))
+    assert "connection refused" in refused and "Is the server running" in refused
+    other = message(OSError(113, "No route to host"))
+    assert "is the server running at llm.example.invalid" in other
+    assert "No route" not in other  # the transport's own words are never passed through
+
+
+def test_a_refused_port_says_connection_refused(fake_server: FakeOpenAI) -> None:
+    from app.providers.registry import Registry
+
+    fake_server.stop()
+    Registry().add("stopped", fake_server.base_url, needs_key=False)
+    done = stream_events(ProviderHub(max_retries=0), target("stopped"))[-1]
+    assert isinstance(done, StreamFailed) and done.kind is ErrorKind.UNREACHABLE
+    assert "connection refused" in done.message and f"127.0.0.1:{fake_server.port}" in done.message
