@@ -7,6 +7,8 @@
 2. `submit` records each batch in the prototype *before* uploading, then its file id, then the
    provider's batch id, saving after each step, so a killed process resumes it. A job with no
    batch id is looked up by the job id it was tagged with before anything is created again.
+   Anthropic targets go through its Message Batches API instead (`message_batches.py`: no
+   upload, and an intent saved before the create replaces the tag, which that API lacks).
 3. `wait` polls until the batch ends; `collect` downloads its output and error files and turns
    them into ordinary runs (cost at the batch price), and stores each answer in the response
    cache under the key an interactive run would use.
@@ -31,8 +33,10 @@ from app.core.batch import (
     read_output,
     request_line,
 )
+from app.core.message_batches import MESSAGE_BATCH_PROVIDERS, unsupported
 from app.core.messages import build_messages
-from app.core.prototype import BatchCell, BatchJob, Prototype, Run, new_id, utc_now
+from app.core.prototype import BatchCell, BatchJob, ModelTarget, Prototype, Run, new_id, utc_now
+from app.engine import message_batches
 from app.engine.events import Cell
 from app.engine.plan import PlannedCell, RunPlan, expand
 from app.engine.runs import Attempt, make_run
@@ -41,19 +45,28 @@ from app.providers.batch import BatchApi, BatchState
 from app.providers.cache import CachedAnswer
 from app.providers.events import UsageReport
 from app.providers.hub import ProviderHub
+from app.providers.message_batches import MessageBatchApi
 
 ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
 """Provider statuses after which nothing more will come."""
 
 NO_BATCH_API = {
-    "anthropic": "Anthropic's OpenAI-compatible endpoint has no /files or /batches (its own Message "
-    "Batches API is not supported yet)",
     "ollama": "Ollama has no batch API",
     "lmstudio": "LM Studio has no batch API",
     "vllm": "vLLM's server has no /batches endpoint",
 }
 """Built-in providers, at their own host, known to lack OpenAI's `/files` + `/batches`: their cells run
-interactively instead of failing at upload."""
+interactively instead of failing at upload. (Anthropic has its own Message Batches API, used instead.)"""
+
+
+def uses_message_batches(target: ModelTarget) -> bool:
+    """Whether a target's batches go through Anthropic's Message Batches (by provider id: no I/O)."""
+    return target.provider in MESSAGE_BATCH_PROVIDERS
+
+
+def batch_api(hub: ProviderHub, target: ModelTarget) -> BatchApi | MessageBatchApi:
+    """The API that checks and cancels `target`'s batches (both return a `BatchState`)."""
+    return MessageBatchApi(hub) if uses_message_batches(target) else BatchApi(hub)
 
 Save = Callable[[Prototype], None]
 OnState = Callable[[BatchJob, BatchState], None]
@@ -90,6 +103,7 @@ class BatchRunner:
     def __init__(self, hub: ProviderHub, api: BatchApi | None = None, *, poll_interval: float = 30.0) -> None:
         self.hub = hub
         self.api = api or BatchApi(hub)
+        self.messages = MessageBatchApi(hub)
         self.poll_interval = poll_interval
 
     # -- choosing cells -----------------------------------------------------------------------------
@@ -120,6 +134,8 @@ class BatchRunner:
             return "the bundled local model has no batch API"
         if not endpoint.foreign and endpoint.spec.id in NO_BATCH_API:
             return NO_BATCH_API[endpoint.spec.id]
+        if uses_message_batches(planned.target) and (why := unsupported(planned.target.params)):
+            return why
         if planned.target.params.tools:
             return "a target with tools needs a tool loop, which a batch cannot run"
         if any(m.images for m in planned.messages):
@@ -179,6 +195,10 @@ class BatchRunner:
 
     async def _send(self, proto: Prototype, job: BatchJob, save: Save) -> None:
         target = proto.model(job.model)
+        if uses_message_batches(target):
+            cells = self._replan(proto, job)
+            await message_batches.send(self.messages, proto, job, cells, save=save, update=self._update)
+            return
         if job.input_file_id is None:
             lines = []
             for cell, planned in zip(job.cells, self._replan(proto, job), strict=True):
@@ -205,7 +225,10 @@ class BatchRunner:
     async def wait(self, proto: Prototype, job: BatchJob, save: Save, on_state: OnState) -> BatchState:
         """Poll until the batch ends. A job recorded without a batch id is first looked up, then sent."""
         target = proto.model(job.model)
-        if job.batch_id is None:
+        if job.batch_id is None and uses_message_batches(target):
+            cells = self._replan(proto, job)
+            await message_batches.resume(self.messages, proto, job, cells, save=save, update=self._update)
+        elif job.batch_id is None:
             found = await self.api.find(target, job.id)
             if found is None:
                 await self._send(proto, job, save)
@@ -213,8 +236,9 @@ class BatchRunner:
                 self._update(job, found)
                 save(proto)
         assert job.batch_id is not None
+        api = self._api(target)
         while True:
-            state = await self.api.retrieve(target, job.batch_id)
+            state = await api.retrieve(target, job.batch_id)
             if self._update(job, state):
                 save(proto)
             on_state(job, state)
@@ -226,9 +250,19 @@ class BatchRunner:
         """One status request, no waiting; the job's record follows the provider's answer."""
         if job.batch_id is None:
             raise ValueError(f"batch {job.id} was never created at the provider: run with --batch to send it")
-        state = await self.api.retrieve(proto.model(job.model), job.batch_id)
+        target = proto.model(job.model)
+        state = await self._api(target).retrieve(target, job.batch_id)
         self._update(job, state)
         return state
+
+    async def adopt(self, proto: Prototype, job: BatchJob, batch_id: str) -> None:
+        """`--batch-id ID`: record a Message Batch the user names as this job's (its size must match)."""
+        if not uses_message_batches(proto.model(job.model)):
+            raise ValueError(f"batch {job.id} is not an Anthropic message batch: --batch-id does not apply")
+        await message_batches.adopt(self.messages, proto, job, batch_id, self._update)
+
+    def _api(self, target: ModelTarget) -> BatchApi | MessageBatchApi:
+        return self.messages if uses_message_batches(target) else self.api
 
     async def settle(self, proto: Prototype, job: BatchJob, state: BatchState) -> Collected | None:
         """What to do with a batch once `state` says it ended: a failed one is marked failed (it has
@@ -251,7 +285,8 @@ class BatchRunner:
         if job.batch_id is None:
             job.status = "cancelled"
             return None
-        state = await self.api.cancel(proto.model(job.model), job.batch_id)
+        target = proto.model(job.model)
+        state = await self._api(target).cancel(target, job.batch_id)
         self._update(job, state)
         return state
 
@@ -270,6 +305,8 @@ class BatchRunner:
         """Runs for every answered or failed request of an ended batch; marks the job collected."""
         target = proto.model(job.model)
         answers: dict[str, BatchAnswer] = {}
+        if uses_message_batches(target):
+            answers = await message_batches.answers(self.messages, proto, job)
         for file_id in (job.error_file_id, job.output_file_id):  # an answer wins over an error
             if file_id:
                 answers.update(read_output(await self.api.content(target, file_id)))
