@@ -43,7 +43,7 @@ from app.engine.runs import Attempt, make_run
 from app.engine.simulate import has_simulated
 from app.providers.batch import BatchApi, BatchState
 from app.providers.cache import CachedAnswer
-from app.providers.events import UsageReport
+from app.providers.events import ErrorKind, ProviderError, UsageReport
 from app.providers.hub import ProviderHub
 from app.providers.message_batches import MessageBatchApi
 
@@ -258,7 +258,10 @@ class BatchRunner:
     async def adopt(self, proto: Prototype, job: BatchJob, batch_id: str) -> None:
         """`--batch-id ID`: record a Message Batch the user names as this job's (its size must match)."""
         if not uses_message_batches(proto.model(job.model)):
-            raise ValueError(f"batch {job.id} is not an Anthropic message batch: --batch-id does not apply")
+            raise ProviderError(
+                ErrorKind.BAD_REQUEST,
+                f"batch {job.id} is not an Anthropic message batch: --batch-id does not apply",
+            )
         await message_batches.adopt(self.messages, proto, job, batch_id, self._update)
 
     def _api(self, target: ModelTarget) -> BatchApi | MessageBatchApi:
