@@ -3,12 +3,13 @@ Collect, Cancel.
 
 A batch runs at the provider for up to 24 h, usually started from the CLI (OpenAI-style
 `/batches`, or Anthropic's Message Batches: `engine.batch.batch_api` picks the API by the
-target's provider). This strip shows each pending one, asks the provider for its status on request, collects an ended one and cancels it; the
-provider calls run on the engine thread (`Services`). Collect runs the code `protostudio run|eval
-FILE --batch` ends a batch with (`BatchRunner.collect_if_ended`: check, then download and turn the
-answers into runs at the batch price) on a copy of the prototype, and the runs join the document
-through `Document.add_runs`, the core's storing policy, as the CLI's do. An eval batch's answers
-are then graded by Run evals, which reuses them from the file.
+target's provider). This strip shows each pending one, asks the provider for its status on
+request, collects an ended one and cancels it; the provider calls run on the engine thread
+(`Services`). Collect runs the code `protostudio run|eval FILE --batch` ends a batch with
+(`BatchRunner.collect_if_ended`: check, then download and turn the answers into runs at the
+batch price) on a copy of the prototype, and the runs join the document through
+`Document.add_runs`, the core's storing policy, as the CLI's do. An eval batch's answers are
+then graded by Run evals, which reuses them from the file.
 """
 
 from __future__ import annotations
