@@ -87,7 +87,11 @@ async def resume(api: MessageBatchApi, proto: Prototype, job: BatchJob, planned:
 
 
 async def adopt(api: MessageBatchApi, proto: Prototype, job: BatchJob, batch_id: str, update: Update) -> None:
-    """`--batch-id ID`: the user names the batch; its request count must be the job's."""
+    """`--batch-id ID`: the user names the batch; its request count must be the job's, and no
+    other job of the file may hold it already."""
+    holder = next((j.id for j in proto.batches if j.batch_id == batch_id and j is not job), None)
+    if holder is not None:
+        raise ProviderError(ErrorKind.BAD_REQUEST, f"message batch {batch_id} is already batch {holder}'s.")
     state = await api.retrieve(proto.model(job.model), batch_id)
     if state.total != len(job.cells):
         raise ProviderError(
