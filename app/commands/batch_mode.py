@@ -202,10 +202,12 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
 
 
 async def _adopt(runner: Any, proto: Prototype, pending: list[BatchJob], batch_id: str, save: Any) -> None:
-    """`--batch-id ID`: the one pending message batch job of this kind takes the batch the user names."""
+    """`--batch-id ID`: the pending message batch job of this kind takes the batch the user names: the
+    one with no batch id yet (a stopped run leaves at most one), else the one holding a wrong one."""
     from app.providers.events import ErrorKind, ProviderError
 
-    waiting = [j for j in pending if j.intent is not None]
+    ours = [j for j in pending if j.intent is not None]
+    waiting = [j for j in ours if j.batch_id is None] or ours
     if len(waiting) != 1:
         raise ProviderError(
             ErrorKind.BAD_REQUEST,

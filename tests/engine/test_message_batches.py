@@ -353,3 +353,21 @@ def test_json_report_and_eval(server: FakeAnthropicBatches, tmp_path: Path,
     assert entry["batch_id"].startswith("msgbatch_") and entry["status"] == "completed" and entry["collected"]
     assert (entry["requests"], entry["answers"], entry["errors"], entry["unanswered"]) == (6, 4, 2, 0)
     assert report["cells"]["sent"] == 6 and len(report["runs"]) == 6
+
+
+def test_a_batch_the_file_already_records_is_never_adopted_by_another_job(
+    server: FakeAnthropicBatches, tmp_path: Path
+) -> None:
+    """Two targets, two batches of the same size made in the same second: the second job, killed
+    before its id was saved, adopts its own batch, not the first job's."""
+    proto = _proto(server.base_url)
+    twin = proto.models[0].model_copy(update={"id": "a2", "model": "claude-y"})
+    proto.models.append(twin)
+    path = _file(tmp_path, proto)
+    _kill_when(path, proto, lambda p: len(p.batches) == 2 and p.batches[1].batch_id is not None, unsaved=True)
+    first, second = load_prototype(path).batches
+    assert first.batch_id == "msgbatch_0001" and second.batch_id is None and server.created == 2
+    assert _run(path) == 0
+    proto = load_prototype(path)
+    assert server.created == 2 and [j.batch_id for j in proto.batches] == ["msgbatch_0001", "msgbatch_0002"]
+    assert sorted({r.model_name for r in proto.runs}) == ["claude-x", "claude-y"] and len(proto.runs) == 12
