@@ -316,6 +316,7 @@ class BatchRunner:
         runs: list[Run] = []
         unanswered = 0
         skipped: list[str] = []
+        to_cache: list[tuple[str, CachedAnswer]] = []
         for cell, planned in zip(job.cells, self._replan(proto, job), strict=True):
             answer = answers.get(cell.custom_id)
             if planned is None:
@@ -324,11 +325,20 @@ class BatchRunner:
             if answer is None:
                 unanswered += 1
                 continue
-            runs.append(await self._run_of(planned, answer))
+            runs.append(self._run_of(planned, answer, to_cache))
+        await asyncio.gather(*(asyncio.to_thread(self._cache_put, key, a) for key, a in to_cache))
         job.status = "collected"
         return Collected(runs, unanswered, skipped)
 
-    async def _run_of(self, planned: PlannedCell, answer: BatchAnswer) -> Run:
+    def _cache_put(self, key: str, answer: CachedAnswer) -> None:
+        """One answer into the response cache; the writes of a batch run side by side (each fsyncs)."""
+        with contextlib.suppress(OSError):  # a full disk must not lose the answer itself
+            self.hub.cache.put(key, answer)
+
+    def _run_of(
+        self, planned: PlannedCell, answer: BatchAnswer, to_cache: list[tuple[str, CachedAnswer]]
+    ) -> Run:
+        """The run for one answer; an answer (not an error) is also queued for the response cache."""
         if answer.error is not None:
             return make_run(planned, "error", Attempt(error=answer.error))
         attempt = Attempt(
@@ -343,9 +353,7 @@ class BatchRunner:
         cached = CachedAnswer(
             answer.text, answer.finish_reason, answer.prompt_tokens, answer.completion_tokens
         )
-        key = self.hub.cache_key_for(planned.target, list(planned.messages))
-        with contextlib.suppress(OSError):  # a full disk must not lose the answer itself
-            await asyncio.to_thread(self.hub.cache.put, key, cached)
+        to_cache.append((self.hub.cache_key_for(planned.target, list(planned.messages)), cached))
         return make_run(planned, "ok", attempt)
 
     @staticmethod
