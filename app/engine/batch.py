@@ -44,7 +44,7 @@ from app.engine.simulate import has_simulated
 from app.providers.batch import BatchApi, BatchState
 from app.providers.cache import CachedAnswer
 from app.providers.events import ErrorKind, ProviderError, UsageReport
-from app.providers.hub import ProviderHub
+from app.providers.hub import ProviderHub, ResolvedEndpoint
 from app.providers.message_batches import MessageBatchApi
 
 ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
@@ -113,14 +113,20 @@ class BatchRunner:
         waiting = {
             (c.case, c.profile, c.model, c.sample) for j in proto.batches if j.pending for c in j.cells
         }
-        for planned in expand(proto, plan):
+        cells = list(expand(proto, plan))
+        any_simulated = has_simulated(proto, cells)  # once: per cell it would scan every case each time
+        endpoints: dict[str, ResolvedEndpoint] = {}
+        answered = _ok_runs_by_cell(proto) if plan.use_cache else {}
+        for planned in cells:
             cell = planned.cell
-            reason = _simulated(proto, planned) or self._not_batchable(planned)
+            reason = (_simulated(proto, planned) if any_simulated else None) or self._not_batchable(
+                planned, endpoints
+            )
             if reason is not None:
                 selection.interactive.append((planned, reason))
             elif (cell.case, cell.profile, cell.model, cell.sample) in waiting:
                 selection.pending += 1
-            elif plan.use_cache and _answered_in_file(proto, planned):
+            elif plan.use_cache and _answered_in_file(answered, planned):
                 selection.in_file += 1
             elif plan.use_cache and (hit := await self._cached(planned)) is not None:
                 selection.cached.append(hit)
@@ -128,8 +134,10 @@ class BatchRunner:
                 selection.send.setdefault(planned.target.id, []).append(planned)
         return selection
 
-    def _not_batchable(self, planned: PlannedCell) -> str | None:
-        endpoint = self.hub.resolve(planned.target)
+    def _not_batchable(self, planned: PlannedCell, endpoints: dict[str, ResolvedEndpoint]) -> str | None:
+        endpoint = endpoints.get(planned.target.id)
+        if endpoint is None:  # resolved once per target, not per cell (a keyring and registry look-up)
+            endpoint = endpoints[planned.target.id] = self.hub.resolve(planned.target)
         if endpoint.is_local:
             return "the bundled local model has no batch API"
         if not endpoint.foreign and endpoint.spec.id in NO_BATCH_API:
@@ -360,14 +368,12 @@ class BatchRunner:
     def _replan(proto: Prototype, job: BatchJob) -> list[PlannedCell | None]:
         """Each cell of the job rebuilt from the file as it is now (None when something was deleted)."""
         out: list[PlannedCell | None] = []
+        profiles = {p.id: p for p in proto.profiles}  # by id once: a lookup per cell is a scan per cell
+        cases = {c.id: c for c in proto.cases}
+        targets = {m.id: m for m in proto.models}
         for cell in job.cells:
-            try:
-                profile, case, target = (
-                    proto.profile(cell.profile),
-                    proto.case(cell.case),
-                    proto.model(cell.model),
-                )
-            except KeyError:
+            profile, case, target = profiles.get(cell.profile), cases.get(cell.case), targets.get(cell.model)
+            if profile is None or case is None or target is None:
                 out.append(None)
                 continue
             messages = tuple(build_messages(proto, profile, case))
@@ -389,17 +395,24 @@ def _simulated(proto: Prototype, planned: PlannedCell) -> str | None:
     return None
 
 
-def _answered_in_file(proto: Prototype, planned: PlannedCell) -> bool:
+CellKey = tuple[str, str, str, int]
+
+
+def _ok_runs_by_cell(proto: Prototype) -> dict[CellKey, list[Run]]:
+    """The file's ok runs by (case, profile, model, sample), built once per `select`."""
+    index: dict[CellKey, list[Run]] = {}
+    for run in proto.runs:
+        if run.status == "ok":
+            index.setdefault((run.case, run.profile, run.model, run.sample), []).append(run)
+    return index
+
+
+def _answered_in_file(answered: dict[CellKey, list[Run]], planned: PlannedCell) -> bool:
     """An ok run of this cell sent exactly these messages with these params (so sending again is waste)."""
     cell, target = planned.cell, planned.target
-    for run in proto.runs:
+    for run in answered.get((cell.case, cell.profile, cell.model, cell.sample), ()):
         if (
-            run.status == "ok"
-            and run.case == cell.case
-            and run.profile == cell.profile
-            and run.model == cell.model
-            and run.sample == cell.sample
-            and run.model_name == target.model
+            run.model_name == target.model
             and run.params == target.params
             and tuple(run.messages) == planned.messages
         ):
