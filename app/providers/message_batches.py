@@ -117,19 +117,19 @@ class MessageBatchApi:
     async def create(self, target: ModelTarget, requests: list[dict[str, Any]]) -> BatchState:
         response = await self._request(target, "creating the message batch", "POST",
                                        body={"requests": requests})
-        return state_of(response.json())
+        return state_of(_json(response, "creating the message batch"))
 
     async def retrieve(self, target: ModelTarget, batch_id: str) -> BatchState:
         return state_of(await self._batch(target, batch_id))
 
     async def _batch(self, target: ModelTarget, batch_id: str) -> dict[str, Any]:
         response = await self._request(target, "checking the message batch", "GET", f"/{batch_id}")
-        data = response.json()
+        data = _json(response, "checking the message batch")
         return data if isinstance(data, dict) else {}
 
     async def cancel(self, target: ModelTarget, batch_id: str) -> BatchState:
         response = await self._request(target, "cancelling the message batch", "POST", f"/{batch_id}/cancel")
-        return state_of(response.json())
+        return state_of(_json(response, "cancelling the message batch"))
 
     async def created_since(self, target: ModelTarget, intent: BatchIntent) -> list[Listed]:
         """Batches listed newest first, down to the intent's time (no older page can hold its batch)."""
@@ -137,7 +137,7 @@ class MessageBatchApi:
         params: dict[str, Any] = {"limit": LIST_PAGE}
         for _ in range(MAX_LIST_PAGES):
             response = await self._request(target, "listing message batches", "GET", params=params)
-            page = response.json()
+            page = _json(response, "listing message batches")
             data = page.get("data") if isinstance(page, dict) else None
             for item in data if isinstance(data, list) else []:
                 if not isinstance(item, dict):
@@ -160,6 +160,13 @@ class MessageBatchApi:
                                 f"message batch {batch_id} has no results yet ({status_of(batch)}).")
         response = await self._request(target, "downloading message batch results", "GET", url=url)
         return response.text
+
+
+def _json(response: httpx.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise ProviderError(ErrorKind.SERVER, f"{what}: the server's answer is not JSON.") from None
 
 
 @functools.cache

@@ -371,3 +371,16 @@ def test_a_batch_the_file_already_records_is_never_adopted_by_another_job(
     proto = load_prototype(path)
     assert server.created == 2 and [j.batch_id for j in proto.batches] == ["msgbatch_0001", "msgbatch_0002"]
     assert sorted({r.model_name for r in proto.runs}) == ["claude-x", "claude-y"] and len(proto.runs) == 12
+
+
+def test_a_rejected_key_is_reported_without_the_key(
+    server: FakeAnthropicBatches, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = "sk-ant-wrong-key-0123456789"
+    KeyStore().store("anthropic", host_of(server.base_url), wrong)
+    path = _file(tmp_path, _proto(server.base_url))
+    assert main(["run", str(path), "--batch", *POLL, "--json"]) == 1
+    out, err = capsys.readouterr()
+    assert "rejected the key" in err and json.loads(out)["status"] == "error"
+    assert wrong not in out + err + path.read_text(encoding="utf-8")
+    assert server.created == 0
