@@ -43,6 +43,12 @@ def add_arguments(parser: Any) -> None:
         metavar="SECONDS",
         help=f"how often to check a pending batch (default {DEFAULT_POLL_S:g})",
     )
+    parser.add_argument(
+        "--batch-id",
+        metavar="ID",
+        help="adopt this Anthropic message batch as the file's pending one, when a run stopped between "
+        "creating it and recording its id and several batches could be it",
+    )
 
 
 @dataclass
@@ -120,6 +126,8 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
     failed = False
     try:
         pending = pending_jobs(proto.batches, kind)
+        if getattr(args, "batch_id", None):
+            await _adopt(runner, proto, pending, args.batch_id, save)
         selection = await runner.select(proto, plan)
         report.cells = {"sent": 0, "cached": len(selection.cached), "in_file": selection.in_file,
                         "pending": selection.pending, "interactive": len(selection.interactive)}
@@ -191,6 +199,24 @@ async def run_batch(proto: Prototype, path: Path, plan: RunPlan, kind: str, args
         if as_json:
             sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
     return 1 if failed else 0
+
+
+async def _adopt(runner: Any, proto: Prototype, pending: list[BatchJob], batch_id: str, save: Any) -> None:
+    """`--batch-id ID`: the pending message batch job of this kind takes the batch the user names: the
+    one with no batch id yet (a stopped run leaves at most one), else the one holding a wrong one."""
+    from app.providers.events import ErrorKind, ProviderError
+
+    ours = [j for j in pending if j.intent is not None]
+    waiting = [j for j in ours if j.batch_id is None] or ours
+    if len(waiting) != 1:
+        raise ProviderError(
+            ErrorKind.BAD_REQUEST,
+            "--batch-id needs exactly one pending Anthropic message batch in the file; "
+            f"it has {len(waiting)}.",
+        )
+    await runner.adopt(proto, waiting[0], batch_id)
+    save(proto)
+    print(f"adopted message batch {batch_id} as {waiting[0].id}", file=sys.stderr)
 
 
 async def _finish(runner: Any, proto: Prototype, job: BatchJob, save: Any, writer: ResultWriter, *,

@@ -8,6 +8,7 @@ goes out over plain http, whatever port the URL names. This lives in core becaus
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 LOCAL_BASE_URL = "local:"
@@ -33,6 +34,7 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)  # pure; a big batch asks it about the same few URLs 10,000s of times
 def key_host(base_url: str) -> str:
     """The name a key is bound to: `host` for https on 443, `host:PORT` for https on another port,
     and `http://host:PORT` for plain http (80 when not written).

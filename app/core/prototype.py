@@ -503,6 +503,17 @@ class BatchCell(Strict):
     sample: int = Field(0, ge=0)
 
 
+class BatchIntent(Strict):
+    """Written (and saved) just before a batch is created at a provider whose batches carry no
+    metadata (Anthropic's Message Batches), so a process killed between "created" and "id saved"
+    finds its batch again by time and size instead of creating a second one."""
+
+    nonce: str = Field(description="A local random id, new for each intent.")
+    created_after: str = Field(description="UTC time taken before the create request was sent.")
+    requests: int = Field(ge=1, description="How many requests the batch holds.")
+    digest: str = Field(description="sha256 of the requests' custom_ids, in order, one a line.")
+
+
 class BatchJob(Strict):
     """A batch submitted to a provider's Batch API, recorded before anything else so that a killed
     process resumes it (and never submits it twice) instead of starting over."""
@@ -518,6 +529,9 @@ class BatchJob(Strict):
     output_file_id: str | None = None
     error_file_id: str | None = None
     cells: list[BatchCell] = Field(default_factory=list)
+    intent: BatchIntent | None = Field(
+        None, description="Set before creating a batch that carries no metadata (Anthropic): how a "
+        "resumed run finds it again instead of creating it twice.")
 
     @property
     def pending(self) -> bool:

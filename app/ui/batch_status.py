@@ -1,13 +1,15 @@
 """The Evals tab's strip of provider batches still pending in this file (`--batch`): status, Check,
 Collect, Cancel.
 
-A batch runs at the provider for up to 24 h, usually started from the CLI. This strip shows each
-pending one, asks the provider for its status on request, collects an ended one and cancels it; the
-provider calls run on the engine thread (`Services`). Collect runs the code `protostudio run|eval
-FILE --batch` ends a batch with (`BatchRunner.collect_if_ended`: check, then download and turn the
-answers into runs at the batch price) on a copy of the prototype, and the runs join the document
-through `Document.add_runs`, the core's storing policy, as the CLI's do. An eval batch's answers
-are then graded by Run evals, which reuses them from the file.
+A batch runs at the provider for up to 24 h, usually started from the CLI (OpenAI-style
+`/batches`, or Anthropic's Message Batches: `engine.batch.batch_api` picks the API by the
+target's provider). This strip shows each pending one, asks the provider for its status on
+request, collects an ended one and cancels it; the provider calls run on the engine thread
+(`Services`). Collect runs the code `protostudio run|eval FILE --batch` ends a batch with
+(`BatchRunner.collect_if_ended`: check, then download and turn the answers into runs at the
+batch price) on a copy of the prototype, and the runs join the document through
+`Document.add_runs`, the core's storing policy, as the CLI's do. An eval batch's answers are
+then graded by Run evals, which reuses them from the file.
 """
 
 from __future__ import annotations
@@ -98,10 +100,10 @@ class BatchStatus(QWidget):
         job = self._job(job_id)
         if job is None or job.batch_id is None:
             return
-        from app.providers.batch import BatchApi
+        from app.engine.batch import batch_api
 
         target = self.document.proto.model(job.model)
-        future = self.services.submit(BatchApi(self.services.hub).retrieve(target, job.batch_id))
+        future = self.services.submit(batch_api(self.services.hub, target).retrieve(target, job.batch_id))
         deliver(
             future, self, lambda state: self._update(job_id, state), lambda exc: self._failed(job_id, exc)
         )
@@ -149,11 +151,11 @@ class BatchStatus(QWidget):
         job = self._job(job_id)
         if job is None or job.batch_id is None:
             return
-        from app.providers.batch import BatchApi
+        from app.engine.batch import batch_api
 
         self.rows[job_id][2].setEnabled(False)
         target = self.document.proto.model(job.model)
-        future = self.services.submit(BatchApi(self.services.hub).cancel(target, job.batch_id))
+        future = self.services.submit(batch_api(self.services.hub, target).cancel(target, job.batch_id))
         deliver(
             future, self, lambda state: self._update(job_id, state), lambda exc: self._failed(job_id, exc)
         )

@@ -90,8 +90,9 @@ def test_json_reports_a_failed_batch(
 
 
 def test_providers_without_a_batch_api_run_interactively(tmp_path: Path) -> None:
-    """An Anthropic target is not sent to a /files endpoint that does not exist: it is listed as
-    not batchable, with the reason, and left to run interactively."""
+    """An Ollama target is not sent to a /files endpoint that does not exist: it is listed as
+    not batchable, with the reason, and left to run interactively. (Anthropic targets use its
+    Message Batches: tests/engine/test_message_batches.py.)"""
     import asyncio
 
     from app.engine.batch import BatchRunner
@@ -101,8 +102,8 @@ def test_providers_without_a_batch_api_run_interactively(tmp_path: Path) -> None
     with FakeBatchServer() as server:
         Registry().add("bfake", server.base_url, needs_key=False)
         proto = _proto()
-        proto.models[0].provider = "anthropic"
-        proto.models[0].model = "claude-x"
+        proto.models[0].provider = "ollama"
+        proto.models[0].model = "llama3"
 
         async def select():
             hub = ProviderHub()
@@ -113,4 +114,4 @@ def test_providers_without_a_batch_api_run_interactively(tmp_path: Path) -> None
 
         selection = asyncio.run(select())
     assert selection.to_send == 0 and len(selection.interactive) == 6
-    assert all("Message Batches" in reason for _, reason in selection.interactive)
+    assert all("Ollama has no batch API" in reason for _, reason in selection.interactive)

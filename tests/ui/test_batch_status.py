@@ -119,3 +119,55 @@ def test_collect_reports_a_failed_batch(qtbot, tmp_path: Path) -> None:
             assert proto.runs == [] and "failed" in panel.batches.notice.text()
         finally:
             panel.shutdown()
+
+
+def test_anthropic_message_batch_checks_collects_and_cancels(qtbot, tmp_path: Path) -> None:
+    """The same strip drives an Anthropic Message Batch: status, Collect, and Cancel of another."""
+    from fakeanthropicbatch import FakeAnthropicBatches
+
+    from app.providers.keys import KeyStore
+    from app.providers.registry import host_of
+
+    with FakeAnthropicBatches(api_key="ui-key-not-secret") as server:
+        KeyStore().store("anthropic", host_of(server.base_url), "ui-key-not-secret")
+        server.steps = 3
+        target = f"{{id: b, provider: anthropic, model: claude-x, base_url: '{server.base_url}'}}"
+        text = PROTO.replace("{id: b, provider: bfake, model: batch-model}", target)
+        proto = parse_prototype(text)
+
+        async def submit(use_cache: bool = True) -> None:
+            hub = ProviderHub()
+            runner = BatchRunner(hub)
+            plan = RunPlan(use_cache=use_cache)
+            await runner.submit(proto, await runner.select(proto, plan), "run", lambda p: None)
+            await hub.aclose()
+
+        asyncio.run(submit())
+        document = Document(proto, tmp_path / "p.yaml")
+        panel = EvalsPanel(document)
+        qtbot.addWidget(panel)
+        try:
+            strip = panel.batches
+            (job,) = proto.batches
+            assert job.batch_id is not None and job.batch_id.startswith("msgbatch_")
+            label, check, _cancel = strip.rows[job.id]
+            check.click()
+            qtbot.waitUntil(lambda: "0/2 done" in label.text(), timeout=TIMEOUT)
+            collect = strip.collect_buttons[job.id]
+            while job.status != "collected":
+                collect.click()
+                qtbot.waitUntil(lambda: job.status == "collected" or collect.isEnabled(), timeout=TIMEOUT)
+            outputs = sorted((r.case, r.output) for r in proto.runs)
+            assert outputs == [("c1", "Echo: one"), ("c2", "Echo: two")]
+            assert "2 answers and 0 errors" in strip.notice.text() and server.created == 1
+
+            server.hold = True
+            asyncio.run(submit(use_cache=False))  # the same cells again, as a batch still running
+            second = proto.batches[-1]
+            document.evals_edited()
+            qtbot.waitUntil(lambda: second.id in strip.rows, timeout=TIMEOUT)
+            strip.rows[second.id][2].click()
+            qtbot.waitUntil(lambda: second.status == "cancelling", timeout=TIMEOUT)
+            assert server.batches[second.batch_id].status == "canceling"
+        finally:
+            panel.shutdown()
