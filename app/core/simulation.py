@@ -233,14 +233,6 @@ def fewest_turns(case: Case) -> int:
     return 0 if case.simulated_user is not None else 1
 
 
-def export_skip_note(case: Case, profile: Profile | None = None) -> str | None:
-    """Why an export that sends fixed turns leaves this case out (None: it can export it): with no
-    fixed turn there is nothing to send until a simulated user has written the first message."""
-    if not opens_conversation(case, profile):
-        return None
-    return f"case {case.id!r} not exported: it has no fixed turn ({NO_FIXED_TURN} at run time)"
-
-
 def first_user_text(case: Case) -> str:
     """The case's first fixed user message as written (placeholders unfilled), "" when it has none:
     a simulated user writes it at run time. Labels, dedupe and exports read it here."""
@@ -291,7 +283,6 @@ __all__ = [
     "case_label_text",
     "conversation_over",
     "end_words",
-    "export_skip_note",
     "fewest_turns",
     "first_user_text",
     "is_simulated",

@@ -5,6 +5,7 @@ round-trips, and labels, dedupe, exports, status and cell freshness handle a cas
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from app.core.casegen.dedupe import case_text
 from app.core.document import dumps_prototype, parse_prototype
@@ -19,7 +20,6 @@ from app.core.simulation import (
     case_label_text,
     conversation_over,
     end_words,
-    export_skip_note,
     fewest_turns,
     opens_conversation,
 )
@@ -86,7 +86,6 @@ def test_a_profile_with_its_own_turns_sends_them_instead() -> None:
     proto = parse_prototype(FILE, "f.yaml")
     profile = proto.profiles[0].model_copy(update={"turns": proto.case("fixed").turns})
     assert not opens_conversation(proto.case("opening"), profile)
-    assert export_skip_note(proto.case("opening"), profile) is None
 
 
 def test_the_end_of_a_conversation_round_trips_and_reads_in_words() -> None:
@@ -141,17 +140,23 @@ def test_labels_dedupe_and_the_request_view_have_text_for_a_case_with_no_turn() 
     assert case_label_text(scripted) == "(simulated user) hello there"
 
 
-def test_exports_leave_out_a_case_with_no_turn_and_say_why() -> None:
+def test_exports_of_a_case_with_no_turn() -> None:
+    """promptfoo's simulated user writes the first message there too; openai/evals needs a recorded
+    conversation, and says so when the case has not run."""
     proto = parse_prototype(FILE, "f.yaml")
 
     def messages(profile, case):  # type: ignore[no-untyped-def]
         return build_messages(proto, profile, case)
 
     endpoints = {"local": Endpoint("http://127.0.0.1:9/v1", needs_key=False)}
-    for result in (export_promptfoo(proto, messages, endpoints, base_urls={"m": "http://127.0.0.1:9/v1"}),
-                   export_openai_evals(proto, messages)):
-        notes = [n for n in result.notes if "opening" in n]
-        assert notes == ["case 'opening' not exported: it has no fixed turn "
-                         "(its simulated user writes the first message at run time)"]
-        text = "".join(result.files.values())
-        assert "What is 18% of $64?" in text
+    promptfoo = export_promptfoo(proto, messages, endpoints, base_urls={"m": "http://127.0.0.1:9/v1"})
+    config = yaml.safe_load(promptfoo.files["promptfooconfig.yaml"])
+    test = next(t for t in config["tests"] if t["metadata"]["case"] == "opening")
+    assert test["provider"]["id"] == "promptfoo:simulated-user"
+    assert "initialMessages" not in test["vars"]
+    evals = export_openai_evals(proto, messages)
+    assert any("'opening'" in n and "has no fixed turns, so it has no sample" in n for n in evals.notes), \
+        evals.notes
+    assert "What is 18% of $64?" in "".join(evals.files.values())  # the case with a fixed turn still goes
+
+

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from fakeserver import FakeOpenAI, Recorded, Reply
 
 from app.core.document import load_prototype, save_prototype
@@ -111,7 +112,6 @@ def test_exports_and_report_do_not_crash(tmp_path: Path, fake_server: FakeOpenAI
     path = example(tmp_path, fake_provider)
     fake_server.responder = three_bullets
     assert run_case(path).returncode == 0
-    skipped = f"case '{CASE}' not exported: it has no fixed turn"
     for fmt in ("promptfoo", "openai-evals", "dpo"):
         out = tmp_path / f"out-{fmt}"
         done = protostudio("export", str(path), "--to", fmt, "--out", str(out))
@@ -120,8 +120,11 @@ def test_exports_and_report_do_not_crash(tmp_path: Path, fake_server: FakeOpenAI
             assert done.returncode == 2 and "no assertion maps" in done.stderr, done.stderr
         else:
             assert done.returncode == 0, (fmt, done.stderr)
-        if fmt == "promptfoo":
-            assert skipped in done.stderr
+        if fmt == "promptfoo":  # promptfoo's own simulated user writes the first message there too
+            config = yaml.safe_load((out / "promptfooconfig.yaml").read_text(encoding="utf-8"))
+            test = next(t for t in config["tests"] if t["metadata"]["case"] == CASE)
+            assert test["provider"]["id"] == "promptfoo:simulated-user", test
+            assert "initialMessages" not in test["vars"], test
     report = protostudio("report", str(path))
     assert "Traceback" not in report.stderr, report.stderr
 

@@ -34,7 +34,6 @@ from app.core.exports import BuildMessages, ExportError, ExportResult, slug
 from app.core.exports.recorded import recorded_threads
 from app.core.messages import as_openai
 from app.core.prototype import Assertion, Case, Profile, Prototype
-from app.core.simulation import export_skip_note
 from app.core.yamlio import dump
 
 MATCH = "evals.elsuite.basic.match:Match"
@@ -70,10 +69,6 @@ def export_openai_evals(
         kinds: dict[str, tuple[str, dict[str, Any], str]] = {}
         rubrics: dict[str, str] = {}
         for case in proto.cases:
-            skipped = export_skip_note(case, profile)
-            if skipped:
-                result.notes.append(skipped)
-                continue
             if case.threshold is not None:
                 result.notes.append(
                     f"case {case.id!r}: threshold {case.threshold:g} (pass on the weighted score) is not "

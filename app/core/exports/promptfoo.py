@@ -25,7 +25,6 @@ from app.core.exports.promptfoo_assertions import Grading, Mapped, as_templates,
 from app.core.exports.promptfoo_replies import last_reply_transform
 from app.core.exports.promptfoo_template import MESSAGES_VAR, build_template, with_simulated_branch
 from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
-from app.core.simulation import export_skip_note
 from app.core.tools import request_params
 from app.core.yamlio import dump
 
@@ -72,7 +71,7 @@ def export_promptfoo(
 
     grading = _grading(proto, judge_providers, judge, embedder)
     default = [_mapped(a, grading, "default_assert", result) for a in proto.default_assert]
-    tests = [_test(case, build_messages, grading, result) for case in _with_turns(proto.cases, result)]
+    tests = [_test(case, build_messages, grading, result) for case in proto.cases]
 
     ours: dict[str, Any] = {
         "format": 1,
@@ -261,13 +260,6 @@ def _prompt_tools(proto: Prototype, prompts: list[tuple[dict[str, Any], list[str
 
 
 # -- tests ------------------------------------------------------------------------------------------
-
-
-def _with_turns(cases: list[Case], result: ExportResult) -> list[Case]:
-    """The cases a test can send as fixed turns; the others are named in the notes."""
-    notes = {case.id: export_skip_note(case) for case in cases}
-    result.notes.extend(note for note in notes.values() if note)
-    return [case for case in cases if not notes[case.id]]
 
 
 def _mapped(assertion: Assertion, grading: Grading, where: str, result: ExportResult) -> Mapped | None:
