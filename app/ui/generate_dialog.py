@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.casegen.checks import check_words
-from app.core.casegen.grid import rules_of, unprobed
+from app.core.casegen.grid import prompt_stand_in, rules_of, unprobed
 from app.core.casegen.prompt import PromptTemplate, load_template, save_template
 from app.core.casegen.proposals import GenerationResult, Proposal, accept
 from app.engine.casegen import (
@@ -233,7 +233,9 @@ class GenerateDialog(QDialog):
         """The rule picker and the coverage line, from the open document."""
         checked = set(self.checked_rules()) if self.rules.count() else None
         self.rules.clear()
-        for ref in rules_of(self.document.proto):
+        refs = rules_of(self.document.proto)
+        stand_in = None if refs else prompt_stand_in(self.document.proto)
+        for ref in refs or ([stand_in] if stand_in else []):
             item = QListWidgetItem(f"{ref.id}: {ref.rule.rule}")
             item.setData(Qt.ItemDataRole.UserRole, ref.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -243,8 +245,11 @@ class GenerateDialog(QDialog):
             self.rules.addItem(item)
         missing = unprobed(self.document.proto)
         if not self.rules.count():
-            self.coverage.setText("No behavior-spec rules yet: add rules to a profile to generate cases "
-                                  "from them.")
+            self.coverage.setText("Nothing to generate from yet: write a system prompt, a description, or "
+                                  "behavior-spec rules first.")
+        elif stand_in is not None:
+            self.coverage.setText("No behavior-spec rules yet: cases are written from the system prompts. "
+                                  "Add rules to a profile to aim cases at each rule and see coverage.")
         elif missing:
             noun = "rule has" if len(missing) == 1 else "rules have"
             self.coverage.setText(f"{len(missing)} {noun} no case: {', '.join(missing)}")

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from app.core.casegen.dedupe import DUPLICATE_THRESHOLD, DuplicateFilter, shingles, similarity
-from app.core.casegen.grid import PERSONAS, PROBE_KINDS, GridError, plan_probes, rules_of, unprobed
+from app.core.casegen.grid import (
+    PERSONAS,
+    PROBE_KINDS,
+    PROMPT_RULE_ID,
+    GridError,
+    plan_probes,
+    rules_of,
+    unprobed,
+)
 from app.core.casegen.prompt import (
     PROMPT_VERSION,
     PromptTemplate,
@@ -61,8 +69,23 @@ def test_default_count_is_two_per_rule_and_bad_requests_are_refused() -> None:
         plan_probes(proto(), ["nope"])
     with pytest.raises(GridError, match="unknown probe kind"):
         plan_probes(proto(), kinds=["sarcastic"])
-    with pytest.raises(GridError, match="no behavior-spec rules"):
+    with pytest.raises(GridError, match="nothing to generate cases from"):
         plan_probes(parse_prototype("name: empty\n"))
+
+
+def test_with_no_rules_cases_are_written_from_the_system_prompts_and_probe_nothing() -> None:
+    doc = parse_prototype(
+        "name: no spec\nprofiles:\n  - id: cat\n    system_prompt: Answer as a cat.\n  - id: plain\n"
+    )
+    probes = plan_probes(doc, count=3)
+    assert [p.rule.id for p in probes] == [PROMPT_RULE_ID] * 3
+    assert [p.id for p in probes[0].rule.profiles] == ["cat"]  # the prompt the model reads
+    assert "Answer as a cat." in generation_messages(doc, probes[0])[-1].content
+    added = accept(doc, [_proposal(0, PROMPT_RULE_ID, "Meow, what is 2+2?")])
+    assert added[0].probes == []  # no rule of the file: coverage is untouched
+    assert plan_probes(doc, [PROMPT_RULE_ID], 1)[0].rule.stand_in
+    with pytest.raises(GridError, match="nothing to generate"):  # no prompt, no description, no rule
+        plan_probes(parse_prototype("name: bare\nprofiles:\n  - id: p\n"))
 
 
 # -- the prompt -------------------------------------------------------------------------------------

@@ -141,5 +141,32 @@ def test_the_main_window_opens_it_on_its_document(make_window, proto_file: Path)
     window.act_generate.trigger()
     dialog = window.generate_dialog
     assert dialog.isVisible() and dialog.document is window.document and dialog.services is window.services
-    assert dialog.coverage.text().startswith("No behavior-spec rules yet")
-    assert not dialog.generate_button.isEnabled()
+    assert dialog.coverage.text().startswith("No behavior-spec rules yet: cases are written from the system")
+    assert dialog.generate_button.isEnabled()  # not a dead end: the system prompts are enough
+
+
+def test_with_no_rules_it_writes_cases_from_the_system_prompt(qtbot, fake_server: FakeOpenAI,
+                                                             tmp_path: Path) -> None:
+    """A new designer's file has a system prompt and no behavior spec: Generate still works."""
+    fake_server.responder = proposal_reply
+    text = (f"name: fresh\nprofiles:\n  - id: cat\n    system_prompt: Answer as a cat.\nmodels:\n"
+            f"  - id: fake\n    provider: vllm\n    model: fake-model\n    base_url: {fake_server.base_url}\n")
+    document = Document(parse_prototype(text), tmp_path / "fresh.yaml")
+    dialog = GenerateDialog(document, Services())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    try:
+        assert "cases are written from the system prompts" in dialog.coverage.text()
+        assert dialog.generate_button.isEnabled() and dialog.rules.count() == 1
+        _pick_fake(dialog)
+        dialog.count.setValue(2)
+        with qtbot.waitSignal(dialog.sig_finished, timeout=30_000):
+            dialog.generate_button.click()
+        assert dialog.proposals.count() == 2
+        sent = [r for r in fake_server.chat_requests() if "Answer as a cat." in json.dumps(r.body)]
+        assert len(sent) == 2  # the system prompt is what the generator wrote from
+        dialog.accept_all_button.click()
+        assert len(document.proto.cases) == 2 and all(c.probes == [] for c in document.proto.cases)
+    finally:
+        dialog.shutdown()
+        dialog.services.close()

@@ -41,6 +41,24 @@ class RuleRef:
     id: str
     rule: Rule
     profiles: tuple[Profile, ...]
+    stand_in: bool = False
+    """Not a rule of the file: what the system prompts ask, for a file with no behavior spec yet.
+    Cases written for it probe no rule (`probes: []`)."""
+
+
+PROMPT_RULE_ID = "system-prompt"
+PROMPT_RULE_TEXT = "The assistant does what its system prompt asks, in what it says and how it says it."
+
+
+def prompt_stand_in(proto: Prototype) -> RuleRef | None:
+    """The rule to generate from when the file has none: its system prompts (or its description).
+
+    None when there is nothing to generate from at all."""
+    prompted = tuple(p for p in proto.profiles if p.system_prompt.strip())
+    if not proto.profiles or (not prompted and not proto.description.strip()):
+        return None
+    rule = Rule(id=PROMPT_RULE_ID, rule=PROMPT_RULE_TEXT)
+    return RuleRef(PROMPT_RULE_ID, rule, prompted or tuple(proto.profiles[:1]), stand_in=True)
 
 
 @dataclass(frozen=True)
@@ -90,8 +108,11 @@ def plan_probes(
     Default count: two per chosen rule. Raises GridError naming unknown rule ids and the known ones."""
     refs = rules_of(proto)
     if not refs:
-        raise GridError("the prototype has no behavior-spec rules to generate cases from; "
-                        "add rules to a profile")
+        stand_in = prompt_stand_in(proto)
+        if stand_in is None:
+            raise GridError("nothing to generate cases from: write a system prompt, a description, "
+                            "or behavior-spec rules first")
+        refs = [stand_in]
     if rule_ids:
         known = {ref.id: ref for ref in refs}
         unknown = [r for r in dict.fromkeys(rule_ids) if r not in known]

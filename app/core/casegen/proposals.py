@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.core.casegen.checks import ProposedChecks
-from app.core.casegen.grid import Probe
+from app.core.casegen.grid import PROMPT_RULE_ID, Probe
 from app.core.placeholders import VAR_RE
 from app.core.prototype import Assertion, Case, CaseOrigin, Prototype, Turn
 
@@ -116,7 +116,7 @@ def case_from(proposal: Proposal, proto: Prototype, taken: set[str]) -> Case:
         vars=_vars_needed(proto),
         turns=[Turn(role="user", content=proposal.user_message)],
         assert_=list(proposal.checks),
-        probes=[proposal.rule_id],
+        probes=[] if proposal.rule_id == PROMPT_RULE_ID else [proposal.rule_id],
         origin=CaseOrigin(model=proposal.model, seed=proposal.seed, prompt_version=proposal.prompt_version,
                           kind=proposal.kind, persona=proposal.persona),
     )
