@@ -42,7 +42,10 @@ FOCUS_STYLE = (
 )
 """The cell the keys act on wears a strong blue frame; the others a quiet one of the same width
 (so focusing never shifts the text)."""
-EMPTY_TEXT = "Not run yet: Ctrl+Enter, or ▶ above."
+EMPTY_TEXT = "Not run · Ctrl+Enter"
+QUEUED_TEXT = "Queued for a slot…"
+WAITING_TEXT = "Waiting for words…"
+"""Placeholders are drawn on one line and never wrap: kept short enough for a 4-column grid."""
 """One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
 
 
@@ -376,7 +379,7 @@ class CellWidget(QFrame):
             self.view.show_markdown(thread_markdown(thread, self.rater) + "\n\n" + said)
         else:
             self.view.clear()
-        self.view.setPlaceholderText("Queued: starts as soon as a slot is free.")
+        self.view.setPlaceholderText(QUEUED_TEXT)
         self._wait("queued")
 
     def begin_stream(self, thread: list[Run], follow_up: str | None, cached: bool,
@@ -386,7 +389,7 @@ class CellWidget(QFrame):
         self._show_running(True)
         self.body.show_live()
         self.error.hide()
-        self.view.setPlaceholderText("Waiting for the first words…")
+        self.view.setPlaceholderText(WAITING_TEXT)
         prefix = ""
         if follow_up is not None and thread:
             prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up, source)

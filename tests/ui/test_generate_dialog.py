@@ -149,8 +149,9 @@ def test_with_no_rules_it_writes_cases_from_the_system_prompt(qtbot, fake_server
                                                              tmp_path: Path) -> None:
     """A new designer's file has a system prompt and no behavior spec: Generate still works."""
     fake_server.responder = proposal_reply
-    text = (f"name: fresh\nprofiles:\n  - id: cat\n    system_prompt: Answer as a cat.\nmodels:\n"
-            f"  - id: fake\n    provider: vllm\n    model: fake-model\n    base_url: {fake_server.base_url}\n")
+    text = ("name: fresh\nprofiles:\n  - id: cat\n    system_prompt: Answer as a cat.\nmodels:\n"
+            "  - id: fake\n    provider: vllm\n    model: fake-model\n"
+            f"    base_url: {fake_server.base_url}\n")
     document = Document(parse_prototype(text), tmp_path / "fresh.yaml")
     dialog = GenerateDialog(document, Services())
     qtbot.addWidget(dialog)

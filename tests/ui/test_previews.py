@@ -86,6 +86,16 @@ def test_chat_follow_up_adds_the_new_user_message_and_reply(qtbot) -> None:
                                                            "Second answer."]
 
 
+def test_a_failed_call_with_no_text_draws_no_empty_answer_bubble(qtbot) -> None:
+    failed = run_of("").model_copy(update={"status": "error", "error": "connection refused"})
+    cell = cell_for(qtbot, "chat", failed)
+    preview = cell.body.current_preview()
+    assert isinstance(preview, ChatPreview)
+    assert [b.strip() for b in preview.bubble_texts()] == ["Hi there"]  # its error shows below the preview
+    empty = cell_for(qtbot, "chat", run_of(""))  # an answer that really was empty still says so
+    assert [b.strip() for b in empty.body.current_preview().bubble_texts()] == ["Hi there", "(no text)"]
+
+
 def test_chat_never_loads_images_from_model_output(qtbot) -> None:
     cell = cell_for(qtbot, "chat", run_of("![cat](http://127.0.0.1:9/cat.png) <img src='x'>"))
     preview = cell.body.current_preview()

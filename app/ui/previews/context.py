@@ -43,7 +43,8 @@ def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
         elif not run.messages or run.messages[-1].role == "user":  # a simulator fault adds none
             text = run.messages[-1].content if run.messages else ""
             turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", "")))
-        turns.append(ChatTurn("assistant", run.output))
+        if run.output or run.status == "ok":  # a failed call with no text shows its error below, no bubble
+            turns.append(ChatTurn("assistant", run.output))
     return turns
 
 
