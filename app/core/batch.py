@@ -11,6 +11,7 @@ answer, and is cached under the same key.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +52,9 @@ def custom_id(job: BatchJob, index: int) -> str:
     return f"{job.id}-{index}"
 
 
-def read_output(text: str) -> dict[str, BatchAnswer]:
-    """custom_id -> answer, from an output file (or an error file: both have one JSON object a line)."""
-    answers: dict[str, BatchAnswer] = {}
+def custom_id_lines(text: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(custom_id, object) per line of a batch results file (JSONL, both providers); blank, unreadable
+    and id-less lines are skipped: one bad line must not lose the other answers."""
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -61,10 +62,13 @@ def read_output(text: str) -> dict[str, BatchAnswer]:
             item = json.loads(line)
         except ValueError:
             continue
-        if not isinstance(item, dict) or not isinstance(item.get("custom_id"), str):
-            continue
-        answers[item["custom_id"]] = _answer(item)
-    return answers
+        if isinstance(item, dict) and isinstance(item.get("custom_id"), str):
+            yield item["custom_id"], item
+
+
+def read_output(text: str) -> dict[str, BatchAnswer]:
+    """custom_id -> answer, from an output file (or an error file: both have one JSON object a line)."""
+    return {cid: _answer(item) for cid, item in custom_id_lines(text)}
 
 
 def _answer(item: dict[str, Any]) -> BatchAnswer:

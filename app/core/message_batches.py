@@ -15,13 +15,12 @@ picks the batches a resumed run may adopt.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.core.batch import BatchAnswer
+from app.core.batch import BatchAnswer, custom_id_lines
 from app.core.prototype import BatchIntent, ModelParams
 
 MESSAGE_BATCH_PROVIDERS = frozenset({"anthropic"})
@@ -161,16 +160,7 @@ class Results:
 
 def read_results(text: str) -> Results:
     results = Results()
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(item, dict) or not isinstance(item.get("custom_id"), str):
-            continue
-        cid = item["custom_id"]
+    for cid, item in custom_id_lines(text):
         results.seen.add(cid)
         result = item.get("result")
         answer = _answer(cid, result if isinstance(result, dict) else {})

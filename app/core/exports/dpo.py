@@ -52,17 +52,7 @@ def export_dpo(proto: Prototype, build_messages: BuildMessages) -> ExportResult:
             "prompt": [as_openai(m) for m in prompt],
             "chosen": [{"role": "assistant", "content": chosen.output}],
             "rejected": [{"role": "assistant", "content": rejected.output}],
-            "metadata": {
-                "preference": pref.id,
-                "case": chosen.case,
-                "blind": pref.blind,
-                "chosen_variant": f"{chosen.profile}/{chosen.model}",
-                "rejected_variant": f"{rejected.profile}/{rejected.model}",
-                "chosen_run": chosen.id,
-                "rejected_run": rejected.id,
-                "system_differs": system_differs,
-                "note": pref.note,
-            },
+            "metadata": _metadata(pref, chosen, rejected, system_differs),
         }
         lines.append(json.dumps(record, ensure_ascii=False) + "\n")
     result.files[DPO_FILE] = "".join(lines)
@@ -122,17 +112,25 @@ def _line(pref: Preference, chosen: Run, rejected: Run, *, prompt: list[Message]
         "prompt": [as_openai(m) for m in prompt],
         "chosen": [as_openai(m) for m in chosen_rest],
         "rejected": [as_openai(m) for m in rejected_rest],
-        "metadata": {
-            "preference": pref.id,
-            "case": chosen.case,
-            "blind": pref.blind,
-            "chosen_variant": f"{chosen.profile}/{chosen.model}",
-            "rejected_variant": f"{rejected.profile}/{rejected.model}",
-            "chosen_run": chosen.id,
-            "rejected_run": rejected.id,
-            "system_differs": system_differs,
-            "simulated": True,
-            "note": pref.note,
-        },
+        "metadata": _metadata(pref, chosen, rejected, system_differs, simulated=True),
     }
     return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _metadata(pref: Preference, chosen: Run, rejected: Run, system_differs: bool, *,
+              simulated: bool = False) -> dict[str, Any]:
+    """Where a pair came from, so a trainer can trace it back to the vote and the two runs."""
+    data: dict[str, Any] = {
+        "preference": pref.id,
+        "case": chosen.case,
+        "blind": pref.blind,
+        "chosen_variant": f"{chosen.profile}/{chosen.model}",
+        "rejected_variant": f"{rejected.profile}/{rejected.model}",
+        "chosen_run": chosen.id,
+        "rejected_run": rejected.id,
+        "system_differs": system_differs,
+    }
+    if simulated:
+        data["simulated"] = True
+    data["note"] = pref.note  # last, as before: key order is part of each line's bytes
+    return data
