@@ -31,6 +31,7 @@ from app.core.evals.assertions import TYPES, AssertionSpecError, check_assertion
 from app.core.evals.editing import value_from_text, value_to_text
 from app.core.prototype import Assertion, Prototype
 from app.core.seeding import DEFAULT_TARGET, apply, propose, team_support
+from app.core.structure import label
 from app.engine.evals import EvalOptions, EvalOutcome, EvalProgress, EvalRunner
 from app.ui.document_model import Document
 from app.ui.evals_proposals import ProposalsDialog
@@ -115,9 +116,11 @@ class AssertionEditor(QWidget):
         current = self.scope.currentData() or DEFAULT_TARGET
         with QSignalBlocker(self.scope):
             self.scope.clear()
-            self.scope.addItem("Every case (default_assert)", DEFAULT_TARGET)
+            self.scope.addItem("Checks for every case", DEFAULT_TARGET)
             for case in self.document.proto.cases:
-                self.scope.addItem(f"Case {case.id}", case.id)
+                self.scope.addItem(f"Case: {label(case)}", case.id)
+                self.scope.setItemData(self.scope.count() - 1, f"Case id: {case.id}",
+                                       Qt.ItemDataRole.ToolTipRole)
             index = self.scope.findData(current)
             self.scope.setCurrentIndex(max(index, 0))
         self.reload()

@@ -122,7 +122,7 @@ class ProvidersTab(QWidget):
         for row, spec in enumerate(specs):
             status = "not needed" if not spec.needs_key and spec.local else CHECKING
             for col, text in enumerate(
-                (f"{spec.name} ({spec.id})", "started on demand" if spec.local else spec.base_url, status)
+                (f"{spec.name} · {spec.id}", "started on demand" if spec.local else spec.base_url, status)
             ):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, spec.id)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from evals_kit import PROTO
 from fakeserver import FakeOpenAI
+from PySide6.QtCore import Qt
 
 from app.core.document import parse_prototype
 from app.core.prototype import Rating, Run
@@ -149,3 +150,14 @@ def test_the_evals_tab_runs_only_the_ticked_variants(qtbot, document: Document) 
         widget.run_button.click()
     assert "Tick at least one profile" in failed.args[0]
     widget.shutdown()
+
+
+def test_the_check_scopes_read_in_words_not_yaml_keys(panel: EvalsPanel, document: Document) -> None:
+    scope = panel.editor.scope
+    texts = [scope.itemText(i) for i in range(scope.count())]
+    assert texts[0] == "Checks for every case" and not any("default_assert" in t for t in texts)
+    document.proto.case("fruits").description = "Three fruits, one must be an apple"
+    panel.editor.reload_scopes()
+    index = scope.findData("fruits")
+    assert scope.itemText(index) == "Case: Three fruits, one must be an apple"
+    assert scope.itemData(index, Qt.ItemDataRole.ToolTipRole) == "Case id: fruits"
