@@ -19,8 +19,8 @@ def _tab(qtbot, window):
 
 
 def _row(tab, provider_id: str) -> int | None:
-    return next((r for r in range(tab.table.rowCount()) if f"({provider_id})" in tab.table.item(r, 0).text()),
-                None)
+    return next((r for r in range(tab.table.rowCount())
+                 if tab.table.item(r, 0).text().endswith(f" · {provider_id}")), None)
 
 
 def test_add_edit_remove_a_custom_provider(
