@@ -376,7 +376,7 @@ def test_a_batch_the_file_already_records_is_never_adopted_by_another_job(
 def test_a_rejected_key_is_reported_without_the_key(
     server: FakeAnthropicBatches, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wrong = "sk-ant-wrong-key-0123456789"
+    wrong = "wrong-test-key-0123456789-not-secret"  # not key-shaped: redaction is by value
     KeyStore().store("anthropic", host_of(server.base_url), wrong)
     path = _file(tmp_path, _proto(server.base_url))
     assert main(["run", str(path), "--batch", *POLL, "--json"]) == 1
