@@ -29,7 +29,7 @@ from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
 from app.ui.resources import icon
-from app.ui.sample_pager import SamplePager
+from app.ui.sample_pager import SamplePager, arrow_button
 
 CELL_WIDTH = 300
 """The narrowest a column gets; the grid widens columns to fill the space it has."""
@@ -283,11 +283,7 @@ class CellWidget(QFrame):
         return button
 
     def _arrow(self, arrow: Qt.ArrowType, tip: str, step: int) -> QToolButton:
-        button = QToolButton(self)
-        button.setArrowType(arrow)
-        button.setToolTip(tip)
-        button.setAutoRaise(True)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button = arrow_button(self, arrow, tip)
         button.setObjectName("cell-older" if step < 0 else "cell-newer")
         button.clicked.connect(lambda: self.sig_pick.emit(step))
         button.hide()

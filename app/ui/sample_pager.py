@@ -28,11 +28,7 @@ class SamplePager(QWidget):
         self.hide()
 
     def _arrow(self, arrow: Qt.ArrowType, tip: str, step: int) -> QToolButton:
-        button = QToolButton(self)
-        button.setArrowType(arrow)
-        button.setToolTip(tip)
-        button.setAutoRaise(True)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button = arrow_button(self, arrow, tip)
         button.clicked.connect(lambda: self.sig_step.emit(step))
         return button
 
@@ -43,3 +39,13 @@ class SamplePager(QWidget):
         self.label.setToolTip(variation or "How much the samples vary shows once two have answers")
         self.back.setEnabled(index > 0)
         self.next.setEnabled(index < count - 1)
+
+
+def arrow_button(parent: QWidget, arrow: Qt.ArrowType, tip: str) -> QToolButton:
+    """A flat arrow that pages within a cell; it takes no focus, so the keys keep acting on the cell."""
+    button = QToolButton(parent)
+    button.setArrowType(arrow)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return button
