@@ -14,13 +14,25 @@ odd indentation: all `NotCanonical`.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 from typing import Any
 
 import yaml
 
 from app.core import limits
-from app.core.yamlfast import _SPECIAL, FLOAT_TEXT, INT_TEXT, _key_text, _Unsupported, _Writer, plain_text
+from app.core.yamlfast import (
+    _RESOLVED_FIRST,
+    FLOAT_TEXT,
+    INT_TEXT,
+    LONGEST_WORD,
+    PLAIN_TEXT,
+    _key_text,
+    _Unsupported,
+    _Writer,
+    plain_text,
+)
 from app.core.yamlio import MAX_DEPTH, Mark, _PyLoader
 
 _LITERAL_HINTS = frozenset({"", "2", "-", "+", "2-", "2+"})
@@ -30,7 +42,11 @@ _CONSTRUCTOR = _PyLoader("")
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP_QUOTED = re.compile(r"'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'\Z")
 """`created: '2026-11-22T06:00:00Z'`: the writer quotes these (`yamlfast.TIMESTAMP`)."""
-_ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+_LITERAL_REFUSED = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]"
+)
+"""What the writer never puts in a `|` block: `yamlfast._SPECIAL`'s characters plus the line breaks
+other than `\\n` (`\\r`, `\\x85`, `\\u2028`, `\\u2029`), in one search."""
 
 
 class NotCanonical(Exception):
@@ -66,16 +82,29 @@ def read_canonical(text: str) -> Any:
 
 
 _SCALAR_LINES: dict[str, tuple[str, Any]] = {}
-"""`role: user`, `thumb: up`, `provider: local`: checked `key: scalar` lines, so a repeat costs one lookup.
-Keys and values are immutable (text, numbers), so sharing them between documents is safe."""
+"""`role: user`, `thumb: up`, `provider: local`: checked `key: scalar` lines (without their
+indentation), so a repeat costs one lookup. Keys and values are immutable (text, numbers), so
+sharing them between documents is safe. A line that starts with `- ` is never here."""
 _SCALAR_LINES_KEPT = 65_536
+_END = -1
+"""The indentation of the sentinel line after the last one: less than any, so every block ends there."""
 
 
 class _Reader:
-    __slots__ = ("left", "lines")
+    """Reads the lines of a canonical file, whose indentation and content are split up front.
+
+    `str.lstrip` and `len` run over all lines at C speed before the Python loops start, so a line
+    costs the loops two list lookups instead of a `startswith` and a slice."""
+
+    __slots__ = ("contents", "indents", "left", "lines")
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
+        contents = list(map(str.lstrip, lines, itertools.repeat(" ")))
+        self.indents = list(map(operator.sub, map(len, lines), map(len, contents)))
+        self.indents.append(_END)
+        contents.append("")
+        self.contents = contents
         self.left = limits.MAX_TOTAL_ITEMS
         """Items the file may still hold: each item counts as it starts, as in the other readers."""
 
@@ -89,74 +118,88 @@ class _Reader:
     ) -> tuple[dict[str, Any], int]:
         """Keys at `indent`; `first` is the rest of the line after `- ` when the mapping starts inline.
 
-        `holder` is the key this mapping is the value of (None inside a list), for its item limit."""
+        `holder` is the key this mapping is the value of (None inside a list), for its item limit.
+        The hot loop of reading a big file: a cached `key: scalar` line costs one dict lookup, and
+        the item counters live in locals (`self.left` is written back around the recursive call)."""
         if depth >= MAX_DEPTH:
             raise NotCanonical("deep")
-        lines = self.lines
-        end = len(lines)
-        pad = " " * indent
+        indents = self.indents
+        contents = self.contents
+        known_lines = _SCALAR_LINES
         result: dict[str, Any] = {}
-        limit = limits.max_items(holder)
-        content = first
-        if content is None:
-            content = self.content_at(index, pad)
-        while True:  # one `key: value` line per turn: the hot loop of reading a big file
-            known = _SCALAR_LINES.get(content)
+        limit = limits.MAX_ITEMS.get(holder, limits.DEFAULT_MAX_ITEMS) if holder else limits.DEFAULT_MAX_ITEMS
+        file_left = self.left  # items the file may hold, counting this mapping's from zero
+        budget = min(limit, file_left)
+        count = 0
+        content = self.content_at(index, indent) if first is None else first
+        while True:  # one `key: value` line per turn
+            known = known_lines.get(content)
             if known is not None:
+                if count >= budget:
+                    raise self.too_many(index, indent, holder, limit, count + 1)
+                count += 1
                 key, value = known
-                rest = None
-            elif content[0] == "'":
-                key, rest = _split_key(content)
-            else:
-                key, colon, rest = content.partition(": ")  # the first `: ` ends a plain key
-                if not colon:
-                    if content[-1] != ":":
-                        raise NotCanonical("no key")
-                    key = content[:-1]
-                elif not rest:
-                    raise NotCanonical("after key")
-                _checked_key(key)
-            if key in result:
-                raise NotCanonical("duplicate key")
-            if len(result) >= limit or self.left <= 0:
-                raise self.too_many(index, indent, holder, limit, len(result) + 1)
-            self.left -= 1
-            index += 1
-            if rest is None:
                 result[key] = value
-            elif not rest:
-                result[key], index = self.block(index, indent + 2, depth + 1, key)
-            elif rest[0] == "|" or rest in ("{}", "[]"):
-                result[key], index = self.inline_value(rest, index, indent, depth)
-            elif len(rest) <= 80:
-                result[key] = value = _inline_scalar(rest)
-                if len(_SCALAR_LINES) >= _SCALAR_LINES_KEPT:
-                    _SCALAR_LINES.clear()
-                _SCALAR_LINES[content] = (key, value)
+                index += 1
             else:
-                result[key] = _inline_scalar_uncached(rest)
-            if index >= end or not lines[index].startswith(pad):
-                return result, index
-            content = lines[index][indent:]
-            if not content or content[0] == " ":
+                if not content:
+                    raise NotCanonical("indentation")
+                if content[0] == "-" and (len(content) == 1 or content[1] == " "):
+                    if count:
+                        break  # the next item of the sequence this mapping sits in (same column)
+                    raise NotCanonical("no key")
+                if count >= budget:
+                    raise self.too_many(index, indent, holder, limit, count + 1)
+                count += 1
+                index += 1
+                if content[0] == "'":
+                    key, rest = _split_key(content)
+                else:
+                    key, colon, rest = content.partition(": ")  # the first `: ` ends a plain key
+                    if not colon:
+                        if content[-1] != ":":
+                            raise NotCanonical("no key")
+                        key = content[:-1]
+                    elif not rest:
+                        raise NotCanonical("after key")
+                    _checked_key(key)
+                if not rest:
+                    self.left = file_left - count
+                    value, index = self.block(index, indent + 2, depth + 1, key)
+                    file_left = self.left + count
+                    budget = min(limit, file_left)
+                elif rest[0] == "|" or rest in ("{}", "[]"):
+                    value, index = self.inline_value(rest, index, indent, depth)
+                elif len(rest) <= 80:
+                    value = _line_scalar(rest)
+                    if len(known_lines) >= _SCALAR_LINES_KEPT:
+                        known_lines.clear()
+                    known_lines[content] = (key, value)
+                else:
+                    value = _inline_scalar_uncached(rest)
+                result[key] = value
+            if len(result) != count:
+                raise NotCanonical("duplicate key")
+            at = indents[index]
+            if at != indent:
+                if at < indent:
+                    break
                 raise NotCanonical("indentation")
-            if content[0] == "-" and (len(content) == 1 or content[1] == " "):
-                return result, index  # the next item of the sequence this mapping sits in (same column)
+            content = contents[index]
+        self.left = file_left - count
+        return result, index
 
     def sequence(
         self, index: int, indent: int, first: str | None, depth: int, holder: str | None
     ) -> tuple[list[Any], int]:
         if depth >= MAX_DEPTH:
             raise NotCanonical("deep")
-        lines = self.lines
-        end = len(lines)
-        pad = " " * indent
+        indents = self.indents
+        contents = self.contents
         result: list[Any] = []
         limit = limits.max_items(holder)
         item: Any
-        content = first
-        if content is None:
-            content = self.content_at(index, pad)
+        content = self.content_at(index, indent) if first is None else first
         while True:
             if not content.startswith("- "):
                 raise NotCanonical("sequence item")
@@ -164,7 +207,9 @@ class _Reader:
                 raise self.too_many(index, indent + 2, holder, limit, len(result) + 1)
             self.left -= 1
             rest = content[2:]
-            if rest.startswith("- "):
+            if rest in _SCALAR_LINES:  # `- rater: ana`: a mapping whose first line is a known one
+                item, index = self.mapping(index, indent + 2, rest, depth + 1, None)
+            elif rest.startswith("- "):
                 item, index = self.sequence(index, indent + 2, rest, depth + 1, None)
             elif rest in ("{}", "[]") or (rest.startswith(("|", "'", '"')) and not _quoted_key(rest)):
                 item, index = self.inline_value(rest, index + 1, indent, depth)
@@ -174,23 +219,23 @@ class _Reader:
                 item = _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
                 index += 1
             result.append(item)
-            if index >= end or not lines[index].startswith(pad):
-                return result, index
-            content = lines[index][indent:]
-            if not content.startswith("-"):
+            at = indents[index]
+            if at != indent:
+                if at < indent:
+                    return result, index
                 raise NotCanonical("indentation")
+            content = contents[index]
 
-    def content_at(self, index: int, pad: str) -> str:
-        if index >= len(self.lines):
-            raise NotCanonical("end of text")
-        line = self.lines[index]
-        if not line.startswith(pad) or line[len(pad):len(pad) + 1] in ("", " "):
+    def content_at(self, index: int, indent: int) -> str:
+        """The first line of a block: exactly at `indent`, not blank."""
+        content = self.contents[index]
+        if self.indents[index] != indent or not content:
             raise NotCanonical(f"indentation at line {index + 1}")
-        return line[len(pad):]
+        return content
 
     def block(self, index: int, indent: int, depth: int, holder: str) -> tuple[Any, int]:
         """A mapping or sequence on the lines after `holder:`."""
-        content = self.content_at(index, " " * indent)
+        content = self.content_at(index, indent)
         if content.startswith("- "):
             return self.sequence(index, indent, content, depth, holder)
         return self.mapping(index, indent, content, depth, holder)
@@ -210,17 +255,18 @@ class _Reader:
         if header[1:] not in _LITERAL_HINTS:
             raise NotCanonical("literal header")
         lines = self.lines
-        pad = " " * (indent + 2)
+        indents = self.indents
+        width = indent + 2
         start = index
-        while index < len(lines) and (lines[index].startswith(pad) or not lines[index]):
+        while indents[index] >= width or (indents[index] == 0 and not lines[index]):
             index += 1
         if index == start:
             raise NotCanonical("empty literal")
-        width = len(pad)
+        pad = " " * width
         block = lines[start:index]
         if pad in block:  # the writer leaves blank lines of a block empty, without indentation
             raise NotCanonical("indented blank line")
-        body = "\n".join([line[width:] for line in block])
+        body = ("\n" + "\n".join(block)).replace("\n" + pad, "\n")[1:]
         value = body if "-" in header else body + "\n"
         if not _written_as_literal(value, header[1:]):
             raise NotCanonical("literal written differently")
@@ -231,9 +277,7 @@ def _written_as_literal(value: str, hints: str) -> bool:
     """Whether the writer writes `value` as a `|` block with these hints (`yamlfast._Writer.string`).
 
     Its lines are then the value's lines indented, blank ones empty, which the caller checked."""
-    if "\n" not in value or value[-1] == " " or " \n" in value or any(b in value for b in _ODD_BREAKS):
-        return False
-    if _SPECIAL.search(value) is not None:
+    if "\n" not in value or value[-1] == " " or " \n" in value or _LITERAL_REFUSED.search(value) is not None:
         return False
     expected = "2" if value[0] in " \n" else ""
     if value[-1] != "\n":
@@ -266,6 +310,34 @@ def _inline_scalar_uncached(token: str) -> Any:
 
 _inline_scalar = functools.lru_cache(maxsize=16384)(_inline_scalar_uncached)
 """Ids, roles, names, numbers repeat across thousands of runs: check each distinct one once."""
+
+
+def _line_scalar(token: str) -> Any:
+    """`_inline_scalar_uncached` for a `key: value` line not seen before: mostly a run's unique values
+    (ids, times, timings, token counts, notes), whose one possible shape the first character tells.
+
+    The shapes are disjoint (a letter, a digit or `-`, a quote first), so trying one first accepts
+    exactly what the full check accepts; anything else gets the full check."""
+    first = token[0]
+    if first == "'":
+        if _TIMESTAMP_QUOTED.match(token):
+            return token[1:-1]
+    elif first in _NUMBER_FIRST:
+        if token.isdigit() and token.isascii() and (first != "0" or len(token) == 1) and len(token) <= 18:
+            return int(token)  # what INT_TEXT matches without a sign, without the regex call
+        if "." not in token:
+            if INT_TEXT.match(token):
+                return int(token)
+        elif FLOAT_TEXT.match(token):
+            number = float(token)
+            if repr(number) == token and not number.is_integer():
+                return number
+    elif PLAIN_TEXT.match(token) and (first not in _RESOLVED_FIRST or len(token) > LONGEST_WORD):
+        return token
+    return _inline_scalar_uncached(token)
+
+
+_NUMBER_FIRST = frozenset("-0123456789")
 
 
 def _written(value: Any, indent: int) -> str:

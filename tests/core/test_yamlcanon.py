@@ -152,3 +152,15 @@ def test_fast_and_slow_paths_build_the_same_prototype() -> None:
         original = parse_prototype(path.read_text(encoding="utf-8"))
         canonical = dumps_prototype(original)
         assert to_data(parse_prototype(canonical)) == to_data(original)
+
+
+def test_one_search_refuses_exactly_what_the_writer_never_puts_in_a_literal_block() -> None:
+    """`_LITERAL_REFUSED` is the writer's special characters plus every line break but `\\n`."""
+    from app.core.yamlcanon import _LITERAL_REFUSED
+    from app.core.yamlfast import _SPECIAL
+
+    odd_breaks = {"\r", "\x85", "\u2028", "\u2029"}
+    for code in [*range(0x30000), 0x10FFFE, 0x10FFFF]:
+        char = chr(code)
+        refused = _SPECIAL.search(char) is not None or char in odd_breaks
+        assert (_LITERAL_REFUSED.search(char) is not None) == refused, hex(code)
