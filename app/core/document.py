@@ -12,7 +12,7 @@ import stat
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.errors import Problem, PrototypeError
@@ -433,6 +433,9 @@ _DUMPED_BY_PYDANTIC: frozenset[type[BaseModel]] = frozenset({Run})
 runs are most of what a save writes (`tests/core/test_plain_fast_path.py` holds the two equal)."""
 
 
+_RUNS: TypeAdapter[list[Run]] = TypeAdapter(list[Run])
+
+
 def _plain(value: Any) -> Any:
     if value.__class__ in _SCALAR_TYPES:
         return value
@@ -441,6 +444,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return _plain_model(value)
     if isinstance(value, list | tuple):
+        if isinstance(value, list) and value and all(item.__class__ is Run for item in value):
+            return _RUNS.dump_python(value, by_alias=True, exclude_defaults=True)  # one call, not one each
         return [_plain(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}

@@ -126,6 +126,11 @@ def last_round_text(messages: Sequence[Message], output: str) -> str:
     return output
 
 
+def is_plain(message: Message) -> bool:
+    """No images and no tool fields: `message_extras` is empty."""
+    return not message.images and not message.tool_calls and message.tool_call_id is None
+
+
 def message_extras(message: Message) -> dict[str, Any]:
     """A message's images and tool fields as plain data, {} for a plain text message: what the
     prompts table, fingerprints and caches add to (role, content) so plain messages stay as they were."""

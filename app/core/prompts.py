@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from app.core.messages import message_extras
+from app.core.messages import is_plain, message_extras
 from app.core.prototype import Message, Prototype
 
 
@@ -26,6 +26,8 @@ def prompt_id(pairs: Sequence[tuple[Any, ...]]) -> str:
 
 
 def _item(message: Message) -> tuple[Any, ...]:
+    if is_plain(message):  # most messages: skip building an empty extras dict
+        return (message.role, message.content)
     extras = message_extras(message)
     if not extras:
         return (message.role, message.content)
@@ -48,17 +50,13 @@ def factor_prompts(proto: Prototype, data: dict[str, Any]) -> None:
         if not run.messages:
             run_data.pop("prompt", None)
             continue
-        pairs = tuple(_item(m) for m in run.messages)
+        pairs = tuple([_item(m) for m in run.messages])
         ident = ids.get(pairs)
         if ident is None:
             ident = ids[pairs] = prompt_id(pairs)
             table[ident] = [_table_entry(item) for item in pairs]
-        rebuilt: dict[str, Any] = {}
-        for key, value in run_data.items():
-            if key == "messages":
-                rebuilt["prompt"] = ident
-            elif key != "prompt":
-                rebuilt[key] = value
+        rebuilt = {("prompt" if key == "messages" else key): (ident if key == "messages" else value)
+                   for key, value in run_data.items() if key != "prompt"}  # `prompt:` where `messages:` was
         run_data.clear()
         run_data.update(rebuilt)
     data.pop("prompts", None)

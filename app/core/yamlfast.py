@@ -126,6 +126,8 @@ def _literal(text: str, indent: int) -> str:
         hints += "+"
     pad = " " * indent
     body = text[:-1] if text.endswith("\n") else text
+    if body and "\n\n" not in body and body[0] != "\n" and body[-1] != "\n":  # no blank line: one replace
+        return f" |{hints}\n" + pad + body.replace("\n", "\n" + pad) + "\n"
     lines = [pad + line if line else "" for line in body.split("\n")]
     return f" |{hints}\n" + "\n".join(lines) + "\n"
 
@@ -190,6 +192,9 @@ _other_scalar = functools.lru_cache(maxsize=8192, typed=True)(_other_uncached)
 _KEY_LINES: dict[int, dict[str, str]] = {}
 """Per indentation, `    key:` as written for each key seen: the same few keys start most lines."""
 _KEY_LINES_KEPT = 4096
+_TEXT_LINES: dict[int, dict[tuple[str, str], str]] = {}
+"""Per indentation, whole `    key: text` lines by (key, text): most of a run's lines repeat across runs."""
+_TEXT_LINES_KEPT = 32_768
 
 
 class _Writer:
@@ -252,14 +257,20 @@ class _Writer:
     # -- collections ------------------------------------------------------------------------------
 
     def mapping(self, data: dict[Any, Any], indent: int, inline_first: bool) -> None:
-        """The hot loop of saving a big file: the common values are written here without dispatch."""
+        """The hot loop of saving a big file: the common values are written here without dispatch,
+        and a `key: text` line seen before (`role: user`, `thumb: up`) is one lookup and one append."""
         out = self.out
         pad = " " * indent
         first = inline_first
         key_lines = _KEY_LINES.get(indent)
         if key_lines is None or len(key_lines) > _KEY_LINES_KEPT:
             key_lines = _KEY_LINES[indent] = {}
+        text_lines = _TEXT_LINES.get(indent)
+        if text_lines is None or len(text_lines) > _TEXT_LINES_KEPT:
+            text_lines = _TEXT_LINES[indent] = {}
+        scalar_last = False
         for key, value in data.items():
+            kind = value.__class__
             if first:
                 text = _key_text(key) if key.__class__ is str else None
                 if text is None:
@@ -267,14 +278,24 @@ class _Writer:
                 out.append(text + ":")
                 first = False
             else:
+                if kind is str:
+                    whole = text_lines.get((key, value))
+                    if whole is not None:
+                        out.append(whole)
+                        scalar_last = True
+                        continue
                 line = key_lines.get(key)
                 if line is None:
                     text = _key_text(key) if key.__class__ is str else None
                     if text is None:
                         raise _Unsupported("key")
                     line = key_lines[key] = pad + text + ":"
+                if kind is str and len(value) <= 80 and "\n" not in value:
+                    whole = text_lines[(key, value)] = line + _short_string(value)
+                    out.append(whole)
+                    scalar_last = True
+                    continue
                 out.append(line)
-            kind = value.__class__
             if kind is str and len(value) <= 80 and "\n" not in value:
                 out.append(_short_string(value))  # ids, roles, names: few distinct values, cached
             elif kind is int or kind is bool or value is None:
@@ -284,14 +305,17 @@ class _Writer:
                 out.append(" " + number + "\n")  # timings and costs: rarely the same twice, so not cached
             else:
                 self.after_indicator(value, indent, nested_indent=indent + 2, inline=False, holder=key)
+                scalar_last = False
                 continue
+            scalar_last = True
+        if scalar_last:
             self.open_ended = False
 
     def sequence(self, items: list[Any], indent: int, inline_first: bool) -> None:
+        out = self.out
+        dash = " " * indent + "-"
         for index, item in enumerate(items):
-            if index or not inline_first:
-                self.out.append(" " * indent)
-            self.out.append("-")
+            out.append(dash if index or not inline_first else "-")
             self.after_indicator(item, indent, nested_indent=indent + 2, inline=True, holder=None)
 
     def after_indicator(
@@ -300,18 +324,19 @@ class _Writer:
         """The value after `key:` (block children go on new lines) or `-` (they start inline).
 
         `holder` is that key (None after `-`): the item limit of a list or mapping depends on it."""
-        if isinstance(value, dict | list) and not value:
-            self.out.append(" {}\n" if isinstance(value, dict) else " []\n")
-            self.open_ended = False
-            return
-        if self.left is not None and isinstance(value, dict | list):
-            self.count(len(value), holder)
-        if isinstance(value, dict):
+        kind = value.__class__
+        if kind is dict or kind is list or isinstance(value, dict | list):
+            if not value:
+                self.out.append(" {}\n" if isinstance(value, dict) else " []\n")
+                self.open_ended = False
+                return
+            if self.left is not None:
+                self.count(len(value), holder)
             self.out.append(" " if inline else "\n")
-            self.mapping(value, nested_indent, inline_first=inline)
-        elif isinstance(value, list):
-            self.out.append(" " if inline else "\n")
-            self.sequence(value, nested_indent, inline_first=inline)
+            if isinstance(value, dict):
+                self.mapping(value, nested_indent, inline_first=inline)
+            else:
+                self.sequence(value, nested_indent, inline_first=inline)
         else:
             self.scalar(value, indent)
 

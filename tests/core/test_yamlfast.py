@@ -60,3 +60,14 @@ def test_odd_keys_fall_back() -> None:
     assert fast_dump({"": 1}) is None
     assert fast_dump({"a\nb": 1}) is None
     assert fast_dump({"k" * 150: 1}) is None
+
+
+BLOCK_TEXTS = ["\n", "\n\n", "a\n", "a", "a\nb", "a\nb\n", "a\n\nb\n", "\na\n", "a\n\n", "a\n\n\n", " a\nb\n",
+               "a\n b\n", "a\n\n\nb", "x\ny\nz\n", "🐱\nb\n", "  \nx\n", "a\nb\n\n"]
+
+
+def test_block_texts_with_and_without_blank_lines_match_pyyaml() -> None:
+    """The one-replace shortcut for blocks without blank lines writes what PyYAML writes, at any depth."""
+    for value in BLOCK_TEXTS:
+        for data in ({"k": value}, {"k": {"deeper": value}}, {"k": [value, {"x": value}]}):
+            assert fast_dump(data) == dump_with_pyyaml(data), repr(value)
