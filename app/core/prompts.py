@@ -95,19 +95,16 @@ def inline_prompts(data: dict[str, Any]) -> bool:
     table = data.get("prompts")
     if not isinstance(runs, list) or not isinstance(table, dict):
         return False
-    rebuilt_runs = []
-    for run in runs:
+    for run in runs:  # check everything first: on any problem the data stays as it was
         if not isinstance(run, dict):
             return False
         ident = run.get("prompt")
-        if ident is None:
-            rebuilt_runs.append(run)
-            continue
-        messages = table.get(ident) if isinstance(ident, str) else None
-        if messages is None or "messages" in run:
+        if ident is not None and (not isinstance(ident, str) or table.get(ident) is None or "messages" in run):
             return False
-        rebuilt_runs.append({**{k: v for k, v in run.items() if k != "prompt"}, "messages": messages})
-    data["runs"] = rebuilt_runs
+    for run in runs:  # in place: the key order of a run's data means nothing to validation
+        ident = run.pop("prompt", None)
+        if ident is not None:
+            run["messages"] = table[ident]
     del data["prompts"]
     return True
 
