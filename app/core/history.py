@@ -1,0 +1,255 @@
+"""Undo and redo of structural edits: adding, duplicating, deleting, renaming and reordering
+profiles, model targets and cases.
+
+Every edit here is applied by `apply(proto)`, which returns its exact inverse (itself an edit),
+so the same code serves do, undo and redo, and the GUI and any other front end share it. A
+delete's inverse holds what went (`structure.Deleted`: the removed objects and their positions,
+no copy of the prototype), so an undo step costs about what the delete did, even at 10,000 runs.
+
+Text typed into an editor is not here: each text box keeps its own undo history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.core import structure
+from app.core.prototype import Case, Prototype, Run
+from app.core.structure import Deleted, Kind
+
+LIMIT = 100
+"""Undo steps kept; older ones are forgotten (a delete's record holds its runs)."""
+
+NOUN: dict[Kind, str] = {"profiles": "profile", "models": "model", "cases": "case"}
+_FIELD: dict[Kind, str] = {"profiles": "profile", "models": "model", "cases": "case"}
+
+
+class Edit(Protocol):
+    """A structural edit: `apply` changes the prototype and returns the edit that reverts it."""
+
+    @property
+    def kind(self) -> Kind: ...
+
+    @property
+    def item_id(self) -> str: ...
+
+    def apply(self, proto: Prototype) -> Edit: ...
+
+
+@dataclass(frozen=True)
+class Add:
+    """A new item at the end of its list (`structure.add`)."""
+
+    kind: Kind
+    item_id: str = ""
+
+    def apply(self, proto: Prototype) -> Edit:
+        return Delete(self.kind, structure.add(proto, self.kind).id)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A copy of an item right after it (`structure.duplicate`)."""
+
+    kind: Kind
+    item_id: str
+
+    def apply(self, proto: Prototype) -> Edit:
+        return Delete(self.kind, structure.duplicate(proto, self.kind, self.item_id).id)
+
+
+@dataclass(frozen=True)
+class Delete:
+    """An item and its cascade (`structure.remove`)."""
+
+    kind: Kind
+    item_id: str
+
+    def apply(self, proto: Prototype) -> Edit:
+        return Restore(structure.remove(proto, self.kind, self.item_id))
+
+
+@dataclass(frozen=True)
+class Restore:
+    """What a delete took, put back (`structure.restore`)."""
+
+    record: Deleted
+
+    @property
+    def kind(self) -> Kind:
+        return self.record.kind
+
+    @property
+    def item_id(self) -> str:
+        return self.record.item.id
+
+    def apply(self, proto: Prototype) -> Edit:
+        structure.restore(proto, self.record)
+        return Delete(self.record.kind, self.record.item.id)
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A new display name; the id follows it while nothing refers to it (`structure.follow_name`),
+    or is set back to `new_id` (an undo) when that id is free and nothing refers to the current one."""
+
+    kind: Kind
+    item_id: str
+    name: str
+    new_id: str | None = None
+
+    def apply(self, proto: Prototype) -> Edit:
+        item = _find(proto, self.kind, self.item_id)
+        old_name = item.description if isinstance(item, Case) else item.name
+        structure.rename(item, self.name)
+        if self.new_id is None:
+            now = structure.follow_name(proto, self.kind, self.item_id)
+        else:
+            now = self.item_id
+            taken = {i.id for i in structure.items(proto, self.kind)}
+            if self.new_id not in taken and not structure.id_in_use(proto, self.kind, self.item_id):
+                item.id = now = self.new_id
+        return Rename(self.kind, now, old_name, self.item_id)
+
+
+@dataclass(frozen=True)
+class Reorder:
+    """A list put in this order of ids (`structure.reorder`)."""
+
+    kind: Kind
+    ids: tuple[str, ...]
+    item_id: str = ""
+
+    def apply(self, proto: Prototype) -> Edit:
+        before = tuple(i.id for i in structure.items(proto, self.kind))
+        structure.reorder(proto, self.kind, list(self.ids))
+        return Reorder(self.kind, before, self.item_id)
+
+
+def _find(proto: Prototype, kind: Kind, item_id: str) -> structure.Item:
+    return next(i for i in structure.items(proto, kind) if i.id == item_id)
+
+
+def words(edit: Edit, proto: Prototype) -> str:
+    """What an edit does, for menus and messages: "delete case 'tip-mid-roleplay'". Call before applying."""
+    noun = NOUN[edit.kind]
+    if isinstance(edit, Add):
+        return f"add {noun}"
+    if isinstance(edit, Reorder):
+        return f"reorder {edit.kind}"
+    if isinstance(edit, Rename):
+        return f"rename {noun} {edit.item_id!r}"
+    if isinstance(edit, Duplicate):
+        return f"duplicate {noun} {edit.item_id!r}"
+    if isinstance(edit, Restore):
+        return f"restore {noun} {edit.item_id!r}"
+    return f"delete {noun} {edit.item_id!r}"
+
+
+@dataclass
+class Step:
+    """One entry on a stack: the words of the edit the person made, and the edit that applies next
+    (on the undo stack the inverse, on the redo stack the edit again)."""
+
+    words: str
+    edit: Edit
+
+    @property
+    def kind(self) -> Kind:
+        return self.edit.kind
+
+    @property
+    def item_id(self) -> str:
+        return self.edit.item_id
+
+
+@dataclass
+class Done:
+    """What `History.do`, `undo` or `redo` did: the words, the item concerned (still there or not),
+    and for a delete how many results went or came back."""
+
+    words: str
+    kind: Kind
+    item_id: str
+    runs: int = 0
+
+
+@dataclass
+class History:
+    """Bounded undo and redo stacks of structural edits on one open prototype."""
+
+    limit: int = LIMIT
+    undo_steps: list[Step] = field(default_factory=list)
+    redo_steps: list[Step] = field(default_factory=list)
+
+    def do(self, proto: Prototype, edit: Edit) -> Done:
+        """Apply an edit the person made; it becomes the next undo, and the redo stack is dropped."""
+        text = words(edit, proto)
+        inverse = edit.apply(proto)
+        self.undo_steps.append(Step(text, inverse))
+        del self.undo_steps[: -self.limit]
+        self.redo_steps.clear()
+        return _done(text, edit, inverse)
+
+    def undo(self, proto: Prototype) -> Done | None:
+        if not self.undo_steps:
+            return None
+        step = self.undo_steps.pop()
+        again = step.edit.apply(proto)
+        self.redo_steps.append(Step(step.words, again))
+        return _done(step.words, step.edit, again)
+
+    def redo(self, proto: Prototype) -> Done | None:
+        if not self.redo_steps:
+            return None
+        step = self.redo_steps.pop()
+        back = step.edit.apply(proto)
+        self.undo_steps.append(Step(step.words, back))
+        return _done(step.words, step.edit, back)
+
+    def undo_words(self) -> str | None:
+        return self.undo_steps[-1].words if self.undo_steps else None
+
+    def redo_words(self) -> str | None:
+        return self.redo_steps[-1].words if self.redo_steps else None
+
+    def clear(self) -> None:
+        self.undo_steps.clear()
+        self.redo_steps.clear()
+
+    def keep_late_runs(self, proto: Prototype, runs: Iterable[Run]) -> list[Run]:
+        """Runs that ended for an item deleted meanwhile (a run in flight) are kept aside in that
+        delete's record, so an undo brings them back with the rest; returns the runs to store.
+
+        Runs of an item no pending delete knows are returned as they are (stored as before).
+        """
+        records = [s.edit.record for s in (*self.undo_steps, *self.redo_steps) if isinstance(s.edit, Restore)]
+        if not records:
+            return list(runs)
+        present = {kind: {i.id for i in structure.items(proto, kind)} for kind in structure.KINDS}
+        to_store: list[Run] = []
+        for run in runs:
+            home = next((r for r in records if getattr(run, _FIELD[r.kind]) == r.item.id
+                         and r.item.id not in present[r.kind]), None)
+            if home is None:
+                to_store.append(run)
+            else:
+                home.late_runs.append(run)
+        return to_store
+
+
+def _done(text: str, applied: Edit, inverse: Edit) -> Done:
+    """Describe a step from the pair (edit applied, its inverse): the delete's record tells the runs."""
+    record = next((e.record for e in (applied, inverse) if isinstance(e, Restore)), None)
+    runs = 0 if record is None else len(record.runs) + len(record.late_runs)
+    item_id = inverse.item_id if isinstance(inverse, Delete | Rename) else applied.item_id
+    kind = applied.kind
+    return Done(text, kind, item_id, runs)
+
+
+__all__ = [
+    "LIMIT", "Add", "Delete", "Done", "Duplicate", "Edit", "History", "Rename", "Reorder", "Restore",
+    "Step", "words",
+]
