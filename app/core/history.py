@@ -183,13 +183,21 @@ class History:
     limit: int = LIMIT
     undo_steps: list[Step] = field(default_factory=list)
     redo_steps: list[Step] = field(default_factory=list)
+    saved_depth: int | None = 0
+    """How many undo steps the saved file had (None: that state can no longer be reached)."""
 
     def do(self, proto: Prototype, edit: Edit) -> Done:
         """Apply an edit the person made; it becomes the next undo, and the redo stack is dropped."""
         text = words(edit, proto)
         inverse = edit.apply(proto)
+        if self.saved_depth is not None and self.saved_depth > len(self.undo_steps):
+            self.saved_depth = None  # the saved state was on the redo stack, which goes now
         self.undo_steps.append(Step(text, inverse))
-        del self.undo_steps[: -self.limit]
+        dropped = max(0, len(self.undo_steps) - self.limit)
+        if dropped:
+            del self.undo_steps[:dropped]
+            if self.saved_depth is not None:
+                self.saved_depth = None if self.saved_depth < dropped else self.saved_depth - dropped
         self.redo_steps.clear()
         return _done(text, edit, inverse)
 
@@ -216,8 +224,17 @@ class History:
         return self.redo_steps[-1].words if self.redo_steps else None
 
     def clear(self) -> None:
+        """Forget every step (another file was opened); the current state counts as saved."""
         self.undo_steps.clear()
         self.redo_steps.clear()
+        self.saved_depth = 0
+
+    def mark_saved(self) -> None:
+        self.saved_depth = len(self.undo_steps)
+
+    def at_saved(self) -> bool:
+        """Whether undo or redo brought the structure back to what was last saved."""
+        return self.saved_depth == len(self.undo_steps)
 
     def keep_late_runs(self, proto: Prototype, runs: Iterable[Run]) -> list[Run]:
         """Runs that ended for an item deleted meanwhile (a run in flight) are kept aside in that
@@ -240,6 +257,14 @@ class History:
         return to_store
 
 
+def deleted_words(done: Done) -> str:
+    """The message after a delete: "Deleted case 'tip-mid-roleplay' with 12 results." """
+    noun = NOUN[done.kind]
+    if not done.runs:
+        return f"Deleted {noun} {done.item_id!r}."
+    return f"Deleted {noun} {done.item_id!r} with {done.runs} result{'' if done.runs == 1 else 's'}."
+
+
 def _done(text: str, applied: Edit, inverse: Edit) -> Done:
     """Describe a step from the pair (edit applied, its inverse): the delete's record tells the runs."""
     record = next((e.record for e in (applied, inverse) if isinstance(e, Restore)), None)
@@ -251,5 +276,5 @@ def _done(text: str, applied: Edit, inverse: Edit) -> Done:
 
 __all__ = [
     "LIMIT", "Add", "Delete", "Done", "Duplicate", "Edit", "History", "Rename", "Reorder", "Restore",
-    "Step", "words",
+    "Step", "deleted_words", "words",
 ]

@@ -168,3 +168,35 @@ def test_structure_delete_still_counts_runs() -> None:
     case = proto.cases[0].id
     expected = len(structure.runs_of(proto, "cases", case))
     assert structure.delete(proto, "cases", case) == expected > 0
+
+
+def test_undo_and_redo_back_to_the_saved_state_say_so() -> None:
+    proto = realistic()
+    log = History(limit=3)
+    assert log.at_saved()
+    log.do(proto, Add("cases"))
+    log.mark_saved()
+    log.do(proto, Delete("cases", proto.cases[0].id))
+    assert not log.at_saved()
+    log.undo(proto)
+    assert log.at_saved()
+    log.undo(proto)
+    assert not log.at_saved()
+    log.redo(proto)
+    assert log.at_saved()
+    log.undo(proto)
+    log.do(proto, Add("models"))  # the saved state was on the redo stack: out of reach now
+    assert not log.at_saved()
+    assert not any(log.at_saved() for _ in iter(lambda: log.undo(proto), None))
+
+
+def test_words_after_a_delete() -> None:
+    proto = realistic()
+    log = History()
+    case = proto.cases[0].id
+    count = len(structure.runs_of(proto, "cases", case))
+    assert history.deleted_words(log.do(proto, Delete("cases", case))) == (
+        f"Deleted case {case!r} with {count} results.")
+    added = log.do(proto, Add("models"))
+    gone = log.do(proto, Delete("models", added.item_id))
+    assert history.deleted_words(gone) == "Deleted model 'new-model'."
