@@ -60,6 +60,9 @@ class DocumentUndo(QObject):
         self._filtered: QWidget | None = None
         self.act_undo = self._make("Undo", QKeySequence.StandardKey.Undo, self.undo)
         self.act_redo = self._make("Redo", QKeySequence.StandardKey.Redo, self.redo)
+        for action, verb in ((self.act_undo, "Undo"), (self.act_redo, "Redo")):
+            action.setToolTip(f"{verb} typing in the focused text box, else the last add, duplicate, "
+                              "delete, rename or reorder of a profile, model or case")
         document.sig_history_changed.connect(self._on_history_changed)
         navigator.sig_deleted.connect(self.offer_undo)
         app = QApplication.instance()
