@@ -58,7 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     proto = big_file(args.runs)
     before = to_data(proto)
-    print(f"{len(proto.runs)} runs, {len(proto.preferences)} votes, {len(proto.evals[0].results)} eval results")
+    results = len(proto.evals[0].results)
+    print(f"{len(proto.runs)} runs, {len(proto.preferences)} votes, {results} eval results")
     for kind, item_id in (("cases", proto.cases[0].id), ("profiles", proto.profiles[0].id)):
         log = History()
 
