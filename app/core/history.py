@@ -38,6 +38,10 @@ class Edit(Protocol):
     def apply(self, proto: Prototype) -> Edit: ...
 
 
+class Blocked(Exception):
+    """An undo or redo that no longer fits the file (the item went, or its id is taken); nothing changed."""
+
+
 @dataclass(frozen=True)
 class Add:
     """A new item at the end of its list (`structure.add`)."""
@@ -46,7 +50,8 @@ class Add:
     item_id: str = ""
 
     def apply(self, proto: Prototype) -> Edit:
-        return Delete(self.kind, structure.add(proto, self.kind).id)
+        item = structure.add(proto, self.kind)
+        return Delete(self.kind, item.id, item)
 
 
 @dataclass(frozen=True)
@@ -57,18 +62,23 @@ class Duplicate:
     item_id: str
 
     def apply(self, proto: Prototype) -> Edit:
-        return Delete(self.kind, structure.duplicate(proto, self.kind, self.item_id).id)
+        _find(proto, self.kind, self.item_id, None)
+        copy = structure.duplicate(proto, self.kind, self.item_id)
+        return Delete(self.kind, copy.id, copy)
 
 
 @dataclass(frozen=True)
 class Delete:
-    """An item and its cascade (`structure.remove`)."""
+    """An item and its cascade (`structure.remove`). `item`, when set, is the object itself: its id
+    may have followed a name typed in the editor since the step was recorded."""
 
     kind: Kind
     item_id: str
+    item: structure.Item | None = field(default=None, compare=False)
 
     def apply(self, proto: Prototype) -> Edit:
-        return Restore(structure.remove(proto, self.kind, self.item_id))
+        found = _find(proto, self.kind, self.item_id, self.item)
+        return Restore(structure.remove(proto, self.kind, found.id))
 
 
 @dataclass(frozen=True)
@@ -86,8 +96,11 @@ class Restore:
         return self.record.item.id
 
     def apply(self, proto: Prototype) -> Edit:
+        item = self.record.item
+        if any(i.id == item.id for i in structure.items(proto, self.kind)):
+            raise Blocked(f"another {NOUN[self.kind]} now has the id {item.id!r}; rename it first")
         structure.restore(proto, self.record)
-        return Delete(self.record.kind, self.record.item.id)
+        return Delete(self.kind, item.id, item)
 
 
 @dataclass(frozen=True)
@@ -99,37 +112,46 @@ class Rename:
     item_id: str
     name: str
     new_id: str | None = None
+    item: structure.Item | None = field(default=None, compare=False)
 
     def apply(self, proto: Prototype) -> Edit:
-        item = _find(proto, self.kind, self.item_id)
+        item = _find(proto, self.kind, self.item_id, self.item)
+        was_id = item.id
         old_name = item.description if isinstance(item, Case) else item.name
         structure.rename(item, self.name)
         if self.new_id is None:
-            now = structure.follow_name(proto, self.kind, self.item_id)
+            structure.follow_name(proto, self.kind, was_id)
         else:
-            now = self.item_id
             taken = {i.id for i in structure.items(proto, self.kind)}
-            if self.new_id not in taken and not structure.id_in_use(proto, self.kind, self.item_id):
-                item.id = now = self.new_id
-        return Rename(self.kind, now, old_name, self.item_id)
+            if self.new_id not in taken and not structure.id_in_use(proto, self.kind, was_id):
+                item.id = self.new_id
+        return Rename(self.kind, item.id, old_name, was_id, item)
 
 
 @dataclass(frozen=True)
 class Reorder:
-    """A list put in this order of ids (`structure.reorder`)."""
+    """A list put in this order (`structure.reorder`): of ids as shown, or of the items themselves
+    (an undo's, whose ids may have followed names since)."""
 
     kind: Kind
     ids: tuple[str, ...]
     item_id: str = ""
+    order: tuple[structure.Item, ...] | None = field(default=None, compare=False)
 
     def apply(self, proto: Prototype) -> Edit:
-        before = tuple(i.id for i in structure.items(proto, self.kind))
-        structure.reorder(proto, self.kind, list(self.ids))
-        return Reorder(self.kind, before, self.item_id)
+        listed: list[structure.Item] = list(structure.items(proto, self.kind))
+        before = tuple(listed)
+        ids = list(self.ids) if self.order is None else [i.id for i in self.order]
+        structure.reorder(proto, self.kind, ids)
+        return Reorder(self.kind, tuple(i.id for i in before), self.item_id, before)
 
 
-def _find(proto: Prototype, kind: Kind, item_id: str) -> structure.Item:
-    return next(i for i in structure.items(proto, kind) if i.id == item_id)
+def _find(proto: Prototype, kind: Kind, item_id: str, item: structure.Item | None) -> structure.Item:
+    """The item itself when known (by identity), else by id; `Blocked` when it is not in the file."""
+    for candidate in structure.items(proto, kind):
+        if candidate is item if item is not None else candidate.id == item_id:
+            return candidate
+    raise Blocked(f"{NOUN[kind]} {item_id!r} is no longer in the file")
 
 
 def words(edit: Edit, proto: Prototype) -> str:
@@ -204,16 +226,18 @@ class History:
     def undo(self, proto: Prototype) -> Done | None:
         if not self.undo_steps:
             return None
-        step = self.undo_steps.pop()
-        again = step.edit.apply(proto)
+        step = self.undo_steps[-1]
+        again = step.edit.apply(proto)  # `Blocked` leaves the step where it is
+        self.undo_steps.pop()
         self.redo_steps.append(Step(step.words, again))
         return _done(step.words, step.edit, again)
 
     def redo(self, proto: Prototype) -> Done | None:
         if not self.redo_steps:
             return None
-        step = self.redo_steps.pop()
+        step = self.redo_steps[-1]
         back = step.edit.apply(proto)
+        self.redo_steps.pop()
         self.undo_steps.append(Step(step.words, back))
         return _done(step.words, step.edit, back)
 
@@ -269,12 +293,12 @@ def _done(text: str, applied: Edit, inverse: Edit) -> Done:
     """Describe a step from the pair (edit applied, its inverse): the delete's record tells the runs."""
     record = next((e.record for e in (applied, inverse) if isinstance(e, Restore)), None)
     runs = 0 if record is None else len(record.runs) + len(record.late_runs)
-    item_id = inverse.item_id if isinstance(inverse, Delete | Rename) else applied.item_id
+    item_id = applied.item_id if isinstance(inverse, Reorder) else inverse.item_id  # its id now
     kind = applied.kind
     return Done(text, kind, item_id, runs)
 
 
 __all__ = [
-    "LIMIT", "Add", "Delete", "Done", "Duplicate", "Edit", "History", "Rename", "Reorder", "Restore",
-    "Step", "deleted_words", "words",
+    "LIMIT", "Add", "Blocked", "Delete", "Done", "Duplicate", "Edit", "History", "Rename", "Reorder",
+    "Restore", "Step", "deleted_words", "words",
 ]

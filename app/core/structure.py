@@ -257,7 +257,6 @@ def restore(proto: Prototype, record: Deleted) -> None:
     _insert(proto, record.item, min(record.index, len(items(proto, record.kind))))
     if record.runs or record.late_runs:
         proto.runs = [*_merged(proto.runs, record.runs), *record.late_runs]
-        record.late_runs = []
     if record.preferences:
         proto.preferences = _merged(proto.preferences, record.preferences)
     for run, parent in record.cut_parents:

@@ -97,7 +97,12 @@ class DocumentUndo(QObject):
             getattr(focused, method)()
             return
         self.editor.flush()  # a name being typed lands first, so it is not lost to the undo
-        done = self.document.undo_structure() if method == "undo" else self.document.redo_structure()
+        words = self.document.history.undo_words() if method == "undo" else self.document.history.redo_words()
+        try:
+            done = self.document.undo_structure() if method == "undo" else self.document.redo_structure()
+        except history.Blocked as exc:  # the file changed around the step: say why, change nothing
+            self.bar.show_message(f"Cannot {method} {words}: {exc}.", "error")
+            return
         if done is None:
             self.window.statusBar().showMessage(f"Nothing to {method}.", 4000)
             return

@@ -11,6 +11,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -200,3 +201,32 @@ def test_words_after_a_delete() -> None:
     added = log.do(proto, Add("models"))
     gone = log.do(proto, Delete("models", added.item_id))
     assert history.deleted_words(gone) == "Deleted model 'new-model'."
+
+
+def test_undo_finds_an_item_whose_id_followed_a_name_typed_since() -> None:
+    """The editor re-derives an id from a typed name outside the history; undo still finds the item."""
+    proto = realistic()
+    log = History()
+    added = log.do(proto, Add("profiles"))
+    log.do(proto, Reorder("profiles", tuple(reversed([p.id for p in proto.profiles]))))
+    item = proto.profiles[0]
+    structure.rename(item, "Typed in the editor")
+    assert structure.follow_name(proto, "profiles", added.item_id) == "typed-in-the-editor"
+    log.undo(proto)
+    assert proto.profiles[-1] is item
+    undone = log.undo(proto)
+    assert undone is not None and undone.item_id == "typed-in-the-editor"
+    assert item not in proto.profiles
+
+
+def test_an_undo_that_no_longer_fits_is_refused_and_kept() -> None:
+    proto = realistic()
+    log = History()
+    log.do(proto, Delete("cases", proto.cases[0].id))
+    gone = log.undo_steps[-1].item_id
+    taken = structure.add(proto, "cases")  # outside the history, say Generate cases
+    taken.id = gone
+    before = copy.deepcopy(to_data(proto))
+    with pytest.raises(history.Blocked, match="now has the id"):
+        log.undo(proto)
+    assert to_data(proto) == before and log.undo_words() == f"delete case {gone!r}"

@@ -167,3 +167,17 @@ def test_a_run_ending_for_a_deleted_case_comes_back_with_the_undo(
     assert [c.id for c in proto.cases] == ["c1", "c2"]
     late = [r for r in proto.runs if r.case == "c2"]
     assert len(late) == 1 and late[0].output.count("Slow purr.") == 30
+
+
+def test_an_undo_that_no_longer_fits_says_why(qtbot, make_window, proto_file: Path) -> None:
+    window = make_window(proto_file)
+    proto = window.document.proto
+    window.navigator.select("cases", "c2")
+    window.navigator.sections["cases"].on_delete()
+    proto.cases.append(proto.cases[0].model_copy(update={"id": "c2"}))  # as Generate cases might
+    window.document.structure_edited()
+    window.document_undo.undo()
+    assert window.bar.kind == "error"
+    assert window.bar.text() == (
+        "Cannot undo delete case 'c2': another case now has the id 'c2'; rename it first.")
+    assert [c.id for c in proto.cases] == ["c1", "c2"]
