@@ -1,7 +1,10 @@
 """Undo of a structural delete stays cheap on a big file: delete + undo of one case or one profile on
 a prototype with 10,000 varied runs (votes on them, an eval run pointing at them), in CPU ms.
 
-Run: PYTHONPATH=$PWD python bench/bench_undo.py [--runs 10000] [--repeats 7]
+Run: PYTHONPATH=$PWD python bench/bench_undo.py [--runs 10000] [--repeats 7] [--window]
+
+`--window` also times the same delete and undo in the real main window (offscreen), GUI-thread CPU
+including the views' refresh, next to the old delete path (`structure.delete` + `structure_edited`).
 
 For scale it also prints what a whole-prototype deep copy per step (the naive undo) costs on the
 same file, and the ratio. Each figure is the median CPU time over R repeats in this process.
@@ -51,11 +54,58 @@ def cpu_ms(fn: object, repeats: int) -> tuple[float, float]:
     return statistics.median(first) * 1000, statistics.median(second) * 1000
 
 
+def window_figures(runs: int, repeats: int) -> None:
+    """Delete and undo of a case through the window, with every view refreshing (GUI-thread CPU)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PROTOSTUDIO_HOME", tempfile.mkdtemp(prefix="bench-undo-"))
+    from PySide6.QtWidgets import QApplication
+
+    from app.core import structure
+    from app.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    proto = big_file(runs)
+    window = MainWindow(proto)
+    window.show()
+    app.processEvents()
+    case = proto.cases[0].id
+    old, new, back = [], [], []
+    for _ in range(repeats):
+        start = time.process_time()
+        window.document.edit_structure(Delete("cases", case))
+        app.processEvents()
+        new.append(time.process_time() - start)
+        start = time.process_time()
+        window.document_undo.undo()
+        app.processEvents()
+        back.append(time.process_time() - start)
+    for _ in range(repeats):  # the old path leaves no undo: a fresh copy of the file for each repeat
+        window.document.replace(big_file(runs), None)
+        app.processEvents()
+        start = time.process_time()
+        structure.delete(window.document.proto, "cases", case)
+        window.document.structure_edited()
+        app.processEvents()
+        old.append(time.process_time() - start)
+    print(f"window, {len(proto.runs)} runs: delete case {statistics.median(new) * 1000:.0f} ms CPU, "
+          f"undo {statistics.median(back) * 1000:.0f} ms CPU; old delete path (no undo) "
+          f"{statistics.median(old) * 1000:.0f} ms CPU")
+    window.file_ops.ask_unsaved = lambda: "discard"  # type: ignore[assignment]
+    window.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--window", action="store_true")
     args = parser.parse_args()
+    if args.window:
+        window_figures(args.runs, args.repeats)
+        return
     proto = big_file(args.runs)
     before = to_data(proto)
     results = len(proto.evals[0].results)

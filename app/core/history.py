@@ -196,6 +196,9 @@ class Done:
     kind: Kind
     item_id: str
     runs: int = 0
+    votes: int = 0
+    evals: bool = False
+    """Eval results' run links or assertion scopes moved (views of evals need a reload)."""
 
 
 @dataclass
@@ -292,10 +295,11 @@ def deleted_words(done: Done) -> str:
 def _done(text: str, applied: Edit, inverse: Edit) -> Done:
     """Describe a step from the pair (edit applied, its inverse): the delete's record tells the runs."""
     record = next((e.record for e in (applied, inverse) if isinstance(e, Restore)), None)
-    runs = 0 if record is None else len(record.runs) + len(record.late_runs)
     item_id = applied.item_id if isinstance(inverse, Reorder) else inverse.item_id  # its id now
-    kind = applied.kind
-    return Done(text, kind, item_id, runs)
+    if record is None:
+        return Done(text, applied.kind, item_id)
+    return Done(text, applied.kind, item_id, runs=len(record.runs) + len(record.late_runs),
+                votes=len(record.preferences), evals=bool(record.unlinked or record.narrowed))
 
 
 __all__ = [

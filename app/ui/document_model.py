@@ -121,29 +121,31 @@ class Document(QObject):
     def edit_structure(self, edit: Edit) -> Done:
         """Add, duplicate, delete, rename or reorder through the undo history (`app/core/history.py`)."""
         done = self.history.do(self.proto, edit)
-        self._history_applied()
+        self._history_applied(done)
         return done
 
     def undo_structure(self) -> Done | None:
+        """Undo the last structural edit (`history.Blocked` when it no longer fits: nothing changed)."""
         done = self.history.undo(self.proto)
         if done is not None:
-            self._history_applied()
+            self._history_applied(done)
         return done
 
     def redo_structure(self) -> Done | None:
         done = self.history.redo(self.proto)
         if done is not None:
-            self._history_applied()
+            self._history_applied(done)
         return done
 
-    def _history_applied(self) -> None:
-        """A delete or its undo moves runs, votes and eval links too: every view refreshes."""
-        self._states = None
-        self.sig_structure_changed.emit()
-        self.sig_runs_changed.emit()
-        self.sig_preferences_changed.emit()
-        self.sig_evals_changed.emit()
+    def _history_applied(self, done: Done) -> None:
+        """Dirty first (which forgets the cell states once), then what changed: the views that show
+        runs refresh on a structure change already; votes and eval links only when they moved."""
         self._changed(dirty=not (self._only_history and self.history.at_saved()))
+        self.sig_structure_changed.emit()
+        if done.votes:
+            self.sig_preferences_changed.emit()
+        if done.evals:
+            self.sig_evals_changed.emit()
         self.sig_history_changed.emit()
 
     def add_runs(self, runs: Iterable[Run]) -> results.Recorded:
