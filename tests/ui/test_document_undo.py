@@ -181,3 +181,18 @@ def test_an_undo_that_no_longer_fits_says_why(qtbot, make_window, proto_file: Pa
     assert window.bar.text() == (
         "Cannot undo delete case 'c2': another case now has the id 'c2'; rename it first.")
     assert [c.id for c in proto.cases] == ["c1", "c2"]
+
+
+def test_undo_back_to_the_saved_file_drops_the_recovery_copy(qtbot, make_window, proto_file: Path) -> None:
+    from app.ui.file_ops import recovery_paths
+
+    window = make_window(proto_file)
+    window.navigator.select("cases", "c2")
+    window.navigator.sections["cases"].on_delete()
+    window.file_ops.autosave_now()
+    qtbot.waitUntil(lambda: all(p.exists() for p in recovery_paths()), timeout=TIMEOUT)
+    window.document_undo.undo()
+    assert not window.document.dirty
+    assert not any(p.exists() for p in recovery_paths())
+    window.document_undo.redo()  # dirty again: autosaved as any other change
+    assert window.document.dirty and window.isWindowModified()
