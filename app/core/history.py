@@ -147,10 +147,13 @@ class Reorder:
 
 
 def _find(proto: Prototype, kind: Kind, item_id: str, item: structure.Item | None) -> structure.Item:
-    """The item itself when known (by identity), else by id; `Blocked` when it is not in the file."""
-    for candidate in structure.items(proto, kind):
-        if candidate is item if item is not None else candidate.id == item_id:
-            return candidate
+    """The item itself when known (by identity: its id may have changed), else the one with the id;
+    `Blocked` when it is not in the file."""
+    listed: list[structure.Item] = list(structure.items(proto, kind))
+    found = next((c for c in listed if c is item), None) if item is not None else None
+    found = found or next((c for c in listed if c.id == item_id), None)
+    if found is not None:
+        return found
     raise Blocked(f"{NOUN[kind]} {item_id!r} is no longer in the file")
 
 

@@ -72,7 +72,7 @@ class DocumentUndo(QObject):
 
     def _make(self, text: str, keys: QKeySequence.StandardKey, slot: object) -> QAction:
         action = QAction(text, self.window)
-        action.setShortcut(QKeySequence(keys))
+        action.setShortcuts(keys)  # every platform binding (Ctrl+Shift+Z and Ctrl+Y for Redo)
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
         self.window.addAction(action)
