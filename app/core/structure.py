@@ -12,9 +12,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from app.core.prototype import Case, ModelTarget, Profile, Prototype, Turn
+from app.core.prototype import (
+    Assertion,
+    Case,
+    EvalResult,
+    ModelTarget,
+    Preference,
+    Profile,
+    Prototype,
+    Run,
+    Turn,
+)
 from app.core.simulation import case_label_text
 
 Kind = Literal["profiles", "models", "cases"]
@@ -175,38 +186,123 @@ def delete(proto: Prototype, kind: Kind, item_id: str) -> int:
     Its runs go, with the votes on them; eval results keep their verdicts but no longer point
     at a run; a deleted profile leaves assertion scopes (`profiles:`), and an assertion scoped
     to that profile alone goes with it (an empty scope would mean every profile).
+    `remove` does the same and says exactly what went, so `restore` can put it back.
     """
+    return len(remove(proto, kind, item_id).runs)
+
+
+@dataclass
+class Deleted:
+    """Everything one delete took out of a prototype, with positions, so `restore` puts it back exactly.
+
+    It holds the removed objects themselves (no copies): once out of the prototype nothing else
+    edits them, and a delete of one case among 10,000 runs costs a few lists, not a deep copy.
+    """
+
+    kind: Kind
+    item: Item
+    index: int
+    runs: list[tuple[int, Run]] = field(default_factory=list)
+    """(position in `proto.runs`, run), in ascending position."""
+    preferences: list[tuple[int, Preference]] = field(default_factory=list)
+    cut_parents: list[tuple[Run, str]] = field(default_factory=list)
+    """Runs kept whose `parent` (a removed run) was cut, with the parent id."""
+    unlinked: list[tuple[EvalResult, str]] = field(default_factory=list)
+    """Eval results kept whose `run` (a removed run) was cleared, with the run id."""
+    scopes: list[tuple[list[Assertion], list[Assertion]]] = field(default_factory=list)
+    """(an assertion list, its items before the delete) for each list a profile delete changed."""
+    narrowed: list[tuple[Assertion, list[str]]] = field(default_factory=list)
+    """(assertion, its `profiles` before the delete)."""
+    late_runs: list[Run] = field(default_factory=list)
+    """Runs of this item that ended after it was deleted (a run in flight): `restore` appends them."""
+
+
+def remove(proto: Prototype, kind: Kind, item_id: str) -> Deleted:
+    """`delete`, returning the record that `restore` needs to undo it."""
+    seq: list[Item] = list(items(proto, kind))
+    index = next(n for n, it in enumerate(seq) if it.id == item_id)
+    record = Deleted(kind, seq[index], index)
     if kind == "profiles":
         proto.profiles = [it for it in proto.profiles if it.id != item_id]
-        _drop_from_scopes(proto, item_id)
+        _drop_from_scopes(proto, item_id, record)
     elif kind == "models":
         proto.models = [it for it in proto.models if it.id != item_id]
     else:
         proto.cases = [it for it in proto.cases if it.id != item_id]
-    gone = set(runs_of(proto, kind, item_id))
+    field_name = {"profiles": "profile", "models": "model", "cases": "case"}[kind]
+    record.runs = [(n, r) for n, r in enumerate(proto.runs) if getattr(r, field_name) == item_id]
+    gone = {r.id for _n, r in record.runs}
     if gone:
         proto.runs = [r for r in proto.runs if r.id not in gone]
-        proto.preferences = [p for p in proto.preferences if p.a not in gone and p.b not in gone]
+        record.preferences = [(n, p) for n, p in enumerate(proto.preferences) if p.a in gone or p.b in gone]
+        if record.preferences:
+            proto.preferences = [p for p in proto.preferences if p.a not in gone and p.b not in gone]
         for run in proto.runs:  # a continuation of a deleted run becomes a fresh thread
-            if run.parent in gone:
+            if run.parent is not None and run.parent in gone:
+                record.cut_parents.append((run, run.parent))
                 run.parent = None
         for eval_run in proto.evals:
             for result in eval_run.results:
-                if result.run in gone:
+                if result.run is not None and result.run in gone:
+                    record.unlinked.append((result, result.run))
                     result.run = None
-    return len(gone)
+    return record
 
 
-def _drop_from_scopes(proto: Prototype, profile_id: str) -> None:
+def restore(proto: Prototype, record: Deleted) -> None:
+    """Undo `remove`: the item at its index, its runs and votes at their positions, links and scopes.
+
+    Things added since the delete (new runs, votes) keep their order after the restored ones.
+    """
+    _insert(proto, record.item, min(record.index, len(items(proto, record.kind))))
+    if record.runs or record.late_runs:
+        proto.runs = [*_merged(proto.runs, record.runs), *record.late_runs]
+    if record.preferences:
+        proto.preferences = _merged(proto.preferences, record.preferences)
+    for run, parent in record.cut_parents:
+        run.parent = parent
+    for result, run_id in record.unlinked:
+        result.run = run_id
+    for assertion, profiles in record.narrowed:
+        assertion.profiles = profiles
+    for assertions, before in record.scopes:
+        assertions[:] = before
+
+
+_T = TypeVar("_T")
+
+
+def _merged(kept: list[_T], placed: list[tuple[int, _T]]) -> list[_T]:
+    """`kept` with each placed item back at its position (ascending), in one pass."""
+    out: list[_T] = []
+    rest = iter(kept)
+    for position, item in placed:
+        while len(out) < position:
+            nxt = next(rest, None)
+            if nxt is None:
+                break
+            out.append(nxt)
+        out.append(item)
+    out.extend(rest)
+    return out
+
+
+def _drop_from_scopes(proto: Prototype, profile_id: str, record: Deleted | None = None) -> None:
     lists = [proto.default_assert, *(case.assert_ for case in proto.cases)]
     for assertions in lists:
         kept = []
+        changed = False
         for assertion in assertions:
             if profile_id in assertion.profiles:
+                changed = True
+                if record is not None:
+                    record.narrowed.append((assertion, assertion.profiles))
                 assertion.profiles = [p for p in assertion.profiles if p != profile_id]
                 if not assertion.profiles:
                     continue
             kept.append(assertion)
+        if changed and record is not None:
+            record.scopes.append((assertions, list(assertions)))
         assertions[:] = kept
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.core import ratings, results, threads
+from app.core.history import Done, Edit, History
 from app.core.prototype import ConversationEnd, EvalRun, Preference, Prototype, Rating, Run
 from app.core.rater import current_rater
 
@@ -40,6 +41,8 @@ class Document(QObject):
     """The unsaved-changes flag flipped."""
     sig_rater_changed = Signal(str)
     """Who rates in this window changed (Settings → You)."""
+    sig_history_changed = Signal()
+    """A structural edit was made, undone or redone, or the history was cleared."""
 
     def __init__(self, proto: Prototype, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +56,10 @@ class Document(QObject):
         """Runs not stored as repeats -> the stored run standing in (see `results.record_runs`)."""
         self.rater = current_rater()
         """Who rates in this window: stamped on every thumb, note, tag and vote."""
+        self.history = History()
+        """Undo and redo of structural edits (`app/core/history.py`); text boxes keep their own."""
+        self._only_history = True
+        """No change since the last save but structural edits (so undoing them all makes it clean)."""
 
     def set_rater(self, rater: str) -> None:
         if rater and rater != self.rater:
@@ -66,16 +73,22 @@ class Document(QObject):
         return self._dirty
 
     def mark_dirty(self) -> None:
+        self._only_history = False
+        self._changed(dirty=True)
+
+    def _changed(self, *, dirty: bool) -> None:
         self._states = None
-        if not self._dirty:
-            self._dirty = True
-            self.sig_dirty_changed.emit(True)
+        if self._dirty != dirty:
+            self._dirty = dirty
+            self.sig_dirty_changed.emit(dirty)
         self.sig_changed.emit()
 
     def mark_saved(self, path: Path | None = None) -> None:
         if path is not None and path != self.path:
             self.path = path
             self.sig_path_changed.emit()
+        self.history.mark_saved()
+        self._only_history = True
         if self._dirty:
             self._dirty = False
             self.sig_dirty_changed.emit(False)
@@ -87,6 +100,9 @@ class Document(QObject):
         self._dirty = False
         self.chosen_answers = {}
         self._states = None
+        self.history.clear()
+        self._only_history = True
+        self.sig_history_changed.emit()
         self.sig_path_changed.emit()
         self.sig_dirty_changed.emit(False)
         self.sig_structure_changed.emit()
@@ -102,8 +118,42 @@ class Document(QObject):
         self.sig_structure_changed.emit()
         self.mark_dirty()
 
+    def edit_structure(self, edit: Edit) -> Done:
+        """Add, duplicate, delete, rename or reorder through the undo history (`app/core/history.py`)."""
+        done = self.history.do(self.proto, edit)
+        self._history_applied(done)
+        return done
+
+    def undo_structure(self) -> Done | None:
+        """Undo the last structural edit (`history.Blocked` when it no longer fits: nothing changed)."""
+        done = self.history.undo(self.proto)
+        if done is not None:
+            self._history_applied(done)
+        return done
+
+    def redo_structure(self) -> Done | None:
+        done = self.history.redo(self.proto)
+        if done is not None:
+            self._history_applied(done)
+        return done
+
+    def _history_applied(self, done: Done) -> None:
+        """Dirty first (which forgets the cell states once), then what changed: the views that show
+        runs refresh on a structure change already; votes and eval links only when they moved."""
+        self._changed(dirty=not (self._only_history and self.history.at_saved()))
+        self.sig_structure_changed.emit()
+        if done.votes:
+            self.sig_preferences_changed.emit()
+        if done.evals:
+            self.sig_evals_changed.emit()
+        self.sig_history_changed.emit()
+
     def add_runs(self, runs: Iterable[Run]) -> results.Recorded:
-        """Store ended runs by the core policy (`app/core/results.py`), the same one the CLI uses."""
+        """Store ended runs by the core policy (`app/core/results.py`), the same one the CLI uses.
+
+        A run that ended for an item deleted meanwhile waits in that delete's undo record instead
+        (`History.keep_late_runs`): an undo brings it back, else it goes with the rest."""
+        runs = self.history.keep_late_runs(self.proto, runs)
         recorded = results.record_runs(self.proto, runs, aliases=self._kept_repeats)
         self._states = None
         if recorded.added:

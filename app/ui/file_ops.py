@@ -85,6 +85,8 @@ class FileOps(QObject):
         self._generation += 1
         if self.document.dirty:
             self._autosave.start()
+        else:  # an undo went back to the saved file: its recovery copy would offer the undone state
+            self.clear_recovery()
 
     # -- opening -----------------------------------------------------------------------------------
 

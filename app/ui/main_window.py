@@ -26,6 +26,7 @@ from app.engine.events import Cell, Progress
 from app.engine.plan import RunPlan
 from app.ui.compare_grid import CompareGrid
 from app.ui.document_model import Document
+from app.ui.document_undo import DocumentUndo
 from app.ui.editor_panel import EditorPanel
 from app.ui.evals_panel import EvalsPanel
 from app.ui.file_ops import FileOps, new_prototype
@@ -214,14 +215,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.act_quit)
         edit_menu = self.menuBar().addMenu("&Edit")
-        for text, method, keys in (
-            ("Undo", "undo", QKeySequence.StandardKey.Undo),
-            ("Redo", "redo", QKeySequence.StandardKey.Redo),
-        ):
-            action = edit_menu.addAction(text)
-            action.setShortcut(QKeySequence(keys))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # text boxes handle the keys
-            action.triggered.connect(lambda _checked=False, m=method: self._edit_focused(m))
+        self.document_undo = DocumentUndo(self, self.document, self.navigator, self.editor, self.bar)
+        self.document_undo.add_to(edit_menu)  # the focused text box's undo, else the document's
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.act_grid_only)
         run_menu = self.menuBar().addMenu("&Run")
@@ -241,12 +236,6 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addAction(self.act_settings)
-
-    def _edit_focused(self, method: str) -> None:
-        """Undo or redo in the text box being edited (each prompt box keeps its own history)."""
-        widget = QApplication.focusWidget()
-        if widget is not None and hasattr(widget, method):
-            getattr(widget, method)()
 
     def _connect(self) -> None:
         self.document.sig_dirty_changed.connect(lambda _dirty: self.update_title())

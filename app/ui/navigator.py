@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import structure
+from app.core import history, structure
 from app.core.structure import Kind
 from app.ui.document_model import Document
 from app.ui.plain import plain_tip
@@ -158,22 +158,18 @@ class _Section(QWidget):
         self.nav.sig_item_clicked.emit(self.kind, str(row.data(Qt.ItemDataRole.UserRole)))
 
     def on_reordered(self) -> None:
-        ids = [str(self.list.item(n).data(Qt.ItemDataRole.UserRole)) for n in range(self.list.count())]
-        structure.reorder(self.nav.document.proto, self.kind, ids)
-        self.nav.document.structure_edited()
+        ids = tuple(str(self.list.item(n).data(Qt.ItemDataRole.UserRole)) for n in range(self.list.count()))
+        if ids != tuple(i.id for i in structure.items(self.nav.document.proto, self.kind)):
+            self.nav.document.edit_structure(history.Reorder(self.kind, ids))
 
     def on_add(self) -> None:
-        item = structure.add(self.nav.document.proto, self.kind)
-        self.nav.document.structure_edited()
-        self.select(item.id)
+        self.select(self.nav.document.edit_structure(history.Add(self.kind)).item_id)
 
     def on_duplicate(self) -> None:
         item_id = self.current_id()
         if item_id is None:
             return
-        copy = structure.duplicate(self.nav.document.proto, self.kind, item_id)
-        self.nav.document.structure_edited()
-        self.select(copy.id)
+        self.select(self.nav.document.edit_structure(history.Duplicate(self.kind, item_id)).item_id)
 
     def on_rename(self) -> None:
         item_id = self.current_id()
@@ -188,9 +184,8 @@ class _Section(QWidget):
             text=structure.label(item),
         )
         if ok and name.strip():
-            structure.rename(item, name.strip())
-            new_id = structure.follow_name(proto, self.kind, item_id)
-            self.nav.document.structure_edited()
+            renamed = self.nav.document.edit_structure(history.Rename(self.kind, item_id, name.strip()))
+            new_id = renamed.item_id
             if new_id != item_id:
                 self.select(new_id)
                 self.nav.item_selected(self.kind, new_id)
@@ -205,9 +200,9 @@ class _Section(QWidget):
             f"Delete {SINGULAR[self.kind]} {item_id!r} and its {len(runs)} result(s) and ratings?"
         ):
             return
-        structure.delete(proto, self.kind, item_id)
-        self.nav.document.structure_edited()
+        done = self.nav.document.edit_structure(history.Delete(self.kind, item_id))
         self.nav.item_selected(self.kind, None)
+        self.nav.sig_deleted.emit(done)
 
 
 class Navigator(QWidget):
@@ -217,6 +212,8 @@ class Navigator(QWidget):
     """(kind, id or None): the person picked an item to edit."""
     sig_item_clicked = Signal(str, str)
     """(kind, id): a row was clicked, maybe the current one (the editor shows it if it does not yet)."""
+    sig_deleted = Signal(object)
+    """(history.Done): the person deleted an item (the window offers Undo)."""
 
     def __init__(self, document: Document, selection: Selection, parent: QWidget | None = None) -> None:
         super().__init__(parent)
