@@ -99,7 +99,9 @@ def inline_prompts(data: dict[str, Any]) -> bool:
         if not isinstance(run, dict):
             return False
         ident = run.get("prompt")
-        if ident is not None and (not isinstance(ident, str) or table.get(ident) is None or "messages" in run):
+        if ident is None:
+            continue
+        if not isinstance(ident, str) or table.get(ident) is None or "messages" in run:
             return False
     for run in runs:  # in place: the key order of a run's data means nothing to validation
         ident = run.pop("prompt", None)
