@@ -380,8 +380,9 @@ class MainWindow(QMainWindow):
             self.starting -= 1
             self.controller.run(plan)
 
-        # the key look-ups run off the GUI thread; the run starts when they (and any question) are done
-        confirm_hosts(self.services.hub, targets, self.ask_host, start, owner=self)
+        # the key look-ups (and, before the warm-up ends, building the hub: the SDK import) run off the
+        # GUI thread; the run starts when they (and any question) are done
+        confirm_hosts(lambda: self.services.hub, targets, self.ask_host, start, owner=self)
         self.tabs.setCurrentWidget(self.grid)
 
     def _on_busy(self, busy: bool) -> None:
