@@ -87,8 +87,8 @@ def once(warm: bool) -> dict[str, object]:
         env = dict(os.environ, PROTOSTUDIO_HOME=str(Path(tmp) / "home"), PYTHONPATH=os.environ.get(
             "PYTHONPATH", str(ROOT)))
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
-        out = subprocess.run([sys.executable, "-c", PROBE, str(Path(tmp) / "p.yaml"), "warm" if warm else "cold"],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
+        argv = [sys.executable, "-c", PROBE, str(Path(tmp) / "p.yaml"), "warm" if warm else "cold"]
+        out = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
         result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
         return result
 
@@ -103,7 +103,8 @@ def main() -> None:
     totals = [float(r["total_s"]) for r in results]  # type: ignore[arg-type]
     print(f"first Run ({'after warm-up' if args.warm else 'no warm-up'}), {args.reps} fresh processes, "
           f"code from {os.environ.get('PYTHONPATH', ROOT)}")
-    print(f"  longest GUI-thread stall: median {statistics.median(stalls):.0f} ms, worst {max(stalls):.0f} ms")
+    median, worst = statistics.median(stalls), max(stalls)
+    print(f"  longest GUI-thread stall: median {median:.0f} ms, worst {worst:.0f} ms")
     print(f"  Run pressed -> 4 cells ended: median {statistics.median(totals):.2f} s")
     print(f"  openai imported on: {sorted({str(r['import']) for r in results})}")
     print("  load:", subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
