@@ -29,7 +29,7 @@ class PairOutcome:
     voters: tuple[tuple[str, int], ...]
     """(rater as shown, votes between the two variants), most votes first."""
     revisit: tuple[int, ...]
-    """Indices of matchups whose votes are a tie or both bad, or whose raters disagree."""
+    """Indices of matchups whose votes (each rater's newest) are a tie or both bad, or disagree."""
     not_by_rater: tuple[int, ...]
     """Indices of matchups the given rater has not voted on."""
 
@@ -67,7 +67,8 @@ def pair_outcome(
     for index, matchup in enumerate(found):
         ids = {matchup.first.id, matchup.second.id}
         votes = [p for p in proto.preferences if {p.a, p.b} == ids]
-        verdicts = {_from_first(p.verdict, p.a == matchup.first.id) for p in votes}
+        latest = {rater_label(p.rater): _from_first(p.verdict, p.a == matchup.first.id) for p in votes}
+        verdicts = set(latest.values())  # a rater who voted again counts with their newest vote
         if verdicts & {"tie", "both_bad"} or len(verdicts) > 1:
             revisit.append(index)
         if not any(rater_label(p.rater) == rater_label(rater) for p in votes):

@@ -137,6 +137,10 @@ class MainWindow(QMainWindow):
         for title, widget in tabs:
             self.extra[title] = widget
             self.tabs.addTab(widget, title)
+        pairwise = tabs[0][1]
+        assert isinstance(pairwise, PairwiseView)
+        pairwise.sig_open_results.connect(lambda: self.tabs.setCurrentWidget(self.extra["Results"]))
+        pairwise.sig_change_rater.connect(self.open_rater_settings)
 
     def _action(
         self,
@@ -448,6 +452,17 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.services, self.document.proto, self)
         dialog.rater.sig_rater_changed.connect(self.document.set_rater)
+        dialog.exec()
+
+    def open_rater_settings(self) -> None:
+        """Settings on its "You (rater)" page: who votes and rates from now on (A/B's "Switch rater…")."""
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self.document.proto, self)
+        dialog.rater.sig_rater_changed.connect(self.document.set_rater)
+        pages = dialog.findChild(QTabWidget)
+        if pages is not None:
+            pages.setCurrentWidget(dialog.rater)
         dialog.exec()
 
     def open_generate(self) -> None:

@@ -59,3 +59,13 @@ def test_only_both_bad_means_nobody_ahead() -> None:
     assert outcome.voters == (("unknown", 1),)
     assert outcome.revisit == (0,)
     assert "neither is ahead" in outcome_words(proto, outcome)[2]
+
+
+def test_a_rater_who_voted_again_counts_with_the_newest_vote_for_revisiting() -> None:
+    proto = make_proto(n_cases=1, profiles=("p1", "p2"))
+    vote(proto, 0, "tie", "ana")
+    assert pair_outcome(proto, matchups(proto, P1, P2), P1, P2, "ana").revisit == (0,)
+    vote(proto, 0, "a", "ana", flipped=True)  # ana looked again: p2 is better
+    outcome = pair_outcome(proto, matchups(proto, P1, P2), P1, P2, "ana")
+    assert outcome.revisit == ()
+    assert outcome.voters == (("ana", 2),)  # both votes still count, as in Results
