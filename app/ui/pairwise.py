@@ -100,8 +100,11 @@ class PairwiseView(QWidget):
         self.first_combo = QComboBox()
         self.second_combo = QComboBox()
         for combo in (self.first_combo, self.second_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            # not AdjustToContents: a long "profile × model" name held the whole tab that wide and
+            # squeezed the navigator and editor panes at 1280 px; the list shows the full names
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(18)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.blind_check = QCheckBox("Blind")
         self.blind_check.setChecked(True)
         self.blind_check.setToolTip(
@@ -143,6 +146,7 @@ class PairwiseView(QWidget):
         for title, view, name in sides:
             title.setObjectName(f"pairwise-title-{name}")
             title.setTextFormat(Qt.TextFormat.PlainText)
+            title.setWordWrap(True)  # a long "profile × model" name wraps, never widens the window
             font = title.font()
             font.setPointSizeF(font.pointSizeF() * 1.25)
             font.setBold(True)

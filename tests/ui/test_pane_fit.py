@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 from app.core.document import save_prototype
-from app.core.prototype import Case, Rule, SimulatedUser, Turn
+from app.core.prototype import Case, Rule, Run, SimulatedUser, Turn
 from tests.ui.conftest import fake_prototype
 
 SIZES = [(1280, 800), (1600, 1000)]
@@ -30,6 +30,10 @@ def _file(tmp_path: Path, server: FakeOpenAI) -> Path:
         Case(id="long-polite", description=f"{LONG_START}, polite",
              turns=[Turn(content="Could I get a refund?")]),
     ]
+    proto.profiles[0].name = "Support agent, formal and careful with policy wording"
+    proto.profiles[1].name = "Support agent, warm and informal, answers in short sentences"
+    proto.runs = [Run(id=f"run-{p}", created="2026-11-30T06:00:00Z", profile=p, model="fake", case="c2",
+                      output="An answer.") for p in ("p1", "p2")]  # two variants to pick in Compare A/B
     path = tmp_path / "fit.yaml"
     save_prototype(proto, path)
     return path
@@ -45,8 +49,14 @@ def _settle(qtbot, window, size: tuple[int, int]) -> None:
 def test_no_editor_scrolls_sideways(qtbot, make_window, tmp_path: Path, fake_server: FakeOpenAI,
                                     size: tuple[int, int]) -> None:
     window = make_window(_file(tmp_path, fake_server))
-    window.splitter.setSizes([200, 300, 1000])  # the first-start sizes: the narrowest editor pane
+    ab = window.extra["Compare A/B"]
+    ab.blind_check.setChecked(False)  # the names on the answer panes (and after every blind vote)
+    window.tabs.setCurrentWidget(ab)  # its long variant names once widened the window past the screen
     _settle(qtbot, window, size)
+    window.splitter.setSizes([200, 300, size[0] - 500])  # the first-start sizes: the narrowest editor pane
+    QApplication.processEvents()
+    assert window.splitter.sizes()[:2] == [200, 300], "the right-hand tab squeezed the editor pane"
+    assert window.minimumSizeHint().width() <= size[0], "the window cannot be made this narrow"
     for kind, item_id in (("profiles", "p1"), ("models", "fake"), ("cases", "c1")):
         window.navigator.select(kind, item_id)
         qtbot.waitUntil(lambda k=kind, i=item_id: (window.editor.kind, window.editor.item_id) == (k, i))
