@@ -115,9 +115,9 @@ class PairwiseView(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Compare"))
-        top.addWidget(self.first_combo)
+        top.addWidget(self.first_combo, 3)  # the room goes to the names
         top.addWidget(QLabel("with"))
-        top.addWidget(self.second_combo)
+        top.addWidget(self.second_combo, 3)
         top.addSpacing(12)
         top.addWidget(self.blind_check)
         top.addStretch(1)
