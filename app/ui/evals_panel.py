@@ -457,7 +457,7 @@ class EvalsPanel(QWidget):
         self.status.setText("Starting…")
         # key look-ups run off the GUI thread; the eval starts once they (and any question) are done
         ask = dialog_asker(self)
-        confirm_hosts(self.services.hub, models, ask, lambda: self._start(proto, source), owner=self)
+        confirm_hosts(lambda: self.services.hub, models, ask, lambda: self._start(proto, source), owner=self)
 
     def _start(self, proto: Prototype, source: Prototype) -> None:
         self._starting = False

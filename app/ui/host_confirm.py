@@ -63,21 +63,29 @@ def hosts_to_confirm(hub: ProviderHub, targets: Iterable[ModelTarget]) -> list[Q
 
 
 def confirm_hosts(
-    hub: ProviderHub,
+    hub: ProviderHub | Callable[[], ProviderHub],
     targets: Iterable[ModelTarget],
     ask: Asker,
     then: Callable[[], None],
     owner: QObject | None = None,
 ) -> None:
     """For every target whose key would go to a new host, ask once (a yes is remembered for the
-    session), then call `then` on the GUI thread. The key look-ups run in the background."""
+    session), then call `then` on the GUI thread. The key look-ups run in the background.
+
+    `hub` may be a getter (`lambda: services.hub`): the first Run after start-up then builds the hub,
+    which imports the openai SDK (1-4 s under load), in the background job too, not on the GUI thread."""
     chosen = list(targets)
+    built: list[ProviderHub] = []
+
+    def look_up() -> list[Question]:
+        built.append(hub() if callable(hub) else hub)
+        return hosts_to_confirm(built[0], chosen)
 
     def answer(found: list[Question]) -> None:
         for provider_id, name, own_host, host in found:
             if ask(name, own_host, host):
-                hub.allow_host(provider_id, host)
+                built[0].allow_host(provider_id, host)
         then()
 
-    job = Job(lambda: hosts_to_confirm(hub, chosen)).owned_by(owner)
+    job = Job(look_up).owned_by(owner)
     job.success(answer).failure(lambda _exc: then()).start()

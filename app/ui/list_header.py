@@ -14,8 +14,9 @@ def list_header(
 ) -> QHBoxLayout:
     """One look and one behaviour for every add/delete list header (case vars, spec rules)."""
     row = QHBoxLayout()
-    row.addWidget(QLabel(title))
-    row.addStretch(1)
+    label = QLabel(title)
+    label.setWordWrap(True)  # a long title wraps instead of holding a narrow editor pane wider
+    row.addWidget(label, 1)
     for name, tip, slot in (("add", add_tip, on_add), ("delete", remove_tip, on_remove)):
         button = QToolButton()
         button.setIcon(icon(name))

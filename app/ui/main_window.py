@@ -138,6 +138,10 @@ class MainWindow(QMainWindow):
         for title, widget in tabs:
             self.extra[title] = widget
             self.tabs.addTab(widget, title)
+        pairwise = tabs[0][1]
+        assert isinstance(pairwise, PairwiseView)
+        pairwise.sig_open_results.connect(lambda: self.tabs.setCurrentWidget(self.extra["Results"]))
+        pairwise.sig_change_rater.connect(self.open_rater_settings)
 
     def _action(
         self,
@@ -369,8 +373,9 @@ class MainWindow(QMainWindow):
             self.starting -= 1
             self.controller.run(plan)
 
-        # the key look-ups run off the GUI thread; the run starts when they (and any question) are done
-        confirm_hosts(self.services.hub, targets, self.ask_host, start, owner=self)
+        # the key look-ups (and, before the warm-up ends, building the hub: the SDK import) run off the
+        # GUI thread; the run starts when they (and any question) are done
+        confirm_hosts(lambda: self.services.hub, targets, self.ask_host, start, owner=self)
         self.tabs.setCurrentWidget(self.grid)
 
     def _on_busy(self, busy: bool) -> None:
@@ -436,6 +441,17 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.services, self.document.proto, self)
         dialog.rater.sig_rater_changed.connect(self.document.set_rater)
+        dialog.exec()
+
+    def open_rater_settings(self) -> None:
+        """Settings on its "You (rater)" page: who votes and rates from now on (A/B's "Switch rater…")."""
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services, self.document.proto, self)
+        dialog.rater.sig_rater_changed.connect(self.document.set_rater)
+        pages = dialog.findChild(QTabWidget)
+        if pages is not None:
+            pages.setCurrentWidget(dialog.rater)
         dialog.exec()
 
     def open_generate(self) -> None:

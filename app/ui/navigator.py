@@ -6,7 +6,7 @@ Selecting an item opens it in the editor. Drag to reorder.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -43,13 +45,29 @@ NAVIGATOR_KEYS: tuple[tuple[str, str, Qt.Key], ...] = (
 """(shown, what it does, key): read by the list's key handling and by F1."""
 
 
+class _FitWidthDelegate(QStyledItemDelegate):
+    """Rows as wide as the list, never wider: a long name is then elided (in the middle) where the list
+    ends instead of being cut off there (QListView lays rows out at their text's full width)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(1, hint.height())
+
+
 class _ItemList(QListWidget):
-    """One section's list; drag-and-drop moves items within it only."""
+    """One section's list; drag-and-drop moves items within it only.
+
+    Long names (cases especially) often differ only at their end ("..., angry" / "..., polite"), so
+    they are elided in the middle to the list's width, and the row's tooltip has the whole name.
+    Widen the navigator with the splitter handle for more: its size is kept in the UI state."""
 
     sig_reordered = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setItemDelegate(_FitWidthDelegate(self))
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -124,7 +142,7 @@ class _Section(QWidget):
             for n, item in enumerate(structure.items(proto, self.kind)):
                 row = QListWidgetItem(structure.label(item))
                 row.setData(Qt.ItemDataRole.UserRole, item.id)
-                row.setToolTip(plain_tip(f"id: {item.id}"))
+                row.setToolTip(plain_tip(f"{structure.label(item)}\nid: {item.id}"))
                 row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsDragEnabled)
                 shown = self.nav.selection.is_shown(self.kind, item.id)
                 row.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)

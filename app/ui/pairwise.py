@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.ab_outcome import PairOutcome, outcome_words, pair_outcome
 from app.core.matchups import (
     Matchup,
     all_voted,
@@ -69,6 +70,10 @@ class PairwiseView(QWidget):
 
     sig_voted = Signal(str)
     """A preference with this id was stored in the document."""
+    sig_open_results = Signal()
+    """The person asked for the Results tab (from "All cases compared")."""
+    sig_change_rater = Signal()
+    """The person asked to vote as someone else (from "All cases compared")."""
 
     def __init__(self, document: Document, parent: QWidget | None = None, *, seed: int | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +86,10 @@ class PairwiseView(QWidget):
         self._index = 0
         self._swapped = False
         self._revealing = False
+        self._queue: list[str] | None = None
+        """Case ids still to vote again on ("Vote again on ..."), None when going through in order."""
+        self.outcome: PairOutcome | None = None
+        """What the pair came to, while "All cases compared" is shown."""
         self._build()
         self._wire()
         self.refresh()
@@ -91,8 +100,11 @@ class PairwiseView(QWidget):
         self.first_combo = QComboBox()
         self.second_combo = QComboBox()
         for combo in (self.first_combo, self.second_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            # not AdjustToContents: a long "profile × model" name held the whole tab that wide and
+            # squeezed the navigator and editor panes at 1280 px; the list shows the full names
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(18)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.blind_check = QCheckBox("Blind")
         self.blind_check.setChecked(True)
         self.blind_check.setToolTip(
@@ -103,9 +115,9 @@ class PairwiseView(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Compare"))
-        top.addWidget(self.first_combo)
+        top.addWidget(self.first_combo, 3)  # the room goes to the names
         top.addWidget(QLabel("with"))
-        top.addWidget(self.second_combo)
+        top.addWidget(self.second_combo, 3)
         top.addSpacing(12)
         top.addWidget(self.blind_check)
         top.addStretch(1)
@@ -134,6 +146,7 @@ class PairwiseView(QWidget):
         for title, view, name in sides:
             title.setObjectName(f"pairwise-title-{name}")
             title.setTextFormat(Qt.TextFormat.PlainText)
+            title.setWordWrap(True)  # a long "profile × model" name wraps, never widens the window
             font = title.font()
             font.setPointSizeF(font.pointSizeF() * 1.25)
             font.setBold(True)
@@ -191,6 +204,7 @@ class PairwiseView(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(compare)
         self.stack.addWidget(self.empty_label)
+        self.stack.addWidget(self._build_done())
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -201,6 +215,84 @@ class PairwiseView(QWidget):
         layout.addWidget(self.stack, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
+    def _build_done(self) -> QWidget:
+        """"All cases compared": what was compared, who came out ahead, and what to do next."""
+        self.done_title = QLabel()
+        self.done_title.setObjectName("pairwise-done-title")
+        self.done_title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.done_title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.done_title.setFont(font)
+        self.done_summary = QLabel()
+        self.done_summary.setObjectName("pairwise-done-summary")
+        self.done_summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.done_summary.setWordWrap(True)
+        self.done_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.done_summary.setStyleSheet(
+            "QLabel { background: palette(alternate-base); border-left: 3px solid palette(highlight);"
+            " padding: 8px 10px; }"
+        )
+        self.done_last_vote = QLabel()
+        self.done_last_vote.setObjectName("pairwise-done-last-vote")
+        self.done_last_vote.setTextFormat(Qt.TextFormat.PlainText)
+        self.done_last_vote.setWordWrap(True)
+        self.done_last_vote.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        next_label = QLabel("What next")
+        bold = next_label.font()
+        bold.setBold(True)
+        next_label.setFont(bold)
+        self.again_button = QPushButton()
+        self.again_button.setObjectName("pairwise-vote-again")
+        self.again_button.setToolTip("Go through the cases that ended in a tie or “both bad”, or where "
+                                     "raters disagree, and vote on them again")
+        self.again_button.clicked.connect(lambda: self._vote_on(self.outcome.revisit if self.outcome else ()))
+        self.mine_button = QPushButton()
+        self.mine_button.setObjectName("pairwise-vote-mine")
+        self.mine_button.setToolTip("Vote on the cases you (the current rater) have not voted on yet")
+        self.mine_button.clicked.connect(
+            lambda: self._vote_on(self.outcome.not_by_rater if self.outcome else ())
+        )
+        self.rater_button = QPushButton("Switch rater…")
+        self.rater_button.setObjectName("pairwise-switch-rater")
+        self.rater_button.setToolTip("Vote as someone else: Settings › You (rater)")
+        self.rater_button.clicked.connect(self.sig_change_rater)
+        self.results_button = QPushButton("Open Results")
+        self.results_button.setObjectName("pairwise-open-results")
+        self.results_button.setToolTip("The leaderboard and head-to-head win rates of every variant")
+        self.results_button.clicked.connect(self.sig_open_results)
+        self.last_case_button = QPushButton("‹ Back to the last case")
+        self.last_case_button.setObjectName("pairwise-last-case")
+        self.last_case_button.clicked.connect(lambda: self._go(len(self._matchups) - 1))
+        actions = QVBoxLayout()
+        actions.setSpacing(6)
+        for button in (self.again_button, self.mine_button, self.rater_button, self.results_button,
+                       self.last_case_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            row = QHBoxLayout()
+            row.addWidget(button)
+            row.addStretch(1)
+            actions.addLayout(row)
+        other_pair = QLabel("Or pick another pair above.")
+        other_pair.setStyleSheet("QLabel { color: palette(placeholder-text); }")
+        actions.addWidget(other_pair)
+
+        page = QWidget()
+        page.setObjectName("pairwise-done")
+        column = QVBoxLayout()
+        column.addWidget(self.done_title)
+        column.addWidget(self.done_summary)
+        column.addWidget(self.done_last_vote)
+        column.addSpacing(12)
+        column.addWidget(next_label)
+        column.addLayout(actions)
+        column.addStretch(1)
+        centred = QHBoxLayout(page)  # a readable measure on a wide window, not one long line
+        centred.addStretch(1)
+        centred.addLayout(column, 6)
+        centred.addStretch(1)
+        return page
+
     def _wire(self) -> None:
         for key, verdict, _text in KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
@@ -210,13 +302,14 @@ class PairwiseView(QWidget):
             shortcut.activated.connect(lambda v=verdict: self.vote(v))
             self.vote_buttons[verdict].clicked.connect(lambda _checked=False, v=verdict: self.vote(v))
         self.back_button.clicked.connect(lambda: self._go(self._index - 1))
-        self.skip_button.clicked.connect(lambda: self._go(self._index + 1))
+        self.skip_button.clicked.connect(lambda: self._go(self._next_index()))
         self.first_combo.currentIndexChanged.connect(self.on_pair_changed)
         self.second_combo.currentIndexChanged.connect(self.on_pair_changed)
         self.blind_check.toggled.connect(self.on_blind_toggled)
         self.document.sig_runs_changed.connect(self.refresh)
         self.document.sig_structure_changed.connect(self.refresh)
         self.document.sig_path_changed.connect(self.refresh)
+        self.document.sig_rater_changed.connect(self._on_rater_changed)
 
     # -- public --------------------------------------------------------------------------------------
 
@@ -311,6 +404,8 @@ class PairwiseView(QWidget):
         if first is not None and second is not None:
             self._matchups = matchups(self.document.proto, first, second)
         cases = [m.case for m in self._matchups]
+        if not background:
+            self._queue = None  # another pair: its cases are not the ones queued
         kept = keep_case in cases
         if kept:
             self._index = cases.index(keep_case)
@@ -335,9 +430,33 @@ class PairwiseView(QWidget):
         self.reveal_label.clear()
         self._show_case()
 
+    def _next_index(self) -> int:
+        """The case after this one: the next queued one while voting again, else the next in order."""
+        if self._queue is None:
+            return self._index + 1
+        cases = [m.case for m in self._matchups]
+        while self._queue:
+            case = self._queue.pop(0)
+            if case in cases:
+                return cases.index(case)
+        self._queue = None
+        return len(self._matchups)
+
+    def _vote_on(self, indices: tuple[int, ...]) -> None:
+        """Go through these cases (indices into the matchups) in order, then back to "All compared"."""
+        cases = [self._matchups[i].case for i in indices if 0 <= i < len(self._matchups)]
+        if not cases:
+            return
+        self._queue = cases[1:]
+        self._go(self._matchups.index(next(m for m in self._matchups if m.case == cases[0])))
+
+    def _on_rater_changed(self, _rater: str = "") -> None:
+        if self.stack.currentIndex() == 2:
+            self._show_done()
+
     def _after_reveal(self) -> None:
         self._revealing = False
-        self._index += 1
+        self._index = self._next_index()
         if self.reveal_label.text():
             self._set_reveal("Previous case: " + self.reveal_label.text(), fresh=False)
         self._show_case(keep_reveal=True)
@@ -360,18 +479,10 @@ class PairwiseView(QWidget):
         total = len(self._matchups)
         matchup = self.current()
         if matchup is None:  # past the last case
-            self.progress_label.setText(f"Done: {total} of {total} cases")
-            self.case_label.setText("All cases compared.")
-            self.prompt_label.setText("The Results panel shows the leaderboard. "
-                                      "‹ Previous goes back to vote again.")
-            for view in (self.left_view, self.right_view):
-                view.clear()
-            self.left_title.setText("A")
-            self.right_title.setText("B")
-            self._set_voting_enabled(False)
-            self.back_button.setEnabled(True)
+            self._show_done()
             return
-        self.progress_label.setText(f"Case {self._index + 1} of {total}")
+        again = f" · voting again, {len(self._queue)} more after this" if self._queue else ""
+        self.progress_label.setText(f"Case {self._index + 1} of {total}{again}")
         case = self.document.proto.case(matchup.case)
         prompt = sent_user_message(matchup.first, case)  # as sent: every {{var}} filled in
         heading = case.description or case.id
@@ -390,6 +501,35 @@ class PairwiseView(QWidget):
             self.right_title.setText(f"B · {self._label(right)}")
         self._set_voting_enabled(True)
         self.back_button.setEnabled(self._index > 0)
+
+    def _show_done(self) -> None:
+        """Every case has a vote: say what was compared and what came of it (`core/ab_outcome.py`)."""
+        first, second = self._combo_variant(self.first_combo), self._combo_variant(self.second_combo)
+        if first is None or second is None:
+            return
+        total = len(self._matchups)
+        self._queue = None
+        self.outcome = outcome = pair_outcome(self.document.proto, self._matchups, first, second,
+                                              self.document.rater)
+        self.progress_label.setText(f"Done: {total} of {total} cases")
+        self.case_label.setText("All cases compared.")
+        for view in (self.left_view, self.right_view):
+            view.clear()
+        self._set_voting_enabled(False)
+        self.done_title.setText(f"All {total} cases compared" if total != 1 else "The case is compared")
+        self.done_summary.setText("\n".join(outcome_words(self.document.proto, outcome)))
+        last = self.reveal_label.text().removeprefix("Previous case: ")
+        self.done_last_vote.setText(f"Last vote: {last}" if last else "")
+        self.done_last_vote.setVisible(bool(last))
+        again = len(outcome.revisit)
+        self.again_button.setText(f"Vote again on {again} {_plural(again, 'tie')} or "
+                                  f"{_plural(again, 'disagreement')}")
+        self.again_button.setVisible(again > 0)
+        mine = len(outcome.not_by_rater)
+        self.mine_button.setText(f"Vote as {self.document.rater} on the {mine} {_plural(mine, 'case')} "
+                                 "you have not voted on")
+        self.mine_button.setVisible(mine > 0)
+        self.stack.setCurrentIndex(2)
 
     def _reveal(self, on_screen: Verdict) -> None:
         matchup = self.current()
@@ -434,6 +574,10 @@ def _index_of(combo: QComboBox, variant: Variant | None) -> int:
         if variant is not None and combo.itemData(index) == variant:
             return index
     return -1
+
+
+def _plural(n: int, noun: str) -> str:
+    return noun if n == 1 else noun + "s"
 
 
 def _one_line(text: str, limit: int = 240) -> str:

@@ -37,10 +37,12 @@ class Services:
 
     @property
     def hub(self) -> ProviderHub:
+        if self._hub is None:
+            # imported before taking the lock: `registry` (read on the GUI thread) must not wait
+            # for the SDK import that warm_up runs on a pool thread
+            from app.providers.hub import ProviderHub
         with self._lock:  # warm_up may be building it on a pool thread
             if self._hub is None:
-                from app.providers.hub import ProviderHub
-
                 self._hub = ProviderHub(registry=self._registry)
             return self._hub
 

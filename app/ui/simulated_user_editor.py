@@ -41,7 +41,8 @@ class SimulatedUserEditor(QWidget):
         super().__init__(parent)
         self._on_edit = on_edit
         self.case: Case | None = None
-        self.enabled = QCheckBox("A simulated user continues the conversation")
+        # short: a check box never wraps, and the editor pane is ~280 px at 1280x800 (the note explains)
+        self.enabled = QCheckBox("Continue with a simulated user")
         self.enabled.setObjectName("sim-enabled")
         self.enabled.toggled.connect(self._toggled)
         self.persona = QPlainTextEdit()
