@@ -45,6 +45,7 @@ from app.core.exports.promptfoo import METADATA_KEY, text_digest
 from app.core.exports.promptfoo_assertions import from_promptfoo
 from app.core.exports.promptfoo_prompts import (
     Prompt,
+    SCRIPT_SUFFIXES,
     PromptRefused,
     expand_file,
     history_turns,
@@ -53,11 +54,16 @@ from app.core.exports.promptfoo_prompts import (
 )
 from app.core.exports.promptfoo_providers import map_provider
 from app.core.exports.promptfoo_template import MESSAGES_VAR
+from app.core.placeholders import render_vars
 from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 TEXT_VAR_SUFFIXES = (".txt", ".md", ".j2", ".prompt", ".csv", "")
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
+_TEST_KEYS = frozenset(
+    {"vars", "assert", "description", "options", "metadata", "threshold", "provider", "providerOutput"}
+)
+"""The keys that make a mapping a promptfoo test rather than a row of vars."""
 MAX_EXPANDED = 500
 """Cases one test may expand into (promptfoo multiplies out array vars)."""
 
@@ -112,6 +118,8 @@ class _Importer:
         ours = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
         self.meta: dict[str, Any] = ours if isinstance(ours, dict) else {}
         self.targets: list[ModelTarget] = []
+        self._test_dirs: dict[int, Path] = {}
+        """The folder of the file each loaded test came from (promptfoo resolves its `vars` paths there)."""
 
     def drop(self, line: str) -> None:
         self.dropped.append(line)
@@ -186,6 +194,12 @@ class _Importer:
                     self.refused_prompts.append(
                         f"prompt {_short(entry)}: not a string or a mapping with `raw` or `id`"
                     )
+        elif raw is None and "redteam" in self.config:
+            raise ImportFailed(
+                "this is a promptfoo red-team config: its attacks are generated at run time by the "
+                "`redteam` plugins, and it lists no `prompts`; Protostudio imports evals written as "
+                "prompts and tests"
+            )
         else:
             raise ImportFailed("`prompts` is missing or not a list")
         prompts: list[Prompt] = []
@@ -474,7 +488,13 @@ class _Importer:
         raw = self.config.get("tests")
         items = raw if isinstance(raw, list) else [raw] if raw is not None else []
         out: list[tuple[str, Any]] = []
+        if isinstance(raw, dict) and isinstance(raw.get("path"), str):
+            items = [raw]
         for item in items:
+            if isinstance(item, dict) and isinstance(item.get("path"), str) and "vars" not in item:
+                if item.get("config") is not None:
+                    self.drop(f"tests {item['path']}: `config` dropped (it configures a test generator)")
+                item = item["path"]
             if isinstance(item, str):
                 loaded = self._load_tests(item)
                 out.extend((f"test {len(out) + i + 1} ({item})", t) for i, t in enumerate(loaded))
@@ -500,6 +520,17 @@ class _Importer:
 
     def _load_tests(self, ref: str) -> list[Any]:
         spec = ref[len("file://") :] if ref.startswith("file://") else ref
+        if re.match(r"^[a-z][a-z0-9+.-]*://", spec):
+            self.drop(
+                f"tests {ref}: a remote dataset (Google Sheets, Hugging Face, cloud storage) is not "
+                "downloaded; no tests read from it"
+            )
+            return []
+        script, _, function = spec.rpartition(":")
+        if script and Path(script).suffix.lower() in SCRIPT_SUFFIXES:
+            self.drop(f"tests {ref}: {Path(script).name} is a test generator script ({function}); "
+                      "Protostudio cannot run scripts; not read")
+            return []
         paths = (
             sorted(glob.glob(str(self.base_dir / spec)))
             if any(c in spec for c in "*?[")
@@ -525,15 +556,36 @@ class _Importer:
                             self.drop(f"tests {path.name}:{number}: not valid JSON; dropped")
             elif suffix in DATA_SUFFIXES:
                 loaded = self._load_data(str(path.relative_to(self.base_dir)), f"tests {ref}")
-                out.extend(
-                    loaded if isinstance(loaded, list) else [loaded] if isinstance(loaded, dict) else []
-                )
+                rows = loaded if isinstance(loaded, list) else [loaded] if isinstance(loaded, dict) else []
+                if suffix == ".json":
+                    rows = self._json_rows(rows, ref)
+                for row in rows:
+                    if isinstance(row, dict):
+                        self._test_dirs[id(row)] = path.parent
+                out.extend(rows)
             else:
                 self.drop(f"tests {ref}: {path.name} is a test generator or unknown file type; not read")
         return out
 
-    def _load_data(self, ref: str, what: str) -> Any:
-        path = self.base_dir / (ref[len("file://") :] if ref.startswith("file://") else ref)
+    def _json_rows(self, rows: list[Any], ref: str) -> list[Any]:
+        """Rows of a JSON tests file that hold no test keys at all are rows of vars, as promptfoo's
+        examples write them (older promptfoo read such a file like a CSV); said once per file."""
+        flat = [
+            r for r in rows
+            if isinstance(r, dict) and r and not set(r) & _TEST_KEYS
+            and all(_scalar(v) is not None for v in r.values())
+        ]
+        if not flat:
+            return rows
+        self.drop(
+            f"tests {ref}: {len(flat)} of its {len(rows)} rows have no `vars`, `assert` or other test "
+            "key; their fields were imported as vars (current promptfoo would ignore them)"
+        )
+        ids = {id(r) for r in flat}
+        return [{"vars": r} if id(r) in ids else r for r in rows]
+
+    def _load_data(self, ref: str, what: str, base: Path | None = None) -> Any:
+        path = (base or self.base_dir) / (ref[len("file://") :] if ref.startswith("file://") else ref)
         text = self._read_text(path, what)
         if text is None:
             return None
@@ -615,8 +667,10 @@ class _Importer:
                 self.drop(f"{where}: `{key}` dropped")
         options = self._options(test.get("options"), where)
         raw_vars = test.get("vars")
-        if isinstance(raw_vars, str) and raw_vars.startswith("file://"):
-            raw_vars = self._load_data(raw_vars, f"{where}: vars")
+        if isinstance(raw_vars, str) or (
+            isinstance(raw_vars, list) and raw_vars and all(isinstance(v, str) for v in raw_vars)
+        ):
+            raw_vars = self._vars_files(raw_vars, self._test_dirs.get(id(test), self.base_dir), where)
         if sim is not None and isinstance(raw_vars, dict):
             raw_vars = _simulated_vars(raw_vars)
         vars_, lists, special = self._vars(raw_vars, where, history_var)
@@ -647,7 +701,7 @@ class _Importer:
             combos = combos[:MAX_EXPANDED]
         out: list[dict[str, Any]] = []
         for number, combo in enumerate(combos, start=1):
-            values = {**default_vars, **vars_, **dict(zip(lists, combo, strict=True))}
+            values = _resolved({**default_vars, **vars_, **dict(zip(lists, combo, strict=True))})
             wanted = meta.get("case") if isinstance(meta.get("case"), str) else None
             base = wanted or description or f"case-{index + 1}"
             if len(combos) > 1:
@@ -750,7 +804,11 @@ class _Importer:
                     continue
             text = _scalar(value)
             if text is not None:
-                if text.startswith("file://"):
+                if text.startswith("file://") and any(c in text for c in "*?["):
+                    files = self._var_glob(text, name, where)
+                    if files:
+                        lists[name] = files
+                elif text.startswith("file://"):
                     loaded = self._var_file(text, name, where)
                     if loaded is not None:
                         out[name] = loaded
@@ -765,8 +823,39 @@ class _Importer:
                 )
         return out, lists, special
 
+    def _vars_files(self, refs: str | list[str], base: Path, where: str) -> dict[str, Any] | None:
+        """`vars: path/glob` (or a list of them): YAML/JSON mappings merged, paths relative to the test's file."""
+        merged: dict[str, Any] = {}
+        for ref in [refs] if isinstance(refs, str) else refs:
+            spec = ref[len("file://") :] if ref.startswith("file://") else ref
+            paths = sorted(glob.glob(str(base / spec))) if any(c in spec for c in "*?[") else [str(base / spec)]
+            if not paths:
+                self.drop(f"{where}: vars file not found: {ref}; dropped")
+            for name in paths:
+                loaded = self._load_data(Path(name).name, f"{where}: vars", Path(name).parent)
+                if isinstance(loaded, dict):
+                    merged.update(loaded)
+                elif loaded is not None:
+                    self.drop(f"{where}: vars file {ref} does not hold a mapping; dropped")
+        return merged
+
+    def _var_glob(self, ref: str, name: str, where: str) -> list[str]:
+        """`var: file://folder/*`: promptfoo runs the test once per matching file, as an array var."""
+        matches = sorted(glob.glob(str(self.base_dir / ref[len("file://") :])))
+        if not matches:
+            self.drop(f"{where}: var {name!r}: no file matches {ref}; dropped")
+        texts = [self._var_file("file://" + str(Path(m).relative_to(self.base_dir)), name, where)
+                 for m in matches]
+        return [t for t in texts if t is not None]
+
     def _var_file(self, ref: str, name: str, where: str) -> str | None:
         path = self.base_dir / ref[len("file://") :]
+        if path.suffix.lower() in DATA_SUFFIXES:
+            loaded = self._load_data(ref, f"{where}: var {name!r}")
+            text = _scalar(loaded)
+            if text is None and loaded is not None:
+                self.drop(f"{where}: var {name!r} from {ref} holds a mapping or list, not text; dropped")
+            return text
         if path.suffix.lower() not in TEXT_VAR_SUFFIXES:
             self.drop(f"{where}: var {name!r} from {ref} is not a text file; dropped")
             return None
@@ -827,6 +916,18 @@ def csv_assertion(text: str) -> dict[str, Any]:
     if text in ("is-json", "is-refusal", "not-is-refusal", "contains-json"):
         return {"type": text}
     return {"type": "equals", "value": text}
+
+
+def _resolved(values: dict[str, str]) -> dict[str, str]:
+    """Vars with the `{{other}}` placeholders in their values filled in, as promptfoo renders a var that
+    names another; Protostudio renders vars into a prompt once, so this is done on import."""
+    out = dict(values)
+    for _ in range(len(out)):
+        changed = {k: render_vars(v, {n: x for n, x in out.items() if n != k}) for k, v in out.items()}
+        if changed == out:
+            break
+        out = changed
+    return out
 
 
 def _scalar(value: Any) -> str | None:
