@@ -43,9 +43,10 @@ from app.core.exports import Endpoint, slug
 from app.core.exports import promptfoo_simulated as simulated
 from app.core.exports.promptfoo import METADATA_KEY, text_digest
 from app.core.exports.promptfoo_assertions import from_promptfoo
+from app.core.exports.promptfoo_places import Path_, compact, node_places, with_places
 from app.core.exports.promptfoo_prompts import (
-    Prompt,
     SCRIPT_SUFFIXES,
+    Prompt,
     PromptRefused,
     expand_file,
     history_turns,
@@ -76,6 +77,8 @@ class ImportFailed(ValueError):
 class ImportResult:
     prototype: Prototype
     dropped: list[str] = field(default_factory=list)
+    where_paths: dict[str, Path_] = field(default_factory=dict, repr=False)
+    """Each item name a dropped line starts with (`test 3`) -> its path in the config."""
 
 
 def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpoint]) -> ImportResult:
@@ -91,20 +94,28 @@ def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpo
         raise ImportFailed(f"cannot read {config_path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ImportFailed(f"{config_path} is not UTF-8 text") from None
-    return import_promptfoo_text(text, config_path.parent, config_path.stem, endpoints)
+    return import_promptfoo_text(text, config_path.parent, config_path.stem, endpoints, config_path.name)
 
 
 def import_promptfoo_text(
-    text: str, base_dir: Path, name_hint: str, endpoints: Mapping[str, Endpoint]
+    text: str,
+    base_dir: Path,
+    name_hint: str,
+    endpoints: Mapping[str, Endpoint],
+    file_name: str = "promptfooconfig.yaml",
 ) -> ImportResult:
-    """Read config text; `file://` paths resolve inside `base_dir`; `name_hint` names an unnamed config."""
+    """Read config text; `file://` paths resolve inside `base_dir`; `name_hint` names an unnamed config;
+    each dropped item says where it is in `file_name`."""
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ImportFailed(f"not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(config, dict):
         raise ImportFailed("a promptfoo config must be a mapping with `prompts`, `providers` and `tests`")
-    return _Importer(config, base_dir, endpoints).run(name_hint)
+    result = _Importer(config, base_dir, endpoints).run(name_hint)
+    unique = list(dict.fromkeys(result.dropped))
+    result.dropped = with_places(compact(unique), result.where_paths, node_places(text), file_name)
+    return result
 
 
 class _Importer:
@@ -118,6 +129,8 @@ class _Importer:
         ours = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
         self.meta: dict[str, Any] = ours if isinstance(ours, dict) else {}
         self.targets: list[ModelTarget] = []
+        self.where_paths: dict[str, Path_] = {f"top-level `{k}`": (str(k),) for k in config}
+        self.where_paths["defaultTest"] = ("defaultTest",)
         self._test_dirs: dict[int, Path] = {}
         """The folder of the file each loaded test came from (promptfoo resolves its `vars` paths there)."""
 
@@ -163,7 +176,7 @@ class _Importer:
             proto = parse_prototype(dumps_prototype(proto), "<imported>")
         except (ValidationError, PrototypeError) as exc:
             raise ImportFailed(f"the imported prototype is not valid: {exc}") from None
-        return ImportResult(proto, self.dropped)
+        return ImportResult(proto, self.dropped, self.where_paths)
 
     def _tools(self) -> list[dict[str, Any]]:
         """The prototype's tools, kept in `metadata.protostudio` by the export (promptfoo has them only on
@@ -180,8 +193,15 @@ class _Importer:
             items = [(raw, None)]
         elif isinstance(raw, dict):
             items = [(str(k), _opt_str(v)) for k, v in raw.items()]
+            for key, value in raw.items():
+                self._name_prompt(str(key), _opt_str(value), ("prompts", str(key)))
         elif isinstance(raw, list):
-            for entry in raw:
+            for index, entry in enumerate(raw):
+                if isinstance(entry, dict):
+                    text = entry.get("raw") or entry.get("id")
+                    self._name_prompt(str(text), _opt_str(entry.get("label")), ("prompts", index))
+                else:
+                    self._name_prompt(str(entry), None, ("prompts", index))
                 if isinstance(entry, str):
                     items.append((entry, None))
                 elif isinstance(entry, dict) and isinstance(entry.get("raw") or entry.get("id"), str):
@@ -218,6 +238,12 @@ class _Importer:
                 self._add_prompt(prompts, part, name)
         self.dropped.extend(f"{line}; not imported" for line in self.refused_prompts)
         return prompts
+
+    def _name_prompt(self, text: str, label: str | None, path: Path_) -> None:
+        """The names a dropped line may give this prompt by (its label, its text, its file)."""
+        for name in (text, _label(text), label, _label(label) if label else None):
+            if name:
+                self.where_paths.setdefault(f"prompt {name}", path)
 
     def _add_prompt(self, prompts: list[Prompt], raw: str, label: str) -> None:
         try:
@@ -296,7 +322,14 @@ class _Importer:
     def _providers(self) -> list[ModelTarget]:
         raw = self.config.get("providers", self.config.get("targets"))
         entries: list[tuple[str, str | None, dict[str, Any]]] = []
-        for item in raw if isinstance(raw, list) else [raw] if raw is not None else []:
+        section = "providers" if "providers" in self.config else "targets"
+        for index, item in enumerate(raw if isinstance(raw, list) else [raw] if raw is not None else []):
+            path: Path_ = (section, index) if isinstance(raw, list) else (section,)
+            pid_of = item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
+            if isinstance(item, dict) and pid_of is None and len(item) == 1:
+                pid_of = next(iter(item))
+            if isinstance(pid_of, str):
+                self.where_paths.setdefault(f"provider {pid_of}", path)
             if isinstance(item, str):
                 entries.append((item, None, {}))
             elif isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -490,18 +523,25 @@ class _Importer:
         out: list[tuple[str, Any]] = []
         if isinstance(raw, dict) and isinstance(raw.get("path"), str):
             items = [raw]
-        for item in items:
-            if isinstance(item, dict) and isinstance(item.get("path"), str) and "vars" not in item:
-                if item.get("config") is not None:
-                    self.drop(f"tests {item['path']}: `config` dropped (it configures a test generator)")
-                item = item["path"]
+        for index, entry in enumerate(items):
+            item = entry
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str) and "vars" not in entry:
+                if entry.get("config") is not None:
+                    self.drop(f"tests {entry['path']}: `config` dropped (it configures a test generator)")
+                item = entry["path"]
+            path: Path_ = ("tests", index) if isinstance(raw, list) else ("tests",)
             if isinstance(item, str):
+                self.where_paths[f"tests {item}"] = path
                 loaded = self._load_tests(item)
-                out.extend((f"test {len(out) + i + 1} ({item})", t) for i, t in enumerate(loaded))
+                for t in loaded:
+                    self.where_paths[f"test {len(out) + 1} ({item})"] = path
+                    out.append((f"test {len(out) + 1} ({item})", t))
             else:
+                self.where_paths[f"test {len(out) + 1}"] = path
                 out.append((f"test {len(out) + 1}", item))
         scenarios = self.config.get("scenarios")
         for s_index, scenario in enumerate(scenarios if isinstance(scenarios, list) else []):
+            self.where_paths[f"scenario {s_index + 1}"] = ("scenarios", s_index)
             if not isinstance(scenario, dict):
                 self.drop(f"scenario {s_index + 1}: not a mapping; dropped")
                 continue
@@ -545,7 +585,7 @@ class _Importer:
             suffix = path.suffix.lower()
             if suffix == ".csv":
                 text = self._read_text(path, f"tests {ref}")
-                out.extend(self._csv_tests(text, f"tests {path.name}") if text is not None else [])
+                out.extend(self._csv_tests(text, f"tests {path.name}:1") if text is not None else [])
             elif suffix == ".jsonl":
                 text = self._read_text(path, f"tests {ref}")
                 for number, line in enumerate((text or "").splitlines(), start=1):
@@ -601,6 +641,7 @@ class _Importer:
         unknown: set[str] = set()
         for row in reader:
             test: dict[str, Any] = {"vars": {}, "assert": []}
+            thresholds: dict[int, float] = {}  # `__config:__expected<N>:threshold`, by assertion index
             for column, value in row.items():
                 if column is None or value is None:
                     continue
@@ -615,10 +656,24 @@ class _Importer:
                         test["threshold"] = float(value)
                     except ValueError:
                         self.drop(f"{where}: __threshold {value!r} is not a number; dropped")
-                elif name.startswith("__"):
+                elif name == "__metric" and value.strip():
+                    test["metric"] = value.strip()
+                elif (target := _CSV_CONFIG_RE.match(name)) and value.strip():
+                    index = int(target.group(1)) - 1 if target.group(1) else 0
+                    try:
+                        thresholds[index] = float(value)
+                    except ValueError:
+                        self.drop(f"{where}: {name} {value!r} is not a number; dropped")
+                elif name.startswith("__") and not _CSV_CONFIG_RE.match(name):
                     unknown.add(name)
-                else:
+                elif not name.startswith("__"):
                     test["vars"][name] = value
+            metric = test.pop("metric", None)
+            for index, item in enumerate(test["assert"]):
+                if index in thresholds:
+                    item["threshold"] = thresholds[index]
+                if metric:
+                    item["metric"] = metric
             tests.append(test)
         for name in sorted(unknown):
             self.drop(f"{where}: column `{name}` dropped")
@@ -824,11 +879,13 @@ class _Importer:
         return out, lists, special
 
     def _vars_files(self, refs: str | list[str], base: Path, where: str) -> dict[str, Any] | None:
-        """`vars: path/glob` (or a list of them): YAML/JSON mappings merged, paths relative to the test's file."""
+        """`vars: path/glob` (or a list of them): YAML/JSON mappings merged; paths are relative to the
+        file the test came from."""
         merged: dict[str, Any] = {}
         for ref in [refs] if isinstance(refs, str) else refs:
             spec = ref[len("file://") :] if ref.startswith("file://") else ref
-            paths = sorted(glob.glob(str(base / spec))) if any(c in spec for c in "*?[") else [str(base / spec)]
+            pattern = str(base / spec)
+            paths = sorted(glob.glob(pattern)) if any(c in spec for c in "*?[") else [pattern]
             if not paths:
                 self.drop(f"{where}: vars file not found: {ref}; dropped")
             for name in paths:
@@ -896,6 +953,8 @@ _CSV_TYPES = frozenset(
         "meteor",
     }
 )
+_CSV_CONFIG_RE = re.compile(r"^__config:__expected(\d*):threshold$")
+"""A CSV column setting the threshold of the N-th `__expected` assertion (no N: the first)."""
 _CSV_ALIASES = {"fn": "javascript", "eval": "javascript", "grade": "llm-rubric", "rubric": "llm-rubric"}
 _CSV_RE = re.compile(r"^(not-)?([a-z][a-z0-9-]*)(?:\(([0-9.]+)\))?:\s?(.*)$", re.DOTALL)
 
