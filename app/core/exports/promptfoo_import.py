@@ -531,7 +531,7 @@ class _Importer:
                 item = entry["path"]
             path: Path_ = ("tests", index) if isinstance(raw, list) else ("tests",)
             if isinstance(item, str):
-                self.where_paths[f"tests {item}"] = path
+                self.where_paths.setdefault(f"tests {item}", path)
                 loaded = self._load_tests(item)
                 for t in loaded:
                     self.where_paths[f"test {len(out) + 1} ({item})"] = path
@@ -567,9 +567,14 @@ class _Importer:
             )
             return []
         script, _, function = spec.rpartition(":")
-        if script and Path(script).suffix.lower() in SCRIPT_SUFFIXES:
-            self.drop(f"tests {ref}: {Path(script).name} is a test generator script ({function}); "
-                      "Protostudio cannot run scripts; not read")
+        if not script or Path(script).suffix.lower() not in SCRIPT_SUFFIXES:
+            script, function = spec, ""
+        if Path(script).suffix.lower() in SCRIPT_SUFFIXES:
+            self.drop(
+                f"tests {ref}: {Path(script).name} is a test generator script"
+                + (f" ({function})" if function else "")
+                + "; Protostudio cannot run scripts; not read"
+            )
             return []
         paths = (
             sorted(glob.glob(str(self.base_dir / spec)))
