@@ -761,7 +761,9 @@ class _Importer:
             combos = combos[:MAX_EXPANDED]
         out: list[dict[str, Any]] = []
         for number, combo in enumerate(combos, start=1):
-            values = _resolved({**default_vars, **vars_, **dict(zip(lists, combo, strict=True))})
+            values = {**default_vars, **vars_, **dict(zip(lists, combo, strict=True))}
+            if not self.meta:  # a Protostudio export's vars are Protostudio's, rendered once
+                values = _resolved(values)
             wanted = meta.get("case") if isinstance(meta.get("case"), str) else None
             base = wanted or description or f"case-{index + 1}"
             if len(combos) > 1:
