@@ -235,7 +235,7 @@ class _Importer:
                 continue
             for number, (part, file_label) in enumerate(parts, start=1):
                 name = (label if len(parts) == 1 else f"{label}-{number}") if label else file_label
-                self._add_prompt(prompts, part, name)
+                self._add_prompt(prompts, part, name, source=text)
         self.dropped.extend(f"{line}; not imported" for line in self.refused_prompts)
         return prompts
 
@@ -245,11 +245,12 @@ class _Importer:
             if name:
                 self.where_paths.setdefault(f"prompt {name}", path)
 
-    def _add_prompt(self, prompts: list[Prompt], raw: str, label: str) -> None:
+    def _add_prompt(self, prompts: list[Prompt], raw: str, label: str, source: str = "") -> None:
         try:
             prompts.append(parse_prompt(raw, label))
         except PromptRefused as exc:
-            self.refused_prompts.append(f"prompt {_label(label)}: {exc}")
+            named = f"{source} ({_label(label)})" if source and source != label else _label(label)
+            self.refused_prompts.append(f"prompt {named}: {exc}")
 
     def _read_text(self, path: Path, what: str) -> str | None:
         """A referenced file's text, only from inside the config's folder (a config cannot pull in ~/.ssh)."""
