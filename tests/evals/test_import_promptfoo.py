@@ -233,3 +233,26 @@ def test_vars_in_assertion_values_are_kept_for_the_grader(tmp_path: Path) -> Non
     assert [(a.type, a.value) for a in case.assert_] == [
         ("contains", "{{ name }}"), ("icontains-all", ["hi", "{{name}}"])
     ]
+
+
+def test_a_protostudio_export_keeps_a_var_that_names_another(tmp_path: Path) -> None:
+    """promptfoo fills `{{topic}}` inside a var; a Protostudio export's vars are sent as written."""
+    from test_export_kit import messages
+
+    from app.core.exports.promptfoo import CONFIG_FILE, export_promptfoo
+    from app.core.prototype import Prototype
+
+    proto = Prototype.model_validate({
+        "name": "p",
+        "profiles": [{"id": "a", "system_prompt": "Be brief."}],
+        "models": [{"id": "m", "provider": "openai", "model": "gpt-4o-mini"}],
+        "cases": [{"id": "c", "vars": {"sentence": "about {{topic}}", "topic": "bananas"},
+                   "turns": [{"role": "user", "content": "Write {{sentence}}"}]}],
+    })
+    config = tmp_path / CONFIG_FILE
+    config.write_text(export_promptfoo(proto, messages, endpoints()).files[CONFIG_FILE], encoding="utf-8")
+    assert import_promptfoo(config, endpoints()).prototype.cases[0].vars["sentence"] == "about {{topic}}"
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("prompts: ['Write {{sentence}}']\nproviders: [openai:gpt-4o-mini]\n"
+                     "tests:\n  - vars: {sentence: 'about {{topic}}', topic: bananas}\n", encoding="utf-8")
+    assert import_promptfoo(plain, endpoints()).prototype.cases[0].vars["sentence"] == "about bananas"

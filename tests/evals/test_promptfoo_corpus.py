@@ -78,6 +78,10 @@ def _check(proto: Prototype, expect: dict[str, Any]) -> None:
             assert [t.content for t in case.turns] == expect["case_turns"]
     if "case_vars" in expect:
         assert [c.vars for c in proto.cases] == expect["case_vars"]
+    for wanted in expect.get("vars_include", []):
+        assert any(wanted.items() <= c.vars.items() for c in proto.cases), f"no case has vars {wanted}"
+    if "case_var_names" in expect:
+        assert [sorted(c.vars) for c in proto.cases] == expect["case_var_names"]
     if "case_assert_types" in expect:
         assert [[a.type for a in c.assert_] for c in proto.cases] == expect["case_assert_types"]
     asserts = _assertions(proto)
@@ -85,6 +89,8 @@ def _check(proto: Prototype, expect: dict[str, Any]) -> None:
         assert [a.type for a in asserts] == expect["assert_types"]
     if "assert_values" in expect:
         assert [[a.type, a.value] for a in asserts] == expect["assert_values"]
+    if "thresholds" in expect:
+        assert [a.threshold for a in asserts] == expect["thresholds"]
     if "disabled" in expect:
         assert sum(a.disabled for a in asserts) == expect["disabled"]
     if "metrics" in expect:
@@ -108,7 +114,11 @@ def _comparable(proto: Prototype) -> dict[str, Any]:
     }
 
 
-ROUND_TRIP = [p for p in CONFIGS if "refused" not in _expect(p) and _expect(p)["cases"] > 0]
+ROUND_TRIP = [
+    p for p in CONFIGS
+    if "refused" not in _expect(p) and _expect(p)["cases"] > 0 and _expect(p).get("models") != []
+]
+"""Configs that import with cases and model targets (the export needs both)."""
 
 
 @pytest.mark.parametrize("folder", ROUND_TRIP, ids=[p.name for p in ROUND_TRIP])

@@ -462,6 +462,8 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
         if problem:
             return _kept_disabled(item, common, problem, dropped)
         entry: dict[str, Any] = {"type": prefix + base, "value": converted}
+        if base == "similar" and item.get("threshold") is None:
+            entry["threshold"] = PROMPTFOO_SIMILARITY
         if base == "similar" and "provider" in item:
             dropped.append(f"assertion {kind}: embedding provider dropped (pick one per eval run with "
                            "`protostudio eval --embedder`)")
@@ -485,6 +487,11 @@ def from_promptfoo(item: Any, judge_of: JudgeOf) -> tuple[list[Assertion], list[
             return _kept_disabled(item, common, _first_line(str(exc)), dropped)
         result.append(assertion)
     return result, dropped
+
+
+PROMPTFOO_SIMILARITY = 0.75
+"""promptfoo's `similar` passes at cosine >= 0.75 unless it sets `threshold` (Protostudio's default is
+higher), so an import without one says 0.75 to keep promptfoo's verdicts."""
 
 
 def _kept_disabled(item: dict[str, Any], common: dict[str, Any], why: str,

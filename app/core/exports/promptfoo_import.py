@@ -43,7 +43,9 @@ from app.core.exports import Endpoint, slug
 from app.core.exports import promptfoo_simulated as simulated
 from app.core.exports.promptfoo import METADATA_KEY, text_digest
 from app.core.exports.promptfoo_assertions import from_promptfoo
+from app.core.exports.promptfoo_places import Path_, compact, node_places, with_places
 from app.core.exports.promptfoo_prompts import (
+    SCRIPT_SUFFIXES,
     Prompt,
     PromptRefused,
     expand_file,
@@ -53,11 +55,16 @@ from app.core.exports.promptfoo_prompts import (
 )
 from app.core.exports.promptfoo_providers import map_provider
 from app.core.exports.promptfoo_template import MESSAGES_VAR
+from app.core.placeholders import render_vars
 from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 TEXT_VAR_SUFFIXES = (".txt", ".md", ".j2", ".prompt", ".csv", "")
 DATA_SUFFIXES = (".json", ".yaml", ".yml")
+_TEST_KEYS = frozenset(
+    {"vars", "assert", "description", "options", "metadata", "threshold", "provider", "providerOutput"}
+)
+"""The keys that make a mapping a promptfoo test rather than a row of vars."""
 MAX_EXPANDED = 500
 """Cases one test may expand into (promptfoo multiplies out array vars)."""
 
@@ -70,6 +77,8 @@ class ImportFailed(ValueError):
 class ImportResult:
     prototype: Prototype
     dropped: list[str] = field(default_factory=list)
+    where_paths: dict[str, Path_] = field(default_factory=dict, repr=False)
+    """Each item name a dropped line starts with (`test 3`) -> its path in the config."""
 
 
 def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpoint]) -> ImportResult:
@@ -85,20 +94,28 @@ def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpo
         raise ImportFailed(f"cannot read {config_path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ImportFailed(f"{config_path} is not UTF-8 text") from None
-    return import_promptfoo_text(text, config_path.parent, config_path.stem, endpoints)
+    return import_promptfoo_text(text, config_path.parent, config_path.stem, endpoints, config_path.name)
 
 
 def import_promptfoo_text(
-    text: str, base_dir: Path, name_hint: str, endpoints: Mapping[str, Endpoint]
+    text: str,
+    base_dir: Path,
+    name_hint: str,
+    endpoints: Mapping[str, Endpoint],
+    file_name: str = "promptfooconfig.yaml",
 ) -> ImportResult:
-    """Read config text; `file://` paths resolve inside `base_dir`; `name_hint` names an unnamed config."""
+    """Read config text; `file://` paths resolve inside `base_dir`; `name_hint` names an unnamed config;
+    each dropped item says where it is in `file_name`."""
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ImportFailed(f"not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(config, dict):
         raise ImportFailed("a promptfoo config must be a mapping with `prompts`, `providers` and `tests`")
-    return _Importer(config, base_dir, endpoints).run(name_hint)
+    result = _Importer(config, base_dir, endpoints).run(name_hint)
+    unique = list(dict.fromkeys(result.dropped))
+    result.dropped = with_places(compact(unique), result.where_paths, node_places(text), file_name)
+    return result
 
 
 class _Importer:
@@ -112,6 +129,10 @@ class _Importer:
         ours = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
         self.meta: dict[str, Any] = ours if isinstance(ours, dict) else {}
         self.targets: list[ModelTarget] = []
+        self.where_paths: dict[str, Path_] = {f"top-level `{k}`": (str(k),) for k in config}
+        self.where_paths["defaultTest"] = ("defaultTest",)
+        self._test_dirs: dict[int, Path] = {}
+        """The folder of the file each loaded test came from (promptfoo resolves its `vars` paths there)."""
 
     def drop(self, line: str) -> None:
         self.dropped.append(line)
@@ -155,7 +176,7 @@ class _Importer:
             proto = parse_prototype(dumps_prototype(proto), "<imported>")
         except (ValidationError, PrototypeError) as exc:
             raise ImportFailed(f"the imported prototype is not valid: {exc}") from None
-        return ImportResult(proto, self.dropped)
+        return ImportResult(proto, self.dropped, self.where_paths)
 
     def _tools(self) -> list[dict[str, Any]]:
         """The prototype's tools, kept in `metadata.protostudio` by the export (promptfoo has them only on
@@ -172,8 +193,15 @@ class _Importer:
             items = [(raw, None)]
         elif isinstance(raw, dict):
             items = [(str(k), _opt_str(v)) for k, v in raw.items()]
+            for key, value in raw.items():
+                self._name_prompt(str(key), _opt_str(value), ("prompts", str(key)))
         elif isinstance(raw, list):
-            for entry in raw:
+            for index, entry in enumerate(raw):
+                if isinstance(entry, dict):
+                    text = entry.get("raw") or entry.get("id")
+                    self._name_prompt(str(text), _opt_str(entry.get("label")), ("prompts", index))
+                else:
+                    self._name_prompt(str(entry), None, ("prompts", index))
                 if isinstance(entry, str):
                     items.append((entry, None))
                 elif isinstance(entry, dict) and isinstance(entry.get("raw") or entry.get("id"), str):
@@ -186,6 +214,12 @@ class _Importer:
                     self.refused_prompts.append(
                         f"prompt {_short(entry)}: not a string or a mapping with `raw` or `id`"
                     )
+        elif raw is None and "redteam" in self.config:
+            raise ImportFailed(
+                "this is a promptfoo red-team config: its attacks are generated at run time by the "
+                "`redteam` plugins, and it lists no `prompts`; Protostudio imports evals written as "
+                "prompts and tests"
+            )
         else:
             raise ImportFailed("`prompts` is missing or not a list")
         prompts: list[Prompt] = []
@@ -201,15 +235,22 @@ class _Importer:
                 continue
             for number, (part, file_label) in enumerate(parts, start=1):
                 name = (label if len(parts) == 1 else f"{label}-{number}") if label else file_label
-                self._add_prompt(prompts, part, name)
+                self._add_prompt(prompts, part, name, source=text)
         self.dropped.extend(f"{line}; not imported" for line in self.refused_prompts)
         return prompts
 
-    def _add_prompt(self, prompts: list[Prompt], raw: str, label: str) -> None:
+    def _name_prompt(self, text: str, label: str | None, path: Path_) -> None:
+        """The names a dropped line may give this prompt by (its label, its text, its file)."""
+        for name in (text, _label(text), label, _label(label) if label else None):
+            if name:
+                self.where_paths.setdefault(f"prompt {name}", path)
+
+    def _add_prompt(self, prompts: list[Prompt], raw: str, label: str, source: str = "") -> None:
         try:
             prompts.append(parse_prompt(raw, label))
         except PromptRefused as exc:
-            self.refused_prompts.append(f"prompt {_label(label)}: {exc}")
+            named = f"{source} ({_label(label)})" if source and source != label else _label(label)
+            self.refused_prompts.append(f"prompt {named}: {exc}")
 
     def _read_text(self, path: Path, what: str) -> str | None:
         """A referenced file's text, only from inside the config's folder (a config cannot pull in ~/.ssh)."""
@@ -282,7 +323,14 @@ class _Importer:
     def _providers(self) -> list[ModelTarget]:
         raw = self.config.get("providers", self.config.get("targets"))
         entries: list[tuple[str, str | None, dict[str, Any]]] = []
-        for item in raw if isinstance(raw, list) else [raw] if raw is not None else []:
+        section = "providers" if "providers" in self.config else "targets"
+        for index, item in enumerate(raw if isinstance(raw, list) else [raw] if raw is not None else []):
+            path: Path_ = (section, index) if isinstance(raw, list) else (section,)
+            pid_of = item if isinstance(item, str) else item.get("id") if isinstance(item, dict) else None
+            if isinstance(item, dict) and pid_of is None and len(item) == 1:
+                pid_of = next(iter(item))
+            if isinstance(pid_of, str):
+                self.where_paths.setdefault(f"provider {pid_of}", path)
             if isinstance(item, str):
                 entries.append((item, None, {}))
             elif isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -474,14 +522,27 @@ class _Importer:
         raw = self.config.get("tests")
         items = raw if isinstance(raw, list) else [raw] if raw is not None else []
         out: list[tuple[str, Any]] = []
-        for item in items:
+        if isinstance(raw, dict) and isinstance(raw.get("path"), str):
+            items = [raw]
+        for index, entry in enumerate(items):
+            item = entry
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str) and "vars" not in entry:
+                if entry.get("config") is not None:
+                    self.drop(f"tests {entry['path']}: `config` dropped (it configures a test generator)")
+                item = entry["path"]
+            path: Path_ = ("tests", index) if isinstance(raw, list) else ("tests",)
             if isinstance(item, str):
+                self.where_paths.setdefault(f"tests {item}", path)
                 loaded = self._load_tests(item)
-                out.extend((f"test {len(out) + i + 1} ({item})", t) for i, t in enumerate(loaded))
+                for t in loaded:
+                    self.where_paths[f"test {len(out) + 1} ({item})"] = path
+                    out.append((f"test {len(out) + 1} ({item})", t))
             else:
+                self.where_paths[f"test {len(out) + 1}"] = path
                 out.append((f"test {len(out) + 1}", item))
         scenarios = self.config.get("scenarios")
         for s_index, scenario in enumerate(scenarios if isinstance(scenarios, list) else []):
+            self.where_paths[f"scenario {s_index + 1}"] = ("scenarios", s_index)
             if not isinstance(scenario, dict):
                 self.drop(f"scenario {s_index + 1}: not a mapping; dropped")
                 continue
@@ -500,6 +561,22 @@ class _Importer:
 
     def _load_tests(self, ref: str) -> list[Any]:
         spec = ref[len("file://") :] if ref.startswith("file://") else ref
+        if re.match(r"^[a-z][a-z0-9+.-]*://", spec):
+            self.drop(
+                f"tests {ref}: a remote dataset (Google Sheets, Hugging Face, cloud storage) is not "
+                "downloaded; no tests read from it"
+            )
+            return []
+        script, _, function = spec.rpartition(":")
+        if not script or Path(script).suffix.lower() not in SCRIPT_SUFFIXES:
+            script, function = spec, ""
+        if Path(script).suffix.lower() in SCRIPT_SUFFIXES:
+            self.drop(
+                f"tests {ref}: {Path(script).name} is a test generator script"
+                + (f" ({function})" if function else "")
+                + "; Protostudio cannot run scripts; not read"
+            )
+            return []
         paths = (
             sorted(glob.glob(str(self.base_dir / spec)))
             if any(c in spec for c in "*?[")
@@ -514,7 +591,7 @@ class _Importer:
             suffix = path.suffix.lower()
             if suffix == ".csv":
                 text = self._read_text(path, f"tests {ref}")
-                out.extend(self._csv_tests(text, f"tests {path.name}") if text is not None else [])
+                out.extend(self._csv_tests(text, f"tests {path.name}:1") if text is not None else [])
             elif suffix == ".jsonl":
                 text = self._read_text(path, f"tests {ref}")
                 for number, line in enumerate((text or "").splitlines(), start=1):
@@ -525,15 +602,36 @@ class _Importer:
                             self.drop(f"tests {path.name}:{number}: not valid JSON; dropped")
             elif suffix in DATA_SUFFIXES:
                 loaded = self._load_data(str(path.relative_to(self.base_dir)), f"tests {ref}")
-                out.extend(
-                    loaded if isinstance(loaded, list) else [loaded] if isinstance(loaded, dict) else []
-                )
+                rows = loaded if isinstance(loaded, list) else [loaded] if isinstance(loaded, dict) else []
+                if suffix == ".json":
+                    rows = self._json_rows(rows, ref)
+                for row in rows:
+                    if isinstance(row, dict):
+                        self._test_dirs[id(row)] = path.parent
+                out.extend(rows)
             else:
                 self.drop(f"tests {ref}: {path.name} is a test generator or unknown file type; not read")
         return out
 
-    def _load_data(self, ref: str, what: str) -> Any:
-        path = self.base_dir / (ref[len("file://") :] if ref.startswith("file://") else ref)
+    def _json_rows(self, rows: list[Any], ref: str) -> list[Any]:
+        """Rows of a JSON tests file that hold no test keys at all are rows of vars, as promptfoo's
+        examples write them (older promptfoo read such a file like a CSV); said once per file."""
+        flat = [
+            r for r in rows
+            if isinstance(r, dict) and r and not set(r) & _TEST_KEYS
+            and all(_scalar(v) is not None for v in r.values())
+        ]
+        if not flat:
+            return rows
+        self.drop(
+            f"tests {ref}: {len(flat)} of its {len(rows)} rows have no `vars`, `assert` or other test "
+            "key; their fields were imported as vars (current promptfoo would ignore them)"
+        )
+        ids = {id(r) for r in flat}
+        return [{"vars": r} if id(r) in ids else r for r in rows]
+
+    def _load_data(self, ref: str, what: str, base: Path | None = None) -> Any:
+        path = (base or self.base_dir) / (ref[len("file://") :] if ref.startswith("file://") else ref)
         text = self._read_text(path, what)
         if text is None:
             return None
@@ -549,6 +647,7 @@ class _Importer:
         unknown: set[str] = set()
         for row in reader:
             test: dict[str, Any] = {"vars": {}, "assert": []}
+            thresholds: dict[int, float] = {}  # `__config:__expected<N>:threshold`, by assertion index
             for column, value in row.items():
                 if column is None or value is None:
                     continue
@@ -563,10 +662,24 @@ class _Importer:
                         test["threshold"] = float(value)
                     except ValueError:
                         self.drop(f"{where}: __threshold {value!r} is not a number; dropped")
-                elif name.startswith("__"):
+                elif name == "__metric" and value.strip():
+                    test["metric"] = value.strip()
+                elif (target := _CSV_CONFIG_RE.match(name)) and value.strip():
+                    index = int(target.group(1)) - 1 if target.group(1) else 0
+                    try:
+                        thresholds[index] = float(value)
+                    except ValueError:
+                        self.drop(f"{where}: {name} {value!r} is not a number; dropped")
+                elif name.startswith("__") and not _CSV_CONFIG_RE.match(name):
                     unknown.add(name)
-                else:
+                elif not name.startswith("__"):
                     test["vars"][name] = value
+            metric = test.pop("metric", None)
+            for index, item in enumerate(test["assert"]):
+                if index in thresholds:
+                    item["threshold"] = thresholds[index]
+                if metric:
+                    item["metric"] = metric
             tests.append(test)
         for name in sorted(unknown):
             self.drop(f"{where}: column `{name}` dropped")
@@ -615,8 +728,10 @@ class _Importer:
                 self.drop(f"{where}: `{key}` dropped")
         options = self._options(test.get("options"), where)
         raw_vars = test.get("vars")
-        if isinstance(raw_vars, str) and raw_vars.startswith("file://"):
-            raw_vars = self._load_data(raw_vars, f"{where}: vars")
+        if isinstance(raw_vars, str) or (
+            isinstance(raw_vars, list) and raw_vars and all(isinstance(v, str) for v in raw_vars)
+        ):
+            raw_vars = self._vars_files(raw_vars, self._test_dirs.get(id(test), self.base_dir), where)
         if sim is not None and isinstance(raw_vars, dict):
             raw_vars = _simulated_vars(raw_vars)
         vars_, lists, special = self._vars(raw_vars, where, history_var)
@@ -648,6 +763,8 @@ class _Importer:
         out: list[dict[str, Any]] = []
         for number, combo in enumerate(combos, start=1):
             values = {**default_vars, **vars_, **dict(zip(lists, combo, strict=True))}
+            if not self.meta:  # a Protostudio export's vars are Protostudio's, rendered once
+                values = _resolved(values)
             wanted = meta.get("case") if isinstance(meta.get("case"), str) else None
             base = wanted or description or f"case-{index + 1}"
             if len(combos) > 1:
@@ -750,7 +867,11 @@ class _Importer:
                     continue
             text = _scalar(value)
             if text is not None:
-                if text.startswith("file://"):
+                if text.startswith("file://") and any(c in text for c in "*?["):
+                    files = self._var_glob(text, name, where)
+                    if files:
+                        lists[name] = files
+                elif text.startswith("file://"):
                     loaded = self._var_file(text, name, where)
                     if loaded is not None:
                         out[name] = loaded
@@ -765,8 +886,41 @@ class _Importer:
                 )
         return out, lists, special
 
+    def _vars_files(self, refs: str | list[str], base: Path, where: str) -> dict[str, Any] | None:
+        """`vars: path/glob` (or a list of them): YAML/JSON mappings merged; paths are relative to the
+        file the test came from."""
+        merged: dict[str, Any] = {}
+        for ref in [refs] if isinstance(refs, str) else refs:
+            spec = ref[len("file://") :] if ref.startswith("file://") else ref
+            pattern = str(base / spec)
+            paths = sorted(glob.glob(pattern)) if any(c in spec for c in "*?[") else [pattern]
+            if not paths:
+                self.drop(f"{where}: vars file not found: {ref}; dropped")
+            for name in paths:
+                loaded = self._load_data(Path(name).name, f"{where}: vars", Path(name).parent)
+                if isinstance(loaded, dict):
+                    merged.update(loaded)
+                elif loaded is not None:
+                    self.drop(f"{where}: vars file {ref} does not hold a mapping; dropped")
+        return merged
+
+    def _var_glob(self, ref: str, name: str, where: str) -> list[str]:
+        """`var: file://folder/*`: promptfoo runs the test once per matching file, as an array var."""
+        matches = sorted(glob.glob(str(self.base_dir / ref[len("file://") :])))
+        if not matches:
+            self.drop(f"{where}: var {name!r}: no file matches {ref}; dropped")
+        texts = [self._var_file("file://" + str(Path(m).relative_to(self.base_dir)), name, where)
+                 for m in matches]
+        return [t for t in texts if t is not None]
+
     def _var_file(self, ref: str, name: str, where: str) -> str | None:
         path = self.base_dir / ref[len("file://") :]
+        if path.suffix.lower() in DATA_SUFFIXES:
+            loaded = self._load_data(ref, f"{where}: var {name!r}")
+            text = _scalar(loaded)
+            if text is None and loaded is not None:
+                self.drop(f"{where}: var {name!r} from {ref} holds a mapping or list, not text; dropped")
+            return text
         if path.suffix.lower() not in TEXT_VAR_SUFFIXES:
             self.drop(f"{where}: var {name!r} from {ref} is not a text file; dropped")
             return None
@@ -807,6 +961,8 @@ _CSV_TYPES = frozenset(
         "meteor",
     }
 )
+_CSV_CONFIG_RE = re.compile(r"^__config:__expected(\d*):threshold$")
+"""A CSV column setting the threshold of the N-th `__expected` assertion (no N: the first)."""
 _CSV_ALIASES = {"fn": "javascript", "eval": "javascript", "grade": "llm-rubric", "rubric": "llm-rubric"}
 _CSV_RE = re.compile(r"^(not-)?([a-z][a-z0-9-]*)(?:\(([0-9.]+)\))?:\s?(.*)$", re.DOTALL)
 
@@ -827,6 +983,18 @@ def csv_assertion(text: str) -> dict[str, Any]:
     if text in ("is-json", "is-refusal", "not-is-refusal", "contains-json"):
         return {"type": text}
     return {"type": "equals", "value": text}
+
+
+def _resolved(values: dict[str, str]) -> dict[str, str]:
+    """Vars with the `{{other}}` placeholders in their values filled in, as promptfoo renders a var that
+    names another; Protostudio renders vars into a prompt once, so this is done on import."""
+    out = dict(values)
+    for _ in range(len(out)):
+        changed = {k: render_vars(v, {n: x for n, x in out.items() if n != k}) for k, v in out.items()}
+        if changed == out:
+            break
+        out = changed
+    return out
 
 
 def _scalar(value: Any) -> str | None:

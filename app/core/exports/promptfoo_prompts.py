@@ -212,6 +212,7 @@ def chat_messages(raw: str) -> list[dict[str, str]] | None:
             return None
     if not isinstance(data, list) or not data:
         return None
+    data = [_with_text_content(m) for m in data]
     if not all(
         isinstance(m, dict) and m.get("role") in _ROLES and isinstance(m.get("content"), str) for m in data
     ):
@@ -219,12 +220,49 @@ def chat_messages(raw: str) -> list[dict[str, str]] | None:
             bad = next(
                 m for m in data if m.get("role") not in _ROLES or not isinstance(m.get("content"), str)
             )
+            kinds = _part_kinds(bad.get("content"))
             raise PromptRefused(
-                f"a {bad.get('role')!r} message with {type(bad.get('content')).__name__} "
-                "content cannot be imported"
+                f"a {bad.get('role')!r} message with "
+                + (f"{kinds} parts (Protostudio sends text only)" if kinds
+                   else f"{type(bad.get('content')).__name__} content")
+                + " cannot be imported"
             )
         return None
     return [{"role": m["role"], "content": m["content"]} for m in data]
+
+
+def _text_part(part: Any) -> str | None:
+    """The text of one content part: a string, OpenAI's `{type: text, text}`, or `{modality: text, value}`."""
+    if isinstance(part, str):
+        return part
+    if isinstance(part, dict):
+        if part.get("type") == "text" and isinstance(part.get("text"), str):
+            return str(part["text"])
+        if part.get("modality") == "text" and isinstance(part.get("value"), str):
+            return str(part["value"])
+    return None
+
+
+def _with_text_content(message: Any) -> Any:
+    """A message whose content is a list of text parts only, with that text joined (what the model reads)."""
+    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+        return message
+    texts = [_text_part(part) for part in message["content"]]
+    if not texts or any(t is None for t in texts):
+        return message
+    return {**message, "content": "\n".join(t for t in texts if t is not None)}
+
+
+def _part_kinds(content: Any) -> str:
+    """The non-text part kinds of a list content (`image_url, input_audio`), for the refusal."""
+    if not isinstance(content, list):
+        return ""
+    kinds = [
+        str(part.get("type") or part.get("modality") or "unknown")
+        for part in content
+        if _text_part(part) is None and isinstance(part, dict)
+    ]
+    return ", ".join(dict.fromkeys(kinds))
 
 
 def history_turns(value: Any) -> list[Turn] | None:
