@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from app.core.matchups import Matchup
 from app.core.prototype import Prototype, Verdict
-from app.core.ratings import rater_label
+from app.core.ratings import current_votes, rater_label
 from app.core.scoring import PairRecord, Variant, collect, head_to_head, variant_label
 
 
@@ -56,7 +56,7 @@ def pair_outcome(
     runs = {run.id: run for run in proto.runs}
     pair = {first, second}
     voters: Counter[str] = Counter()
-    for pref in proto.preferences:
+    for pref in current_votes(proto):
         run_a, run_b = runs.get(pref.a), runs.get(pref.b)
         if run_a is None or run_b is None:
             continue

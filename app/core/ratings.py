@@ -103,6 +103,21 @@ def votes_of(proto: Prototype, rater: str | None = None) -> list[Preference]:
     return [p for p in proto.preferences if rater is None or _same_rater(p.rater, rater)]
 
 
+def current_votes(proto: Prototype, rater: str | None = None) -> list[Preference]:
+    """`votes_of`, with each rater's newest vote on a pair of runs standing for their earlier ones.
+
+    Voting again on a pair (Compare A/B's "vote again on ties or disagreements") is a change of mind,
+    not a second voice: win rates and the leaderboard count one vote per rater per pair, as agreement
+    does. Votes without a rater (made before format 3, by anyone) are all kept. In file order."""
+    votes = votes_of(proto, rater)
+    newest: dict[tuple[str, frozenset[str]], Preference] = {}
+    for pref in sorted(votes, key=lambda p: p.created):  # stable: equal times keep file order
+        if pref.rater:
+            newest[(rater_label(pref.rater), frozenset((pref.a, pref.b)))] = pref
+    kept = {id(pref) for pref in newest.values()}
+    return [p for p in votes if not p.rater or id(p) in kept]
+
+
 def next_unrated(runs: Sequence[Run], rater: str, after: str | None = None) -> Run | None:
     """The first run after `after` (wrapping round) that `rater` has not given a thumb; None if none left.
 
@@ -161,6 +176,7 @@ __all__ = [
     "UNKNOWN",
     "Split",
     "clear_rating",
+    "current_votes",
     "is_empty",
     "is_rated",
     "next_unrated",

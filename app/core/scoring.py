@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from app.core.prototype import Prototype, Verdict
-from app.core.ratings import thumbs_of, votes_of
+from app.core.ratings import current_votes, thumbs_of
 
 ELO_BASE = 1000.0
 """The score of a variant of average strength (the geometric mean of those compared)."""
@@ -119,7 +119,8 @@ class PairRecord:
 def collect(proto: Prototype, *, blind_only: bool = False, rater: str | None = None) -> Tally:
     """The variants that have runs, their thumbs, and the (optionally blind-only) votes between them.
 
-    Every rater's thumb counts; with `rater`, only that person's thumbs and votes.
+    Every rater's thumb counts, and each rater's newest vote on a pair (`current_votes`); with `rater`,
+    only that person's thumbs and votes.
     """
     runs = {run.id: run for run in proto.runs}
     seen: dict[Variant, None] = {}
@@ -131,7 +132,7 @@ def collect(proto: Prototype, *, blind_only: bool = False, rater: str | None = N
         given = thumbs_of(run, rater)
         thumbs[variant] = (up + given.count("up"), down + given.count("down"))
     votes: list[Vote] = []
-    for pref in votes_of(proto, rater):
+    for pref in current_votes(proto, rater):
         if blind_only and not pref.blind:
             continue
         run_a, run_b = runs.get(pref.a), runs.get(pref.b)
