@@ -88,25 +88,45 @@ sharing them between documents is safe. A line that starts with `- ` is never he
 _SCALAR_LINES_KEPT = 65_536
 _END = -1
 """The indentation of the sentinel line after the last one: less than any, so every block ends there."""
+_MORE = -2
+"""The indentation recorded after the lines split so far: split the next chunk (`_Reader.more`)."""
+_CHUNK = 16_384
 
 
 class _Reader:
-    """Reads the lines of a canonical file, whose indentation and content are split up front.
+    """Reads the lines of a canonical file, whose indentation and content are split ahead of the loops.
 
-    `str.lstrip` and `len` run over all lines at C speed before the Python loops start, so a line
-    costs the loops two list lookups instead of a `startswith` and a slice."""
+    `str.lstrip` and `len` run over a chunk of lines at C speed before the Python loops reach it, so
+    a line costs the loops two list lookups instead of a `startswith` and a slice. Chunks, not the
+    whole file at once: a file refused at its 1,001st list item splits only its first chunk."""
 
-    __slots__ = ("contents", "indents", "left", "lines")
+    __slots__ = ("contents", "done", "indents", "left", "lines")
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
-        contents = list(map(str.lstrip, lines, itertools.repeat(" ")))
-        self.indents = list(map(operator.sub, map(len, lines), map(len, contents)))
-        self.indents.append(_END)
-        contents.append("")
-        self.contents = contents
+        self.indents: list[int] = [_MORE]
+        self.contents: list[str] = [""]
+        self.done = 0
+        """Lines split so far; `indents[done]` is `_MORE` until the last chunk, then `_END`."""
         self.left = limits.MAX_TOTAL_ITEMS
         """Items the file may still hold: each item counts as it starts, as in the other readers."""
+
+    def more(self, index: int) -> int:
+        """Split the chunks up to line `index` and return its indentation (the loops' lists grow in place)."""
+        lines = self.lines
+        while self.indents[index] == _MORE:
+            start = self.done
+            stop = min(len(lines), start + max(_CHUNK, start))  # doubling: few calls on a big file
+            chunk = lines[start:stop]
+            contents = list(map(str.lstrip, chunk, itertools.repeat(" ")))
+            indents = list(map(operator.sub, map(len, chunk), map(len, contents)))
+            last = stop == len(lines)
+            indents.append(_END if last else _MORE)
+            contents.append("")
+            self.indents[start:] = indents
+            self.contents[start:] = contents
+            self.done = stop
+        return self.indents[index]
 
     def too_many(self, index: int, indent: int, key: str | None, limit: int, count: int) -> TooManyItems:
         """The error for the item at line `index`, column `indent` (0-based), item `count`."""
@@ -182,9 +202,12 @@ class _Reader:
                 raise NotCanonical("duplicate key")
             at = indents[index]
             if at != indent:
+                if at == _MORE:
+                    at = self.more(index)
                 if at < indent:
                     break
-                raise NotCanonical("indentation")
+                if at != indent:
+                    raise NotCanonical("indentation")
             content = contents[index]
         self.left = file_left - count
         return result, index
@@ -221,15 +244,21 @@ class _Reader:
             result.append(item)
             at = indents[index]
             if at != indent:
+                if at == _MORE:
+                    at = self.more(index)
                 if at < indent:
                     return result, index
-                raise NotCanonical("indentation")
+                if at != indent:
+                    raise NotCanonical("indentation")
             content = contents[index]
 
     def content_at(self, index: int, indent: int) -> str:
         """The first line of a block: exactly at `indent`, not blank."""
+        at = self.indents[index]
+        if at == _MORE:
+            at = self.more(index)
         content = self.contents[index]
-        if self.indents[index] != indent or not content:
+        if at != indent or not content:
             raise NotCanonical(f"indentation at line {index + 1}")
         return content
 
@@ -258,7 +287,12 @@ class _Reader:
         indents = self.indents
         width = indent + 2
         start = index
-        while indents[index] >= width or (indents[index] == 0 and not lines[index]):
+        while True:
+            at = indents[index]
+            if at == _MORE:
+                at = self.more(index)
+            if not (at >= width or (at == 0 and not lines[index])):
+                break
             index += 1
         if index == start:
             raise NotCanonical("empty literal")

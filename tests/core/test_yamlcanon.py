@@ -164,3 +164,15 @@ def test_one_search_refuses_exactly_what_the_writer_never_puts_in_a_literal_bloc
         char = chr(code)
         refused = _SPECIAL.search(char) is not None or char in odd_breaks
         assert (_LITERAL_REFUSED.search(char) is not None) == refused, hex(code)
+
+
+def test_a_file_refused_at_an_item_limit_splits_only_its_first_lines() -> None:
+    """The reader splits lines in chunks as it reaches them, so a huge list refused at its 1,001st
+    item costs (in time and memory) a chunk of lines, not the whole file."""
+    from app.core.yamlcanon import TooManyItems, _Reader
+
+    lines = ["name: x", "tags:", *(f"  - t{i}" for i in range(200_000))]
+    reader = _Reader(lines)
+    with pytest.raises(TooManyItems):
+        reader.mapping(0, 0, None, 1, None)
+    assert 1_000 < reader.done < 50_000
