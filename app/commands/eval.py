@@ -170,7 +170,8 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
     journal = Journal(path)  # each answer survives a SIGKILL before the save at the end (as in `run`)
     try:
         outcome = await EvalRunner(hub, engine).run(
-            proto, options, progress.on_progress, on_run=lambda run: journal.append_many([run], sync=False))
+            proto, options, progress.on_progress, on_run=lambda run: journal.append_many([run], sync=False),
+            on_end=lambda run_id, end: journal.append_end(run_id, end, sync=False))
     except EvalError as exc:
         print(f"protostudio eval: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,7 +12,10 @@ atomically and then deletes the journal.
 
 The journal lives beside its file: `.NAME.journal.jsonl`. A record holds the Run as its dict
 (`{"protostudio": FORMAT_VERSION, "run": {...}}`), so a change to the Run format composes: records
-are validated against the current models when folded. A torn last line (the kill hit mid-write)
+are validated against the current models when folded. How a simulated conversation ended comes
+after its last run, as its own record (`{"protostudio": FORMAT_VERSION, "end": {"run": ID, ...}}`),
+so a kill after a conversation ends cannot lose why it stopped; an older reader skips it.
+A torn last line (the kill hit mid-write)
 and any unreadable line are skipped, never fatal; a run already in the file (same id) is not
 added twice, so a kill between "file saved" and "journal deleted" is harmless.
 """
@@ -29,8 +32,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.core.prototype import FORMAT_VERSION, Prototype, Run
-from app.core.results import record_runs
+from app.core.prototype import FORMAT_VERSION, ConversationEnd, Prototype, Run
+from app.core.results import record_conversation_end, record_runs
 
 
 def journal_path(path: str | os.PathLike[str]) -> Path:
@@ -55,7 +58,14 @@ class Journal:
     def append_many(self, runs: Iterable[Run], *, sync: bool = True) -> None:
         """Write the records; when this returns they survive a SIGKILL. `sync=False` leaves the
         fsync to a later `sync()`."""
-        lines = [_record(run) for run in runs]
+        self._write([_record(run) for run in runs], sync=sync)
+
+    def append_end(self, run_id: str, end: ConversationEnd, *, sync: bool = True) -> None:
+        """Write how the conversation whose last stored run is `run_id` ended (after that run's
+        own record); when this returns it survives a SIGKILL."""
+        self._write([_end_record(run_id, end)], sync=sync)
+
+    def _write(self, lines: list[str], *, sync: bool) -> None:
         if not lines:
             return
         if self._fd is None:
@@ -94,11 +104,18 @@ def _record(run: Run) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def _end_record(run_id: str, end: ConversationEnd) -> str:
+    payload = {"protostudio": FORMAT_VERSION, "end": {"run": run_id, **end.model_dump(mode="json")}}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 @dataclass
 class JournalRead:
     """What a journal held: the runs that could be read, and how many lines could not."""
 
     runs: list[Run] = field(default_factory=list)
+    ends: list[tuple[str, ConversationEnd]] = field(default_factory=list)
+    """How conversations ended: (id of the last stored run, the end), in the order written."""
     skipped: int = 0
     """Unreadable lines: a torn last line after a kill, or a record from another format version."""
 
@@ -113,21 +130,29 @@ def read_journal(path: str | os.PathLike[str]) -> JournalRead:
     for line in raw.split(b"\n"):
         if not line.strip():
             continue
-        run = _parse_line(line)
-        if run is None:
-            result.skipped += 1
+        record = _parse_line(line)
+        if isinstance(record, Run):
+            result.runs.append(record)
+        elif record is not None:
+            result.ends.append(record)
         else:
-            result.runs.append(run)
+            result.skipped += 1
     return result
 
 
-def _parse_line(line: bytes) -> Run | None:
+def _parse_line(line: bytes) -> Run | tuple[str, ConversationEnd] | None:
     try:
         payload: Any = json.loads(line)
         if not isinstance(payload, dict) or payload.get("protostudio") != FORMAT_VERSION:
             return None
+        if "end" in payload:
+            end = dict(payload["end"])
+            run_id = end.pop("run")
+            if not isinstance(run_id, str):
+                return None
+            return run_id, ConversationEnd.model_validate(end)
         return Run.model_validate(payload["run"])
-    except (ValueError, KeyError, ValidationError):
+    except (ValueError, KeyError, TypeError, ValidationError):
         return None
 
 
@@ -151,6 +176,12 @@ def fold(proto: Prototype, runs: Iterable[Run]) -> int:
     return added
 
 
+def fold_ends(proto: Prototype, ends: Iterable[tuple[str, ConversationEnd]]) -> int:
+    """Store the journaled conversation ends on their runs; returns how many runs changed (a run
+    no longer in the file, or already saying so, is skipped)."""
+    return sum(record_conversation_end(proto, run_id, end) is not None for run_id, end in ends)
+
+
 def has_journal(path: str | os.PathLike[str]) -> bool:
     return journal_path(path).exists()
 
@@ -167,8 +198,10 @@ def load_recovering(path: str | os.PathLike[str]) -> tuple[Prototype, int]:
     proto = load_prototype(path)
     if not has_journal(path):
         return proto, 0
-    added = fold(proto, read_journal(path).runs)
-    if added:
+    read = read_journal(path)
+    added = fold(proto, read.runs)
+    ended = fold_ends(proto, read.ends)
+    if added or ended:
         save_prototype(proto, path)
     Journal(path).discard()
     return proto, added
