@@ -115,7 +115,7 @@ def test_a_journaled_conversation_end_is_folded_onto_its_run(tmp_path: Path) -> 
         handle.write(b'{"protostudio": 3, "end": {"run": 7, "by": "done"}}\n{"protostudio": 3, "end": {"ru')
     read = read_journal(path)
     assert [run_id for run_id, _ in read.ends] == ["run-2", "run-gone"] and read.skipped == 2
-    proto, recovered = load_recovering(path)
+    _, recovered = load_recovering(path)
     assert recovered == 2
     saved = {r.id: r.conversation_end for r in load_prototype(path).runs}
     assert saved["run-1"] is None and saved["run-2"] == ConversationEnd(by="script_end",
