@@ -294,3 +294,74 @@ def test_an_unreadable_file(folder: Path) -> None:
         assert not attack(folder, path, commands=(*READERS, *SENDERS))
     finally:
         path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+# -- merge and import take the same hostile files ----------------------------------------------------
+
+def _other_commands(folder: Path, path: Path) -> list[str]:
+    """`merge` (both ways, and with -o) and `import promptfoo`: exit 2 naming the file, nothing written."""
+    good = folder.parent / "good.yaml"
+    good.write_bytes(SAMPLE)
+    out = folder.parent / "out.yaml"
+    problems: list[str] = []
+    for argv in (["merge", str(path), str(good)], ["merge", str(good), str(path), str(good)],
+                 ["merge", str(good), str(path), "-o", str(out)],
+                 ["import", "promptfoo", str(path), "--out", str(out)]):
+        before = _snapshot(folder)
+        try:
+            code, said, err = cli(argv)
+        except Exception as exc:  # noqa: BLE001 - a traceback is what we are hunting
+            problems.append(f"{argv[0]}: {type(exc).__name__}: {exc}")
+            continue
+        if "Traceback" in err or code not in (0, 1, 2):
+            problems.append(f"{argv[0]}: exit {code}: {err[-300:]}")
+        elif code == 2 and not (POSITION.search(err) or str(path) in err):
+            problems.append(f"{argv[0]}: no FILE:LINE:COL and no path in: {err[-300:]}")
+        if code == 2 and out.exists():
+            problems.append(f"{argv[0]}: wrote {out.name} although it failed")
+        if code == 2 and _snapshot(folder) != before:  # (a merge that worked writes OURS or A)
+            problems.append(f"{argv[0]}: the folder changed")
+        out.unlink(missing_ok=True)
+    return problems
+
+
+@pytest.mark.parametrize("kind", ["truncations", "encodings", "shapes", "wrong_types"])
+def test_merge_and_import_take_hostile_files(kind: str, folder: Path) -> None:
+    problems: list[str] = []
+    path = folder / "proto.yaml"
+    for name, data in CASES[kind](random.Random(f"other-{kind}")):
+        path.write_bytes(data)
+        problems += [f"{name}: {p}" for p in _other_commands(folder, path)]
+    assert not problems, "\n".join(problems)
+
+
+def test_merge_and_import_refuse_special_files(folder: Path) -> None:
+    problems: list[str] = []
+    for name, path in _path_cases(folder):  # before the fix, import hung on the FIFO, ate GBs on /dev/zero
+        problems += [f"{name}: {p}" for p in _other_commands(folder, path)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_promptfoo_config_referencing_special_files_is_not_blocked(folder: Path) -> None:
+    os.mkfifo(folder / "prompt.txt")
+    os.mkfifo(folder / "tests.yaml")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    (folder / "vars").mkdir()
+    config = folder / "promptfooconfig.yaml"
+    config.write_text("prompts:\n  - file://prompt.txt\n  - 'Say {{topic}}'\n"
+                      "providers: [openai:gpt-4o-mini]\n"
+                      "tests:\n  - file://tests.yaml\n  - vars: {topic: file://zero.txt}\n"
+                      "  - vars: {topic: file://vars}\n", encoding="utf-8")
+    out = folder.parent / "imported.yaml"
+    code, _, err = cli(["import", "promptfoo", str(config), "--out", str(out)])
+    assert code == 0, err
+    assert "prompt.txt is a pipe (FIFO), not a regular file" in err
+    assert "tests.yaml is a pipe (FIFO), not a regular file" in err
+    assert "zero.txt is outside the config's folder" in err
+
+
+def test_import_reports_yaml_problems_with_a_position(folder: Path) -> None:
+    config = folder / "promptfooconfig.yaml"
+    config.write_text("prompts:\n  - hi\ntests: " + "[" * 5000 + "\n", encoding="utf-8")
+    code, _, err = cli(["import", "promptfoo", str(config), "--out", str(folder.parent / "o.yaml")])
+    assert code == 2 and f"{config}:3:" in err and "nesting depth" in err, err

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.core.prototype import FORMAT_VERSION, ConversationEnd, Prototype, Run
+from app.core.regular_file import NotReadable, read_regular_bytes
 from app.core.results import record_conversation_end, record_runs
+
+MAX_JOURNAL_BYTES = 2**30
+"""A journal larger than this is not read (it cannot be one of ours: the file it belongs to is
+limited to 64 MiB)."""
 
 
 def journal_path(path: str | os.PathLike[str]) -> Path:
@@ -69,8 +75,15 @@ class Journal:
         if not lines:
             return
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0),
-                               0o600)
+            # O_NOFOLLOW: a journal planted as a symlink (a shared folder, a git checkout) must not
+            # make us append to whatever it points at; O_NONBLOCK: a planted FIFO must not hang us
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+            flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(self.path, flags, 0o600)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise NotReadable(self.path, "is not a regular file; the journal cannot be written")
+            self._fd = fd
         data = "".join(lines).encode("utf-8")
         while data:
             written = os.write(self._fd, data)
@@ -123,9 +136,12 @@ class JournalRead:
 def read_journal(path: str | os.PathLike[str]) -> JournalRead:
     """The runs in the journal of the prototype at `path` (none when there is no journal)."""
     result = JournalRead()
-    try:
-        raw = journal_path(path).read_bytes()
+    try:  # never a FIFO or /dev/zero planted in its place, never unbounded
+        raw = read_regular_bytes(journal_path(path), MAX_JOURNAL_BYTES)
     except FileNotFoundError:
+        return result
+    except NotReadable:
+        result.skipped += 1
         return result
     for line in raw.split(b"\n"):
         if not line.strip():

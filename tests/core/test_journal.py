@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,27 @@ def test_an_end_alone_still_saves_the_file(tmp_path: Path) -> None:
     assert load_recovering(path)[1] == 0
     assert load_prototype(path).runs[0].conversation_end == ConversationEnd(by="max_turns")
     assert not journal_path(path).exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs and symlinks")
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("planted", ["fifo", "dev-zero", "symlink"])
+def test_a_planted_journal_neither_hangs_nor_is_followed(tmp_path: Path, planted: str) -> None:
+    """A `.NAME.journal.jsonl` that is a FIFO, a link to /dev/zero or to another file (a shared
+    folder, a git checkout): loading neither blocks nor reads without bound, and appending never
+    writes through the link. Before: `read_bytes()` hung on the FIFO and ate GBs on /dev/zero."""
+    path = _file(tmp_path)
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep me\n", encoding="utf-8")
+    journal = journal_path(path)
+    if planted == "fifo":
+        os.mkfifo(journal)
+    else:
+        journal.symlink_to("/dev/zero" if planted == "dev-zero" else target)
+    assert read_journal(path).runs == []
+    if planted == "symlink":
+        with pytest.raises(OSError):
+            Journal(path).append(_run("run-1"))
+        assert target.read_text(encoding="utf-8") == "keep me\n"
+    proto, recovered = load_recovering(path)
+    assert recovered == 0 and proto.runs == [] and not journal.is_symlink() and not journal.exists()
