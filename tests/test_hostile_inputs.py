@@ -79,7 +79,7 @@ def attack(folder: Path, path: Path, *, commands: tuple[str, ...] | None = None)
         try:
             code, said, err = cli(_argv(command, path, out))
             err = said + err if command == "validate" else err  # validate lists problems on stdout
-        except Exception as exc:  # noqa: BLE001 - a traceback is what we are hunting
+        except Exception as exc:  # a traceback is what we are hunting
             problems.append(f"{command}: {type(exc).__name__}: {exc}")
             continue
         finally:
@@ -172,7 +172,8 @@ def _shapes(_: random.Random) -> Iterator[tuple[str, bytes]]:
 def _wrong_types(_: random.Random) -> Iterator[tuple[str, bytes]]:
     text = SAMPLE.decode("utf-8")
     yield "name-is-list", text.replace("name: ", "name: [1, 2] #", 1).encode()
-    yield "profiles-is-map", re.sub(r"(?m)^profiles:", "profiles: {a: 1}\nold_profiles:", text, count=1).encode()
+    yield "profiles-is-map", re.sub(r"(?m)^profiles:", "profiles: {a: 1}\nold_profiles:", text,
+                                    count=1).encode()
     yield "id-is-int", re.sub(r"(?m)^(\s*- id: )(\S+)", r"\g<1>12", text, count=1).encode()
     yield "id-is-null", re.sub(r"(?m)^(\s*- id: )(\S+)", r"\g<1>null", text, count=1).encode()
     yield "id-is-map", re.sub(r"(?m)^(\s*- id: )(\S+)", r"\g<1>{a: b}", text, count=1).encode()
@@ -309,8 +310,8 @@ def _other_commands(folder: Path, path: Path) -> list[str]:
                  ["import", "promptfoo", str(path), "--out", str(out)]):
         before = _snapshot(folder)
         try:
-            code, said, err = cli(argv)
-        except Exception as exc:  # noqa: BLE001 - a traceback is what we are hunting
+            code, _, err = cli(argv)
+        except Exception as exc:  # a traceback is what we are hunting
             problems.append(f"{argv[0]}: {type(exc).__name__}: {exc}")
             continue
         if "Traceback" in err or code not in (0, 1, 2):

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.document import MAX_FILE_BYTES
 from app.core.errors import PrototypeError
 from app.core.merge import Side, conflict_text, describe, merge
@@ -109,6 +109,7 @@ def _load(files: list[str], shown: str | None) -> list[Side] | None:
 
 def _write(path: str, text: str) -> bool:
     try:
+        remove_stale_temps(path)  # a merge killed earlier left its temp file; no one else will
         write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         print(f"protostudio merge: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
