@@ -72,8 +72,11 @@ def attack(folder: Path, path: Path, *, commands: tuple[str, ...] | None = None)
     problems: list[str] = []
     out = folder.parent / f"{folder.name}-export.yaml"
     code, _, err = cli(["validate", str(path)])
-    valid = code == 0
+    # `validate` also checks assertions (as `eval` does); a file failing only those still loads,
+    # and the commands that never grade (status, report, export, run) may take it
+    valid = code == 0 or _loads(path)
     chosen = commands or ((*READERS,) if valid else (*READERS, *SENDERS))
+    chosen = tuple(c for c in chosen if not (valid and c in SENDERS))  # a loadable file would send
     for command in chosen:
         before = _snapshot(folder)
         try:
@@ -101,6 +104,17 @@ def attack(folder: Path, path: Path, *, commands: tuple[str, ...] | None = None)
             changed = sorted(set(after) ^ set(before) | {k for k in after if before.get(k) != after[k]})
             problems.append(f"{command}: the folder changed: {changed}")
     return problems
+
+
+def _loads(path: Path) -> bool:
+    from app.core.document import load_prototype
+    from app.core.errors import PrototypeError
+
+    try:
+        load_prototype(path)
+    except (PrototypeError, OSError):
+        return False
+    return True
 
 
 # -- the hostile files -------------------------------------------------------------------------------
