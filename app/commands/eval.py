@@ -155,6 +155,15 @@ def _batch_phase(proto: Any, path: Path, options: Any, args: argparse.Namespace)
     return None
 
 
+def _journal(write: Any) -> None:
+    """Journal an answer; a journal that cannot be written (a full disk, a planted symlink) costs
+    only the SIGKILL safety net, never the eval: the save at the end still holds every answer."""
+    try:
+        write()
+    except OSError as exc:
+        print(f"warning: cannot write the journal: {exc.strerror or exc}", file=sys.stderr)
+
+
 async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) -> int:
     from app.core.conversations import conversation_json
     from app.core.evals.report import format_table, junit_xml, results_json
@@ -170,7 +179,9 @@ async def _eval(proto: Any, path: Path, options: Any, args: argparse.Namespace) 
     journal = Journal(path)  # each answer survives a SIGKILL before the save at the end (as in `run`)
     try:
         outcome = await EvalRunner(hub, engine).run(
-            proto, options, progress.on_progress, on_run=lambda run: journal.append_many([run], sync=False))
+            proto, options, progress.on_progress,
+            on_run=lambda run: _journal(lambda: journal.append_many([run], sync=False)),
+            on_end=lambda run_id, end: _journal(lambda: journal.append_end(run_id, end, sync=False)))
     except EvalError as exc:
         print(f"protostudio eval: {exc}", file=sys.stderr)
         return EXIT_USAGE

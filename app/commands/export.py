@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.document import load_prototype
 from app.core.errors import PrototypeError
 from app.core.exports import Endpoint, ExportError, ExportResult
@@ -95,6 +95,7 @@ def write_files(result: ExportResult, folder: Path) -> list[Path]:
     for relative, text in result.files.items():
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)  # an export killed earlier left its temp file; no one else will
         write_atomic(path, text.encode("utf-8"))
         written.append(path)
     return written

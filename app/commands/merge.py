@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
+from app.core.document import MAX_FILE_BYTES
 from app.core.errors import PrototypeError
 from app.core.merge import Side, conflict_text, describe, merge
+from app.core.regular_file import NotReadable, read_regular_bytes
 
 NAME = "merge"
 
@@ -87,9 +88,12 @@ def _load(files: list[str], shown: str | None) -> list[Side] | None:
     labels = ("base", "ours", "theirs") if len(files) == 3 else ("A", "B")
     for path, label in zip(files, labels, strict=True):
         name = f"{shown} ({label})" if shown else path
-        try:
-            text = Path(path).read_bytes().decode("utf-8")
+        try:  # a FIFO or /dev/zero is refused before a byte is read; the read is bounded
+            text = read_regular_bytes(path, MAX_FILE_BYTES).decode("utf-8")
             sides.append(Side.parse(text, name))
+        except NotReadable as exc:
+            print(f"{name}:1:1: cannot read file: it {exc.reason}", file=sys.stderr)
+            failed = True
         except OSError as exc:
             print(f"{name}:1:1: cannot read file: {exc.strerror or exc}", file=sys.stderr)
             failed = True
@@ -105,6 +109,7 @@ def _load(files: list[str], shown: str | None) -> list[Side] | None:
 
 def _write(path: str, text: str) -> bool:
     try:
+        remove_stale_temps(path)  # a merge killed earlier left its temp file; no one else will
         write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
         print(f"protostudio merge: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)

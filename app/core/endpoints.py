@@ -35,6 +35,12 @@ def url_problem(url: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=1024)  # pure; a big batch asks it about the same few URLs 10,000s of times
+def shown_host(name: str) -> str:
+    """A `key_host` name for a message, with its scheme always written: "https://h:P" next to
+    "http://h:P" (the bare https name read as the same endpoint: "points X at http://h:P, not h:P")."""
+    return name if "://" in name or name in ("local", INVALID_HOST) else f"https://{name}"
+
+
 def key_host(base_url: str) -> str:
     """The name a key is bound to: `host` for https on 443, `host:PORT` for https on another port,
     and `http://host:PORT` for plain http (80 when not written).

@@ -12,7 +12,10 @@ atomically and then deletes the journal.
 
 The journal lives beside its file: `.NAME.journal.jsonl`. A record holds the Run as its dict
 (`{"protostudio": FORMAT_VERSION, "run": {...}}`), so a change to the Run format composes: records
-are validated against the current models when folded. A torn last line (the kill hit mid-write)
+are validated against the current models when folded. How a simulated conversation ended comes
+after its last run, as its own record (`{"protostudio": FORMAT_VERSION, "end": {"run": ID, ...}}`),
+so a kill after a conversation ends cannot lose why it stopped; an older reader skips it.
+A torn last line (the kill hit mid-write)
 and any unreadable line are skipped, never fatal; a run already in the file (same id) is not
 added twice, so a kill between "file saved" and "journal deleted" is harmless.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +33,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.core.prototype import FORMAT_VERSION, Prototype, Run
-from app.core.results import record_runs
+from app.core.prototype import FORMAT_VERSION, ConversationEnd, Prototype, Run
+from app.core.regular_file import NotReadable, read_regular_bytes
+from app.core.results import record_conversation_end, record_runs
+
+MAX_JOURNAL_BYTES = 2**30
+"""A journal larger than this is not read (it cannot be one of ours: the file it belongs to is
+limited to 64 MiB)."""
 
 
 def journal_path(path: str | os.PathLike[str]) -> Path:
@@ -55,12 +64,26 @@ class Journal:
     def append_many(self, runs: Iterable[Run], *, sync: bool = True) -> None:
         """Write the records; when this returns they survive a SIGKILL. `sync=False` leaves the
         fsync to a later `sync()`."""
-        lines = [_record(run) for run in runs]
+        self._write([_record(run) for run in runs], sync=sync)
+
+    def append_end(self, run_id: str, end: ConversationEnd, *, sync: bool = True) -> None:
+        """Write how the conversation whose last stored run is `run_id` ended (after that run's
+        own record); when this returns it survives a SIGKILL."""
+        self._write([_end_record(run_id, end)], sync=sync)
+
+    def _write(self, lines: list[str], *, sync: bool) -> None:
         if not lines:
             return
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0),
-                               0o600)
+            # O_NOFOLLOW: a journal planted as a symlink (a shared folder, a git checkout) must not
+            # make us append to whatever it points at; O_NONBLOCK: a planted FIFO must not hang us
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+            flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(self.path, flags, 0o600)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise NotReadable(self.path, "is not a regular file; the journal cannot be written")
+            self._fd = fd
         data = "".join(lines).encode("utf-8")
         while data:
             written = os.write(self._fd, data)
@@ -94,11 +117,18 @@ def _record(run: Run) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def _end_record(run_id: str, end: ConversationEnd) -> str:
+    payload = {"protostudio": FORMAT_VERSION, "end": {"run": run_id, **end.model_dump(mode="json")}}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 @dataclass
 class JournalRead:
     """What a journal held: the runs that could be read, and how many lines could not."""
 
     runs: list[Run] = field(default_factory=list)
+    ends: list[tuple[str, ConversationEnd]] = field(default_factory=list)
+    """How conversations ended: (id of the last stored run, the end), in the order written."""
     skipped: int = 0
     """Unreadable lines: a torn last line after a kill, or a record from another format version."""
 
@@ -106,28 +136,39 @@ class JournalRead:
 def read_journal(path: str | os.PathLike[str]) -> JournalRead:
     """The runs in the journal of the prototype at `path` (none when there is no journal)."""
     result = JournalRead()
-    try:
-        raw = journal_path(path).read_bytes()
+    try:  # never a FIFO or /dev/zero planted in its place, never unbounded
+        raw = read_regular_bytes(journal_path(path), MAX_JOURNAL_BYTES)
     except FileNotFoundError:
+        return result
+    except NotReadable:
+        result.skipped += 1
         return result
     for line in raw.split(b"\n"):
         if not line.strip():
             continue
-        run = _parse_line(line)
-        if run is None:
-            result.skipped += 1
+        record = _parse_line(line)
+        if isinstance(record, Run):
+            result.runs.append(record)
+        elif record is not None:
+            result.ends.append(record)
         else:
-            result.runs.append(run)
+            result.skipped += 1
     return result
 
 
-def _parse_line(line: bytes) -> Run | None:
+def _parse_line(line: bytes) -> Run | tuple[str, ConversationEnd] | None:
     try:
         payload: Any = json.loads(line)
         if not isinstance(payload, dict) or payload.get("protostudio") != FORMAT_VERSION:
             return None
+        if "end" in payload:
+            end = dict(payload["end"])
+            run_id = end.pop("run")
+            if not isinstance(run_id, str):
+                return None
+            return run_id, ConversationEnd.model_validate(end)
         return Run.model_validate(payload["run"])
-    except (ValueError, KeyError, ValidationError):
+    except (ValueError, KeyError, TypeError, ValidationError):
         return None
 
 
@@ -151,6 +192,12 @@ def fold(proto: Prototype, runs: Iterable[Run]) -> int:
     return added
 
 
+def fold_ends(proto: Prototype, ends: Iterable[tuple[str, ConversationEnd]]) -> int:
+    """Store the journaled conversation ends on their runs; returns how many runs changed (a run
+    no longer in the file, or already saying so, is skipped)."""
+    return sum(record_conversation_end(proto, run_id, end) is not None for run_id, end in ends)
+
+
 def has_journal(path: str | os.PathLike[str]) -> bool:
     return journal_path(path).exists()
 
@@ -167,8 +214,10 @@ def load_recovering(path: str | os.PathLike[str]) -> tuple[Prototype, int]:
     proto = load_prototype(path)
     if not has_journal(path):
         return proto, 0
-    added = fold(proto, read_journal(path).runs)
-    if added:
+    read = read_journal(path)
+    added = fold(proto, read.runs)
+    ended = fold_ends(proto, read.ends)
+    if added or ended:
         save_prototype(proto, path)
     Journal(path).discard()
     return proto, added

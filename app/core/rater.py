@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.paths import settings_dir
 
 RATER_ENV = "PROTOSTUDIO_RATER"
@@ -54,6 +54,7 @@ def load_identity() -> Identity:
 
 def save_identity(identity: Identity) -> None:
     payload = {"name": identity.name.strip(), "email": identity.email.strip()}
+    remove_stale_temps(_path())  # a save killed earlier left its temp file; no one else will
     write_atomic(_path(), (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 

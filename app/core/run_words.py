@@ -49,6 +49,15 @@ def failure_words(run: Run) -> str:
     return words
 
 
+def unstored_words(run: Run) -> str:
+    """What a cell says when its run ended with nothing to store (stopped before any text): without
+    it, a cell stopped while its request hung went blank, as if it had never run."""
+    if run.status == "ok":
+        return ""
+    words = failure_words(run)
+    return f"{words} No answer had arrived, so nothing was stored." if not run.output else words
+
+
 def asks_for_longer_timeout(run: Run) -> bool:
     return run.status != "ok" and RAISE_TIMEOUT_HINT in (run.error or "").lower()
 

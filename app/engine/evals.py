@@ -31,6 +31,7 @@ from app.core.evals.summary import (
 )
 from app.core.prototype import (
     Assertion,
+    ConversationEnd,
     EvalResult,
     EvalRun,
     Message,
@@ -44,7 +45,7 @@ from app.core.prototype import (
 from app.core.simulation import conversation_over, opens_conversation
 from app.core.threads import cell_states, conversation, reusable
 from app.engine.engine import Engine
-from app.engine.events import CellCancelled, CellFailed, CellFinished, EngineEvent
+from app.engine.events import CellCancelled, CellFailed, CellFinished, ConversationEnded, EngineEvent
 from app.engine.plan import PlanError, RunPlan, select
 from app.providers.events import Finished, ProviderError
 from app.providers.model_files import LOCAL_MODEL_ID
@@ -148,11 +149,13 @@ class EvalRunner:
     async def run(
         self, proto: Prototype, options: EvalOptions = EvalOptions(), on_progress: ProgressSink | None = None,
         *, on_run: Callable[[Run], None] | None = None,
+        on_end: Callable[[str, ConversationEnd], None] | None = None,
     ) -> EvalOutcome:
         """Evaluate. Raises EvalError before sending anything when the request is invalid.
 
         `on_run` sees every answer that will be stored (not the baseline's) the moment its cell
-        ends, so a caller can journal it: grading and the save come only after the last cell."""
+        ends, so a caller can journal it: grading and the save come only after the last cell.
+        `on_end` sees how each simulated conversation ended (its last run's id), for the same reason."""
         report = on_progress or (lambda _p: None)
         try:
             profiles = select(proto.profiles, options.profiles, "profile")
@@ -181,7 +184,7 @@ class EvalRunner:
         try:
             outputs, new_runs = await self._outputs(
                 proto, profiles, models, graded_cases, options, report=report, on_output=early.start,
-                on_run=on_run)
+                on_run=on_run, on_end=on_end)
             results = await self._grade(
                 proto, outputs, graders, report, [*proto.runs, *new_runs], early=early)
         finally:
@@ -219,6 +222,7 @@ class EvalRunner:
         report: ProgressSink,
         on_output: Callable[[_Cell, Run], None] | None = None,
         on_run: Callable[[Run], None] | None = None,
+        on_end: Callable[[str, ConversationEnd], None] | None = None,
     ) -> tuple[dict[_Cell, Run], list[Run]]:
         outputs: dict[_Cell, Run] = {}
         missing: dict[tuple[str, str], list[str]] = {}
@@ -257,6 +261,9 @@ class EvalRunner:
 
         def on_event(event: EngineEvent) -> None:
             nonlocal done
+            if on_end is not None and isinstance(event, ConversationEnded) and event.end is not None \
+                    and event.last_run is not None:
+                on_end(event.last_run, event.end)
             if on_run is not None and isinstance(event, CellFinished | CellFailed | CellCancelled) \
                     and not event.cell.baseline:
                 on_run(event.run)

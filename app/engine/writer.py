@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from app.core.document import save_prototype
@@ -61,11 +62,15 @@ class ResultWriter:
         self.add(event.run, baseline=event.cell.baseline)
 
     def end_conversation(self, event: ConversationEnded) -> None:
-        """Store how a simulated conversation ended on its last stored run (saved with the next save;
-        the journal holds the run itself, so a kill before then loses only this line)."""
-        if event.end is None or event.last_run is None:
+        """Store how a simulated conversation ended on its last stored run, journaled like a run (so
+        a kill before the next save does not lose why it stopped), saved with the next save."""
+        end = event.end
+        if end is None or event.last_run is None:
             return
-        if record_conversation_end(self.proto, event.last_run, event.end, self._kept) is not None:
+        target = record_conversation_end(self.proto, event.last_run, end, self._kept)
+        if target is not None:
+            self._journal_lines(lambda journal: journal.append_end(target.id, end, sync=False),
+                                what=f"the end of the conversation at run {target.id}")
             self._dirty = True
             self._schedule()
 
@@ -75,15 +80,21 @@ class ResultWriter:
         if stored is not None:
             self.stored[run.id] = stored
         if recorded.added:
-            if self._journal is not None:
-                try:
-                    self._journal.append_many(recorded.added, sync=False)  # survives a kill from here
-                    self._journaled = True
-                    self._sync_journal()
-                except OSError:  # a full disk: the debounced save below still keeps it unless killed
-                    log.warning("could not journal run %s", run.id, exc_info=True)
+            self._journal_lines(lambda journal: journal.append_many(recorded.added, sync=False),
+                                what=f"run {run.id}")
             self._dirty = True
             self._schedule()
+
+    def _journal_lines(self, write: Callable[[Journal], None], *, what: str) -> None:
+        """Append to the journal (survives a kill from here) and fsync it in a worker thread."""
+        if self._journal is None:
+            return
+        try:
+            write(self._journal)
+            self._journaled = True
+            self._sync_journal()
+        except OSError:  # a full disk: the debounced save still keeps it unless killed
+            log.warning("could not journal %s", what, exc_info=True)
 
     async def flush(self) -> None:
         """Write everything added so far, now; returns once it is on disk."""

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import openai
 
-from app.core.endpoints import hostname_of
+from app.core.endpoints import hostname_of, shown_host
 from app.core.images import ImageError
 from app.core.prototype import Message, ModelTarget
 
@@ -240,8 +240,9 @@ class ProviderHub:
         if foreign:
             return _Access(endpoint, None, ProviderError(
                 ErrorKind.HOST_NOT_CONFIRMED,
-                f"This prototype points {spec.name} at {foreign}, not {spec.host}. Your stored key is not "
-                f"sent there unless you confirm (or store a key for {foreign})."))
+                f"This prototype points {spec.name} at {shown_host(foreign)}, not {shown_host(spec.host)}. "
+                f"Your stored key is not sent there unless you confirm (or store a key for "
+                f"{shown_host(foreign)})."))
         key, _ = self._key(spec, endpoint.host)
         if not key and spec.needs_key:
             env = f", set {spec.key_env}" if spec.key_env and not endpoint.foreign else ""

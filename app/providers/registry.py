@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.endpoints import key_host, url_problem
 from app.core.paths import settings_dir
 
@@ -183,6 +183,7 @@ class Registry:
         items = [{k: v for k, v in asdict(s).items()
                   if k not in ("local", "custom") and not (k == "concurrency" and v is None)} for s in custom]
         payload = {"version": FILE_VERSION, "providers": items}
+        remove_stale_temps(self.path)  # a save killed earlier left its temp file; no one else will
         write_atomic(self.path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
 
 

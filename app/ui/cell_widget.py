@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.core.costs import format_cost
 from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
-from app.core.run_words import asks_for_longer_timeout, failure_words, source_word
+from app.core.run_words import asks_for_longer_timeout, failure_words, source_word, unstored_words
 from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.core.simulation import end_words
 from app.ui.markdown_view import SafeTextBrowser, quote_user
@@ -342,6 +342,13 @@ class CellWidget(QFrame):
     def set_preview_context(self, context: PreviewContext) -> None:
         """The column's form factor (and the names a notification card shows)."""
         self.body.set_context(context)
+
+    def show_unstored_end(self, run: Run) -> None:
+        """The run ended with nothing stored (stopped before any text): say so in the empty cell
+        until it is shown again, instead of going blank as if it had never run."""
+        self.status.setText(source_word(run))
+        self.error.setText(unstored_words(run))
+        self.error.show()
 
     def _show_error(self, run: Run) -> None:
         self.timeout_button.setVisible(asks_for_longer_timeout(run))

@@ -608,6 +608,8 @@ class CompareGrid(QWidget):
             return  # another sample ended while the shown one streams: its pager catches up at the end
         by_sample = self.samples_of().get(key, {})
         self._show(widget, by_sample.get(widget.sample), by_sample, lazy=widget.sample == cell.sample)
+        if widget.sample == cell.sample and by_sample.get(widget.sample) is None and run.status != "ok":
+            widget.show_unstored_end(run)  # e.g. stopped while its request hung: not a blank cell
         if widget.sample == cell.sample and offers_new_sample(run, run.params):
             # the cache replayed a stored answer of a model that samples: offer a fresh draw
             widget.new_sample_button.show()

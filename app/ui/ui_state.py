@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.core.atomic import write_atomic
+from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.paths import settings_dir
 
 FILE_NAME = "ui-state.json"
@@ -25,6 +25,7 @@ class UiState:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or settings_dir() / FILE_NAME
         self.data: dict[str, Any] = {}
+        remove_stale_temps(self.path)  # left by an app killed mid-save (never a save in progress)
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
             if isinstance(loaded, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,65 @@ def test_status_and_run_fold_a_left_over_journal(tmp_path: Path, capsys: pytest.
     assert "recovered 1 finished cell(s)" in capsys.readouterr().err
     assert [r.id for r in load_prototype(path).runs] == ["run-1"]
     assert not journal_path(path).exists()
+
+
+def test_a_journaled_conversation_end_is_folded_onto_its_run(tmp_path: Path) -> None:
+    from app.core.prototype import ConversationEnd
+
+    path = _file(tmp_path)
+    journal = Journal(path)
+    journal.append(_run("run-1"))
+    journal.append(_run("run-2", parent="run-1"))
+    journal.append_end("run-2", ConversationEnd(by="script_end", reason="2 scripted messages sent"))
+    journal.append_end("run-gone", ConversationEnd(by="done"))  # a run the file no longer has
+    journal.close()
+    with open(journal_path(path), "ab") as handle:
+        handle.write(b'{"protostudio": 3, "end": {"run": 7, "by": "done"}}\n{"protostudio": 3, "end": {"ru')
+    read = read_journal(path)
+    assert [run_id for run_id, _ in read.ends] == ["run-2", "run-gone"] and read.skipped == 2
+    _, recovered = load_recovering(path)
+    assert recovered == 2
+    saved = {r.id: r.conversation_end for r in load_prototype(path).runs}
+    assert saved["run-1"] is None and saved["run-2"] == ConversationEnd(by="script_end",
+                                                                        reason="2 scripted messages sent")
+
+
+def test_an_end_alone_still_saves_the_file(tmp_path: Path) -> None:
+    """The runs were saved, the end was not: folding the end alone must still save."""
+    from app.core.prototype import ConversationEnd
+
+    path = _file(tmp_path)
+    proto = load_prototype(path)
+    proto.runs.append(_run("run-1"))
+    save_prototype(proto, path)
+    journal = Journal(path)
+    journal.append(_run("run-1"))
+    journal.append_end("run-1", ConversationEnd(by="max_turns"))
+    journal.close()
+    assert load_recovering(path)[1] == 0
+    assert load_prototype(path).runs[0].conversation_end == ConversationEnd(by="max_turns")
+    assert not journal_path(path).exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs and symlinks")
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("planted", ["fifo", "dev-zero", "symlink"])
+def test_a_planted_journal_neither_hangs_nor_is_followed(tmp_path: Path, planted: str) -> None:
+    """A `.NAME.journal.jsonl` that is a FIFO, a link to /dev/zero or to another file (a shared
+    folder, a git checkout): loading neither blocks nor reads without bound, and appending never
+    writes through the link. Before: `read_bytes()` hung on the FIFO and ate GBs on /dev/zero."""
+    path = _file(tmp_path)
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep me\n", encoding="utf-8")
+    journal = journal_path(path)
+    if planted == "fifo":
+        os.mkfifo(journal)
+    else:
+        journal.symlink_to("/dev/zero" if planted == "dev-zero" else target)
+    assert read_journal(path).runs == []
+    if planted == "symlink":
+        with pytest.raises(OSError):
+            Journal(path).append(_run("run-1"))
+        assert target.read_text(encoding="utf-8") == "keep me\n"
+    proto, recovered = load_recovering(path)
+    assert recovered == 0 and proto.runs == [] and not journal.is_symlink() and not journal.exists()

@@ -16,7 +16,8 @@ What maps (details in each helper module):
 
 A config written by `protostudio export --to promptfoo` carries a `metadata.protostudio`
 block; with it, profiles and targets come back exactly as they were, unless the prompt was
-edited since. Only `yaml.safe_load` reads YAML; referenced files are read only inside the config's folder.
+edited since. YAML is read like a prototype (`safe_yaml`: safe tags, no alias bombs, bounded
+nesting); referenced files are read only inside the config's folder, and only regular files.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from app.core.document import dumps_prototype, parse_prototype
@@ -57,6 +57,8 @@ from app.core.exports.promptfoo_providers import map_provider
 from app.core.exports.promptfoo_template import MESSAGES_VAR
 from app.core.placeholders import render_vars
 from app.core.prototype import Assertion, Case, ModelParams, ModelTarget, Profile, Prototype, Turn
+from app.core.regular_file import NotReadable, read_regular_text
+from app.core.yamlio import YamlSyntaxError, load_located
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 TEXT_VAR_SUFFIXES = (".txt", ".md", ".j2", ".prompt", ".csv", "")
@@ -67,6 +69,14 @@ _TEST_KEYS = frozenset(
 """The keys that make a mapping a promptfoo test rather than a row of vars."""
 MAX_EXPANDED = 500
 """Cases one test may expand into (promptfoo multiplies out array vars)."""
+
+
+def safe_yaml(text: str) -> Any:
+    """A config's data, read the way prototypes are (`core/yamlio.py`): safe tags only, no alias
+    bombs, nesting and item counts bounded, duplicate keys refused; YamlSyntaxError has the position.
+    (`yaml.safe_load` expanded billion-laugh aliases in later walks and raised RecursionError on
+    deep nesting.)"""
+    return load_located(text).data
 
 
 class ImportFailed(ValueError):
@@ -84,17 +94,23 @@ class ImportResult:
 def import_promptfoo(path: str | os.PathLike[str], endpoints: Mapping[str, Endpoint]) -> ImportResult:
     """Read a promptfoo config file. `endpoints` (provider id -> endpoint) maps URLs and key env vars back."""
     config_path = Path(path)
-    try:
-        if config_path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ImportFailed(f"{config_path} is larger than {MAX_CONFIG_BYTES // 2**20} MiB")
-        text = config_path.read_text(encoding="utf-8")
+    try:  # a FIFO, /dev/zero or a folder is refused before a byte is read (`core/regular_file.py`)
+        text = read_regular_text(config_path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ImportFailed(f"file not found: {config_path}") from None
+    except NotReadable as exc:
+        raise ImportFailed(str(exc)) from None
     except OSError as exc:
         raise ImportFailed(f"cannot read {config_path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ImportFailed(f"{config_path} is not UTF-8 text") from None
-    return import_promptfoo_text(text, config_path.parent, config_path.stem, endpoints, config_path.name)
+    try:
+        return import_promptfoo_text(text, config_path.parent, config_path.stem, endpoints, config_path.name,
+                                     source=str(config_path))
+    except ImportFailed as exc:  # say which file, as every other error does
+        if str(exc).startswith(str(config_path)):
+            raise
+        raise ImportFailed(f"{config_path}: {exc}") from None
 
 
 def import_promptfoo_text(
@@ -103,13 +119,17 @@ def import_promptfoo_text(
     name_hint: str,
     endpoints: Mapping[str, Endpoint],
     file_name: str = "promptfooconfig.yaml",
+    *,
+    source: str = "<config>",
 ) -> ImportResult:
     """Read config text; `file://` paths resolve inside `base_dir`; `name_hint` names an unnamed config;
-    each dropped item says where it is in `file_name`."""
+    each dropped item says where it is in `file_name`; `source` names it in a YAML error
+    (`source:line:col`)."""
     try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ImportFailed(f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        config = safe_yaml(text)
+    except YamlSyntaxError as exc:
+        where = f"{source}:{exc.mark.line}:{exc.mark.col}"
+        raise ImportFailed(f"{where}: not valid YAML: {exc.message}") from None
     if not isinstance(config, dict):
         raise ImportFailed("a promptfoo config must be a mapping with `prompts`, `providers` and `tests`")
     result = _Importer(config, base_dir, endpoints).run(name_hint)
@@ -262,13 +282,10 @@ class _Importer:
         if not path.exists():
             self.drop(f"{what}: file not found: {path}")
             return None
-        try:
-            if path.stat().st_size > MAX_CONFIG_BYTES:
-                self.drop(f"{what}: {path.name} is too large")
-                return None
-            return path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            self.drop(f"{what}: {path} is not UTF-8 text")
+        try:  # never blocks on a FIFO, never reads past the limit (`core/regular_file.py`)
+            return read_regular_text(path, MAX_CONFIG_BYTES)
+        except NotReadable as exc:
+            self.drop(f"{what}: {exc}")
             return None
         except OSError as exc:
             self.drop(f"{what}: cannot read {path}: {exc.strerror or exc}")
@@ -636,9 +653,10 @@ class _Importer:
         if text is None:
             return None
         try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            self.drop(f"{what}: {path.name} is not valid YAML or JSON: {str(exc).splitlines()[0]}")
+            return safe_yaml(text)
+        except YamlSyntaxError as exc:
+            self.drop(f"{what}: {path.name}:{exc.mark.line}:{exc.mark.col} is not valid YAML or JSON: "
+                      f"{exc.message}")
             return None
 
     def _csv_tests(self, text: str, where: str) -> list[dict[str, Any]]:
