@@ -269,6 +269,12 @@ def end_words(end: ConversationEnd) -> str:
     return f"{words}: {reason}"
 
 
+def thread_end(thread: Sequence[Run]) -> ConversationEnd | None:
+    """How a shown thread's simulated conversation ended (its newest recorded end), None when it
+    is not one or has not ended: the text view and the chat preview read it here."""
+    return next((run.conversation_end for run in reversed(thread) if run.conversation_end), None)
+
+
 __all__ = [
     "END_WORDS",
     "NO_FIXED_TURN",
@@ -291,4 +297,5 @@ __all__ = [
     "seed_for",
     "simulation_problems",
     "simulator_messages",
+    "thread_end",
 ]

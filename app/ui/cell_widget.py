@@ -24,7 +24,7 @@ from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
 from app.core.run_words import asks_for_longer_timeout, failure_words, source_word
 from app.core.samples import MAX_SAMPLES, offers_new_sample
-from app.core.simulation import end_words
+from app.core.simulation import end_words, thread_end
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
@@ -113,7 +113,7 @@ def thread_markdown(thread: list[Run], rater: str) -> str:
         thumb = rating_of(run, rater).thumb
         if index < len(thread) - 1 and thumb is not None:  # the bar rates the newest; earlier replies: here
             parts.append(f"*(rated {'👍' if thumb == 'up' else '👎'})*")
-    end = next((r.conversation_end for r in reversed(thread) if r.conversation_end), None)
+    end = thread_end(thread)
     if end is not None:  # a small line under a simulated conversation: how it ended
         parts.append(f"*(conversation ended: {_inert(end_words(end))})*")
     return "\n\n".join(p for p in parts if p)

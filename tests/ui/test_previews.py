@@ -23,7 +23,7 @@ from PySide6.QtGui import QDropEvent
 
 from app.core.document import save_prototype
 from app.core.formfactors import notification_preview, speaking_seconds, spoken_text
-from app.core.prototype import Case, Prototype, Run, ToolCall, Turn
+from app.core.prototype import Case, ConversationEnd, Prototype, Run, ToolCall, Turn
 from app.ui.cell_widget import CellWidget
 from app.ui.previews import PreviewContext, speech
 from app.ui.previews import notification as notification_module
@@ -427,3 +427,19 @@ def test_chat_marks_a_simulated_users_turn(qtbot) -> None:
     assert isinstance(preview, ChatPreview)
     assert [b.strip() for b in preview.bubble_texts()] == [
         "Hi there", "First answer.", "Simulated user: I am simulated", "Second answer."]
+
+
+def test_chat_says_how_a_simulated_conversation_ended(qtbot) -> None:
+    """The chat preview is what a cell shows by default: the end must read there, not only under `r`."""
+    first = run_of("First answer.")
+    second = run_of("Second answer.", ident="r2", parent="r1", user="Thanks, that is all")
+    end = ConversationEnd(by="done", reason="got three bullets")
+    second = second.model_copy(update={"user_turn": "simulated", "conversation_end": end})
+    cell = cell_for(qtbot, "chat", first, second)
+    preview = cell.body.current_preview()
+    assert isinstance(preview, ChatPreview)
+    bubbles = [b.strip() for b in preview.bubble_texts()]
+    assert bubbles[-1] == "Conversation ended: the simulated user was done: got three bullets"
+    assert bubbles[-2] == "Second answer."
+    plain = cell_for(qtbot, "chat", run_of("Just one answer."))  # not a simulated conversation: no end line
+    assert not any("ended" in b for b in plain.body.current_preview().bubble_texts())

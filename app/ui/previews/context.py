@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.core.formfactors.canvas_document import ThreadStep
 from app.core.prototype import Prototype, Run
+from app.core.simulation import end_words, thread_end
 from app.ui.markdown_view import USER_TURN_LABELS
 
 
@@ -22,7 +23,8 @@ class PreviewContext:
 @dataclass(frozen=True)
 class ChatTurn:
     """One bubble: who speaks, the text, and how a user turn not typed by a person is marked
-    (`USER_TURN_LABELS`: "Simulated user", "Scripted user"; empty otherwise)."""
+    (`USER_TURN_LABELS`: "Simulated user", "Scripted user"; empty otherwise). Role "end" is no
+    bubble but the small line under a simulated conversation saying how it ended."""
 
     role: str
     text: str
@@ -45,6 +47,9 @@ def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
             turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", "")))
         if run.output or run.status == "ok":  # a failed call with no text shows its error below, no bubble
             turns.append(ChatTurn("assistant", run.output))
+    end = thread_end(thread)
+    if end is not None:  # without it a designer cannot tell a finished conversation from a cut one
+        turns.append(ChatTurn("end", f"Conversation ended: {end_words(end)}"))
     return turns
 
 
