@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.evals.summary import assertion_ident, assertion_label
+from app.core.evals.summary import assertion_ident, check_words
 from app.core.prototype import EvalResult, EvalRun, Prototype
 
 
@@ -62,7 +62,7 @@ def _rows_of(proto: Prototype, result: EvalResult) -> list[ReasonRow]:
     if result.error:
         return [ReasonRow(case, variant, "model call", result.error)]
     return [
-        ReasonRow(case, variant, assertion_label(proto, assertion_ident(result.case, a.key), a.type),
+        ReasonRow(case, variant, check_words(proto, assertion_ident(result.case, a.key), a.type),
                   a.reason or "failed")
         for a in result.assertions
         if not a.passed
