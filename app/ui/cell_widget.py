@@ -25,6 +25,7 @@ from app.core.ratings import rating_of, split_of
 from app.core.run_words import asks_for_longer_timeout, failure_words, source_word
 from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.core.simulation import end_words, thread_end
+from app.core.tools import without_tool_rounds
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
@@ -107,8 +108,9 @@ def thread_markdown(thread: list[Run], rater: str) -> str:
     parts: list[str] = []
     for index, run in enumerate(thread):
         opening = not index and run.user_turn is not None  # the simulated user wrote the first message
-        if (index or opening) and (not run.messages or run.messages[-1].role == "user"):  # a fault adds none
-            parts.append(quote_user(run.messages[-1].content if run.messages else "", run.user_turn))
+        said = without_tool_rounds(run.messages)  # a tool round ends the messages, after the user's
+        if (index or opening) and (not said or said[-1].role == "user"):  # a fault adds none
+            parts.append(quote_user(said[-1].content if said else "", run.user_turn))
         parts.append(run.output or ("*(no text)*" if run.status == "ok" else ""))
         thumb = rating_of(run, rater).thumb
         if index < len(thread) - 1 and thumb is not None:  # the bar rates the newest; earlier replies: here
