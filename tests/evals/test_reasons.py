@@ -58,3 +58,21 @@ def test_a_cases_own_check_reads_without_the_case_id_the_row_already_names_the_c
     assert own.case == "Asks for food"
     assert own.check.startswith("not-icontains") and "c1" not in own.check
     assert shared.check.endswith("(all cases)")
+
+
+def test_the_baselines_failures_come_after_the_profiles_and_once_per_case_and_model() -> None:
+    proto = _proto()
+    proto.profiles.append(Profile(id="p2", name="Sleepy cat", system_prompt="y"))
+    failed = AssertionResult(type="contains", passed=False, score=0, reason="no", key="default_assert[0]")
+
+    def result(profile: str, *, baseline: bool) -> EvalResult:
+        return EvalResult(case="c1", profile=profile, model="model-copy", baseline=baseline, passed=False,
+                          score=0.0, assertions=[failed])
+
+    run = EvalRun(id="e1", created="2026-01-01T00:00:00Z", pass_rate=0.0, results=[
+        result("p1", baseline=True), result("p1", baseline=False),
+        result("p2", baseline=True), result("p2", baseline=False),
+    ])
+    rows = reason_rows(proto, run)
+    assert [row.variant for row in rows] == [
+        "Grumpy cat × Fast model", "Sleepy cat × Fast model", "baseline × Fast model"]
