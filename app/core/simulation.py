@@ -266,6 +266,8 @@ def end_words(end: ConversationEnd) -> str:
     reason = end.reason.strip()
     if not reason or reason == words:
         return words
+    if reason.startswith(end.by):  # the engine's own wording, e.g. "max_turns (2) reached": not twice
+        return reason
     return f"{words}: {reason}"
 
 
