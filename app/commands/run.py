@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from app.commands import batch_mode
 from app.commands.common import add_limit_arguments, at_least_one, load_or_report, provider_limits
+from app.core.conversations import said
 from app.core.costs import format_cost
 from app.core.prototype import Prototype, Run
 from app.core.run_words import simulator_words
@@ -239,8 +240,8 @@ def print_table(runs: list[Run], *, repeat: int = 1, out: TextIO | None = None) 
             if r.parent is not None:
                 depth[r.id] = depth.get(r.parent, 0) + 1
                 case = f"{r.case} +{depth[r.id]}"
-            said = r.messages[-1].content if r.messages and r.messages[-1].role == "user" else ""
-            summary = f"[{r.user_turn}] {said} -> {summary}" if said else f"[{r.user_turn}] {summary}"
+            asked = said(r)
+            summary = f"[{r.user_turn}] {asked} -> {summary}" if asked else f"[{r.user_turn}] {summary}"
         rows.append((case, variant, summary, _tokens(r), _latency(r), _cost(r)))
     fixed = [max(len(row[i]) for row in rows) for i in range(6)]
     room = shutil.get_terminal_size((120, 24)).columns - sum(fixed) + fixed[2] - 10

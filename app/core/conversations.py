@@ -9,16 +9,19 @@ from typing import Any
 
 from app.core.prototype import ConversationEnd, Run
 from app.core.simulation import end_words
+from app.core.tools import without_tool_rounds
 
 FAULTS = ("simulator_fault", "reply_fault")
 """Ends that mean something went wrong (the thread is marked)."""
 
 
 def said(run: Run) -> str:
-    """The user message a run answers when a simulated user or a script wrote it, else ""."""
-    if run.user_turn is None or not run.messages or run.messages[-1].role != "user":
+    """The user message a run answers when a simulated user or a script wrote it, else "".
+    A reply that called a tool ends its messages with the tool round, after that message."""
+    messages = without_tool_rounds(run.messages)
+    if run.user_turn is None or not messages or messages[-1].role != "user":
         return ""
-    return run.messages[-1].content
+    return messages[-1].content
 
 
 def user_turns(replies: Sequence[Run]) -> int:

@@ -19,4 +19,13 @@ def format_cost(usd: float | None, *, partial: bool = False) -> str:
     return text + ("+?" if partial else "")
 
 
-__all__ = ["format_cost"]
+def batch_cost(usd: float | None, unknown: int) -> str:
+    """A batch's cost for a progress line: "" while no call that was billed has ended (no answer
+    yet, or every call failed), else `format_cost`. "cost ?" then read as a price problem at the
+    start of every run, beside "(+ simulated user: ..., free)"."""
+    if usd is None and not unknown:
+        return ""
+    return format_cost(usd, partial=unknown > 0)
+
+
+__all__ = ["batch_cost", "format_cost"]

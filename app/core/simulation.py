@@ -266,7 +266,15 @@ def end_words(end: ConversationEnd) -> str:
     reason = end.reason.strip()
     if not reason or reason == words:
         return words
+    if reason.startswith(end.by):  # the engine's own wording, e.g. "max_turns (2) reached": not twice
+        return reason
     return f"{words}: {reason}"
+
+
+def thread_end(thread: Sequence[Run]) -> ConversationEnd | None:
+    """How a shown thread's simulated conversation ended (its newest recorded end), None when it
+    is not one or has not ended: the text view and the chat preview read it here."""
+    return next((run.conversation_end for run in reversed(thread) if run.conversation_end), None)
 
 
 __all__ = [
@@ -291,4 +299,5 @@ __all__ = [
     "seed_for",
     "simulation_problems",
     "simulator_messages",
+    "thread_end",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.conversations import said
 from app.core.prototype import Prototype, Run
 from app.core.simulation import end_words
 from app.core.threads import ANSWERED, CellKey, CellState, cell_states
@@ -50,8 +51,7 @@ class CellStatus:
         end = self.state.conversation_end
         if end is None:
             return {}
-        written = sum(r.user_turn is not None and r.messages[-1:] != [] and r.messages[-1].role == "user"
-                      for r in self.state.thread)
+        written = sum(bool(said(r)) for r in self.state.thread)
         return {"conversation_end": end.model_dump(mode="json"), "user_turns": written,
                 "ended": end_words(end)}
 

@@ -116,6 +116,14 @@ def exchange_messages(text: str, calls: Sequence[ToolCall]) -> list[Message]:
     return messages
 
 
+def without_tool_rounds(messages: Sequence[Message]) -> list[Message]:
+    """A request's messages without its tool rounds (`exchange_messages`): what the people in the
+    conversation said. A run that called a tool stores the rounds in its messages while its output
+    already holds the round's text, so a chat drawn from both showed that text twice and the
+    tool's JSON as if the assistant had said it; the calls show as chips instead."""
+    return [m for m in messages if m.role != "tool" and not m.tool_calls]
+
+
 def no_call_notice(offered: Sequence[str]) -> str:
     """The plain notice a cell shows when it offered tools and the model called none."""
     return f"this model did not call any tool; offered: {', '.join(offered)}"

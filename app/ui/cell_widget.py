@@ -24,7 +24,8 @@ from app.core.prototype import Rating, Run
 from app.core.ratings import rating_of, split_of
 from app.core.run_words import asks_for_longer_timeout, failure_words, source_word, unstored_words
 from app.core.samples import MAX_SAMPLES, offers_new_sample
-from app.core.simulation import end_words
+from app.core.simulation import end_words, thread_end
+from app.core.tools import without_tool_rounds
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
@@ -107,13 +108,14 @@ def thread_markdown(thread: list[Run], rater: str) -> str:
     parts: list[str] = []
     for index, run in enumerate(thread):
         opening = not index and run.user_turn is not None  # the simulated user wrote the first message
-        if (index or opening) and (not run.messages or run.messages[-1].role == "user"):  # a fault adds none
-            parts.append(quote_user(run.messages[-1].content if run.messages else "", run.user_turn))
+        said = without_tool_rounds(run.messages)  # a tool round ends the messages, after the user's
+        if (index or opening) and (not said or said[-1].role == "user"):  # a fault adds none
+            parts.append(quote_user(said[-1].content if said else "", run.user_turn))
         parts.append(run.output or ("*(no text)*" if run.status == "ok" else ""))
         thumb = rating_of(run, rater).thumb
         if index < len(thread) - 1 and thumb is not None:  # the bar rates the newest; earlier replies: here
             parts.append(f"*(rated {'👍' if thumb == 'up' else '👎'})*")
-    end = next((r.conversation_end for r in reversed(thread) if r.conversation_end), None)
+    end = thread_end(thread)
     if end is not None:  # a small line under a simulated conversation: how it ended
         parts.append(f"*(conversation ended: {_inert(end_words(end))})*")
     return "\n\n".join(p for p in parts if p)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -88,6 +88,10 @@ class GenerateDialog(QDialog):
         self._bound_proto = document.proto
         self._bound_name = self._name_of_open_file()
         """The prototype the pending proposals were generated for, and its file name for messages."""
+        self._elapsed = QElapsedTimer()
+        self._ticker = QTimer(self)  # a slow model writes nothing for a minute: the seconds show it works
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(lambda: self._show_status(running=True))
         self._build()
         self.refresh_rules()
         self._fill_models()
@@ -340,6 +344,7 @@ class GenerateDialog(QDialog):
         self.generate_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status.setText("Starting…")
+        self._elapsed.start()
         confirm_hosts(self.services.hub, [target], dialog_asker(self), lambda: self._start(proto, request),
                       owner=self)
 
@@ -348,6 +353,9 @@ class GenerateDialog(QDialog):
         if generator is None or result is None:  # stopped while hosts were being confirmed
             return
         self._submitted = True
+        self._elapsed.start()  # from the moment the model is asked, not while hosts were confirmed
+        self._ticker.start()
+        self._show_status(running=True)
         try:
             future = self.services.submit(generator.generate(proto, request, self._post, result))
         except RuntimeError as exc:
@@ -382,6 +390,7 @@ class GenerateDialog(QDialog):
         self.services.call(generator.cancel)
 
     def _ended(self, error: str | None) -> None:
+        self._ticker.stop()
         self._generator = None
         self._submitted = False
         if not self.pending and not self.bound:  # stopped because another file opened: follow it
@@ -395,8 +404,13 @@ class GenerateDialog(QDialog):
         result = self.result
         if result is None:
             return
+        if running and not self._submitted:
+            return  # still asking whether a key may go to the host: "Starting…" stays
         parts = [f"{result.received} of {result.requested} received" if running
                  else f"{len(result.proposals)} new proposal(s)"]
+        if running:
+            asked = parts[0] if result.requested else "Asking the model"  # set on the engine thread
+            parts[0] = f"{asked} · {self._elapsed.elapsed() // 1000} s"
         if result.duplicates:
             parts.append(f"{len(result.duplicates)} near-duplicate(s) dropped ({result.duplicate_share:.0%})")
         if result.failures:
@@ -569,6 +583,7 @@ class GenerateDialog(QDialog):
 
     def shutdown(self) -> None:
         """Stop a running generation; close the engine thread if this dialog started its own."""
+        self._ticker.stop()
         if self._generator is not None:
             self.services.call(self._generator.cancel)
         if self._own_services:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.costs import format_cost
+from app.core.costs import batch_cost
 from app.core.prototype import Prototype
 from app.core.run_words import progress_words, simulator_words
 from app.engine.events import Cell, Progress
@@ -399,13 +399,14 @@ class MainWindow(QMainWindow):
 
     def _show_progress(self, progress: Progress, *, running: bool) -> None:
         """"Running: 8 of 16 done", and once ended what really happened: "12 done, 4 cancelled"."""
-        cost = format_cost(progress.cost_usd, partial=progress.cost_unknown > 0)
+        cost = batch_cost(progress.cost_usd, progress.cost_unknown)
         words = progress_words(progress.done, progress.total, progress.failed, progress.cancelled,
                                running=running)
         simulator = simulator_words(progress.simulator_calls, progress.simulator_tokens,
                                     progress.simulator_cost_usd, progress.simulator_cost_unknown)
         self.progress.setText(
-            f"{'Running' if running else 'Last run'}: {words} · {progress.tokens:,} tokens · {cost}"
+            f"{'Running' if running else 'Last run'}: {words} · {progress.tokens:,} tokens"
+            + (f" · {cost}" if cost else "")
             + (f" (+ {simulator})" if simulator else "")
         )
         self.progress.setToolTip(COST_UNKNOWN_TIP if "?" in cost else "")

@@ -7,6 +7,8 @@ GUI thread (cheap, like the Results tab); the statistics run as a background `Jo
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
@@ -22,6 +24,7 @@ from app.core.agreement import (
     thumb_labels,
     vote_labels,
 )
+from app.core.evals.summary import agreement_check_label
 from app.core.ratings import raters
 from app.core.scoring import Tally, collect
 from app.ui.document_model import Document
@@ -111,8 +114,10 @@ class TeamPanel(QWidget):
         self._pending = False
         self.agreements, self.checks = result
         self.bias = bias
+        proto = self.document.proto
+        checks = [replace(c, key=agreement_check_label(proto, c.key, c.key)) for c in self.checks]
         self.text.setText("\n".join(_lines(self.document.rater, names, per_rater, self.agreements,
-                                           checks=self.checks, bias=bias)))
+                                           checks=checks, bias=bias)))
         self.sig_updated.emit()
 
 
@@ -121,15 +126,8 @@ def _lines(
     checks: list[CheckAgreement], bias: list[PositionBias],
 ) -> list[str]:
     lines = [f"You rate as {me}. Raters in this file: {', '.join(names) or 'nobody yet'}.", ""]
-    lines.append("Thumbs by rater")
-    for name in names:
-        tally = per_rater[name]
-        parts = []
-        for variant in tally.variants:
-            up, down = tally.thumbs.get(variant, (0, 0))
-            if up + down:
-                parts.append(f"{tally.labels[variant]} {up} up, {down} down")
-        lines.append(f"  {name}: {'; '.join(parts) or 'no thumbs'}")
+    lines.append("Thumbs per variant, by rater")
+    lines += _thumb_lines(names, per_rater) or ["  No thumbs yet."]
     lines += ["", "Between raters"]
     lines += [f"  {a.kind.capitalize()} · {' & '.join(a.raters)}: {a.summary}" for a in agreements] or [
         f"  {NEEDS_TWO}"]
@@ -137,11 +135,31 @@ def _lines(
     if not checks:
         lines.append("  No model-graded or similarity check has graded a rated answer yet.")
     for c in checks:
-        lines.append(f"  {'⚠ ' if c.flagged else ''}{c.key} ({c.type}): {c.summary}")
+        name = c.key if c.type in c.key else f"{c.key} ({c.type})"  # in words, the type is in it
+        lines.append(f"  {'⚠ ' if c.flagged else ''}{name}: {c.summary}")
         if c.shared:
             lines.append(f"      check passed: {c.pass_up} up / {c.pass_down} down · "
                          f"check failed: {c.fail_up} up / {c.fail_down} down")
     lines += ["", "Position bias in blind A/B"]
     lines += [f"  {'⚠ ' if b.biased else ''}{b.rater}: {b.summary}" for b in bias] or [
         "  No blind votes yet."]
+    return lines
+
+
+def _thumb_lines(names: list[str], per_rater: dict[str, Tally]) -> list[str]:
+    """One line per variant, each rater's thumbs on it side by side: at 4 profiles x 3 models one
+    paragraph per rater was a wall of text in which no variant could be compared across raters."""
+    labels: dict[str, str] = {}
+    for name in names:
+        labels.update(per_rater[name].labels)
+    order = list(dict.fromkeys(v for name in names for v in per_rater[name].variants))
+    lines = []
+    for variant in order:
+        parts = []
+        for name in names:
+            up, down = per_rater[name].thumbs.get(variant, (0, 0))
+            if up + down:
+                parts.append(f"{name} {up} up, {down} down")
+        if parts:
+            lines.append(f"  {labels.get(variant, variant)}: {' · '.join(parts)}")
     return lines

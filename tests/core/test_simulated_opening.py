@@ -103,6 +103,9 @@ def test_the_end_of_a_conversation_round_trips_and_reads_in_words() -> None:
     assert dumps_prototype(again) == text
     assert end_words(end) == "the simulated user was done: got the tip"
     assert end_words(ConversationEnd(by="max_turns")) == "max_turns reached"
+    # the engine's reason restates the end: said once ("max_turns reached: max_turns (2) reached")
+    limit = ConversationEnd(by="max_turns", reason="max_turns (2) reached")
+    assert end_words(limit) == "max_turns (2) reached"
     assert conversation_over(again.runs) and not conversation_over([])
     cancelled = again.runs[0].model_copy(update={"conversation_end": ConversationEnd(by="cancelled")})
     assert not conversation_over([cancelled])

@@ -171,3 +171,25 @@ def test_with_no_rules_it_writes_cases_from_the_system_prompt(qtbot, fake_server
     finally:
         dialog.shutdown()
         dialog.services.close()
+
+
+def test_a_slow_model_shows_the_seconds_it_has_been_asked_for(
+    qtbot, dialog: GenerateDialog, fake_server: FakeOpenAI
+) -> None:
+    """The bundled model wrote nothing for two minutes under load while the dialog said "Starting…"."""
+    release = threading.Event()
+
+    def slow(rec: Recorded) -> Reply:
+        release.wait(20)
+        return proposal_reply(rec)
+
+    fake_server.responder = slow
+    _pick_fake(dialog)
+    dialog.count.setValue(1)
+    dialog.generate_button.click()
+    try:
+        qtbot.waitUntil(lambda: "0 of 1 received · 1 s" in dialog.status.text(), timeout=10_000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=30_000)
+    assert dialog.status.text() == "1 new proposal(s)"  # the seconds go once it ended

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from preview_kit import (
     CANVAS_CONTENT,
+    FORM_FACTOR_TEXT,
     NOTIFICATION,
     VOICE,
     open_canvas_call,
@@ -23,7 +24,7 @@ from PySide6.QtGui import QDropEvent
 
 from app.core.document import save_prototype
 from app.core.formfactors import notification_preview, speaking_seconds, spoken_text
-from app.core.prototype import Case, Prototype, Run, ToolCall, Turn
+from app.core.prototype import Case, ConversationEnd, Prototype, Run, ToolCall, Turn
 from app.ui.cell_widget import CellWidget
 from app.ui.previews import PreviewContext, speech
 from app.ui.previews import notification as notification_module
@@ -427,3 +428,47 @@ def test_chat_marks_a_simulated_users_turn(qtbot) -> None:
     assert isinstance(preview, ChatPreview)
     assert [b.strip() for b in preview.bubble_texts()] == [
         "Hi there", "First answer.", "Simulated user: I am simulated", "Second answer."]
+
+
+def test_chat_after_a_tool_round_shows_no_tool_json_and_no_doubled_text(qtbot) -> None:
+    """A run that called a tool stores the round in its messages and its text in `output` too."""
+    from app.core.tools import exchange_messages
+
+    call = ToolCall(id="call_1", name="get_weather", arguments='{"city": "Oslo"}', result='{"sky": "rain"}')
+    first = run_of("Let me check.\n\nIt rains in Oslo.", calls=[call])
+    first.messages += exchange_messages("Let me check.", [call])
+    second = run_of("Take a coat.", ident="r2", parent="r1", user="Should I take a coat?", calls=[call])
+    second.messages += exchange_messages("Checking again.", [call])
+    cell = cell_for(qtbot, "chat", first, second)
+    preview = cell.body.current_preview()
+    assert isinstance(preview, ChatPreview)
+    bubbles = [" ".join(b.split()) for b in preview.bubble_texts()]
+    assert bubbles == ["Hi there", "Let me check. It rains in Oslo.", "Should I take a coat?", "Take a coat."]
+    qtbot.keyClick(cell, Qt.Key.Key_R)  # the text view quotes the follow-up too
+    assert "Should I take a coat?" in cell.view.toPlainText()
+
+
+@pytest.mark.parametrize("form_factor", ["canvas", "voice", "notification"])
+def test_a_failed_call_with_no_text_gets_no_form_factor_verdict(qtbot, form_factor: str) -> None:
+    """A canvas preview said "the reply went to the canvas" and a voice one "fine" for nothing."""
+    failed = run_of("").model_copy(update={"status": "error", "error": "connection refused"})
+    cell = cell_for(qtbot, form_factor, failed)
+    assert not cell.body.showing_preview()
+    ok = cell_for(qtbot, form_factor, run_of(FORM_FACTOR_TEXT[form_factor]))
+    assert ok.body.showing_preview()
+
+
+def test_chat_says_how_a_simulated_conversation_ended(qtbot) -> None:
+    """The chat preview is what a cell shows by default: the end must read there, not only under `r`."""
+    first = run_of("First answer.")
+    second = run_of("Second answer.", ident="r2", parent="r1", user="Thanks, that is all")
+    end = ConversationEnd(by="done", reason="got three bullets")
+    second = second.model_copy(update={"user_turn": "simulated", "conversation_end": end})
+    cell = cell_for(qtbot, "chat", first, second)
+    preview = cell.body.current_preview()
+    assert isinstance(preview, ChatPreview)
+    bubbles = [b.strip() for b in preview.bubble_texts()]
+    assert bubbles[-1] == "Conversation ended: the simulated user was done: got three bullets"
+    assert bubbles[-2] == "Second answer."
+    plain = cell_for(qtbot, "chat", run_of("Just one answer."))  # not a simulated conversation: no end line
+    assert not any("ended" in b for b in plain.body.current_preview().bubble_texts())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.evals.summary import assertion_ident, assertion_label
+from app.core.evals.summary import assertion_ident, check_words
 from app.core.prototype import EvalResult, EvalRun, Prototype
 
 
@@ -49,11 +49,18 @@ def variant_name(proto: Prototype, profile_id: str, model_id: str, *, baseline: 
 
 
 def reason_rows(proto: Prototype, run: EvalRun) -> list[ReasonRow]:
-    """One row per failed check (or failed model call), in the run's order."""
+    """One row per failed check (or failed model call): the profiles' in the run's order, then the
+    baseline's once per case and model.
+
+    A run stores the baseline's results once per profile (the same answer graded for each), so at
+    4 profiles the baseline's failures filled three quarters of the list four times over, above
+    the failures of the variants being designed."""
     rows: list[ReasonRow] = []
     for result in run.results:
-        rows.extend(_rows_of(proto, result))
-    return rows
+        if not result.baseline:
+            rows.extend(_rows_of(proto, result))
+    baseline = [row for result in run.results if result.baseline for row in _rows_of(proto, result)]
+    return rows + list(dict.fromkeys(baseline))
 
 
 def _rows_of(proto: Prototype, result: EvalResult) -> list[ReasonRow]:
@@ -62,7 +69,7 @@ def _rows_of(proto: Prototype, result: EvalResult) -> list[ReasonRow]:
     if result.error:
         return [ReasonRow(case, variant, "model call", result.error)]
     return [
-        ReasonRow(case, variant, assertion_label(proto, assertion_ident(result.case, a.key), a.type),
+        ReasonRow(case, variant, check_words(proto, assertion_ident(result.case, a.key), a.type),
                   a.reason or "failed")
         for a in result.assertions
         if not a.passed

@@ -121,6 +121,22 @@ def assertion_label(proto: Prototype, ident: str, fallback: str) -> str:
     return f"{case}: {describe(found) if found else fallback}"
 
 
+def check_words(proto: Prototype, ident: str, fallback: str) -> str:
+    """What a check says, with no case prefix: for a row that already names its case (the Evals
+    tab's "Why checks failed" has a Case column; `food: ...` there repeated an id)."""
+    found = _assertion_at(proto, ident)
+    words = describe(found) if found else fallback
+    return f"{words} (all cases)" if ident.startswith(DEFAULT_PREFIX) else words
+
+
+def agreement_check_label(proto: Prototype, key: str, fallback: str) -> str:
+    """An agreement check key (`default_assert[0]`, `<case>: assert[1]`, see
+    `agreement.check_inputs`) in words: the check as written, and the case's id for a case's own."""
+    case, sep, name = key.partition(": ")
+    ident = f"{case}.{name}" if sep else key
+    return assertion_label(proto, ident, fallback) if _assertion_at(proto, ident) else key
+
+
 def _assertion_at(proto: Prototype, ident: str) -> Assertion | None:
     try:
         if ident.startswith(DEFAULT_PREFIX):

@@ -53,9 +53,10 @@ class ChatPreview(SafeTextBrowser):
         assistant_bg = _mix(base, palette.color(QPalette.ColorRole.Text), 0.07)
         first = True
         for turn in turns:
-            user, text = turn.role == "user", turn.text
+            user, end, text = turn.role == "user", turn.role == "end", turn.text
             frame = QTextFrameFormat()
-            frame.setBackground(user_bg if user else assistant_bg)
+            if not end:  # the end line has no bubble: it is about the conversation, no one said it
+                frame.setBackground(user_bg if user else assistant_bg)
             frame.setPadding(6)
             frame.setBorder(0)
             frame.setBottomMargin(6)
@@ -67,7 +68,12 @@ class ChatPreview(SafeTextBrowser):
                 cursor.movePosition(QTextCursor.MoveOperation.Start)
             first = False
             cursor.insertFrame(frame)
-            if user:
+            if end:
+                note = QTextCharFormat()
+                note.setFontItalic(True)
+                note.setForeground(palette.color(QPalette.ColorRole.PlaceholderText))
+                cursor.insertText(clip(text, PREVIEW_LIMIT), note)
+            elif user:
                 if turn.mark:
                     bold = QTextCharFormat()
                     bold.setFontWeight(QFont.Weight.Bold)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from app.core.formfactors.canvas_document import ThreadStep
 from app.core.prototype import Prototype, Run
+from app.core.simulation import end_words, thread_end
+from app.core.tools import without_tool_rounds
 from app.ui.markdown_view import USER_TURN_LABELS
 
 
@@ -22,7 +24,8 @@ class PreviewContext:
 @dataclass(frozen=True)
 class ChatTurn:
     """One bubble: who speaks, the text, and how a user turn not typed by a person is marked
-    (`USER_TURN_LABELS`: "Simulated user", "Scripted user"; empty otherwise)."""
+    (`USER_TURN_LABELS`: "Simulated user", "Scripted user"; empty otherwise). Role "end" is no
+    bubble but the small line under a simulated conversation saying how it ended."""
 
     role: str
     text: str
@@ -35,16 +38,20 @@ def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
     and its answer, the way `cell_widget.thread_markdown` reads a thread."""
     turns: list[ChatTurn] = []
     for index, run in enumerate(thread):
+        said = without_tool_rounds(run.messages)
         if index == 0:
-            sent = [ChatTurn(m.role, m.content) for m in run.messages if m.role != "system"]
+            sent = [ChatTurn(m.role, m.content) for m in said if m.role != "system"]
             if run.user_turn is not None and sent and sent[-1].role == "user":  # it wrote the first message
                 sent[-1] = ChatTurn("user", sent[-1].text, USER_TURN_LABELS.get(run.user_turn, ""))
             turns += sent
-        elif not run.messages or run.messages[-1].role == "user":  # a simulator fault adds none
-            text = run.messages[-1].content if run.messages else ""
+        elif not said or said[-1].role == "user":  # a simulator fault adds none
+            text = said[-1].content if said else ""
             turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", "")))
         if run.output or run.status == "ok":  # a failed call with no text shows its error below, no bubble
             turns.append(ChatTurn("assistant", run.output))
+    end = thread_end(thread)
+    if end is not None:  # without it a designer cannot tell a finished conversation from a cut one
+        turns.append(ChatTurn("end", f"Conversation ended: {end_words(end)}"))
     return turns
 
 

@@ -177,6 +177,8 @@ class PreviewPane(QWidget):
             self.renders += 1
             render_queue().cancel(self)
         has_answer = bool(self.thread) and not self.live
+        if self.context.form_factor != "chat" and not any(r.output or r.status == "ok" for r in self.thread):
+            has_answer = False  # nothing came back: a canvas, voice or card preview would judge nothing
         self.bar.setVisible(has_answer)
         if not has_answer or self.raw:
             if self.raw:
