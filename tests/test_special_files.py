@@ -39,3 +39,11 @@ def test_devices_and_folders_are_refused(path: str, kind: str) -> None:
 
     with pytest.raises(PrototypeError, match=f"it is {kind}, not a regular file"):
         load_prototype(path)
+
+
+def test_a_path_with_a_nul_byte_is_a_clear_error_not_a_traceback() -> None:
+    from app.core.document import load_prototype
+    from app.core.errors import PrototypeError
+
+    with pytest.raises(PrototypeError, match="the path contains a NUL character"):
+        load_prototype("proto\0.yaml")

@@ -7,6 +7,7 @@ message here is built from scratch; a server's own explanation is appended only 
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import socket
 import time
@@ -164,7 +165,9 @@ def _classify_status(exc: openai.APIStatusError, *, where: str, model: str,
                        "(`protostudio providers models`).", status)
     if status == 429:
         wait = retry_after_of(exc.response.headers)
-        when = f" Try again in {wait:.0f} s." if wait is not None else " Wait a moment and try again."
+        when = " Wait a moment and try again."
+        if wait is not None:  # whole seconds, rounded up: "in 0 s" for a 0.4 s wait read as "now"
+            when = f" Try again in {max(1, math.ceil(wait))} s."
         return Failure(ErrorKind.RATE_LIMITED, f"{where} is rate limiting requests.{when}", status, wait)
     if status in (400, 413, 422) and any(hint in lowered for hint in _CONTEXT_HINTS):
         return Failure(ErrorKind.CONTEXT_TOO_LONG,

@@ -83,6 +83,16 @@ def test_gemini_style_list_error_body_is_read() -> None:
     assert failure.kind is ErrorKind.CONTEXT_TOO_LONG
 
 
+def test_a_429_with_a_sub_second_wait_says_one_second_not_zero() -> None:
+    request = httpx.Request("POST", "https://llm.example.invalid/v1/chat/completions")
+    for header, said in (("0.4", "1 s"), ("2.2", "3 s"), ("5", "5 s")):
+        response = httpx.Response(429, request=request, headers={"retry-after": header})
+        exc = openai.RateLimitError("Error code: 429", response=response, body=None)
+        failure = classify(exc, provider="P", host="llm.example.invalid", model="m")
+        assert failure.kind is ErrorKind.RATE_LIMITED
+        assert f"Try again in {said}." in failure.message, failure.message
+
+
 def _connection_error(cause: BaseException) -> openai.APIConnectionError:
     request = httpx.Request("POST", "https://llm.example.invalid/v1/chat/completions")
     try:
