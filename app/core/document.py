@@ -45,7 +45,8 @@ def load_prototype(path: str | os.PathLike[str]) -> Prototype:
     except OSError as exc:
         raise PrototypeError.single(name, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
     except ValueError:  # `os.open` refuses a path with a NUL byte in it (no OS call could name it)
-        raise PrototypeError.single(name, 1, 1, "cannot read file: the path contains a NUL character") from None
+        message = "cannot read file: the path contains a NUL character"
+        raise PrototypeError.single(name, 1, 1, message) from None
     if len(raw) > MAX_FILE_BYTES:
         raise PrototypeError.single(
             name, 1, 1, f"file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit for prototypes"
