@@ -8,7 +8,6 @@ import difflib
 import functools
 import gc
 import os
-import stat
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from app.core.errors import Problem, PrototypeError
 from app.core.migrations import v2_to_v3
 from app.core.prompts import factor_prompts, inline_prompts, migrate_v1_to_v2, resolve_prompts
 from app.core.prototype import FORMAT_VERSION, Profile, Prototype, Run, Turn
+from app.core.regular_file import NotReadable, read_regular_bytes
 from app.core.tools import tool_problems
 from app.core.yamlcanon import NotCanonical, TooManyItems, read_canonical
 from app.core.yamlio import Located, Mark, YamlSyntaxError, dump, load_located
@@ -38,19 +38,20 @@ _ID_LISTS = ("profiles", "models", "cases", "runs", "preferences", "evals")
 def load_prototype(path: str | os.PathLike[str]) -> Prototype:
     """Read a prototype file. Raises PrototypeError (never anything else) on bad input."""
     name = str(path)
-    limit = f"prototype files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MiB"
     remove_stale_temps(path)  # left by a process killed mid-save; never a save in progress
     try:
-        raw = _read_regular_file(path, name, limit)
+        raw = read_regular_bytes(path, MAX_FILE_BYTES)  # never blocks on a FIFO, never reads past the limit
+    except NotReadable as exc:
+        if exc.reason.startswith("is larger"):
+            message = f"file is too large: prototype files are limited to {MAX_FILE_BYTES // 2**20} MiB"
+        else:
+            message = f"cannot read file: it {exc.reason}"
+        raise PrototypeError.single(name, 1, 1, message) from None
     except OSError as exc:
         raise PrototypeError.single(name, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
     except ValueError:  # `os.open` refuses a path with a NUL byte in it (no OS call could name it)
         message = "cannot read file: the path contains a NUL character"
         raise PrototypeError.single(name, 1, 1, message) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise PrototypeError.single(
-            name, 1, 1, f"file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit for prototypes"
-        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -61,37 +62,6 @@ def load_prototype(path: str | os.PathLike[str]) -> Prototype:
     proto = parse_prototype(text, name)
     proto.base_dir = os.path.dirname(os.path.abspath(name))  # turn images are relative to the file
     return proto
-
-
-def _read_regular_file(path: str | os.PathLike[str], name: str, limit: str) -> bytes:
-    """The file's bytes, refusing anything that is not a regular file before reading a byte.
-
-    Opened non-blocking, so a FIFO with no writer cannot hang us on `open()`; `fstat` on the open
-    handle (not the path) decides, so the check and the read see the same file."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise PrototypeError.single(name, 1, 1, f"cannot read file: it is {_file_kind(info.st_mode)}, "
-                                        "not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise PrototypeError.single(name, 1, 1, f"file is {info.st_size / 1e6:.0f} MB; {limit}")
-    except BaseException:
-        os.close(fd)
-        raise
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)  # bounded: a growing file cannot exhaust memory
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
 
 
 @contextlib.contextmanager

@@ -3,8 +3,8 @@
 `open()` on a FIFO with no writer blocks forever, and `/dev/zero` (or a symlink to it) has size 0
 and never ends, so checking `stat()` first and then reading the path is not enough. The file is
 opened non-blocking and `fstat` on the open handle decides (the check and the read see the same
-file); the read itself is bounded. `core/document.py` does the same for prototypes; this is the
-shared version for everything else (promptfoo configs and the files they reference).
+file); the read itself is bounded. Prototypes (`core/document.py`), promptfoo configs and the files
+they reference, merge inputs and the journal all read through here.
 """
 
 from __future__ import annotations
