@@ -44,7 +44,7 @@ FOCUS_STYLE = (
 """The cell the keys act on wears a strong blue frame; the others a quiet one of the same width
 (so focusing never shifts the text)."""
 EMPTY_TEXT = "Not run · Ctrl+Enter"
-QUEUED_TEXT = "Queued for a slot…"
+QUEUED_TEXT = "Waiting to start…"  # for a free slot, or for the rest of its row to start with it
 WAITING_TEXT = "Waiting for words…"
 """Placeholders are drawn on one line and never wrap: kept short enough for a 4-column grid."""
 """One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
