@@ -6,7 +6,8 @@ from app.core.ab_outcome import outcome_words, pair_outcome
 from app.core.matchups import matchups
 from app.core.prototype import Preference, Prototype, Verdict
 from app.core.scoring import Variant, collect, head_to_head
-from tests.core.test_scoring import make_proto
+
+from .test_scoring import make_proto
 
 P1, P2 = Variant("p1", "m"), Variant("p2", "m")
 
@@ -68,4 +69,5 @@ def test_a_rater_who_voted_again_counts_with_the_newest_vote_for_revisiting() ->
     vote(proto, 0, "a", "ana", flipped=True)  # ana looked again: p2 is better
     outcome = pair_outcome(proto, matchups(proto, P1, P2), P1, P2, "ana")
     assert outcome.revisit == ()
-    assert outcome.voters == (("ana", 2),)  # both votes still count, as in Results
+    assert outcome.voters == (("ana", 1),)  # her newest vote stands for the first, as in Results
+    assert outcome.record.a_wins + outcome.record.b_wins + outcome.record.ties == 1

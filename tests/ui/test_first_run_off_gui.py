@@ -33,7 +33,7 @@ sys.meta_path.insert(0, Watch())
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from fakeserver import FakeOpenAI
-from tests.ui.conftest import fake_prototype
+from ui_prototypes import fake_prototype
 from app.core.document import save_prototype
 from app.ui.main import create_window
 
@@ -62,7 +62,7 @@ print(json.dumps({"importers": importers, "runs": runs}))
 
 def test_first_run_imports_the_sdk_off_the_gui_thread(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PROTOSTUDIO_HOME=str(tmp_path / "home"),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=os.pathsep.join(str(p) for p in (ROOT, ROOT / "tests", ROOT / "tests" / "ui")))
     out = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "p.yaml")], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QTabWidget
+from test_pairwise import FIRST, SECOND, scoring_document
 
 from app.core.ab_outcome import outcome_words, pair_outcome
 from app.core.matchups import matchups
 from app.ui.document_model import Document
 from app.ui.pairwise import PairwiseView
-from tests.ui.test_pairwise import FIRST, SECOND, scoring_document
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 from fakeserver import FakeOpenAI
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QScrollArea
+from ui_prototypes import fake_prototype
 
 from app.core.document import save_prototype
 from app.core.prototype import Case, Rule, Run, SimulatedUser, Turn
-from tests.ui.conftest import fake_prototype
 
 SIZES = [(1280, 800), (1600, 1000)]
 LONG_START = "Customer asks for a refund after the free trial ended and the card was charged twice"
