@@ -55,6 +55,7 @@ class _TurnRow(QWidget):
         remove = QToolButton()
         remove.setIcon(icon("delete"))
         remove.setToolTip("Remove this turn")
+        remove.setAccessibleName("Remove this turn")
         remove.clicked.connect(lambda: editor.remove_turn(index))
         top = QHBoxLayout()
         top.addWidget(QLabel(f"Turn {index + 1}"))
@@ -115,6 +116,7 @@ class CaseEditor(QWidget):
         self.vars.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.vars.verticalHeader().setVisible(False)
         self.vars.setMaximumHeight(140)
+        self.vars.setTabKeyNavigation(False)  # Tab leaves the table in one press; arrows move between cells
         self.vars.itemChanged.connect(self._vars_edited)
         vars_head = list_header(
             "Vars: fill {{name}} in prompts and turns", on_add=self.add_var, on_remove=self.remove_var,

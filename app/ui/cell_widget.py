@@ -278,6 +278,7 @@ class CellWidget(QFrame):
         button = QToolButton(self)
         button.setIcon(icon(name))
         button.setToolTip(tip)
+        button.setAccessibleName(tip)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         button.setObjectName(f"cell-{name}")

@@ -21,6 +21,7 @@ def list_header(
         button = QToolButton()
         button.setIcon(icon(name))
         button.setToolTip(tip)
+        button.setAccessibleName(tip)  # icon only: what a screen reader says
         button.clicked.connect(slot)
         row.addWidget(button)
     return row

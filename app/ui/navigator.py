@@ -110,6 +110,7 @@ class _Section(QWidget):
             button = QToolButton(self)
             button.setIcon(icon(name))
             button.setToolTip(text)
+            button.setAccessibleName(text)  # icon only: what a screen reader says
             button.setAutoRaise(True)
             button.setObjectName(f"{kind}-{name}")
             button.clicked.connect(slot)

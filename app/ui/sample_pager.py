@@ -46,6 +46,7 @@ def arrow_button(parent: QWidget, arrow: Qt.ArrowType, tip: str) -> QToolButton:
     button = QToolButton(parent)
     button.setArrowType(arrow)
     button.setToolTip(tip)
+    button.setAccessibleName(tip)  # an arrow only: what a screen reader says
     button.setAutoRaise(True)
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return button
