@@ -132,9 +132,17 @@ def probe_target(target: ModelTarget, seed: int) -> ModelTarget:
 class CaseGenerator:
     """Sends a generation's probes through one engine; `cancel()` stops what has not answered yet."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
+        """`engine` may be a getter, called on first use, on the engine's thread: the GUI passes one,
+        because building the engine builds the hub, which imports the SDK (seconds, on a cold start)."""
+        self._engine = engine
         self._cells: list[str] = []
+
+    @property
+    def engine(self) -> Engine:
+        if not isinstance(self._engine, Engine):
+            self._engine = self._engine()
+        return self._engine
 
     def plan(self, proto: Prototype, request: GenerationRequest) -> tuple[list[Probe], ModelTarget, int]:
         """The probes, the target and the base seed; GenerationError when the request cannot run."""

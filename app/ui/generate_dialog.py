@@ -339,14 +339,15 @@ class GenerateDialog(QDialog):
         except GenerationError as exc:
             self.status.setText(str(exc))
             return
-        self._generator = CaseGenerator(self.services.engine)
+        self._generator = CaseGenerator(lambda: self.services.engine)  # built off the GUI thread
         self.result = GenerationResult()
         self.generate_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.status.setText("Starting…")
         self._elapsed.start()
-        confirm_hosts(self.services.hub, [target], dialog_asker(self), lambda: self._start(proto, request),
-                      owner=self)
+        # a getter: the hub (and so the SDK import) is built in the check's background job
+        confirm_hosts(lambda: self.services.hub, [target], dialog_asker(self),
+                      lambda: self._start(proto, request), owner=self)
 
     def _start(self, proto: Any, request: GenerationRequest) -> None:
         generator, result = self._generator, self.result

@@ -1,0 +1,73 @@
+"""Generate cases never imports the openai SDK on the GUI thread, even as the first thing after start-up.
+
+The dialog used to build the engine (and so the hub, and so `import openai`: 1-4 s under load) on the
+GUI thread when Generate was pressed. The probe runs in a fresh interpreter, where the SDK is not
+imported yet, and records which thread imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = r'''
+import json, sys, threading, time
+sys.path.insert(0, "tests")
+importers = []
+
+class Watch:
+    """Records the thread that first imports `openai` (then lets the normal finders load it)."""
+    def find_spec(self, name, path=None, target=None):
+        if name == "openai":
+            importers.append(threading.current_thread() is threading.main_thread())
+        return None
+
+sys.meta_path.insert(0, Watch())
+
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from casegen.kit import PROTO, proposal_reply
+from fakeserver import FakeOpenAI
+from app.core.document import parse_prototype
+from app.ui.document_model import Document
+from app.ui.generate_dialog import GenerateDialog
+from app.ui.services import Services
+
+server = FakeOpenAI().start()
+server.responder = proposal_reply
+from pathlib import Path
+document = Document(parse_prototype(PROTO.format(base_url=server.base_url)), Path(sys.argv[1]))
+dialog = GenerateDialog(document, Services())
+dialog.show()
+dialog.model.setCurrentIndex(dialog.model.findData("fake"))
+dialog.count.setValue(2)
+assert "openai" not in sys.modules, "opening the dialog imported the SDK"
+dialog.generate_button.click()
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    app.processEvents()
+    if dialog.proposals.count() >= 2 and not dialog.running:
+        break
+    time.sleep(0.01)
+proposals = dialog.proposals.count()
+dialog.shutdown()
+dialog.services.close()
+server.stop()
+print(json.dumps({"importers": importers, "proposals": proposals}))
+'''
+
+
+def test_generate_imports_the_sdk_off_the_gui_thread(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PROTOSTUDIO_HOME=str(tmp_path / "home"),
+               PYTHONPATH=os.pathsep.join(str(p) for p in (ROOT, ROOT / "tests")))
+    out = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "g.yaml")], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["proposals"] == 2, report  # the generation really ran on the fake model
+    assert report["importers"] == [False], report  # imported once, and not on the GUI (main) thread
