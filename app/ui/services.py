@@ -18,6 +18,8 @@ from app.providers.registry import Registry, concurrency_settings
 
 if TYPE_CHECKING:  # imported when first needed: the SDK takes ~1 s to import, the window must not wait
     from app.providers.hub import ProviderHub
+    from app.providers.keys import KeyStore
+    from app.providers.pricing import PriceTable
 
 
 class Services:
@@ -28,6 +30,8 @@ class Services:
     ) -> None:
         self._hub = hub
         self._registry: Registry | None = None
+        self._keys: KeyStore | None = None
+        self._prices: PriceTable | None = None
         self._concurrency = concurrency
         self._per_provider = per_provider
         self._engine: Engine | None = None
@@ -43,8 +47,32 @@ class Services:
             from app.providers.hub import ProviderHub
         with self._lock:  # warm_up may be building it on a pool thread
             if self._hub is None:
-                self._hub = ProviderHub(registry=self._registry)
+                self._hub = ProviderHub(registry=self._registry, keys=self._keys, prices=self._prices)
             return self._hub
+
+    @property
+    def keys(self) -> KeyStore:
+        """The key store, without building the hub (Settings shows and stores keys before any Run)."""
+        from app.providers.keys import KeyStore
+
+        with self._lock:
+            if self._hub is not None:
+                return self._hub.keys
+            if self._keys is None:
+                self._keys = KeyStore()
+            return self._keys
+
+    @property
+    def prices(self) -> PriceTable:
+        """The price table, without building the hub (Settings' prices page opens before any Run)."""
+        from app.providers.pricing import PriceTable
+
+        with self._lock:
+            if self._hub is not None:
+                return self._hub.prices
+            if self._prices is None:
+                self._prices = PriceTable()
+            return self._prices
 
     @property
     def registry(self) -> Registry:

@@ -130,10 +130,11 @@ class ProvidersTab(QWidget):
         self.table.resizeColumnToContents(0)
         self.table.selectRow(max(0, min(row_before, len(specs) - 1)))
         self._enable_custom_buttons()
-        hub = self.services.hub
+        services = self.services
         asked = [s.id for s in specs if s.needs_key or not s.local]
         self.key_lookups += 1
-        job = Job(lambda: {i: hub.key_status(i) for i in asked}).owned_by(self)
+        # the hub (and the SDK import) is built in the job when no Run has built it yet
+        job = Job(lambda: {i: services.hub.key_status(i) for i in asked}).owned_by(self)
         job.success(self._show_key_status).failure(self._key_status_failed).start()
 
     def _enable_custom_buttons(self) -> None:
@@ -216,7 +217,7 @@ class ProvidersTab(QWidget):
 
     def store_key(self, spec: ProviderSpec, key: str, *, session_only: bool = False) -> None:
         """Store in the background (the keyring can block); the answer arrives in `result`."""
-        keys = self.services.hub.keys
+        keys = self.services.keys
 
         def stored(where: str) -> None:
             self.result.setText(f"{spec.name}: key saved ({KEY_STATUS.get(where, where)}).")
@@ -252,7 +253,7 @@ class ProvidersTab(QWidget):
             self.result.setText(f"{spec.name}: could not remove the key: {exc}")
 
         self.result.setText(f"{spec.name}: removing the key…")
-        keys = self.services.hub.keys
+        keys = self.services.keys
         Job(lambda: keys.forget(spec.id, spec.host)).owned_by(self).success(forgotten).failure(failed).start()
 
     def on_test(self) -> None:
@@ -261,7 +262,12 @@ class ProvidersTab(QWidget):
             return
         self.test.setEnabled(False)
         self.result.setText(f"Connecting to {spec.name}…")
-        future = self.services.submit(self.services.hub.list_models(spec.id))
+        services = self.services
+
+        async def list_models() -> list[str]:  # on the engine's thread: it may build the hub (SDK import)
+            return await services.hub.list_models(spec.id)
+
+        future = services.submit(list_models())
         deliver(
             future, self, lambda models: self._tested(spec, models), lambda exc: self._test_failed(spec, exc)
         )
@@ -298,7 +304,7 @@ class PricesTab(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
         pairs = list(dict.fromkeys((m.provider, m.model) for m in proto.models))
-        prices = services.hub.prices
+        prices = services.prices
         self.table.setRowCount(len(pairs))
         for row, (provider, model) in enumerate(pairs):
             price = prices.price(provider, model)
@@ -334,7 +340,7 @@ class PricesTab(QWidget):
         if self.writing or not self._queue:
             return
         texts, (input_per_m, output_per_m) = self._queue.pop(0)
-        prices = self.services.hub.prices
+        prices = self.services.prices
         self.writing = True
 
         def saved(_result: object) -> None:

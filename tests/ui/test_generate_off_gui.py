@@ -1,6 +1,7 @@
-"""Generate cases never imports the openai SDK on the GUI thread, even as the first thing after start-up.
+"""Generate cases and Settings never import the openai SDK on the GUI thread, even as the first thing
+after start-up.
 
-The dialog used to build the engine (and so the hub, and so `import openai`: 1-4 s under load) on the
+The Generate dialog used to build the engine (and so the hub, and so `import openai`: 1-4 s under load) on the
 GUI thread when Generate was pressed. The probe runs in a fresh interpreter, where the SDK is not
 imported yet, and records which thread imports it.
 """
@@ -71,3 +72,50 @@ def test_generate_imports_the_sdk_off_the_gui_thread(tmp_path: Path) -> None:
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["proposals"] == 2, report  # the generation really ran on the fake model
     assert report["importers"] == [False], report  # imported once, and not on the GUI (main) thread
+
+
+SETTINGS_PROBE = r'''
+import json, sys, threading, time
+importers = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "openai":
+            importers.append(threading.current_thread() is threading.main_thread())
+        return None
+
+sys.meta_path.insert(0, Watch())
+
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.core.document import load_prototype
+from app.ui.services import Services
+from app.ui.settings_dialog import SettingsDialog
+
+services = Services()
+dialog = SettingsDialog(services, load_prototype("prototypes/cat-persona.yaml"))
+dialog.show()
+table = dialog.providers.table
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:  # until the key status (looked up in a job) fills the table
+    app.processEvents()
+    if dialog.providers.key_lookups and all(table.item(r, 2) is not None and table.item(r, 2).text()
+                                            for r in range(table.rowCount())):
+        break
+    time.sleep(0.01)
+shown = [table.item(r, 2).text() for r in range(table.rowCount())]
+dialog.close()
+services.close()
+print(json.dumps({"importers": importers, "shown": shown}))
+'''
+
+
+def test_settings_opens_without_importing_the_sdk_on_the_gui_thread(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PROTOSTUDIO_HOME=str(tmp_path / "home"),
+               PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", SETTINGS_PROBE], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["shown"] and all(report["shown"]), report  # the key status really arrived
+    assert True not in report["importers"], report  # never on the GUI (main) thread
