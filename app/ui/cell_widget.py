@@ -404,7 +404,7 @@ class CellWidget(QFrame):
         self.timeout_button.hide()
         self.new_sample_button.hide()
         if not cached:
-            self._wait("waiting for the first words")
+            self._wait("waiting")  # short: headers are elided at 4 columns; the body says the rest
         self._set_rating_enabled(False)
 
     def append_text(self, text: str) -> None:

@@ -39,7 +39,7 @@ def test_waiting_cell_counts_seconds_and_esc_counts_cancelled(
     window = make_window(proto_file)
     window.run_grid(False)
     cell = window.grid.cells[("c1", "p1", "fake")]
-    qtbot.waitUntil(lambda: "waiting for the first words 1 s" in cell.status.text(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "waiting 1 s" in cell.status.text(), timeout=TIMEOUT)
     qtbot.waitUntil(lambda: "streaming" in cell.status.text(), timeout=TIMEOUT)
     QTest.keyClick(window, Qt.Key.Key_Escape)
     wait_idle(qtbot, window)
