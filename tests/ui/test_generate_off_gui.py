@@ -8,30 +8,11 @@ imported yet, and records which thread imports it.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from sdk_import_probe import run_probe
 
-PROBE = r'''
-import json, sys, threading, time
-sys.path.insert(0, "tests")
-importers = []
-
-class Watch:
-    """Records the thread that first imports `openai` (then lets the normal finders load it)."""
-    def find_spec(self, name, path=None, target=None):
-        if name == "openai":
-            importers.append(threading.current_thread() is threading.main_thread())
-        return None
-
-sys.meta_path.insert(0, Watch())
-
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
+GENERATE = r'''
 from casegen.kit import PROTO, proposal_reply
 from fakeserver import FakeOpenAI
 from app.core.document import parse_prototype
@@ -64,30 +45,12 @@ print(json.dumps({"importers": importers, "proposals": proposals}))
 
 
 def test_generate_imports_the_sdk_off_the_gui_thread(tmp_path: Path) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PROTOSTUDIO_HOME=str(tmp_path / "home"),
-               PYTHONPATH=os.pathsep.join(str(p) for p in (ROOT, ROOT / "tests")))
-    out = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "g.yaml")], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = run_probe(GENERATE, tmp_path / "home", str(tmp_path / "g.yaml"))
     assert report["proposals"] == 2, report  # the generation really ran on the fake model
     assert report["importers"] == [False], report  # imported once, and not on the GUI (main) thread
 
 
-SETTINGS_PROBE = r'''
-import json, sys, threading, time
-importers = []
-
-class Watch:
-    def find_spec(self, name, path=None, target=None):
-        if name == "openai":
-            importers.append(threading.current_thread() is threading.main_thread())
-        return None
-
-sys.meta_path.insert(0, Watch())
-
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
+SETTINGS = r'''
 from app.core.document import load_prototype
 from app.ui.services import Services
 from app.ui.settings_dialog import SettingsDialog
@@ -111,11 +74,6 @@ print(json.dumps({"importers": importers, "shown": shown}))
 
 
 def test_settings_opens_without_importing_the_sdk_on_the_gui_thread(tmp_path: Path) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PROTOSTUDIO_HOME=str(tmp_path / "home"),
-               PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", SETTINGS_PROBE], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = run_probe(SETTINGS, tmp_path / "home")
     assert report["shown"] and all(report["shown"]), report  # the key status really arrived
     assert True not in report["importers"], report  # never on the GUI (main) thread
