@@ -23,11 +23,8 @@ import yaml
 
 from app.core import limits
 from app.core.yamlfast import (
-    _RESOLVED_FIRST,
     FLOAT_TEXT,
     INT_TEXT,
-    LONGEST_WORD,
-    PLAIN_TEXT,
     _key_text,
     _Unsupported,
     _Writer,
@@ -191,7 +188,7 @@ class _Reader:
                 elif rest[0] == "|" or rest in ("{}", "[]"):
                     value, index = self.inline_value(rest, index, indent, depth)
                 elif len(rest) <= 80:
-                    value = _line_scalar(rest)
+                    value = _inline_scalar_uncached(rest)  # not seen before: no cache to ask
                     if len(known_lines) >= _SCALAR_LINES_KEPT:
                         known_lines.clear()
                     known_lines[content] = (key, value)
@@ -324,34 +321,10 @@ def _written_as_literal(value: str, hints: str) -> bool:
 def _inline_scalar_uncached(token: str) -> Any:
     """A one-line scalar, accepted only if the writer writes its value as exactly `token`.
 
-    The common shapes (plain text, ints, floats, quoted timestamps) are recognised by pattern; the
-    rest by asking the writer how it writes the decoded value."""
-    if plain_text(token):
-        return token
-    if INT_TEXT.match(token):
-        return int(token)
-    if FLOAT_TEXT.match(token):
-        number = float(token)
-        if repr(number) == token and not number.is_integer():
-            return number
-    elif _TIMESTAMP_QUOTED.match(token):
-        return token[1:-1]
-    value = _scalar(token)
-    if _written(value, 0) != " " + token + "\n":
-        raise NotCanonical("scalar written differently")
-    return value
-
-
-_inline_scalar = functools.lru_cache(maxsize=16384)(_inline_scalar_uncached)
-"""Ids, roles, names, numbers repeat across thousands of runs: check each distinct one once."""
-
-
-def _line_scalar(token: str) -> Any:
-    """`_inline_scalar_uncached` for a `key: value` line not seen before: mostly a run's unique values
-    (ids, times, timings, token counts, notes), whose one possible shape the first character tells.
-
-    The shapes are disjoint (a letter, a digit or `-`, a quote first), so trying one first accepts
-    exactly what the full check accepts; anything else gets the full check."""
+    The common shapes (plain text, ints, floats, quoted timestamps) are recognised by pattern, picked
+    by the first character (they are disjoint: a letter, a digit or `-`, a quote); the rest by asking
+    the writer how it writes the decoded value. A run's unique values (ids, times, timings, notes)
+    all come through here on a file's first reading."""
     first = token[0]
     if first == "'":
         if _TIMESTAMP_QUOTED.match(token):
@@ -366,12 +339,17 @@ def _line_scalar(token: str) -> Any:
             number = float(token)
             if repr(number) == token and not number.is_integer():
                 return number
-    elif PLAIN_TEXT.match(token) and (first not in _RESOLVED_FIRST or len(token) > LONGEST_WORD):
+    elif plain_text(token):
         return token
-    return _inline_scalar_uncached(token)
+    value = _scalar(token)
+    if _written(value, 0) != " " + token + "\n":
+        raise NotCanonical("scalar written differently")
+    return value
 
 
 _NUMBER_FIRST = frozenset("-0123456789")
+_inline_scalar = functools.lru_cache(maxsize=16384)(_inline_scalar_uncached)
+"""Ids, roles, names, numbers repeat across thousands of runs: check each distinct one once."""
 
 
 def _written(value: Any, indent: int) -> str:
