@@ -379,4 +379,4 @@ def test_import_reports_yaml_problems_with_a_position(folder: Path) -> None:
     config = folder / "promptfooconfig.yaml"
     config.write_text("prompts:\n  - hi\ntests: " + "[" * 5000 + "\n", encoding="utf-8")
     code, _, err = cli(["import", "promptfoo", str(config), "--out", str(folder.parent / "o.yaml")])
-    assert code == 2 and f"{config}:3:" in err and "nesting depth" in err, err
+    assert code == 2 and f"{config}:3:" in err and "nested more than 100 levels deep" in err, err

@@ -60,7 +60,41 @@ def _without_timestamps(loader: type[yaml.SafeLoader] | type[Any]) -> None:
     }
 
 
-class _PyLoader(yaml.SafeLoader):
+class _NestedTooDeep(Exception):
+    """Raised inside the composer when nodes nest past `_COMPOSE_DEPTH`."""
+
+
+_COMPOSE_DEPTH = MAX_DEPTH + 2
+"""The composer stops here; the builder refuses at MAX_DEPTH first when it gets that far, with
+the exact node's position."""
+
+
+class _DepthLimit:
+    """Stops the composer at `_COMPOSE_DEPTH` levels of nesting.
+
+    PyYAML's libyaml composer recurses in C once per level and calls no Python function that
+    could overflow, so RecursionError never comes: with libyaml 0.2.5 (no nesting limit of its
+    own; still what PyYAML 6.0.3's wheels carry) 50,000 `[` overflow the C stack and the process
+    dies with a segfault. Both composers call `descend_resolver` before each node and
+    `ascend_resolver` after it, so counting there bounds the recursion whatever the versions."""
+
+    _depth = 0
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        depth = self._depth + 1
+        if depth > _COMPOSE_DEPTH:
+            raise _NestedTooDeep
+        self._depth = depth
+        if self.yaml_path_resolvers:  # type: ignore[attr-defined]  # never set here; kept for subclasses
+            super().descend_resolver(current_node, current_index)  # type: ignore[misc]
+
+    def ascend_resolver(self) -> None:
+        self._depth -= 1
+        if self.yaml_path_resolvers:  # type: ignore[attr-defined]
+            super().ascend_resolver()  # type: ignore[misc]
+
+
+class _PyLoader(_DepthLimit, yaml.SafeLoader):
     """Pure-Python safe parser; also lends its scalar constructors to the builder."""
 
 
@@ -69,7 +103,7 @@ _without_timestamps(_PyLoader)
 _ParserClass: type[Any] = _PyLoader
 if getattr(yaml, "__with_libyaml__", False):  # pragma: no branch - depends on the PyYAML wheel
 
-    class _CLoader(yaml.CSafeLoader):
+    class _CLoader(_DepthLimit, yaml.CSafeLoader):
         """libyaml's parser (about ten times faster) with the same resolvers."""
 
     _without_timestamps(_CLoader)
@@ -156,11 +190,13 @@ def load_located(text: str) -> Located:
         check_item_limits(text)
     try:
         root = yaml.compose(text, Loader=_ParserClass)
-    except RecursionError:  # the composer recursed past Python's limit: find where nesting got too deep
+    except (_NestedTooDeep, RecursionError):  # nested too deep to compose: find where, without recursing
         raise _too_deep(depth_mark(text) or Mark(1, 1)) from None
     except yaml.MarkedYAMLError as exc:
         mark = error_mark(exc)
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
+        if _LIBYAML_TOO_DEEP in (exc.problem or ""):  # libyaml >= 0.2.6 stops at 1,000 levels itself
+            raise _too_deep(depth_mark(text) or where) from None
         problem = _friendly((exc.problem or "invalid YAML").strip(), exc.context)
         if mark is not exc.problem_mark and exc.problem_mark is not None:
             problem += f" (the scanner gave up at {exc.problem_mark.line + 1}:{exc.problem_mark.column + 1})"
@@ -231,11 +267,17 @@ def _count_item(frame: list[Any], left: list[int], event: yaml.Event) -> None:
         raise YamlSyntaxError(message, where)
 
 
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+
+
 def depth_mark(text: str, limit: int = MAX_DEPTH) -> Mark | None:
-    """Where the nesting first goes deeper than `limit`, from the parser's events (no recursion)."""
+    """Where the nesting first goes deeper than `limit`, from the parser's events (no recursion).
+
+    Python's parser, because libyaml's scanner may give up at its own limit before the parser
+    has handed over the event past ours; this runs only on a file already refused."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=_ParserClass):
+        for event in yaml.parse(text, Loader=_PyLoader):
             if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
                 depth += 1
                 if depth > limit:
