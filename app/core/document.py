@@ -95,7 +95,8 @@ def parse_prototype(text: str, filename: str = "<text>") -> Prototype:
 
 
 def _parse_prototype(text: str, filename: str) -> Prototype:
-    if len(text.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
+    # UTF-8 takes at most 4 bytes a character: most texts are under the limit without encoding them
+    if len(text) * 4 > MAX_FILE_BYTES and len(text.encode("utf-8", errors="surrogatepass")) > MAX_FILE_BYTES:
         raise PrototypeError.single(filename, 1, 1, "text is too large for a prototype")
     if text.startswith("\ufeff"):
         text = text[1:]

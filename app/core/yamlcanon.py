@@ -14,8 +14,6 @@ odd indentation: all `NotCanonical`.
 from __future__ import annotations
 
 import functools
-import itertools
-import operator
 import re
 from typing import Any
 
@@ -71,59 +69,51 @@ def read_canonical(text: str) -> Any:
     lines.pop()  # the empty string after the final line break
     if lines and lines[-1] == "...":  # the writer ends with `...` after a `|+` block
         lines.pop()
+    count = len(lines)
+    lines.append(_END_LINE)
     reader = _Reader(lines)
     data, index = reader.mapping(0, 0, None, 1, None)
-    if index != len(lines):
+    if index != count:
         raise NotCanonical(f"line {index + 1}")
     return data
 
 
-_SCALAR_LINES: dict[str, tuple[str, Any]] = {}
-"""`role: user`, `thumb: up`, `provider: local`: checked `key: scalar` lines (without their
-indentation), so a repeat costs one lookup. Keys and values are immutable (text, numbers), so
-sharing them between documents is safe. A line that starts with `- ` is never here."""
-_SCALAR_LINES_KEPT = 65_536
-_END = -1
-"""The indentation of the sentinel line after the last one: less than any, so every block ends there."""
-_MORE = -2
-"""The indentation recorded after the lines split so far: split the next chunk (`_Reader.more`)."""
-_CHUNK = 16_384
+_KNOWN_LINES: dict[str, tuple[int, str, Any]] = {}
+"""`      role: user`, `    provider: local`: checked `key: scalar` lines, indentation included, as
+(indentation, key, value), so a repeated line costs one lookup and no slicing. Keys and values are
+immutable (text, numbers), so sharing them between documents is safe."""
+_ITEM_LINES: dict[str, tuple[str, Any]] = {}
+"""`rater: ana` after a list item's `- `: the first line of a mapping in a list, as (key, value)."""
+_LINES_KEPT = 65_536
+_END_LINE = "\x00end"
+"""Appended after the last line. Known at indentation -1, less than any, so every block ends there;
+a real line with this text is not canonical (NUL), and ends the reading early, which the caller catches."""
+_END = (-1, "", None)
+
+
+def _remember(cache: dict[str, Any], line: str, entry: Any) -> None:
+    if len(cache) >= _LINES_KEPT:
+        cache.clear()
+        _KNOWN_LINES[_END_LINE] = _END
+    cache[line] = entry
+
+
+_KNOWN_LINES[_END_LINE] = _END
 
 
 class _Reader:
-    """Reads the lines of a canonical file, whose indentation and content are split ahead of the loops.
+    """Reads the lines of a canonical file.
 
-    `str.lstrip` and `len` run over a chunk of lines at C speed before the Python loops reach it, so
-    a line costs the loops two list lookups instead of a `startswith` and a slice. Chunks, not the
-    whole file at once: a file refused at its 1,001st list item splits only its first chunk."""
+    A line's indentation is worked out only when the line is not a known one: most lines of a big
+    file repeat (`provider: local`, `thumb: up`) and cost one dict lookup by their whole text."""
 
-    __slots__ = ("contents", "done", "indents", "left", "lines")
+    __slots__ = ("left", "lines")
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
-        self.indents: list[int] = [_MORE]
-        self.contents: list[str] = [""]
-        self.done = 0
-        """Lines split so far; `indents[done]` is `_MORE` until the last chunk, then `_END`."""
+        """The file's lines, then `_END_LINE`."""
         self.left = limits.MAX_TOTAL_ITEMS
         """Items the file may still hold: each item counts as it starts, as in the other readers."""
-
-    def more(self, index: int) -> int:
-        """Split the chunks up to line `index` and return its indentation (the loops' lists grow in place)."""
-        lines = self.lines
-        while self.indents[index] == _MORE:
-            start = self.done
-            stop = min(len(lines), start + max(_CHUNK, start))  # doubling: few calls on a big file
-            chunk = lines[start:stop]
-            contents = list(map(str.lstrip, chunk, itertools.repeat(" ")))
-            indents = list(map(operator.sub, map(len, chunk), map(len, contents)))
-            last = stop == len(lines)
-            indents.append(_END if last else _MORE)
-            contents.append("")
-            self.indents[start:] = indents
-            self.contents[start:] = contents
-            self.done = stop
-        return self.indents[index]
 
     def too_many(self, index: int, indent: int, key: str | None, limit: int, count: int) -> TooManyItems:
         """The error for the item at line `index`, column `indent` (0-based), item `count`."""
@@ -136,76 +126,91 @@ class _Reader:
         """Keys at `indent`; `first` is the rest of the line after `- ` when the mapping starts inline.
 
         `holder` is the key this mapping is the value of (None inside a list), for its item limit.
-        The hot loop of reading a big file: a cached `key: scalar` line costs one dict lookup, and
-        the item counters live in locals (`self.left` is written back around the recursive call)."""
+        The hot loop of reading a big file: a known `key: scalar` line costs one dict lookup, the
+        item counters live in locals (`self.left` is written back around the recursive call), and
+        duplicate keys are found once at the end (a repeated key leaves fewer keys than lines)."""
         if depth >= MAX_DEPTH:
             raise NotCanonical("deep")
-        indents = self.indents
-        contents = self.contents
-        known_lines = _SCALAR_LINES
+        lines = self.lines
+        known_lines = _KNOWN_LINES
         result: dict[str, Any] = {}
         limit = limits.MAX_ITEMS.get(holder, limits.DEFAULT_MAX_ITEMS) if holder else limits.DEFAULT_MAX_ITEMS
         file_left = self.left  # items the file may hold, counting this mapping's from zero
         budget = min(limit, file_left)
         count = 0
-        content = self.content_at(index, indent) if first is None else first
+        line: str | None = None  # None: `content` is the inline first line after `- `
+        if first is not None:
+            content = first
+            known_item = _ITEM_LINES.get(first)
+            if known_item is not None:
+                if budget <= 0:
+                    raise self.too_many(index, indent, holder, limit, 1)
+                count = 1
+                result[known_item[0]] = known_item[1]
+                index += 1
+                line = lines[index]
+        else:
+            line = lines[index]
         while True:  # one `key: value` line per turn
-            known = known_lines.get(content)
-            if known is not None:
-                if count >= budget:
-                    raise self.too_many(index, indent, holder, limit, count + 1)
-                count += 1
-                key, value = known
-                result[key] = value
-                index += 1
-            else:
-                if not content:
-                    raise NotCanonical("indentation")
-                if content[0] == "-" and (len(content) == 1 or content[1] == " "):
-                    if count:
-                        break  # the next item of the sequence this mapping sits in (same column)
-                    raise NotCanonical("no key")
-                if count >= budget:
-                    raise self.too_many(index, indent, holder, limit, count + 1)
-                count += 1
-                index += 1
-                if content[0] == "'":
-                    key, rest = _split_key(content)
+            if line is not None:
+                known = known_lines.get(line)
+                if known is not None:
+                    at = known[0]
+                    if at == indent:
+                        if count >= budget:
+                            raise self.too_many(index, indent, holder, limit, count + 1)
+                        count += 1
+                        result[known[1]] = known[2]
+                        index += 1
+                        line = lines[index]
+                        continue
                 else:
-                    key, colon, rest = content.partition(": ")  # the first `: ` ends a plain key
-                    if not colon:
-                        if content[-1] != ":":
-                            raise NotCanonical("no key")
-                        key = content[:-1]
-                    elif not rest:
-                        raise NotCanonical("after key")
-                    _checked_key(key)
-                if not rest:
-                    self.left = file_left - count
-                    value, index = self.block(index, indent + 2, depth + 1, key)
-                    file_left = self.left + count
-                    budget = min(limit, file_left)
-                elif rest[0] == "|" or rest in ("{}", "[]"):
-                    value, index = self.inline_value(rest, index, indent, depth)
-                elif len(rest) <= 80:
-                    value = _inline_scalar_uncached(rest)  # not seen before: no cache to ask
-                    if len(known_lines) >= _SCALAR_LINES_KEPT:
-                        known_lines.clear()
-                    known_lines[content] = (key, value)
-                else:
-                    value = _inline_scalar_uncached(rest)
-                result[key] = value
-            if len(result) != count:
-                raise NotCanonical("duplicate key")
-            at = indents[index]
-            if at != indent:
-                if at == _MORE:
-                    at = self.more(index)
-                if at < indent:
-                    break
+                    content = line.lstrip(" ")
+                    at = len(line) - len(content)
                 if at != indent:
-                    raise NotCanonical("indentation")
-            content = contents[index]
+                    if at < indent and count:
+                        break
+                    raise NotCanonical(f"indentation at line {index + 1}")
+            if not content:
+                raise NotCanonical("indentation")
+            if content[0] == "-" and (len(content) == 1 or content[1] == " "):
+                if count:
+                    break  # the next item of the sequence this mapping sits in (same column)
+                raise NotCanonical("no key")
+            if count >= budget:
+                raise self.too_many(index, indent, holder, limit, count + 1)
+            count += 1
+            index += 1
+            if content[0] == "'":
+                key, rest = _split_key(content)
+            else:
+                key, colon, rest = content.partition(": ")  # the first `: ` ends a plain key
+                if not colon:
+                    if content[-1] != ":":
+                        raise NotCanonical("no key")
+                    key = content[:-1]
+                elif not rest:
+                    raise NotCanonical("after key")
+                _checked_key(key)
+            if not rest:
+                self.left = file_left - count
+                value, index = self.block(index, indent + 2, depth + 1, key)
+                file_left = self.left + count
+                budget = min(limit, file_left)
+            elif rest[0] == "|" or rest in ("{}", "[]"):
+                value, index = self.inline_value(rest, index, indent, depth)
+            elif len(rest) <= 80:
+                value = _inline_scalar_uncached(rest)  # not seen before: no cache to ask
+                if line is None:
+                    _remember(_ITEM_LINES, content, (key, value))
+                else:
+                    _remember(known_lines, line, (indent, key, value))
+            else:
+                value = _inline_scalar_uncached(rest)
+            result[key] = value
+            line = lines[index]
+        if len(result) != count:
+            raise NotCanonical("duplicate key")
         self.left = file_left - count
         return result, index
 
@@ -214,8 +219,8 @@ class _Reader:
     ) -> tuple[list[Any], int]:
         if depth >= MAX_DEPTH:
             raise NotCanonical("deep")
-        indents = self.indents
-        contents = self.contents
+        lines = self.lines
+        item_lines = _ITEM_LINES
         result: list[Any] = []
         limit = limits.max_items(holder)
         item: Any
@@ -227,7 +232,7 @@ class _Reader:
                 raise self.too_many(index, indent + 2, holder, limit, len(result) + 1)
             self.left -= 1
             rest = content[2:]
-            if rest in _SCALAR_LINES:  # `- rater: ana`: a mapping whose first line is a known one
+            if rest in item_lines:  # `- rater: ana`: a mapping whose first line is a known one
                 item, index = self.mapping(index, indent + 2, rest, depth + 1, None)
             elif rest.startswith("- "):
                 item, index = self.sequence(index, indent + 2, rest, depth + 1, None)
@@ -239,32 +244,28 @@ class _Reader:
                 item = _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
                 index += 1
             result.append(item)
-            at = indents[index]
-            if at != indent:
-                if at == _MORE:
-                    at = self.more(index)
-                if at < indent:
+            line = lines[index]
+            content = line.lstrip(" ")
+            at = len(line) - len(content)
+            if at != indent or line is _END_LINE:
+                if at < indent or line is _END_LINE:
                     return result, index
-                if at != indent:
-                    raise NotCanonical("indentation")
-            content = contents[index]
+                raise NotCanonical("indentation")
 
     def content_at(self, index: int, indent: int) -> str:
         """The first line of a block: exactly at `indent`, not blank."""
-        at = self.indents[index]
-        if at == _MORE:
-            at = self.more(index)
-        content = self.contents[index]
-        if at != indent or not content:
+        line = self.lines[index]
+        content = line.lstrip(" ")
+        if len(line) - len(content) != indent or not content or line is _END_LINE:
             raise NotCanonical(f"indentation at line {index + 1}")
         return content
 
     def block(self, index: int, indent: int, depth: int, holder: str) -> tuple[Any, int]:
         """A mapping or sequence on the lines after `holder:`."""
-        content = self.content_at(index, indent)
-        if content.startswith("- "):
-            return self.sequence(index, indent, content, depth, holder)
-        return self.mapping(index, indent, content, depth, holder)
+        line = self.lines[index]
+        if line.startswith("- ", indent) and line is not _END_LINE:
+            return self.sequence(index, indent, self.content_at(index, indent), depth, holder)
+        return self.mapping(index, indent, None, depth, holder)
 
     def inline_value(self, rest: str, index: int, indent: int, depth: int) -> tuple[Any, int]:
         """The value after `key: ` or `- `; `index` is the next line (a `|` block's first line)."""
@@ -281,19 +282,15 @@ class _Reader:
         if header[1:] not in _LITERAL_HINTS:
             raise NotCanonical("literal header")
         lines = self.lines
-        indents = self.indents
         width = indent + 2
+        pad = " " * width
         start = index
-        while True:
-            at = indents[index]
-            if at == _MORE:
-                at = self.more(index)
-            if not (at >= width or (at == 0 and not lines[index])):
-                break
+        line = lines[index]
+        while line.startswith(pad) or not line:  # `_END_LINE` is neither
             index += 1
+            line = lines[index]
         if index == start:
             raise NotCanonical("empty literal")
-        pad = " " * width
         block = lines[start:index]
         if pad in block:  # the writer leaves blank lines of a block empty, without indentation
             raise NotCanonical("indented blank line")

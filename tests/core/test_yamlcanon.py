@@ -166,13 +166,21 @@ def test_one_search_refuses_exactly_what_the_writer_never_puts_in_a_literal_bloc
         assert (_LITERAL_REFUSED.search(char) is not None) == refused, hex(code)
 
 
-def test_a_file_refused_at_an_item_limit_splits_only_its_first_lines() -> None:
-    """The reader splits lines in chunks as it reaches them, so a huge list refused at its 1,001st
-    item costs (in time and memory) a chunk of lines, not the whole file."""
-    from app.core.yamlcanon import TooManyItems, _Reader
+def test_a_file_refused_at_an_item_limit_reads_only_up_to_the_crossing() -> None:
+    """The reader works out each line as it reaches it (nothing is split or measured ahead), so a
+    huge list refused at its 1,001st item costs a thousand items' work, not the whole file's."""
+    from app.core.yamlcanon import _END_LINE, TooManyItems, _Reader
 
-    lines = ["name: x", "tags:", *(f"  - t{i}" for i in range(200_000))]
+    class Watched(list[str]):
+        furthest = 0
+
+        def __getitem__(self, index: int) -> str:  # type: ignore[override]
+            self.furthest = max(self.furthest, index)
+            return super().__getitem__(index)
+
+    lines = Watched(["name: x", "tags:", *(f"  - t{i}" for i in range(200_000)), _END_LINE])
     reader = _Reader(lines)
-    with pytest.raises(TooManyItems):
+    with pytest.raises(TooManyItems) as info:
         reader.mapping(0, 0, None, 1, None)
-    assert 1_000 < reader.done < 50_000
+    assert info.value.mark.line == 2 + 1_001
+    assert lines.furthest < 1_100
