@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import jsontext
 from app.core.prototype import BatchJob
 
 CHAT_URL = "/v1/chat/completions"
@@ -59,7 +60,7 @@ def custom_id_lines(text: str) -> Iterator[tuple[str, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = jsontext.loads(line)
         except ValueError:
             continue
         if isinstance(item, dict) and isinstance(item.get("custom_id"), str):

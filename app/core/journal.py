@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.core import jsontext
 from app.core.prototype import FORMAT_VERSION, ConversationEnd, Prototype, Run
 from app.core.regular_file import NotReadable, read_regular_bytes
 from app.core.results import record_conversation_end, record_runs
@@ -158,7 +159,7 @@ def read_journal(path: str | os.PathLike[str]) -> JournalRead:
 
 def _parse_line(line: bytes) -> Run | tuple[str, ConversationEnd] | None:
     try:
-        payload: Any = json.loads(line)
+        payload: Any = jsontext.loads(line)
         if not isinstance(payload, dict) or payload.get("protostudio") != FORMAT_VERSION:
             return None
         if "end" in payload:

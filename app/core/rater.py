@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core import jsontext
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.paths import settings_dir
 
@@ -43,7 +44,7 @@ def _path() -> Path:
 def load_identity() -> Identity:
     """The saved identity; an empty one when none was saved or the file is unreadable."""
     try:
-        data = json.loads(_path().read_text(encoding="utf-8"))
+        data = jsontext.loads(_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return Identity()
     if not isinstance(data, dict):

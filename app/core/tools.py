@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.core import jsontext
 from app.core.prototype import Case, Message, ModelParams, Profile, Prototype, ToolCall, ToolSpec
 
 MAX_TOOL_ROUNDS = 4
@@ -159,7 +160,7 @@ def parse_arguments(call: ToolCall) -> tuple[dict[str, Any] | None, str]:
     if not call.arguments.strip():
         return {}, ""
     try:
-        value = json.loads(call.arguments)
+        value = jsontext.loads(call.arguments)
     except json.JSONDecodeError as exc:
         return None, f"arguments are not JSON ({exc.msg} at character {exc.pos})"
     if not isinstance(value, dict):

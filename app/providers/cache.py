@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core import jsontext
 from app.core.atomic import remove_stale_temps_in, write_atomic
 from app.core.paths import cache_dir
 
@@ -61,7 +62,7 @@ class ResponseCache:
     def get(self, key: str) -> CachedAnswer | None:
         path = self._path(key)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsontext.loads(path.read_text(encoding="utf-8"))
             if data.get("version") != ENTRY_VERSION:
                 return None
             answer = data["answer"]

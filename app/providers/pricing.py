@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from app.core import jsontext
 from app.core.atomic import write_atomic
 from app.core.paths import settings_dir
 
@@ -59,7 +60,7 @@ def _is_price(value: object) -> bool:
 
 def shipped_table() -> Table:
     text = resources.files("app.providers").joinpath("prices.json").read_text(encoding="utf-8")
-    return _parse(json.loads(text), "shipped prices.json")
+    return _parse(jsontext.loads(text), "shipped prices.json")
 
 
 class PriceTable:
@@ -84,7 +85,7 @@ class PriceTable:
         if not path.exists():
             return
         try:
-            self._overrides = _parse(json.loads(path.read_text(encoding="utf-8")), str(path))
+            self._overrides = _parse(jsontext.loads(path.read_text(encoding="utf-8")), str(path))
         except (OSError, ValueError) as exc:
             self.problem = str(exc) if isinstance(exc, PriceError) else f"{path}: {exc}"
 
@@ -95,7 +96,7 @@ class PriceTable:
         path = self.overrides_path
         data: dict[str, Any] = {"version": 1, "prices": {}}
         if path.exists():
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsontext.loads(path.read_text(encoding="utf-8"))
             _parse(data, str(path))  # refuse to overwrite a file we cannot read: it would lose entries
         data.setdefault("prices", {}).setdefault(provider, {})[model] = [input_per_m, output_per_m]
         write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from app.core import jsontext
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.endpoints import key_host, url_problem
 from app.core.paths import settings_dir
@@ -139,7 +140,7 @@ class Registry:
     @staticmethod
     def _read(path: Path) -> list[ProviderSpec]:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsontext.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("providers", []), list):
                 raise TypeError("expected an object with a 'providers' list")
             return [_spec_from_dict(item) for item in data.get("providers", [])]

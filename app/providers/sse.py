@@ -10,11 +10,12 @@ an `{"error": ...}` event raises `openai.APIError`, as the SDK's own stream does
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
+
+from app.core import jsontext
 
 
 async def chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
@@ -65,7 +66,7 @@ async def chunks(response: Any) -> AsyncIterator[dict[str, Any]]:
 
 
 def _decode(payload: str, response: Any) -> dict[str, Any] | None:
-    event = json.loads(payload)  # broken JSON raises ValueError, as inside the SDK's own stream
+    event = jsontext.loads(payload)  # broken JSON raises ValueError, as inside the SDK's own stream
     if not isinstance(event, dict):
         return None
     error = event.get("error")

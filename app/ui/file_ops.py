@@ -18,6 +18,7 @@ from typing import Literal
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from app.core import jsontext
 from app.core.atomic import write_atomic
 from app.core.document import dumps_data, parse_prototype, to_data
 from app.core.errors import PrototypeError
@@ -344,7 +345,7 @@ class FileOps(QObject):
 
 def _read_meta(path: Path) -> dict[str, object]:
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta = jsontext.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from app.core import jsontext
 from app.core.atomic import remove_stale_temps, write_atomic
 from app.core.paths import settings_dir
 
@@ -27,7 +28,7 @@ class UiState:
         self.data: dict[str, Any] = {}
         remove_stale_temps(self.path)  # left by an app killed mid-save (never a save in progress)
         try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            loaded = jsontext.loads(self.path.read_text(encoding="utf-8"))
             if isinstance(loaded, dict):
                 self.data = loaded
         except (OSError, ValueError):

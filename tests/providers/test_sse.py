@@ -83,3 +83,10 @@ def test_a_last_event_without_its_blank_line_is_kept() -> None:
 def test_an_error_event_raises_the_sdk_error() -> None:
     with pytest.raises(openai.APIError, match="overloaded"):
         read([b'data: {"error": {"message": "overloaded"}}\n\n'])
+
+
+def test_an_event_nested_too_deep_is_broken_json_not_a_recursion_error() -> None:
+    """As any broken chunk: a ValueError, which the stream reports in its own cell."""
+    deep = "[" * 3000 + "]" * 3000
+    with pytest.raises(ValueError, match="nested too deep"):
+        read([f"data: {deep}\n\n".encode()])

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from app.core import jsontext
 from app.core.casegen.checks import CHECK_SCHEMA, MAX_CHECKS
 
 MESSAGE_MAX_CHARS = 600
@@ -84,7 +85,7 @@ def _first_object(text: str) -> dict[str, Any] | None:
     """The first JSON object in `text`: the whole text, else from each `{` on (fences and prose skipped)."""
     stripped = text.strip()
     try:
-        data = json.loads(stripped)
+        data = jsontext.loads(stripped)
     except ValueError:
         data = None
     if isinstance(data, dict):
@@ -94,7 +95,7 @@ def _first_object(text: str) -> dict[str, Any] | None:
     while start != -1:
         try:
             data, _end = decoder.raw_decode(stripped, start)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep (see `jsontext`)
             data = None
         if isinstance(data, dict):
             return data

@@ -222,6 +222,10 @@ def check_assertion(assertion: Assertion) -> None:
             re.compile(str(value))
         except re.error as exc:
             raise AssertionSpecError(f"{where} invalid regular expression: {exc}") from None
+        except RecursionError:  # Python's regex parser recurses per group: `(?:` * 5000
+            raise AssertionSpecError(f"{where} invalid regular expression: groups nested too deep") from None
+        except OverflowError:  # `a{99999999999}`
+            raise AssertionSpecError(f"{where} invalid regular expression: a repeat count is too large") from None
     if kind == "schema" and value is not None:
         if not isinstance(value, dict):
             raise AssertionSpecError(f"{where} the value must be a JSON Schema (a mapping) or nothing")

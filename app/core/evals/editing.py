@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.core import jsontext
 from app.core.evals.assertions import TYPES, AssertionSpecError, split_type
 
 
@@ -47,7 +48,7 @@ def value_from_text(type_name: str, text: str) -> Any:
 
 def _json_or(text: str, kind: type) -> Any:
     try:
-        value = json.loads(text)
+        value = jsontext.loads(text)
     except ValueError:
         return text
     return value if isinstance(value, kind) else text

@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from app.core import jsontext
+
 _BULLET_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+\S", re.MULTILINE)
 _FENCED_JSON_RE = re.compile(r"^```(?:json|JSON)?[ \t]*\n(.*?)\n?```$", re.DOTALL)
 
@@ -108,7 +110,7 @@ def parse_json_output(text: str) -> tuple[Any, bool]:
     if not body:
         raise ValueError("the output is empty")
     try:
-        return json.loads(body), bool(fenced)
+        return jsontext.loads(body), bool(fenced)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
 

@@ -11,11 +11,13 @@ import json
 import re
 from collections.abc import Callable
 
+from app.core import jsontext
+
 
 def _json_reformat(output: str) -> str:
     """`JSON.stringify(JSON.parse(output))`: compact JSON; an unparsable output is left as it is."""
     try:
-        return json.dumps(json.loads(output), ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(jsontext.loads(output), ensure_ascii=False, separators=(",", ":"))
     except ValueError:
         return output
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from app.core import jsontext
 from app.core.evals import textchecks, transforms
 from app.core.evals.assertions import (
     DEFAULT_SIMILARITY,
@@ -515,7 +516,7 @@ def _unmark(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, str) or not value.startswith(MARKER):
         return None
     try:
-        original = json.loads(value[len(MARKER):].split("\n", 1)[0])
+        original = jsontext.loads(value[len(MARKER):].split("\n", 1)[0])
     except ValueError:
         return None
     return original if isinstance(original, dict) and isinstance(original.get("type"), str) else None

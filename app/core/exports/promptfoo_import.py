@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.core import jsontext
 from app.core.document import dumps_prototype, parse_prototype
 from app.core.errors import PrototypeError
 from app.core.evals import transforms
@@ -614,7 +615,7 @@ class _Importer:
                 for number, line in enumerate((text or "").splitlines(), start=1):
                     if line.strip():
                         try:
-                            out.append(json.loads(line))
+                            out.append(jsontext.loads(line))
                         except ValueError:
                             self.drop(f"tests {path.name}:{number}: not valid JSON; dropped")
             elif suffix in DATA_SUFFIXES:

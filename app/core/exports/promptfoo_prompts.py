@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from app.core import jsontext
 from app.core.exports.promptfoo_template import parse_template, parse_template_turns, without_simulated_branch
 from app.core.placeholders import VAR_RE
 from app.core.prototype import Turn
@@ -202,7 +203,7 @@ def chat_messages(raw: str) -> list[dict[str, str]] | None:
     data: Any = None
     if text.startswith("["):
         try:
-            data = json.loads(text)
+            data = jsontext.loads(text)
         except ValueError:
             return None
     elif text.startswith("- role:"):
@@ -269,7 +270,7 @@ def history_turns(value: Any) -> list[Turn] | None:
     """A test var holding chat messages, as turns; None when it is not a list of user/assistant messages."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = jsontext.loads(value)
         except ValueError:
             return None
     if not isinstance(value, list):

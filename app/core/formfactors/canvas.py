@@ -9,11 +9,12 @@ in the reply does not count, since a product would only look for it at the start
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from app.core import jsontext
 
 OPEN_TOOL = "open_canvas"
 """The tool whose call opens a canvas."""
@@ -51,7 +52,7 @@ def _name_and_arguments(call: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     arguments = source.get("arguments")
     if isinstance(arguments, str):
         try:
-            arguments = json.loads(arguments)
+            arguments = jsontext.loads(arguments)
         except ValueError:
             arguments = None
     parsed = dict(arguments) if isinstance(arguments, Mapping) else {}

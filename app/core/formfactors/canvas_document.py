@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.core import jsontext
 from app.core.formfactors.canvas import OPEN_TOOL, canvas_opened
 
 UPDATE_TOOL = "update_canvas"
@@ -79,7 +80,7 @@ def _arguments(raw: Any) -> tuple[dict[str, Any], str]:
     if not raw:
         return {}, "the call has no arguments"
     try:
-        parsed = json.loads(str(raw))
+        parsed = jsontext.loads(str(raw))
     except json.JSONDecodeError as exc:
         return {}, f"the call's arguments are not valid JSON ({exc.msg} at character {exc.pos})"
     if not isinstance(parsed, dict):

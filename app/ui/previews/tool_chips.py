@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from app.core import jsontext
 from app.core.prototype import ToolCall
 
 CHIP_VALUE_CHARS = 12
@@ -25,7 +26,7 @@ CHIP_STYLE = (
 def chip_text(call: ToolCall) -> str:
     """`name(key="value…")`: the call's name and its first argument, shortened (the rest: expand)."""
     try:
-        arguments = json.loads(call.arguments) if call.arguments else {}
+        arguments = jsontext.loads(call.arguments) if call.arguments else {}
     except ValueError:
         return f"{call.name}(⚠ invalid JSON)"
     if not isinstance(arguments, dict) or not arguments:
@@ -41,7 +42,7 @@ def chip_text(call: ToolCall) -> str:
 def call_details(call: ToolCall) -> str:
     """The call written out: name and id, arguments as indented JSON (as written when invalid), result."""
     try:
-        parsed = json.loads(call.arguments) if call.arguments else {}
+        parsed = jsontext.loads(call.arguments) if call.arguments else {}
         arguments = json.dumps(parsed, indent=2, ensure_ascii=False)
     except ValueError:
         arguments = f"{call.arguments}\n(not valid JSON, shown as the model wrote it)"
