@@ -6,11 +6,10 @@ import re
 from time import monotonic
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMenu,
     QSizePolicy,
@@ -26,6 +25,7 @@ from app.core.run_words import asks_for_longer_timeout, failure_words, source_wo
 from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.core.simulation import end_words, thread_end
 from app.core.tools import without_tool_rounds
+from app.ui.elided_label import ElidedLabel
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
@@ -48,38 +48,6 @@ QUEUED_TEXT = "Waiting to start…"  # for a free slot, or for the rest of its r
 WAITING_TEXT = "Waiting for words…"
 """Placeholders are drawn on one line and never wrap: kept short enough for a 4-column grid."""
 """One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that ends in "…" when its column is too narrow, and shows the full text on hover.
-
-    `text()` keeps the whole line; only the painting is shortened, so nothing is clipped mid-word.
-    """
-
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setTextFormat(Qt.TextFormat.PlainText)  # server error text must never render as HTML
-        self.setText(text)
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(plain_tip(text))
-
-    def shown_text(self) -> str:
-        width = self.contentsRect().width()
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        self.style().drawItemText(
-            painter,
-            self.contentsRect(),
-            int(self.alignment()),
-            self.palette(),
-            self.isEnabled(),
-            self.shown_text(),
-            self.foregroundRole(),
-        )
 
 
 def status_line(run: Run, model_label: str) -> str:

@@ -1,0 +1,82 @@
+"""Fixes from the third new-designer walk-through: 4 profiles x 3 models x 5 cases at 1280x800."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakeserver import FakeOpenAI
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication, QWidget
+from ui_prototypes import fake_prototype
+
+from app.core.document import save_prototype
+from app.core.prototype import Case, Message, ModelTarget, Run, Turn
+from app.ui.elided_label import ElidedLabel
+
+FORM_FACTORS = ("voice", "notification", "chat", "canvas")
+VOICE_REPLY = "Sure! Here are 3 options: **bold** 1) https://example.com/x 2) $4.99 3) | a | b |"
+
+
+def realistic_file(tmp_path: Path, server: FakeOpenAI) -> Path:
+    """4 profiles (one per form factor) x 3 models x 5 cases, every cell answered."""
+    proto = fake_prototype(server.base_url, profiles=4, cases=5, local=False)
+    proto.name = "Cat persona studio, grumpy edition"
+    for profile, form_factor in zip(proto.profiles, FORM_FACTORS, strict=True):
+        profile.form_factor = form_factor  # type: ignore[assignment]
+        profile.name = f"Grumpy cat, {form_factor}, short answers"
+    proto.models = [ModelTarget(id=f"m{n}", provider="vllm", model=f"fake-model-{n}", name=f"Fake model {n}",
+                                base_url=server.base_url) for n in range(1, 4)]
+    proto.cases = [Case(id=f"c{n}", description=f"Case {n}", vars={"cat": "Tom"},
+                        turns=[Turn(content=f"Question {n}?")]) for n in range(1, 6)]
+    proto.runs = [
+        Run(id=f"r-{c.id}-{p.id}-{m.id}", created="2026-11-30T08:00:00Z", profile=p.id, model=m.id, case=c.id,
+            messages=[Message(role="user", content=c.turns[0].content)],
+            output=VOICE_REPLY if p.form_factor == "voice" else "Your order #12345 has shipped and will "
+            "arrive tomorrow between 9 and 5; track it in the app.")
+        for c in proto.cases for p in proto.profiles for m in proto.models
+    ]
+    path = tmp_path / "walk3.yaml"
+    save_prototype(proto, path)
+    return path
+
+
+def clipped_parts(root: QWidget, cell: QWidget) -> list[str]:
+    """Visible widgets under `root` cut off by `cell`'s edge or squeezed below their minimum width
+    (an `ElidedLabel` shortens itself with "…" and a tooltip: not clipped)."""
+    found = []
+    for widget in root.findChildren(QWidget):
+        if not widget.isVisible() or isinstance(widget, ElidedLabel) or widget.parent() is None:
+            continue
+        left = widget.mapTo(cell, QPoint(0, 0)).x()
+        if left + widget.width() > cell.width() or widget.minimumSizeHint().width() > widget.width():
+            found.append(f"{widget.objectName() or type(widget).__name__} ({widget.width()} px, "
+                         f"needs {widget.minimumSizeHint().width()})")
+    return found
+
+
+@pytest.mark.parametrize("models_shown", [3, 1])
+def test_voice_bar_and_notification_picker_fit_narrow_cells(
+    qtbot, make_window, tmp_path: Path, fake_server: FakeOpenAI, models_shown: int
+) -> None:
+    """At 1280x800, 4 profiles x 3 models (12 columns) or x 1 (4 columns): the voice bar and the
+    notification picker and card stay inside their cells."""
+    window = make_window(realistic_file(tmp_path, fake_server), fake_only=False)
+    for n in range(1, 4):  # a new file shows its first model only
+        window.selection.set_shown("models", f"m{n}", n <= models_shown)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1280, 800))
+    grid = window.grid
+    qtbot.waitUntil(lambda: len(grid.cells) == 4 * models_shown * 5)
+    QApplication.processEvents()
+    checked = 0
+    for key, cell in grid.cells.items():
+        if key[0] != "c1" or key[1] not in ("p1", "p2"):
+            continue
+        qtbot.waitUntil(lambda c=cell: c.body.current_preview() is not None)
+        preview = cell.body.current_preview()
+        assert preview.objectName() in ("preview-voice", "preview-notification")
+        qtbot.waitUntil(lambda p=preview: p.width() > 0)
+        assert clipped_parts(preview, cell) == [], f"{key} at {cell.width()} px"
+        checked += 1
+    assert checked == 2 * models_shown
