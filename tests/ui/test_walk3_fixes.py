@@ -80,3 +80,53 @@ def test_voice_bar_and_notification_picker_fit_narrow_cells(
         assert clipped_parts(preview, cell) == [], f"{key} at {cell.width()} px"
         checked += 1
     assert checked == 2 * models_shown
+
+
+def _tab_stop_name(widget: QWidget | None) -> str:
+    """`row-run@c1`, `cell@c1/p2`, `cell-note@c1/p2`, `continue-c1`: where Tab landed."""
+    if widget is None:
+        return "none"
+    owner = widget
+    while owner is not None and not hasattr(owner, "key"):
+        owner = owner.parentWidget()
+    if owner is not None:
+        return f"{widget.objectName()}@{owner.key[0]}/{owner.key[1]}"
+    box = widget.parentWidget()
+    case = next((b.findChild(QWidget, "row-header").property("case") for b in [box]
+                 if b is not None and b.findChild(QWidget, "row-header") is not None), None)
+    return f"{widget.objectName()}@{case}" if case else widget.objectName() or type(widget).__name__
+
+
+def test_tab_reaches_a_rows_buttons_before_its_cells_with_a_visible_focus(
+    qtbot, make_window, tmp_path: Path, fake_server: FakeOpenAI
+) -> None:
+    """Reading order: the grid's controls, then row 1's buttons, row 1's cells, its continue box,
+    then row 2's buttons (Tab used to reach every row's buttons only after all the cells)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = make_window(realistic_file(tmp_path, fake_server))
+    window.resize(1280, 800)
+    grid = window.grid
+    qtbot.waitUntil(lambda: len(grid.cells) == 4 * 5)
+    start = grid.controls.findChild(QWidget, "grid-samples")
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(start.hasFocus)
+    seen = []
+    for _ in range(19):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        seen.append(_tab_stop_name(QApplication.focusWidget()))
+    row_one = [f"{name}@c1/p{n}" for n in range(1, 5) for name in ("cell", "cell-note", "cell-tags")]
+    assert seen[:2] == ["row-run@c1", "row-rerun@c1"]
+    assert seen[2:14] == row_one
+    assert seen[14] == "continue-c1"
+    assert seen[16:18] == ["row-run@c2", "row-rerun@c2"]
+    assert seen[18] == "cell@c2/p1"
+
+    button = grid._row_boxes[1].findChild(QWidget, "row-run")
+    button.clearFocus()
+    QApplication.processEvents()
+    plain = button.grab().toImage()
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(button.hasFocus)
+    assert button.grab().toImage() != plain, "a focused row button looks like an unfocused one"
