@@ -130,3 +130,34 @@ def test_tab_reaches_a_rows_buttons_before_its_cells_with_a_visible_focus(
     button.setFocus(Qt.FocusReason.TabFocusReason)
     qtbot.waitUntil(button.hasFocus)
     assert button.grab().toImage() != plain, "a focused row button looks like an unfocused one"
+
+
+def test_a_cases_image_shows_in_the_user_bubble_from_the_local_file(qtbot, tmp_path: Path) -> None:
+    """The case's photo was on the row label only; now it is in the chat bubble of the turn that
+    carries it, read from the local file (a missing file says so, nothing is fetched)."""
+    from PySide6.QtGui import QColor, QImage
+
+    from app.core.prototype import ImageRef
+    from app.ui.cell_widget import CellWidget
+    from app.ui.previews import PreviewContext
+    from app.ui.previews.chat import ChatPreview
+
+    photo = QImage(120, 80, QImage.Format.Format_RGB32)
+    photo.fill(QColor("orange"))
+    assert photo.save(str(tmp_path / "cat.png"))
+    refs = [ImageRef(path="cat.png"), ImageRef(path="gone.png")]
+    run = Run(id="r1", created="2026-11-30T08:00:00Z", profile="p", model="m", case="c1",
+              messages=[Message(role="user", content="What breed is this?", images=refs)], output="A tabby.")
+    cell = CellWidget(("c1", "p", "m"), "Model")
+    qtbot.addWidget(cell)
+    cell.set_preview_context(PreviewContext("chat", folder=str(tmp_path)))
+    cell.show_thread([run])
+    cell.show()
+    preview = cell.body.current_preview()
+    assert isinstance(preview, ChatPreview)
+    qtbot.waitUntil(lambda: preview.image_names == ["cat.png"])
+    bubbles = preview.bubble_texts()
+    assert bubbles[0].startswith("What breed is this?")
+    assert "[image: gone.png (missing)]" in bubbles[0] and "A tabby." in bubbles[1]
+    cursor_text = preview.document().toHtml()
+    assert "protostudio-thumb:0" in cursor_text and "http" not in cursor_text.split("<body")[1]
