@@ -192,6 +192,8 @@ class CellWidget(QFrame):
         self.new_sample_button.clicked.connect(lambda: self.sig_run.emit(True))
         self.new_sample_button.hide()
         self._waiting: tuple[str, float] | None = None
+        self.turn_words = ""
+        """"turn 2 of up to 6" while a simulated conversation runs here (the grid sets it), else ""."""
 
         self.up = self._tool("thumb-up", "Good answer (+). Click again to clear.", lambda: self._thumb("up"))
         self.down = self._tool(
@@ -340,7 +342,11 @@ class CellWidget(QFrame):
         if self._waiting is None:
             return
         words, since = self._waiting
-        self.status.setText(f"{self.model_label} · {words} {monotonic() - since:.0f} s")
+        self.status.setText(self._live_status(f"{words} {monotonic() - since:.0f} s"))
+
+    def _live_status(self, words: str) -> str:
+        """The header while queued or streaming: the conversation's turn first (when simulated)."""
+        return " · ".join(part for part in (self.turn_words, self.model_label, words) if part)
 
     def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None,
                     source: str | None = None) -> None:
@@ -368,7 +374,7 @@ class CellWidget(QFrame):
         if follow_up is not None and thread:
             prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up, source)
         self.view.begin_stream(prefix)
-        self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
+        self.status.setText(self._live_status("from cache" if cached else "streaming…"))
         self.timeout_button.hide()
         self.new_sample_button.hide()
         if not cached:
@@ -378,7 +384,7 @@ class CellWidget(QFrame):
     def append_text(self, text: str) -> None:
         if self._waiting is not None:
             self._wait(None)
-            self.status.setText(f"{self.model_label} · streaming…")
+            self.status.setText(self._live_status("streaming…"))
         self.view.append_stream(text)
 
     def _show_running(self, running: bool) -> None:

@@ -604,6 +604,7 @@ class CompareGrid(QWidget):
         if widget is not None:
             self._shown.pop(key, None)
         if widget is not None and not widget.streaming:
+            widget.turn_words = self.controller.turn_words(key)
             follow_up = self.controller.continuation_of(key)
             widget.show_queued(self.thread_for(key) if follow_up is not None else None, follow_up,
                                self.controller.follow_up_source(key))
@@ -613,6 +614,7 @@ class CompareGrid(QWidget):
         widget = self._widget_for(cell)
         if widget is not None:
             self._shown.pop(key, None)
+            widget.turn_words = self.controller.turn_words(key)
             follow_up = self.controller.continuation_of(key)
             widget.begin_stream(self.thread_for(key) if follow_up is not None else [], follow_up, cached,
                                 self.controller.follow_up_source(key))

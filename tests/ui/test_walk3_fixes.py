@@ -161,3 +161,42 @@ def test_a_cases_image_shows_in_the_user_bubble_from_the_local_file(qtbot, tmp_p
     assert "[image: gone.png (missing)]" in bubbles[0] and "A tabby." in bubbles[1]
     cursor_text = preview.document().toHtml()
     assert "protostudio-thumb:0" in cursor_text and "http" not in cursor_text.split("<body")[1]
+
+
+def test_a_simulated_conversation_says_which_turn_it_is_on(
+    qtbot, make_window, tmp_path: Path, fake_server: FakeOpenAI
+) -> None:
+    """The cell says "turn 2 of up to 4" while a scripted conversation runs, and the status bar counts
+    replies as replies ("of up to"), not as cells done."""
+    from fakeserver import Recorded, Reply
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from app.core.prototype import ModelTarget, Profile, Prototype, SimulatedUser
+
+    proto = Prototype(
+        name="sim", profiles=[Profile(id="p1")],
+        models=[ModelTarget(id="fake", provider="vllm", model="fm", base_url=fake_server.base_url)],
+        cases=[Case(id="c1", turns=[Turn(content="18% of $64?")],
+                    simulated_user=SimulatedUser(script=["and for 20%?", "and 25%?"], max_turns=3))],
+    )
+    path = tmp_path / "sim.yaml"
+    save_prototype(proto, path)
+
+    def respond(rec: Recorded) -> Reply:
+        turn = sum(m["role"] == "user" for m in rec.messages)
+        return Reply(text=f"Answer {turn}. " + "more " * 20, tokens_per_s=300)
+
+    fake_server.responder = respond
+    window = make_window(path)
+    cell = window.grid.cells[("c1", "p1", "fake")]
+    headers: list[str] = []
+    progress: list[str] = []
+    window.controller.sig_cell_started.connect(lambda *_a: headers.append(cell.status.text()))
+    window.controller.sig_progress.connect(lambda *_a: progress.append(window.progress.text()))
+    QTest.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    document = window.document
+    qtbot.waitUntil(lambda: not window.controller.busy and len(document.proto.runs) == 3, timeout=20_000)
+    assert [h.split(" · ")[0] for h in headers] == [f"turn {n} of up to 4" for n in (1, 2, 3)]
+    assert any("1 of up to 4 replies" in p for p in progress), progress
+    assert not any(" done" in p and p.startswith("Running") for p in progress), progress
