@@ -717,7 +717,9 @@ def _subtree_chain(root: QWidget) -> list[QWidget]:
     """The widgets under `root` that Tab stops at, in the order they were made (top to bottom, left
     to right in a row, a cell's note before its tags). Found with findChildren: walking the window's
     whole focus chain with nextInFocusChain() left a File menu wrapper deleted under PySide6."""
-    return [w for w in root.findChildren(QWidget) if w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+    window = root.window()  # not a combo box's popup list: a window of its own
+    return [w for w in root.findChildren(QWidget)
+            if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.window() is window]
 
 
 def _html(text: str) -> str:

@@ -98,7 +98,7 @@ def _tab_stop_name(widget: QWidget | None) -> str:
 
 
 def test_tab_reaches_a_rows_buttons_before_its_cells_with_a_visible_focus(
-    qtbot, make_window, tmp_path: Path, fake_server: FakeOpenAI
+    qtbot, qtlog, make_window, tmp_path: Path, fake_server: FakeOpenAI
 ) -> None:
     """Reading order: the grid's controls, then row 1's buttons, row 1's cells, its continue box,
     then row 2's buttons (Tab used to reach every row's buttons only after all the cells)."""
@@ -108,6 +108,13 @@ def test_tab_reaches_a_rows_buttons_before_its_cells_with_a_visible_focus(
     window = make_window(realistic_file(tmp_path, fake_server))
     window.resize(1280, 800)
     grid = window.grid
+    qtbot.waitUntil(lambda: len(grid.cells) == 4 * 5)
+    for model in ("m2", "m3"):  # 12 columns, a notification card's picker (its popup is another window)
+        window.selection.set_shown("models", model, True)
+    qtbot.waitUntil(lambda: len(grid.cells) == 12 * 5)
+    assert not [r.message for r in qtlog.records if "setTabOrder" in r.message]
+    for model in ("m2", "m3"):
+        window.selection.set_shown("models", model, False)
     qtbot.waitUntil(lambda: len(grid.cells) == 4 * 5)
     start = grid.controls.findChild(QWidget, "grid-samples")
     start.setFocus(Qt.FocusReason.TabFocusReason)
