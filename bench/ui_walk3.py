@@ -110,6 +110,12 @@ def walk_grid(app: QApplication, out: Path, server: FakeOpenAI) -> None:
         window.selection.set_shown("models", model, False)
     pump(app, 0.5)
     shot(app, window, out, "04-grid-4-columns")
+    window.selection.set_shown("models", "nowhere", True)
+    window.selection.set_shown("models", "fast", False)
+    pump(app, 0.5)
+    shot(app, window, out, "04b-missing-endpoint")
+    window.selection.set_shown("models", "nowhere", False)
+    window.selection.set_shown("models", "fast", True)
     box = window.grid.cells[("box", "grumpy", "fast")]
     window.grid.scroll_area.ensureWidgetVisible(box)
     rows = window.grid._row_boxes
@@ -159,6 +165,11 @@ def walk_results(app: QApplication, out: Path, server: FakeOpenAI) -> None:
     pump(app, 1)
     first_walk.wait(app, lambda: not results.busy, 30)
     shot(app, window, out, "08-results-two-raters")
+    team = window.extra["Team"]
+    window.tabs.setCurrentWidget(team)
+    pump(app, 1)
+    first_walk.wait(app, lambda: not team.busy, 30)
+    shot(app, window, out, "08b-team-agreement")
     evals = window.extra["Evals"]
     window.tabs.setCurrentWidget(evals)
     evals.run_evals()
