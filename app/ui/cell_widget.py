@@ -46,6 +46,8 @@ FOCUS_STYLE = (
 EMPTY_TEXT = "Not run · Ctrl+Enter"
 QUEUED_TEXT = "Waiting to start…"  # for a free slot, or for the rest of its row to start with it
 WAITING_TEXT = "Waiting for words…"
+NO_ANSWER_TEXT = "No answer: why is below"
+"""A failed cell with no text: its body said nothing, a blank box over the red reason."""
 """Placeholders are drawn on one line and never wrap: kept short enough for a 4-column grid."""
 """One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
 
@@ -285,7 +287,8 @@ class CellWidget(QFrame):
         self.newer.setEnabled(several and position < count)
         self._wait(None)
         if thread:  # the text view is mostly behind the preview: rendered when it is shown or read
-            self.view.setPlaceholderText("")  # a failed cell's error shows below, not "Not run yet"
+            failed = thread[-1].status != "ok" and not thread[-1].output  # its error shows below
+            self.view.setPlaceholderText(NO_ANSWER_TEXT if failed else "")
             self.view.defer_markdown(thread_markdown(list(thread), self.rater))
         else:
             self.view.clear()

@@ -207,3 +207,24 @@ def test_a_simulated_conversation_says_which_turn_it_is_on(
     assert [h.split(" · ")[0] for h in headers] == [f"turn {n} of up to 4" for n in (1, 2, 3)]
     assert any("1 of up to 4 replies" in p for p in progress), progress
     assert not any(" done" in p and p.startswith("Running") for p in progress), progress
+
+
+def test_a_failed_cell_with_no_text_says_so_in_its_body(qtbot) -> None:
+    """A canvas, voice or notification cell whose endpoint does not exist showed a blank white box
+    above the red reason; it now says there is no answer and that the reason is below."""
+    from app.ui.cell_widget import NO_ANSWER_TEXT, CellWidget
+    from app.ui.previews import PreviewContext
+
+    failed = Run(id="r1", created="2026-11-30T08:00:00Z", profile="p", model="m", case="c1", status="error",
+                 error="Could not reach vLLM at http://127.0.0.1:9",
+                 messages=[Message(role="user", content="Hi")])
+    cell = CellWidget(("c1", "p", "m"), "My endpoint")
+    qtbot.addWidget(cell)
+    cell.set_preview_context(PreviewContext("voice"))
+    cell.show_thread([failed])
+    cell.show()
+    assert cell.body.stack.currentWidget() is cell.view and cell.view.isVisible()
+    assert cell.view.placeholderText() == NO_ANSWER_TEXT and not cell.view.toPlainText()
+    assert cell.error.isVisible()
+    cell.show_thread([failed.model_copy(update={"status": "ok", "output": "Fine.", "error": None})])
+    assert cell.view.placeholderText() == ""
