@@ -323,6 +323,7 @@ class CellWidget(QFrame):
         """The run ended with nothing stored (stopped before any text): say so in the empty cell
         until it is shown again, instead of going blank as if it had never run."""
         self.status.setText(source_word(run))
+        self.view.setPlaceholderText(NO_ANSWER_TEXT)  # "Not run" over "Stopped." contradicted it
         self.error.setText(unstored_words(run))
         self.error.show()
 

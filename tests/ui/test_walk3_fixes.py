@@ -228,3 +228,20 @@ def test_a_failed_cell_with_no_text_says_so_in_its_body(qtbot) -> None:
     assert cell.error.isVisible()
     cell.show_thread([failed.model_copy(update={"status": "ok", "output": "Fine.", "error": None})])
     assert cell.view.placeholderText() == ""
+
+
+def test_a_cell_stopped_before_any_text_no_longer_says_not_run(qtbot) -> None:
+    """Stopped while waiting: the body said "Not run · Ctrl+Enter" right above "Stopped. No answer
+    had arrived"."""
+    from app.ui.cell_widget import EMPTY_TEXT, NO_ANSWER_TEXT, CellWidget
+
+    cell = CellWidget(("c1", "p", "m"), "local")
+    qtbot.addWidget(cell)
+    cell.show_thread([])
+    assert cell.view.placeholderText() == EMPTY_TEXT
+    cell.show_queued()
+    stopped = Run(id="r1", created="2026-11-30T08:00:00Z", profile="p", model="m", case="c1",
+                  status="cancelled")
+    cell.show_thread([])
+    cell.show_unstored_end(stopped)
+    assert cell.view.placeholderText() == NO_ANSWER_TEXT and cell.error.text().startswith("Stopped")
