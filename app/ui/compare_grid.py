@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.placeholders import render_vars
 from app.core.prototype import Prototype, Rating, Run
 from app.core.samples import offers_new_sample, variation
 from app.core.simulation import case_label_text
@@ -495,7 +496,8 @@ class CompareGrid(QWidget):
             except KeyError:
                 continue
             turns = "\n".join(
-                f"{'You' if t.role == 'user' else 'Assistant'}: {t.content}" for t in case.turns
+                f"{'You' if t.role == 'user' else 'Assistant'}: {render_vars(t.content, case.vars)}"
+                for t in case.turns  # as the cells send it: "{{cat_name}}" read as a bug
             ) or case_label_text(case)  # no fixed turn: who the simulated user is
             title = case.description or case.id
             text.setText(f"{title}\n\n{_shorten(turns, 160)}")

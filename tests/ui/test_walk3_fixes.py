@@ -245,3 +245,17 @@ def test_a_cell_stopped_before_any_text_no_longer_says_not_run(qtbot) -> None:
     cell.show_thread([])
     cell.show_unstored_end(stopped)
     assert cell.view.placeholderText() == NO_ANSWER_TEXT and cell.error.text().startswith("Stopped")
+
+
+def test_the_row_label_shows_the_case_as_the_cells_send_it(
+    qtbot, make_window, tmp_path: Path, fake_server: FakeOpenAI
+) -> None:
+    """The example's row label read "You are now a cat named {{cat_name}}" although the case sets
+    cat_name: the label now fills the case's vars, as the cells do (unknown names stay as written)."""
+    proto = fake_prototype(fake_server.base_url)
+    proto.cases[0].turns = [Turn(content="You are {{cat}} now. And {{nobody}}?")]
+    path = tmp_path / "vars.yaml"
+    save_prototype(proto, path)
+    window = make_window(path)
+    labels = {label.property("case"): label.text() for label in window.grid._row_labels}
+    assert "You: You are Tom now. And {{nobody}}?" in labels["c1"]
