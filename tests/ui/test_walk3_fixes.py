@@ -78,6 +78,11 @@ def test_voice_bar_and_notification_picker_fit_narrow_cells(
         assert preview.objectName() in ("preview-voice", "preview-notification")
         qtbot.waitUntil(lambda p=preview: p.width() > 0)
         assert clipped_parts(preview, cell) == [], f"{key} at {cell.width()} px"
+        if preview.objectName() == "preview-notification":  # the phone's name ends in "…", not mid-word
+            picker = preview.picker
+            shown = picker.shown_text()
+            assert shown == picker.currentText() or shown.endswith("…")
+            assert picker.fontMetrics().horizontalAdvance(shown) < picker.width()
         checked += 1
     assert checked == 2 * models_shown
 

@@ -9,7 +9,18 @@ below the card. The platform picker is shared by every card, so columns compare 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.formfactors import DEFAULT_PLATFORM, PLATFORMS, NotificationPreview, notification_preview
 from app.ui.elided_label import elided_label
@@ -57,6 +68,27 @@ def _label(name: str, style: str = "", wrap: bool = False) -> QLabel:
     return label
 
 
+class ElidingComboBox(QComboBox):
+    """A combo box whose shown choice ends in "…" when the box is narrow (Qt's styles cut it mid-word);
+    the open list shows every name whole."""
+
+    def shown_text(self) -> str:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        room = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, self
+        ).width()
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight, room - 4)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = self.shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
 class NotificationPreviewWidget(QWidget):
     """Platform picker, the card, the cut tail and the limits used."""
 
@@ -66,7 +98,7 @@ class NotificationPreviewWidget(QWidget):
         self.reply = ""
         self.title_text = ""
         self.preview: NotificationPreview | None = None
-        self.picker = QComboBox(self)
+        self.picker = ElidingComboBox(self)
         self.picker.setObjectName("notification-platform")
         self.picker.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # as narrow as a cell at 4+ columns: the shown name ends in "…", the list still shows it whole
