@@ -11,11 +11,17 @@ RAISE_TIMEOUT_HINT = "raise the timeout"
 """Error texts that contain this get a way to raise the model's timeout right there."""
 
 
-def progress_words(done: int, total: int, failed: int = 0, cancelled: int = 0, *, running: bool) -> str:
+def progress_words(done: int, total: int, failed: int = 0, cancelled: int = 0, *, running: bool,
+                   replies: bool = False) -> str:
     """While running: "8 of 16 done". Once ended, count what actually happened:
-    "12 done, 4 cancelled" (cancelled and failed cells are not "done")."""
+    "12 done, 4 cancelled" (cancelled and failed cells are not "done").
+
+    `replies`: the batch has simulated conversations, whose count is replies (a conversation may end
+    early, so the total only shrinks): "3 of up to 14 replies"; each cell says its own turn."""
     if running:
         extra = f" · {failed} failed" if failed else ""
+        if replies:
+            return f"{done} of up to {total} replies{extra}"
         return f"{done} of {total} done{extra}"
     answered = max(0, done - failed - cancelled)
     parts = [f"{answered} done"]

@@ -210,6 +210,27 @@ def opens_conversation(case: Case, profile: Profile | None = None) -> bool:
     return profile is None or not profile.turns
 
 
+def most_replies(case: Case, profile: Profile | None = None) -> int:
+    """How many replies a conversation on `case` may take: its first reply and `max_turns` more,
+    or, when the simulated user opens it, `max_turns` in all (its first message is one of them).
+    1 for a case with no simulated user. The engine's progress budget and "turn 2 of up to 6"."""
+    sim = case.simulated_user
+    if sim is None:
+        return 1
+    return sim.max_turns if opens_conversation(case, profile) else 1 + sim.max_turns
+
+
+def turn_words(case: Case, profile: Profile | None, written: int) -> str:
+    """"turn 2 of up to 6": which exchange of a simulated conversation is being answered, after the
+    simulated user wrote `written` messages (0: the case's own first turn); "" for a plain case.
+    What a designer counts is turns of the conversation, not the batch's replies."""
+    if case.simulated_user is None:
+        return ""
+    most = most_replies(case, profile)
+    turn = max(1, min(most, written + (0 if opens_conversation(case, profile) else 1)))
+    return f"turn {turn} of up to {most}"
+
+
 def conversation_over(replies: Sequence[Run]) -> bool:
     """Whether a stored simulated conversation ran to its end (so evals may grade it instead of
     running it again): its last run records an end other than a cancel; files written before

@@ -45,6 +45,7 @@ from app.core.simulation import (
     SIMULATOR_FORMAT,
     SIMULATOR_MAX_TOKENS,
     SimulatorProblem,
+    most_replies,
     opens_conversation,
     parse_reply,
     seed_for,
@@ -396,13 +397,9 @@ def _reason(end: ConversationEnd) -> str:
 
 
 def _budget(proto: Prototype, case: Case, planned: PlannedCell) -> int:
-    """Replies a conversation may take: its first reply and max_turns more, or, when the simulated
-    user opens it, max_turns in all (the first message is one of them)."""
-    sim = case.simulated_user
-    if sim is None:
-        return 1
+    """Replies a conversation may take (`simulation.most_replies`)."""
     profile = next((p for p in proto.profiles if p.id == planned.cell.profile), None)
-    return sim.max_turns if opens_conversation(case, profile) else 1 + sim.max_turns
+    return most_replies(case, profile)
 
 
 def _ignore(_event: EngineEvent) -> None:

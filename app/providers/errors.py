@@ -117,8 +117,8 @@ def _why_unreachable(exc: BaseException, host: str) -> str:
         if isinstance(cause, socket.gaierror) or any(hint in text for hint in _NAME_NOT_FOUND):
             return (f"the host name in {host} was not found. Check the endpoint URL for a typo, "
                     "and that this machine is online.")
-        if isinstance(cause, ConnectionRefusedError) or "connection refused" in text:
-            return f"nothing is listening at {host} (connection refused). Is the server running there?"
+        if isinstance(cause, ConnectionRefusedError) or "connection refused" in text:  # the host: said before
+            return "nothing is listening there (connection refused). Is the server running?"
         cause = cause.__cause__ or cause.__context__
     return f"is the server running at {host}, and is the URL right?"
 

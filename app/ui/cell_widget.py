@@ -6,11 +6,10 @@ import re
 from time import monotonic
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMenu,
     QSizePolicy,
@@ -26,6 +25,7 @@ from app.core.run_words import asks_for_longer_timeout, failure_words, source_wo
 from app.core.samples import MAX_SAMPLES, offers_new_sample
 from app.core.simulation import end_words, thread_end
 from app.core.tools import without_tool_rounds
+from app.ui.elided_label import ElidedLabel
 from app.ui.markdown_view import SafeTextBrowser, quote_user
 from app.ui.plain import plain_label, plain_tip
 from app.ui.previews import KEYS_HELP, PreviewContext, PreviewPane
@@ -46,40 +46,10 @@ FOCUS_STYLE = (
 EMPTY_TEXT = "Not run · Ctrl+Enter"
 QUEUED_TEXT = "Waiting to start…"  # for a free slot, or for the rest of its row to start with it
 WAITING_TEXT = "Waiting for words…"
+NO_ANSWER_TEXT = "No answer: why is below"
+"""A failed cell with no text: its body said nothing, a blank box over the red reason."""
 """Placeholders are drawn on one line and never wrap: kept short enough for a 4-column grid."""
 """One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that ends in "…" when its column is too narrow, and shows the full text on hover.
-
-    `text()` keeps the whole line; only the painting is shortened, so nothing is clipped mid-word.
-    """
-
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setTextFormat(Qt.TextFormat.PlainText)  # server error text must never render as HTML
-        self.setText(text)
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(plain_tip(text))
-
-    def shown_text(self) -> str:
-        width = self.contentsRect().width()
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        self.style().drawItemText(
-            painter,
-            self.contentsRect(),
-            int(self.alignment()),
-            self.palette(),
-            self.isEnabled(),
-            self.shown_text(),
-            self.foregroundRole(),
-        )
 
 
 def status_line(run: Run, model_label: str) -> str:
@@ -224,6 +194,8 @@ class CellWidget(QFrame):
         self.new_sample_button.clicked.connect(lambda: self.sig_run.emit(True))
         self.new_sample_button.hide()
         self._waiting: tuple[str, float] | None = None
+        self.turn_words = ""
+        """"turn 2 of up to 6" while a simulated conversation runs here (the grid sets it), else ""."""
 
         self.up = self._tool("thumb-up", "Good answer (+). Click again to clear.", lambda: self._thumb("up"))
         self.down = self._tool(
@@ -315,7 +287,8 @@ class CellWidget(QFrame):
         self.newer.setEnabled(several and position < count)
         self._wait(None)
         if thread:  # the text view is mostly behind the preview: rendered when it is shown or read
-            self.view.setPlaceholderText("")  # a failed cell's error shows below, not "Not run yet"
+            failed = thread[-1].status != "ok" and not thread[-1].output  # its error shows below
+            self.view.setPlaceholderText(NO_ANSWER_TEXT if failed else "")
             self.view.defer_markdown(thread_markdown(list(thread), self.rater))
         else:
             self.view.clear()
@@ -350,6 +323,7 @@ class CellWidget(QFrame):
         """The run ended with nothing stored (stopped before any text): say so in the empty cell
         until it is shown again, instead of going blank as if it had never run."""
         self.status.setText(source_word(run))
+        self.view.setPlaceholderText(NO_ANSWER_TEXT)  # "Not run" over "Stopped." contradicted it
         self.error.setText(unstored_words(run))
         self.error.show()
 
@@ -372,7 +346,11 @@ class CellWidget(QFrame):
         if self._waiting is None:
             return
         words, since = self._waiting
-        self.status.setText(f"{self.model_label} · {words} {monotonic() - since:.0f} s")
+        self.status.setText(self._live_status(f"{words} {monotonic() - since:.0f} s"))
+
+    def _live_status(self, words: str) -> str:
+        """The header while queued or streaming: the conversation's turn first (when simulated)."""
+        return " · ".join(part for part in (self.turn_words, self.model_label, words) if part)
 
     def show_queued(self, thread: list[Run] | None = None, follow_up: str | None = None,
                     source: str | None = None) -> None:
@@ -400,7 +378,7 @@ class CellWidget(QFrame):
         if follow_up is not None and thread:
             prefix = thread_markdown(thread, self.rater) + "\n\n" + quote_user(follow_up, source)
         self.view.begin_stream(prefix)
-        self.status.setText(f"{self.model_label} · {'from cache' if cached else 'streaming…'}")
+        self.status.setText(self._live_status("from cache" if cached else "streaming…"))
         self.timeout_button.hide()
         self.new_sample_button.hide()
         if not cached:
@@ -410,7 +388,7 @@ class CellWidget(QFrame):
     def append_text(self, text: str) -> None:
         if self._waiting is not None:
             self._wait(None)
-            self.status.setText(f"{self.model_label} · streaming…")
+            self.status.setText(self._live_status("streaming…"))
         self.view.append_stream(text)
 
     def _show_running(self, running: bool) -> None:

@@ -6,6 +6,8 @@ that case, and each column answers with its own history.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
@@ -21,13 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.placeholders import render_vars
 from app.core.prototype import Prototype, Rating, Run
 from app.core.samples import offers_new_sample, variation
 from app.core.simulation import case_label_text
 from app.core.structure import label
 from app.core.threads import CellState, threads_by_variant
 from app.engine.events import Cell
-from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, CellWidget
+from app.ui.cell_widget import CELL_HEIGHT, CELL_WIDTH, FOCUS_COLOR, CellWidget
 from app.ui.document_model import Document
 from app.ui.grid_controls import GridControls
 from app.ui.grid_layout import GridLayout, column_width
@@ -47,6 +50,8 @@ FIT_MAX_WIDTH = 900
 GROUP_GAP = 10
 """Extra space between groups of columns (one profile's, or one model's)."""
 LAYOUT_SECTION = "grid_layouts"
+ROW_BUTTON_FOCUS = f"QToolButton:focus {{ border: 2px solid {FOCUS_COLOR}; border-radius: 3px; }}"
+"""A row's flat buttons show Tab's focus with the cells' blue frame (the style's own mark is faint)."""
 """Where `UiState` keeps each file's grid layout."""
 
 
@@ -127,6 +132,7 @@ class CompareGrid(QWidget):
         self.case_column.setFixedWidth(ROW_HEADER_WIDTH)
         self.case_column.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.case_column.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.case_column.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it scrolls with the answers: no Tab stop
         self.case_canvas = QWidget()
         self.case_column.setWidget(self.case_canvas)
         self.corner = QLabel("<span style='color:gray'>Cases ↓ · Variants →</span>")
@@ -240,6 +246,7 @@ class CompareGrid(QWidget):
         self._row_labels = []
         self._row_thumbs: dict[str, ThumbnailStrip] = {}
         self._row_stops = []
+        self._continue_boxes: list[_ContinueBox] = []
         self._gaps = 0
         if not problem:
             self._build(proto, columns, rows)
@@ -248,6 +255,7 @@ class CompareGrid(QWidget):
         self.controls.show_columns(self)
         self.refresh()
         self._place_case_column()
+        self._set_tab_order()
         if focused in self.cells:
             self.cells[focused].setFocus()
 
@@ -316,12 +324,27 @@ class CompareGrid(QWidget):
                 row_cells.append(cell)
                 self._grid.addWidget(cell, grid_row, self._grid_col[col])
             self._order.append(row_cells)
-            self._grid.addWidget(_ContinueBox(self, case_id), grid_row + 1, 0, 1, self._grid_col[-1] + 1)
+            follow = _ContinueBox(self, case_id)
+            self._continue_boxes.append(follow)
+            self._grid.addWidget(follow, grid_row + 1, 0, 1, self._grid_col[-1] + 1)
         # a grid shorter than the view keeps its rows together at the top: the spare height goes to
         # an empty last row, not into tall gaps around the headers (a new file's single cell)
         self._grid.setRowStretch(2 + len(rows) * 2, 1)
         self.refresh_labels()
         self._fit_columns()
+
+    def _set_tab_order(self) -> None:
+        """Tab follows reading order: a row's buttons, then that row's cells left to right (each with
+        its note and tags), then its continue box; then the next row. The row buttons live in the
+        frozen case column (another scroll area), so without this Tab reached them after every cell."""
+        chain: list[QWidget] = [w for w in _subtree_chain(self.controls) if w.isVisibleTo(self)][-1:]
+        for box, row, follow in zip(self._row_boxes, self._order, self._continue_boxes, strict=False):
+            chain += _subtree_chain(box)
+            for cell in row:
+                chain += [cell, *_subtree_chain(cell)]
+            chain += _subtree_chain(follow)
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def _header_menu(self, header: QLabel, column: tuple[str, str], pos: QPoint) -> None:
         menu = QMenu(header)
@@ -411,6 +434,7 @@ class CompareGrid(QWidget):
             button.setAccessibleName(tip)
             button.setAutoRaise(True)
             button.setObjectName(f"row-{name}")
+            button.setStyleSheet(ROW_BUTTON_FOCUS)
             button.clicked.connect(slot)
             if name == "stop":
                 button.setEnabled(self.controller.busy)
@@ -472,7 +496,8 @@ class CompareGrid(QWidget):
             except KeyError:
                 continue
             turns = "\n".join(
-                f"{'You' if t.role == 'user' else 'Assistant'}: {t.content}" for t in case.turns
+                f"{'You' if t.role == 'user' else 'Assistant'}: {render_vars(t.content, case.vars)}"
+                for t in case.turns  # as the cells send it: "{{cat_name}}" read as a bug
             ) or case_label_text(case)  # no fixed turn: who the simulated user is
             title = case.description or case.id
             text.setText(f"{title}\n\n{_shorten(turns, 160)}")
@@ -581,6 +606,7 @@ class CompareGrid(QWidget):
         if widget is not None:
             self._shown.pop(key, None)
         if widget is not None and not widget.streaming:
+            widget.turn_words = self.controller.turn_words(key)
             follow_up = self.controller.continuation_of(key)
             widget.show_queued(self.thread_for(key) if follow_up is not None else None, follow_up,
                                self.controller.follow_up_source(key))
@@ -590,6 +616,7 @@ class CompareGrid(QWidget):
         widget = self._widget_for(cell)
         if widget is not None:
             self._shown.pop(key, None)
+            widget.turn_words = self.controller.turn_words(key)
             follow_up = self.controller.continuation_of(key)
             widget.begin_stream(self.thread_for(key) if follow_up is not None else [], follow_up, cached,
                                 self.controller.follow_up_source(key))
@@ -686,6 +713,15 @@ class CompareGrid(QWidget):
 
     def focused_cell(self) -> CellWidget | None:
         return next((c for c in self.cells.values() if c.hasFocus()), None)
+
+
+def _subtree_chain(root: QWidget) -> list[QWidget]:
+    """The widgets under `root` that Tab stops at, in the order they were made (top to bottom, left
+    to right in a row, a cell's note before its tags). Found with findChildren: walking the window's
+    whole focus chain with nextInFocusChain() left a File menu wrapper deleted under PySide6."""
+    window = root.window()  # not a combo box's popup list: a window of its own
+    return [w for w in root.findChildren(QWidget)
+            if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.window() is window]
 
 
 def _html(text: str) -> str:

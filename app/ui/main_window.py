@@ -391,6 +391,9 @@ class MainWindow(QMainWindow):
         """Until the first cell ends, say how many are on their way ("Running: 0 of 16 done")."""
         if self._last_progress is None and self.controller.busy:
             self._queued.add(cell)
+            if self.controller.conversations:  # its count is replies: say what is starting instead
+                self.progress.setText(f"Running: starting {len(self._queued)} cells…")
+                return
             self.progress.setText(f"Running: {progress_words(0, len(self._queued), running=True)}")
 
     def _on_progress(self, progress: Progress) -> None:
@@ -401,7 +404,7 @@ class MainWindow(QMainWindow):
         """"Running: 8 of 16 done", and once ended what really happened: "12 done, 4 cancelled"."""
         cost = batch_cost(progress.cost_usd, progress.cost_unknown)
         words = progress_words(progress.done, progress.total, progress.failed, progress.cancelled,
-                               running=running)
+                               running=running, replies=self.controller.conversations)
         simulator = simulator_words(progress.simulator_calls, progress.simulator_tokens,
                                     progress.simulator_cost_usd, progress.simulator_cost_unknown)
         self.progress.setText(

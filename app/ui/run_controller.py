@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.core.prototype import Run
+from app.core.simulation import turn_words
 from app.engine.events import (
     Cell,
     CellCancelled,
@@ -84,6 +85,10 @@ class RunController(QObject):
         self._continuing: dict[CellKey, str] = {}
         self._simulated: dict[CellKey, str] = {}
         """Cells answering a simulated user's message: who wrote it (`Run.user_turn`)."""
+        self._written: dict[CellKey, int] = {}
+        """Messages a simulated user wrote so far in each running conversation (`turn_words`)."""
+        self.conversations = False
+        """The newest run has simulated conversations: its progress counts replies, not cells."""
         self._running: set[CellKey] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
@@ -113,8 +118,22 @@ class RunController(QObject):
         """`simulated` or `scripted` while a simulated user's message is being answered, else None."""
         return self._simulated.get(key)
 
+    def turn_words(self, key: CellKey) -> str:
+        """"turn 2 of up to 6" while a simulated conversation runs in this cell, else ""."""
+        proto = self.document.proto
+        try:
+            case = proto.case(key[0])
+        except KeyError:
+            return ""
+        profile = next((p for p in proto.profiles if p.id == key[1]), None)
+        return turn_words(case, profile, self._written.get(key, 0))
+
     def run(self, plan: RunPlan) -> None:
         snapshot = self.document.proto.model_copy(deep=True)  # the engine reads it on another thread
+        cases = set(plan.cases) or {c.id for c in snapshot.cases}
+        self.conversations = not plan.baseline and any(
+            c.simulated_user is not None for c in snapshot.cases if c.id in cases
+        )
         self._start(self.services.engine.run(snapshot, plan, self._sink_for(self._epoch)))
 
     def continue_case(self, case_id: str, message: str, columns: Iterable[tuple[str, str]]) -> None:
@@ -140,6 +159,7 @@ class RunController(QObject):
         self._running.clear()
         self._continuing.clear()
         self._simulated.clear()
+        self._written.clear()
 
     def stop_case(self, case_id: str) -> None:
         if self.services.started:
@@ -188,6 +208,7 @@ class RunController(QObject):
             self._running.clear()
             self._continuing.clear()
             self._simulated.clear()
+            self._written.clear()
             self.sig_busy_changed.emit(False)
 
     @Slot()
@@ -261,7 +282,10 @@ class RunController(QObject):
                 written: UserTurnWritten = payload  # type: ignore[assignment]
                 self._continuing[key_of(written.cell)] = written.text
                 self._simulated[key_of(written.cell)] = written.source
+                self._written[key_of(written.cell)] = written.turn
             elif kind == "queued":
+                if key_of(payload) not in self._continuing:  # type: ignore[arg-type]
+                    self._written.pop(key_of(payload), None)  # type: ignore[arg-type]  # a new conversation
                 self._running.add(key_of(payload))  # type: ignore[arg-type]
                 self.sig_cell_queued.emit(payload)
             elif kind == "ended":

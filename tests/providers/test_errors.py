@@ -119,6 +119,7 @@ def test_unreachable_says_whether_the_name_or_the_server_is_the_problem() -> Non
     assert "host name in llm.example.invalid was not found" in dns and "typo" in dns
     refused = message(ConnectionRefusedError(111, "Connection refused"))
     assert "connection refused" in refused and "Is the server running" in refused
+    assert refused.count("llm.example.invalid") == 1  # the host once, not twice in one sentence
     other = message(OSError(113, "No route to host"))
     assert "is the server running at llm.example.invalid" in other
     assert "No route" not in other  # the transport's own words are never passed through

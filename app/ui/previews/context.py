@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.core.formfactors.canvas_document import ThreadStep
-from app.core.prototype import Prototype, Run
+from app.core.prototype import ImageRef, Prototype, Run
 from app.core.simulation import end_words, thread_end
 from app.core.tools import without_tool_rounds
 from app.ui.markdown_view import USER_TURN_LABELS
@@ -19,6 +19,8 @@ class PreviewContext:
     form_factor: str = "chat"
     app_name: str = "Protostudio"
     title: str = ""
+    folder: str | None = None
+    """The prototype's folder: where a turn's image paths start (`Prototype.base_dir`)."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class ChatTurn:
     role: str
     text: str
     mark: str = ""
+    images: tuple[ImageRef, ...] = ()
+    """A user turn's attached images (shown as thumbnails in its bubble, read from local files)."""
 
 
 def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
@@ -40,13 +44,14 @@ def thread_turns(thread: Sequence[Run]) -> list[ChatTurn]:
     for index, run in enumerate(thread):
         said = without_tool_rounds(run.messages)
         if index == 0:
-            sent = [ChatTurn(m.role, m.content) for m in said if m.role != "system"]
+            sent = [ChatTurn(m.role, m.content, images=tuple(m.images)) for m in said if m.role != "system"]
             if run.user_turn is not None and sent and sent[-1].role == "user":  # it wrote the first message
-                sent[-1] = ChatTurn("user", sent[-1].text, USER_TURN_LABELS.get(run.user_turn, ""))
+                sent[-1] = replace(sent[-1], mark=USER_TURN_LABELS.get(run.user_turn, ""))
             turns += sent
         elif not said or said[-1].role == "user":  # a simulator fault adds none
             text = said[-1].content if said else ""
-            turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", "")))
+            images = tuple(said[-1].images) if said else ()
+            turns.append(ChatTurn("user", text, USER_TURN_LABELS.get(run.user_turn or "", ""), images))
         if run.output or run.status == "ok":  # a failed call with no text shows its error below, no bubble
             turns.append(ChatTurn("assistant", run.output))
     end = thread_end(thread)
@@ -68,4 +73,4 @@ def preview_context(proto: Prototype, profile_id: str) -> PreviewContext:
 
     Raises KeyError for an unknown profile."""
     profile = proto.profile(profile_id)
-    return PreviewContext(profile.form_factor, proto.name or "Protostudio", profile.label)
+    return PreviewContext(profile.form_factor, proto.name or "Protostudio", profile.label, proto.base_dir)

@@ -9,9 +9,21 @@ below the card. The platform picker is shared by every card, so columns compare 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.formfactors import DEFAULT_PLATFORM, PLATFORMS, NotificationPreview, notification_preview
+from app.ui.elided_label import elided_label
 from app.ui.resources import icon
 
 CARD_STYLE = (
@@ -56,6 +68,27 @@ def _label(name: str, style: str = "", wrap: bool = False) -> QLabel:
     return label
 
 
+class ElidingComboBox(QComboBox):
+    """A combo box whose shown choice ends in "…" when the box is narrow (Qt's styles cut it mid-word);
+    the open list shows every name whole."""
+
+    def shown_text(self) -> str:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        room = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, self
+        ).width()
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight, room - 4)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = self.shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
 class NotificationPreviewWidget(QWidget):
     """Platform picker, the card, the cut tail and the limits used."""
 
@@ -65,9 +98,12 @@ class NotificationPreviewWidget(QWidget):
         self.reply = ""
         self.title_text = ""
         self.preview: NotificationPreview | None = None
-        self.picker = QComboBox(self)
+        self.picker = ElidingComboBox(self)
         self.picker.setObjectName("notification-platform")
         self.picker.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # as narrow as a cell at 4+ columns: the shown name ends in "…", the list still shows it whole
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(6)
         for limits in PLATFORMS.values():
             self.picker.addItem(limits.label, limits.platform)
         self.picker.setToolTip("Which phone's card to show (every notification cell follows this choice)")
@@ -81,7 +117,7 @@ class NotificationPreviewWidget(QWidget):
         self.card.setStyleSheet(CARD_STYLE)
         app_icon = QLabel()
         app_icon.setPixmap(icon("app").pixmap(16, 16))
-        self.app_name = _label("notification-app", "font-size: 8pt; color: #6e6e73;")
+        self.app_name = elided_label("notification-app", "font-size: 8pt; color: #6e6e73;")
         when = _label("notification-when", "font-size: 8pt; color: #6e6e73;")
         when.setText("now")
         head = QHBoxLayout()
@@ -89,7 +125,7 @@ class NotificationPreviewWidget(QWidget):
         head.addWidget(app_icon)
         head.addWidget(self.app_name, 1)
         head.addWidget(when)
-        self.title = _label("notification-title", "font-weight: bold;")
+        self.title = elided_label("notification-title", "font-weight: bold;")  # a cell: narrower than a phone
         self.body = _label("notification-body", wrap=True)
         card_layout = QVBoxLayout(self.card)
         card_layout.setContentsMargins(10, 8, 10, 8)
@@ -136,3 +172,5 @@ class NotificationPreviewWidget(QWidget):
             f"{limits.label}: title {limits.title_chars}, body {limits.body_chars} characters"
         )
         self.limits.setToolTip(limits.sources)
+        self.picker.setToolTip(f"{limits.label}: which phone's card to show (every notification cell follows "
+                               "this choice)")  # the whole name: a narrow cell shows it cut

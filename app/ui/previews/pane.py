@@ -218,4 +218,4 @@ class PreviewPane(QWidget):
         elif isinstance(preview, NotificationPreviewWidget):
             preview.show_reply(reply, self.context.app_name, self.context.title)
         elif isinstance(preview, ChatPreview):
-            preview.show_turns(thread_turns(self.thread))
+            preview.show_turns(thread_turns(self.thread), self.context.folder)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QToolButton, QVBoxLayout, QWidget
 
 from app.core.formfactors import VoiceFlag, speaking_seconds, spoken_text, spoken_words, voice_flags
+from app.ui.elided_label import elided_label
 from app.ui.jobs import Job
 from app.ui.markdown_view import SafeTextBrowser, clip
 from app.ui.previews.badge import GOOD, WARN, Badge
@@ -52,15 +53,11 @@ class VoicePreview(QWidget):
         self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.play_button.clicked.connect(self.toggle_play)
-        self.duration = QLabel(self)
-        self.duration.setObjectName("voice-duration")
+        self.duration = elided_label("voice-duration", "font-size: 8pt;")  # its own line: cells get narrow
         self.flag_badge = Badge(self)
         self.flag_badge.setObjectName("voice-flag-badge")
-        self.message = QLabel(self)
-        self.message.setObjectName("voice-message")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #8a5300; font-size: 8pt;")
+        self.message = elided_label("voice-message", "color: #8a5300; font-size: 8pt;")
+        """One line, the whole text on hover: wrapped, the install hint took half a narrow cell."""
         self.message.hide()
         self.view = SafeTextBrowser(self)
         self.view.setObjectName("voice-text")
@@ -68,13 +65,13 @@ class VoicePreview(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.play_button)
-        top.addWidget(self.duration)
         top.addStretch(1)
         top.addWidget(self.flag_badge)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         layout.addLayout(top)
+        layout.addWidget(self.duration)
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
         self.player.sig_state_changed.connect(self._on_state_changed)
