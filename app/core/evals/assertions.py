@@ -225,7 +225,8 @@ def check_assertion(assertion: Assertion) -> None:
         except RecursionError:  # Python's regex parser recurses per group: `(?:` * 5000
             raise AssertionSpecError(f"{where} invalid regular expression: groups nested too deep") from None
         except OverflowError:  # `a{99999999999}`
-            raise AssertionSpecError(f"{where} invalid regular expression: a repeat count is too large") from None
+            message = f"{where} invalid regular expression: a repeat count is too large"
+            raise AssertionSpecError(message) from None
     if kind == "schema" and value is not None:
         if not isinstance(value, dict):
             raise AssertionSpecError(f"{where} the value must be a JSON Schema (a mapping) or nothing")
