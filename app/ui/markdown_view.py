@@ -15,6 +15,8 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QShowEvent, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from app.ui.markdown_budget import TEXT_VIEW_BUDGET_US, within_budget
+
 RENDER_LIMIT = 60_000
 """Characters of one answer shown in a cell; the rest is summarised, never laid out."""
 
@@ -27,6 +29,9 @@ MARKDOWN_FEATURES = QTextDocument.MarkdownFeature(
     QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
     | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
 )
+
+TEXT_VIEW_CUT_NOTE = ("… (the rest of this answer has more tables or formatting than can be laid out "
+                      "quickly; the full answer is saved)")
 
 _IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _REF_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\[[^\]]*\]")
@@ -66,7 +71,8 @@ class SafeTextBrowser(QTextBrowser):
     def show_markdown(self, text: str) -> None:
         self._streamed = 0
         self._pending = None
-        self.document().setMarkdown(strip_images(clip(text)), MARKDOWN_FEATURES)
+        shown = within_budget(strip_images(clip(text)), TEXT_VIEW_BUDGET_US, TEXT_VIEW_CUT_NOTE).text
+        self.document().setMarkdown(shown, MARKDOWN_FEATURES)
 
     def defer_markdown(self, text: str) -> None:
         """Show `text` as markdown when the view is next shown or read, not now.

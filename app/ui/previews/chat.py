@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QWidget
 from app.core.image_refs import resolve_image
 from app.core.prototype import ImageRef
 from app.ui.jobs import Job
+from app.ui.markdown_budget import PREVIEW_BUDGET_US, within_budget
 from app.ui.markdown_view import MARKDOWN_FEATURES, SafeTextBrowser, clip, strip_images
 from app.ui.previews.context import ChatTurn
 from app.ui.previews.thumbnails import read_thumbnail
@@ -40,6 +41,9 @@ PREVIEW_LIMIT = 10_000
 """Characters of one message laid out in a bubble. A bubble is laid out at once (a text frame, unlike
 the text view's lazy layout): ~3 ms per 1,000 characters (bench/bench_previews.py), so a 60 KB
 answer would stall the GUI; the text view (`r`) shows up to `markdown_view.RENDER_LIMIT`."""
+
+PREVIEW_CUT_NOTE = ("… (more tables or formatting follow than a cell lays out quickly: press r for the "
+                    "text view; the full answer is saved)")
 
 BUBBLE_INDENT = 36
 """Pixels a bubble leaves free on the other side, so the two speakers read as two columns."""
@@ -160,7 +164,8 @@ def _frame_text(frame: QTextFrame) -> str:
 
 def _markdown_fragment(text: str) -> QTextDocumentFragment:
     scratch = QTextDocument()
-    scratch.setMarkdown(strip_images(clip(text, PREVIEW_LIMIT)), MARKDOWN_FEATURES)
+    shown = within_budget(strip_images(clip(text, PREVIEW_LIMIT)), PREVIEW_BUDGET_US, PREVIEW_CUT_NOTE).text
+    scratch.setMarkdown(shown, MARKDOWN_FEATURES)
     return QTextDocumentFragment(scratch)
 
 
