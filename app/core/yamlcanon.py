@@ -244,27 +244,26 @@ class _Reader:
                 item = _inline_scalar(rest) if len(rest) <= 80 else _inline_scalar_uncached(rest)
                 index += 1
             result.append(item)
-            line = lines[index]
+            line = lines[index]  # `_END_LINE` is at indentation 0, and a list sits at 2 or more
             content = line.lstrip(" ")
             at = len(line) - len(content)
-            if at != indent or line is _END_LINE:
-                if at < indent or line is _END_LINE:
+            if at != indent:
+                if at < indent:
                     return result, index
                 raise NotCanonical("indentation")
 
     def content_at(self, index: int, indent: int) -> str:
         """The first line of a block: exactly at `indent`, not blank."""
-        line = self.lines[index]
+        line = self.lines[index]  # `_END_LINE` is at indentation 0: a block's lines are at 2 or more
         content = line.lstrip(" ")
-        if len(line) - len(content) != indent or not content or line is _END_LINE:
+        if len(line) - len(content) != indent or not content:
             raise NotCanonical(f"indentation at line {index + 1}")
         return content
 
     def block(self, index: int, indent: int, depth: int, holder: str) -> tuple[Any, int]:
         """A mapping or sequence on the lines after `holder:`."""
-        line = self.lines[index]
-        if line.startswith("- ", indent) and line is not _END_LINE:
-            return self.sequence(index, indent, self.content_at(index, indent), depth, holder)
+        if self.lines[index].startswith("- ", indent):  # `sequence` checks the indentation itself
+            return self.sequence(index, indent, None, depth, holder)
         return self.mapping(index, indent, None, depth, holder)
 
     def inline_value(self, rest: str, index: int, indent: int, depth: int) -> tuple[Any, int]:

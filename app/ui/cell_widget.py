@@ -47,9 +47,9 @@ EMPTY_TEXT = "Not run · Ctrl+Enter"
 QUEUED_TEXT = "Waiting to start…"  # for a free slot, or for the rest of its row to start with it
 WAITING_TEXT = "Waiting for words…"
 NO_ANSWER_TEXT = "No answer: why is below"
-"""A failed cell with no text: its body said nothing, a blank box over the red reason."""
-"""Placeholders are drawn on one line and never wrap: kept short enough for a 4-column grid."""
-"""One short line: Qt draws only the first line of a placeholder, clipped at the cell's edge."""
+"""Placeholders: one short line each, since Qt draws only a placeholder's first line, clipped at
+the cell's edge (kept short enough for a 4-column grid). NO_ANSWER_TEXT is for a failed or stopped
+cell with no text, which showed a blank box over the red reason, or "Not run" over "Stopped."."""
 
 
 def status_line(run: Run, model_label: str) -> str:

@@ -50,9 +50,9 @@ FIT_MAX_WIDTH = 900
 GROUP_GAP = 10
 """Extra space between groups of columns (one profile's, or one model's)."""
 LAYOUT_SECTION = "grid_layouts"
+"""Where `UiState` keeps each file's grid layout."""
 ROW_BUTTON_FOCUS = f"QToolButton:focus {{ border: 2px solid {FOCUS_COLOR}; border-radius: 3px; }}"
 """A row's flat buttons show Tab's focus with the cells' blue frame (the style's own mark is faint)."""
-"""Where `UiState` keeps each file's grid layout."""
 
 
 class _ContinueBox(QWidget):

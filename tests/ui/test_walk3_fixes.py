@@ -167,7 +167,8 @@ def test_a_cases_image_shows_in_the_user_bubble_from_the_local_file(qtbot, tmp_p
     cell.show()
     preview = cell.body.current_preview()
     assert isinstance(preview, ChatPreview)
-    qtbot.waitUntil(lambda: preview.image_names == ["cat.png"])
+    # both files are read off the GUI thread, in either order: wait for both outcomes
+    qtbot.waitUntil(lambda: preview.image_names == ["cat.png"] and "(missing)" in preview.bubble_texts()[0])
     bubbles = preview.bubble_texts()
     assert bubbles[0].startswith("What breed is this?")
     assert "[image: gone.png (missing)]" in bubbles[0] and "A tabby." in bubbles[1]

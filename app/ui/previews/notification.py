@@ -68,6 +68,9 @@ def _label(name: str, style: str = "", wrap: bool = False) -> QLabel:
     return label
 
 
+PICKER_TIP = "Which phone's card to show (every notification cell follows this choice)"
+
+
 class ElidingComboBox(QComboBox):
     """A combo box whose shown choice ends in "…" when the box is narrow (Qt's styles cut it mid-word);
     the open list shows every name whole."""
@@ -106,7 +109,7 @@ class NotificationPreviewWidget(QWidget):
         self.picker.setMinimumContentsLength(6)
         for limits in PLATFORMS.values():
             self.picker.addItem(limits.label, limits.platform)
-        self.picker.setToolTip("Which phone's card to show (every notification cell follows this choice)")
+        self.picker.setToolTip(PICKER_TIP)
         self.choice = platform_choice()
         self.picker.setCurrentIndex(self.picker.findData(self.choice.platform))
         self.picker.currentIndexChanged.connect(lambda _i: self.choice.set(self.picker.currentData()))
@@ -172,5 +175,4 @@ class NotificationPreviewWidget(QWidget):
             f"{limits.label}: title {limits.title_chars}, body {limits.body_chars} characters"
         )
         self.limits.setToolTip(limits.sources)
-        self.picker.setToolTip(f"{limits.label}: which phone's card to show (every notification cell follows "
-                               "this choice)")  # the whole name: a narrow cell shows it cut
+        self.picker.setToolTip(f"{limits.label}. {PICKER_TIP}")  # the whole name: a narrow cell cuts it
